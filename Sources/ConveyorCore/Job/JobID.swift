@@ -1,0 +1,98 @@
+public import Foundation
+import Synchronization
+
+/// JobID is a time-ordered UUID (version 7, RFC 9562): ids sort by creation time, so the newest-first
+/// listing and cursor pagination need no second index, and a B-tree grows at its right edge.
+public struct JobID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The underlying UUID.
+    public let uuid: UUID
+
+    /// Wraps an existing UUID.
+    public init(uuid: UUID) { self.uuid = uuid }
+
+    /// Parses the canonical textual form (either case); nil when the text is not a UUID.
+    public init?(_ text: String) {
+        guard let uuid = UUID(uuidString: text) else { return nil }
+        self.uuid = uuid
+    }
+
+    /// A fresh version-7 id for a job created at `date`. Ids made by one process are strictly
+    /// increasing, even within one millisecond or when the clock steps back.
+    public static func generate(at date: Date) -> JobID {
+        JobIDGenerator.shared.next(at: date)
+    }
+
+    /// The lower-case canonical form; lexicographic order equals creation order.
+    public var description: String { uuid.uuidString.lowercased() }
+
+    /// The millisecond timestamp embedded in the id.
+    public var timestampMilliseconds: Int64 {
+        let bytes = uuid.uuid
+        return [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    }
+
+    public static func < (lhs: JobID, rhs: JobID) -> Bool {
+        lhs.description < rhs.description
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = JobID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a UUID: \(text)"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// JobIDGenerator keeps the last timestamp and a 12-bit counter (RFC 9562 §6.2, method 1), which is
+/// what makes ids from one process monotonic.
+final class JobIDGenerator: Sendable {
+    static let shared = JobIDGenerator()
+
+    private struct State {
+        var lastMilliseconds: Int64 = 0
+        var counter: UInt16 = 0
+    }
+
+    private let state = Mutex(State())
+
+    func next(at date: Date) -> JobID {
+        let (milliseconds, counter) = state.withLock { state -> (Int64, UInt16) in
+            let now = date.unixMilliseconds
+            if now > state.lastMilliseconds {
+                state.lastMilliseconds = now
+                // A random start leaves headroom below 4096 and keeps ids from different
+                // processes in the same millisecond from colliding on the counter alone.
+                state.counter = UInt16.random(in: 0..<2048)
+            } else if state.counter >= 0x0FFF {
+                state.lastMilliseconds += 1
+                state.counter = 0
+            } else {
+                state.counter += 1
+            }
+            return (state.lastMilliseconds, state.counter)
+        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+        }
+        bytes[6] = 0x70 | UInt8(counter >> 8)
+        bytes[7] = UInt8(truncatingIfNeeded: counter)
+        var random = SystemRandomNumberGenerator()
+        for index in 8..<16 {
+            bytes[index] = random.next()
+        }
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+        return JobID(uuid: uuid)
+    }
+}

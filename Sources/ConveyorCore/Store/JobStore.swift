@@ -1,0 +1,81 @@
+public import Foundation
+
+/// JobStore is the one interface every storage engine implements (SQLite now, PostgreSQL later) and
+/// that the conformance suite in ConveyorTestSupport checks. Every method is atomic: it either
+/// happens completely or throws and changes nothing. State changes go through `Job`'s lifecycle
+/// methods, so the rules are the same on every engine.
+public protocol JobStore: Sendable {
+    /// Accepts one job. A 2xx on enqueue means this returned: the job is committed.
+    func enqueue(_ job: NewJob) async throws -> EnqueueResult
+
+    /// Accepts all jobs or none, in order. Jobs that share an idempotency key with an unfinished
+    /// job (or an earlier job of the same batch) come back with `inserted == false`.
+    func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult]
+
+    /// Leases up to `request.limit` claimable jobs, each exactly once across all claimers.
+    func claim(_ request: ClaimRequest) async throws -> [Job]
+
+    /// Extends a running job's lease to `lease` from now.
+    func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job
+
+    /// Marks a running job completed.
+    func complete(_ lease: Lease) async throws -> Job
+
+    /// Records a failed attempt: retried after backoff, or dead when attempts are exhausted or the
+    /// error is not retryable.
+    func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job
+
+    /// Gives a running job back without spending the attempt, claimable again at `runAt` (now when nil).
+    func release(_ lease: Lease, runAt: Date?) async throws -> Job
+
+    /// Cancels a job that has not finished.
+    func cancel(id: JobID) async throws -> Job
+
+    /// The job with this id, or nil.
+    func job(id: JobID) async throws -> Job?
+
+    /// One page of jobs, newest first.
+    func list(_ query: JobQuery) async throws -> JobPage
+
+    /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
+    func counts(customer: String?) async throws -> [QueueCounts]
+
+    /// Running jobs whose lease expired more than `grace` ago.
+    func staleJobs(grace: Duration) async throws -> [Job]
+
+    /// Rescues every stale job (see `Job.rescueStale`) and returns them as they are now.
+    func rescueStaleJobs(grace: Duration) async throws -> [Job]
+
+    /// Moves dead jobs back to `available` with a fresh attempt budget.
+    func replay(_ selection: DeadLetterSelection) async throws -> [Job]
+
+    /// Deletes dead jobs; returns how many.
+    func purge(_ selection: DeadLetterSelection) async throws -> Int
+
+    /// Deletes finished jobs older than the policy allows.
+    func prune(_ policy: RetentionPolicy) async throws -> PruneReport
+
+    /// Registers (or re-registers) a worker process.
+    func registerWorker(_ registration: WorkerRegistration) async throws -> Worker
+
+    /// Records that a worker is alive and how many jobs it runs.
+    func heartbeatWorker(id: String, jobsRunning: Int) async throws -> Worker
+
+    /// Every registered worker, oldest first.
+    func workers() async throws -> [Worker]
+
+    /// Forgets a worker.
+    func removeWorker(id: String) async throws
+}
+
+/// JobStoreOptions are the engine-independent settings of a store.
+public struct JobStoreOptions: Sendable {
+    public var retryPolicy: RetryPolicy
+    public var limits: JobLimits
+
+    /// Creates options; every argument defaults to the documented default.
+    public init(retryPolicy: RetryPolicy = .default, limits: JobLimits = .default) {
+        self.retryPolicy = retryPolicy
+        self.limits = limits
+    }
+}

@@ -1,0 +1,46 @@
+/// JobStoreError is every way a store operation can be refused. Each case carries what a user needs
+/// to act; the HTTP layer maps them to problem+json in one place, the CLI prints `description`.
+public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No job has this id (or the caller may not see it).
+    case notFound(id: JobID)
+    /// The presented lease token is not the job's current, unexpired lease: the lease expired, the
+    /// job was rescued, cancelled or claimed by someone else. Nothing was changed.
+    case leaseLost(id: JobID)
+    /// The job's state has no exit for this event (for example completing a cancelled job).
+    case illegalTransition(id: JobID, from: JobState, event: JobEvent)
+    /// No worker is registered under this id.
+    case workerNotFound(id: String)
+    /// The input was rejected before anything was written.
+    case invalid(ValidationError)
+    /// The database could not be opened or answered with an error; the operation did not happen.
+    case unavailable(reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let id): "no job with id \(id)"
+        case .leaseLost(let id): "the lease on job \(id) was lost: it expired or the job moved on"
+        case .illegalTransition(let id, let from, let event):
+            "job \(id) is \(from.rawValue) and cannot \(event.verb)"
+        case .workerNotFound(let id): "no worker registered as \(id)"
+        case .invalid(let error): error.description
+        case .unavailable(let reason): reason
+        }
+    }
+}
+
+extension JobEvent {
+    /// The event as a verb phrase, for error messages.
+    var verb: String {
+        switch self {
+        case .claim: "be claimed"
+        case .heartbeat: "heartbeat"
+        case .complete: "be completed"
+        case .failRetryable, .failDead: "be failed"
+        case .release, .releaseLater: "be released"
+        case .rescueRetryable, .rescueDead: "be rescued"
+        case .cancel: "be cancelled"
+        case .replay: "be replayed (only dead jobs can)"
+        case .purge: "be purged (only dead jobs can)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// RetentionPolicy says how long finished jobs are kept before pruning removes them, and bounds the
+/// dead-letter queue by count. The defaults follow River's and Sidekiq's: finished jobs 24 h, dead
+/// jobs 7 days and at most 10,000.
+public struct RetentionPolicy: Sendable, Hashable {
+    public var completed: Duration
+    public var cancelled: Duration
+    public var dead: Duration
+    /// The most dead jobs kept; the oldest deaths are pruned first.
+    public var deadMaxCount: Int
+
+    /// Creates a policy; every argument defaults to the documented default.
+    public init(
+        completed: Duration = .seconds(24 * 3600), cancelled: Duration = .seconds(24 * 3600),
+        dead: Duration = .seconds(7 * 24 * 3600), deadMaxCount: Int = 10_000
+    ) {
+        self.completed = completed
+        self.cancelled = cancelled
+        self.dead = dead
+        self.deadMaxCount = deadMaxCount
+    }
+
+    /// The documented defaults.
+    public static let `default` = RetentionPolicy()
+}
+
+/// PruneReport counts what one pruning pass deleted, so that totals can still be reconciled.
+public struct PruneReport: Sendable, Hashable {
+    public var completed: Int
+    public var cancelled: Int
+    public var dead: Int
+
+    /// Creates a report.
+    public init(completed: Int = 0, cancelled: Int = 0, dead: Int = 0) {
+        self.completed = completed
+        self.cancelled = cancelled
+        self.dead = dead
+    }
+
+    /// Every job deleted.
+    public var total: Int { completed + cancelled + dead }
+}
+
+/// EnqueueResult is the job a store holds for an enqueue request, and whether this request created
+/// it or an unfinished job with the same idempotency key already existed.
+public struct EnqueueResult: Sendable, Hashable {
+    public let job: Job
+    public let inserted: Bool
+
+    /// Creates a result.
+    public init(job: Job, inserted: Bool) {
+        self.job = job
+        self.inserted = inserted
+    }
+}

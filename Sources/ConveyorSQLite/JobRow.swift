@@ -1,0 +1,92 @@
+import ConveyorCore
+import Foundation
+import GRDB
+
+/// JobRow maps between `Job` and a row of the `jobs` table. Only this file knows the column list.
+enum JobRow {
+    static let columns = """
+        id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
+        lease_expires_at, worker_id, errors, dead_reason, replay_count, idempotency_key, created_at,
+        attempted_at, finished_at, first_failed_at, last_failed_at
+        """
+
+    static func decode(_ row: Row) throws -> Job {
+        let idText: String = row["id"]
+        guard let id = JobID(idText) else { throw JobStoreError.unavailable(reason: "corrupt job id in database: \(idText)") }
+        let stateText: String = row["state"]
+        guard let state = JobState(rawValue: stateText) else {
+            throw JobStoreError.unavailable(reason: "unknown job state in database: \(stateText)")
+        }
+        let errorsText: String = row["errors"]
+        let errors = try JSONDecoder().decode([AttemptError].self, from: Data(errorsText.utf8))
+        return Job(
+            id: id, customer: row["customer"], queue: row["queue"], type: row["type"],
+            payload: JobPayload(storedText: row["payload"]), priority: row["priority"], state: state,
+            runAt: date(row["run_at"])!, attempt: row["attempt"], maxAttempts: row["max_attempts"],
+            leaseToken: row["lease_token"], leaseExpiresAt: date(row["lease_expires_at"]), workerID: row["worker_id"],
+            errors: errors, deadReason: (row["dead_reason"] as String?).flatMap(DeadReason.init(rawValue:)),
+            replayCount: row["replay_count"], idempotencyKey: row["idempotency_key"],
+            createdAt: date(row["created_at"])!, attemptedAt: date(row["attempted_at"]),
+            finishedAt: date(row["finished_at"]), firstFailedAt: date(row["first_failed_at"]),
+            lastFailedAt: date(row["last_failed_at"]))
+    }
+
+    static func insert(_ job: Job, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO jobs (\(columns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                job.id.description, job.customer, job.queue, job.type, job.payload.text, job.priority,
+            ] + mutableValues(job) + [job.createdAt.unixMilliseconds] + timestamps(job))
+    }
+
+    /// Writes every field a lifecycle method may change.
+    static func update(_ job: Job, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE jobs SET state = ?, run_at = ?, attempt = ?, max_attempts = ?, lease_token = ?,
+                    lease_expires_at = ?, worker_id = ?, errors = ?, dead_reason = ?, replay_count = ?,
+                    idempotency_key = ?, attempted_at = ?, finished_at = ?, first_failed_at = ?, last_failed_at = ?
+                WHERE id = ?
+                """,
+            arguments: mutableValues(job) + timestamps(job) + [job.id.description])
+    }
+
+    static func fetch(_ id: JobID, _ db: Database) throws -> Job? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM jobs WHERE id = ?", arguments: [id.description]).map(decode)
+    }
+
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Job] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map(decode)
+    }
+
+    private static func mutableValues(_ job: Job) throws -> StatementArguments {
+        let errors = String(decoding: try JSONEncoder().encode(job.errors), as: UTF8.self)
+        return [
+            job.state.rawValue, job.runAt.unixMilliseconds, job.attempt, job.maxAttempts, job.leaseToken,
+            job.leaseExpiresAt?.unixMilliseconds, job.workerID, errors, job.deadReason?.rawValue, job.replayCount,
+            job.idempotencyKey,
+        ]
+    }
+
+    private static func timestamps(_ job: Job) -> StatementArguments {
+        [
+            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.firstFailedAt?.unixMilliseconds,
+            job.lastFailedAt?.unixMilliseconds,
+        ]
+    }
+
+    private static func date(_ milliseconds: Int64?) -> Date? {
+        milliseconds.map(Date.init(unixMilliseconds:))
+    }
+
+    /// `IN (?, ?, …)` for `count` values.
+    static func placeholders(_ count: Int) -> String {
+        "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+    }
+
+    /// The finished states as an SQL list, for the clauses that exclude them.
+    static let finishedStates = "('completed', 'dead', 'cancelled')"
+}

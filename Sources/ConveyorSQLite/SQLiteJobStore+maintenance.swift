@@ -1,0 +1,107 @@
+public import ConveyorCore
+import Foundation
+import GRDB
+
+extension SQLiteJobStore {
+    public func staleJobs(grace: Duration) async throws -> [Job] {
+        try await read { db, now in try Self.stale(db, grace: grace, now: now) }
+    }
+
+    public func rescueStaleJobs(grace: Duration) async throws -> [Job] {
+        let policy = options.store.retryPolicy
+        let limits = options.store.limits
+        return try await write { db, now in
+            try Self.stale(db, grace: grace, now: now).map { stale in
+                var job = stale
+                try job.rescueStale(policy: policy, unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
+                try JobRow.update(job, db)
+                return job
+            }
+        }
+    }
+
+    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
+        try await write { db, now in
+            try Self.deadLetters(selection, for: .replay, db).map { dead in
+                var job = dead
+                try job.replay(at: now)
+                // The key may have been reused by a newer job while this one was dead; the newer
+                // job keeps it, so that the unique index (and the producer's intent) hold.
+                if let key = job.idempotencyKey,
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM jobs WHERE customer = ? AND queue = ? AND idempotency_key = ?
+                                AND state NOT IN \(JobRow.finishedStates) AND id != ?)
+                            """,
+                        arguments: [job.customer, job.queue, key, job.id.description]) == true
+                {
+                    job.dropIdempotencyKey()
+                }
+                try JobRow.update(job, db)
+                return job
+            }
+        }
+    }
+
+    public func purge(_ selection: DeadLetterSelection) async throws -> Int {
+        try await write { db, _ in
+            let jobs = try Self.deadLetters(selection, for: .purge, db)
+            for job in jobs {
+                try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [job.id.description])
+            }
+            return jobs.count
+        }
+    }
+
+    public func prune(_ policy: RetentionPolicy) async throws -> PruneReport {
+        try await write { db, now in
+            func delete(_ state: JobState, olderThan age: Duration) throws -> Int {
+                try db.execute(
+                    sql: "DELETE FROM jobs WHERE state = ? AND finished_at < ?",
+                    arguments: [state.rawValue, now.adding(.zero - age).unixMilliseconds])
+                return db.changesCount
+            }
+            var report = PruneReport(
+                completed: try delete(.completed, olderThan: policy.completed),
+                cancelled: try delete(.cancelled, olderThan: policy.cancelled),
+                dead: try delete(.dead, olderThan: policy.dead))
+            // Beyond the age limit the dead-letter queue is also bounded by count, oldest deaths first.
+            try db.execute(
+                sql: """
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?)
+                    """,
+                arguments: [max(policy.deadMaxCount, 0)])
+            report.dead += db.changesCount
+            return report
+        }
+    }
+
+    private static func stale(_ db: Database, grace: Duration, now: Date) throws -> [Job] {
+        try JobRow.fetchAll(
+            db,
+            sql: """
+                SELECT \(JobRow.columns) FROM jobs
+                WHERE state = 'running' AND lease_expires_at <= ?
+                ORDER BY lease_expires_at, id
+                """,
+            arguments: [now.adding(.zero - grace).unixMilliseconds])
+    }
+
+    /// The dead jobs a selection names. Named ids must all exist and be dead, or nothing happens.
+    private static func deadLetters(_ selection: DeadLetterSelection, for event: JobEvent, _ db: Database) throws -> [Job] {
+        switch selection {
+        case .ids(let ids):
+            return try ids.map { id in
+                guard let job = try JobRow.fetch(id, db) else { throw JobStoreError.notFound(id: id) }
+                guard job.state == .dead else { throw JobStoreError.illegalTransition(id: id, from: job.state, event: event) }
+                return job
+            }
+        case .matching(var filter):
+            filter.states = [.dead]
+            let (sql, arguments) = selecting(filter)
+            return try JobRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments)
+        }
+    }
+}

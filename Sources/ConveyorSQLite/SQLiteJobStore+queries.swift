@@ -1,0 +1,67 @@
+public import ConveyorCore
+import GRDB
+
+extension SQLiteJobStore {
+    public func job(id: JobID) async throws -> Job? {
+        try await read { db, _ in try JobRow.fetch(id, db) }
+    }
+
+    public func list(_ query: JobQuery) async throws -> JobPage {
+        try await read { db, _ in
+            var (sql, arguments) = Self.selecting(query.filter)
+            if let cursor = query.cursorID {
+                sql += " AND id < ?"
+                arguments += [cursor.description]
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments += [query.limit + 1]
+            return JobPage(rows: try JobRow.fetchAll(db, sql: sql, arguments: arguments), limit: query.limit)
+        }
+    }
+
+    public func counts(customer: String?) async throws -> [QueueCounts] {
+        try await read { db, _ in
+            var sql = "SELECT customer, queue, state, COUNT(*) AS n FROM jobs"
+            var arguments: StatementArguments = []
+            if let customer {
+                sql += " WHERE customer = ?"
+                arguments += [customer]
+            }
+            sql += " GROUP BY customer, queue, state ORDER BY customer, queue"
+            var result: [QueueCounts] = []
+            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                let customer: String = row["customer"]
+                let queue: String = row["queue"]
+                guard let state = JobState(rawValue: row["state"]) else { continue }
+                if result.last?.customer != customer || result.last?.queue != queue {
+                    result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
+                }
+                result[result.count - 1].counts[state] = row["n"]
+            }
+            return result
+        }
+    }
+
+    /// `SELECT … WHERE` for a filter, ready for more `AND` clauses.
+    static func selecting(_ filter: JobFilter) -> (String, StatementArguments) {
+        var sql = "SELECT \(JobRow.columns) FROM jobs WHERE 1 = 1"
+        var arguments: StatementArguments = []
+        if let customer = filter.customer {
+            sql += " AND customer = ?"
+            arguments += [customer]
+        }
+        if let queue = filter.queue {
+            sql += " AND queue = ?"
+            arguments += [queue]
+        }
+        if let type = filter.type {
+            sql += " AND type = ?"
+            arguments += [type]
+        }
+        if let states = filter.states, !states.isEmpty {
+            sql += " AND state IN \(JobRow.placeholders(states.count))"
+            arguments += StatementArguments(states.map(\.rawValue))
+        }
+        return (sql, arguments)
+    }
+}

@@ -1,0 +1,179 @@
+public import ConveyorCore
+public import Foundation
+import GRDB
+
+/// SQLiteJobStore is the embedded engine: one SQLite file in WAL mode, so readers never wait for the
+/// writer, with a busy timeout so that processes sharing the file queue for the write lock instead
+/// of failing. Every write is one IMMEDIATE transaction (GRDB's default for writes): it takes the
+/// write lock up front, which rules out the lock-upgrade deadlock a deferred transaction can hit.
+public final class SQLiteJobStore: JobStore {
+    /// Engine settings.
+    public struct Options: Sendable {
+        /// How long a write waits for another connection's lock before failing (default 5 s).
+        public var busyTimeout: Duration
+        /// Whether opening applies pending migrations (default true: the embedded engine needs no setup).
+        public var migrate: Bool
+        public var store: JobStoreOptions
+
+        /// Creates options; every argument defaults to the documented default.
+        public init(busyTimeout: Duration = .seconds(5), migrate: Bool = true, store: JobStoreOptions = .init()) {
+            self.busyTimeout = busyTimeout
+            self.migrate = migrate
+            self.store = store
+        }
+    }
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    let clock: any WallClock
+    let options: Options
+
+    private init(path: String, pool: DatabasePool, clock: any WallClock, options: Options) {
+        self.path = path
+        self.pool = pool
+        self.clock = clock
+        self.options = options
+    }
+
+    /// Opens (creating if needed) the database at `path` and, unless told otherwise, migrates it.
+    public static func open(path: String, clock: any WallClock = SystemClock(), options: Options = .init())
+        async throws -> SQLiteJobStore
+    {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeout.timeInterval)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw JobStoreError.unavailable(reason: "cannot open the database at \(path): \(SQLiteJobStore.explain(error))")
+        }
+        let store = SQLiteJobStore(path: path, pool: pool, clock: clock, options: options)
+        if options.migrate {
+            try await store.migrator().migrate(at: clock.now())
+        }
+        return store
+    }
+
+    /// The migrator for this database, with the bundled migrations unless others are given.
+    public func migrator(migrations: [Migration] = SQLiteMigrator.bundled) -> SQLiteMigrator {
+        SQLiteMigrator(writer: pool, migrations: migrations)
+    }
+
+    // MARK: Enqueue
+
+    public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
+        try await enqueue(batch: [job])[0]
+    }
+
+    public func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult] {
+        try await write { db, now in
+            try jobs.map { request in
+                if let key = request.idempotencyKey,
+                    let existing = try JobRow.fetchAll(
+                        db,
+                        sql: """
+                            SELECT \(JobRow.columns) FROM jobs
+                            WHERE customer = ? AND queue = ? AND idempotency_key = ? AND state NOT IN \(JobRow.finishedStates)
+                            """,
+                        arguments: [request.customer, request.queue, key]
+                    ).first
+                {
+                    return EnqueueResult(job: existing, inserted: false)
+                }
+                let job = Job(accepting: request, id: .generate(at: now), at: now)
+                try JobRow.insert(job, db)
+                return EnqueueResult(job: job, inserted: true)
+            }
+        }
+    }
+
+    // MARK: Leases
+
+    public func claim(_ request: ClaimRequest) async throws -> [Job] {
+        try await write { db, now in
+            var sql = """
+                SELECT \(JobRow.columns) FROM jobs
+                WHERE state IN ('scheduled', 'available', 'retryable')
+                  AND queue IN \(JobRow.placeholders(request.queues.count))
+                  AND run_at <= ?
+                """
+            var arguments = StatementArguments(request.queues) + [now.unixMilliseconds]
+            if let customer = request.customer {
+                sql += " AND customer = ?"
+                arguments += [customer]
+            }
+            sql += " ORDER BY priority, run_at, id LIMIT ?"
+            arguments += [request.limit]
+            return try JobRow.fetchAll(db, sql: sql, arguments: arguments).map { candidate in
+                var job = candidate
+                try job.claim(token: UUID().uuidString.lowercased(), workerID: request.workerID, lease: request.lease, at: now)
+                try JobRow.update(job, db)
+                return job
+            }
+        }
+    }
+
+    public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
+    }
+
+    public func complete(_ lease: Lease) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.complete(token: lease.token, at: now) }
+    }
+
+    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+        let policy = options.store.retryPolicy
+        let limits = options.store.limits
+        return try await change(lease.jobID) { job, now in
+            try job.fail(
+                token: lease.token, message: message, retryable: retryable, policy: policy,
+                unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
+        }
+    }
+
+    public func release(_ lease: Lease, runAt: Date?) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.release(token: lease.token, runAt: runAt, at: now) }
+    }
+
+    public func cancel(id: JobID) async throws -> Job {
+        try await change(id) { job, now in try job.cancel(at: now) }
+    }
+
+    // MARK: Plumbing
+
+    /// Applies one lifecycle method to one job inside a write transaction.
+    func change(_ id: JobID, _ body: @escaping @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
+        try await write { db, now in
+            guard var job = try JobRow.fetch(id, db) else { throw JobStoreError.notFound(id: id) }
+            try body(&job, now)
+            try JobRow.update(job, db)
+            return job
+        }
+    }
+
+    /// Runs `body` in an immediate write transaction with the time read once the lock is held.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database, Date) throws -> T) async throws -> T {
+        let clock = self.clock
+        return try await translatingErrors { try await self.pool.write { db in try body(db, clock.now()) } }
+    }
+
+    /// Runs `body` on a reader, concurrently with the writer.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database, Date) throws -> T) async throws -> T {
+        let clock = self.clock
+        return try await translatingErrors { try await self.pool.read { db in try body(db, clock.now()) } }
+    }
+
+    private func translatingErrors<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as DatabaseError {
+            throw JobStoreError.unavailable(reason: "the database at \(path) failed: \(SQLiteJobStore.explain(error))")
+        }
+    }
+
+    static func explain(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+}
