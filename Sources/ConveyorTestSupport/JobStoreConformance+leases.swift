@@ -1,0 +1,89 @@
+import ConveyorCore
+import Testing
+
+extension JobStoreConformance {
+    static let leaseChecks: [StoreConformanceCheck] = [
+        .init("a heartbeat extends the lease from now") { h in
+            try await h.enqueue()
+            let job = try await h.claimOne(lease: .seconds(30))
+            h.clock.advance(by: .seconds(20))
+            let beat = try await h.store.heartbeat(try #require(job.lease), extendBy: .seconds(30))
+            #expect(beat.leaseExpiresAt == h.clock.now().adding(.seconds(30)))
+            h.clock.advance(by: .seconds(25))
+            let done = try await h.store.complete(try #require(job.lease))
+            #expect(done.state == .completed)
+        },
+        .init("complete finishes the job once; a second complete is refused") { h in
+            try await h.enqueue()
+            let job = try await h.claimOne()
+            let lease = try #require(job.lease)
+            let done = try await h.store.complete(lease)
+            #expect(done.state == .completed)
+            #expect(done.finishedAt == h.clock.now())
+            #expect(done.leaseToken == nil)
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(lease) }
+            #expect(try await h.reload(job) == done)
+        },
+        .init("every lease operation with a wrong token is refused with leaseLost and changes nothing") { h in
+            try await h.enqueue()
+            let job = try await h.claimOne()
+            let forged = Lease(jobID: job.id, token: "not-the-token")
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.heartbeat(forged, extendBy: .seconds(30)) }
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(forged) }
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.fail(forged, message: "x", retryable: true) }
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.release(forged, runAt: nil) }
+            #expect(try await h.reload(job) == job)
+        },
+        .init("an expired lease is refused even before the job is rescued") { h in
+            try await h.enqueue()
+            let job = try await h.claimOne(lease: .seconds(30))
+            h.clock.advance(by: .seconds(30))
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(try #require(job.lease)) }
+            await expectStoreError(.leaseLost(id: job.id)) {
+                try await h.store.heartbeat(try #require(job.lease), extendBy: .seconds(30))
+            }
+            #expect(try await h.reload(job) == job)
+        },
+        .init("a zombie worker's token is refused after its job was rescued and claimed by another") { h in
+            try await h.enqueue()
+            let zombie = try await h.claimOne(lease: .seconds(30))
+            h.clock.advance(by: .seconds(31))
+            #expect(try await h.store.rescueStaleJobs(grace: .zero).map(\.id) == [zombie.id])
+            h.clock.advance(by: .seconds(3600))
+            let current = try await h.claimOne()
+            #expect(current.id == zombie.id)
+            for attempt in [
+                { try await h.store.complete(try #require(zombie.lease)) },
+                { try await h.store.fail(try #require(zombie.lease), message: "late", retryable: false) },
+                { try await h.store.heartbeat(try #require(zombie.lease), extendBy: .seconds(30)) },
+                { try await h.store.release(try #require(zombie.lease), runAt: nil) },
+            ] as [@Sendable () async throws -> Job] {
+                await expectStoreError(.leaseLost(id: zombie.id)) { try await attempt() }
+            }
+            #expect(try await h.reload(current) == current)
+            #expect(try await h.store.complete(try #require(current.lease)).state == .completed)
+        },
+        .init("release gives the job back without spending the attempt") { h in
+            try await h.enqueue(maxAttempts: 1)
+            let job = try await h.claimOne()
+            let released = try await h.store.release(try #require(job.lease), runAt: nil)
+            #expect(released.state == .available)
+            #expect(released.attempt == 0)
+            #expect(released.leaseToken == nil)
+            let again = try await h.claimOne()
+            #expect(again.attempt == 1)
+            let later = try await h.store.release(try #require(again.lease), runAt: h.clock.now().adding(.seconds(120)))
+            #expect(later.state == .scheduled)
+            #expect(later.runAt == h.clock.now().adding(.seconds(120)))
+            #expect(try await h.claim().isEmpty)
+            h.clock.advance(by: .seconds(120))
+            #expect(try await h.claimOne().id == job.id)
+        },
+        .init("lease operations on an unknown job are refused with notFound") { h in
+            let id = JobID.generate(at: h.clock.now())
+            await expectStoreError(.notFound(id: id)) { try await h.store.complete(Lease(jobID: id, token: "t")) }
+            let stored = try await h.store.job(id: id)
+            #expect(stored == nil)
+        },
+    ]
+}

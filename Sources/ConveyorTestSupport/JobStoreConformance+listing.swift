@@ -1,0 +1,56 @@
+import ConveyorCore
+import Testing
+
+extension JobStoreConformance {
+    static let listingChecks: [StoreConformanceCheck] = [
+        .init("listing filters by customer, queue, state and type, newest first") { h in
+            let a = try await h.enqueue(customer: "acme", queue: "mail", type: "email.send")
+            let b = try await h.enqueue(customer: "acme", queue: "mail", type: "sms.send")
+            let c = try await h.enqueue(customer: "globex", queue: "mail", type: "email.send")
+            let d = try await h.enqueue(customer: "acme", queue: "billing", type: "email.send")
+            let running = try #require(try await h.claim(1, queues: ["billing"]).first)
+            func ids(_ filter: JobFilter) async throws -> [JobID] {
+                try await h.store.list(JobQuery(filter: filter)).jobs.map(\.id)
+            }
+            #expect(try await ids(.all) == [d.id, c.id, b.id, a.id])
+            #expect(try await ids(try JobFilter(customer: "acme")) == [d.id, b.id, a.id])
+            #expect(try await ids(try JobFilter(customer: "acme", queue: "mail")) == [b.id, a.id])
+            #expect(try await ids(try JobFilter(type: "email.send")) == [d.id, c.id, a.id])
+            #expect(try await ids(try JobFilter(states: [.running])) == [running.id])
+            #expect(try await ids(try JobFilter(states: [.available, .running], type: "email.send")) == [d.id, c.id, a.id])
+            #expect(try await ids(try JobFilter(customer: "initech")).isEmpty)
+        },
+        .init("pagination has no gaps or repeats while jobs are being added") { h in
+            var original: [JobID] = []
+            for _ in 0..<23 { original.append(try await h.enqueue().id) }
+            var seen: [JobID] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let page = try await h.store.list(JobQuery(limit: 5, cursor: cursor))
+                seen += page.jobs.map(\.id)
+                cursor = page.nextCursor
+                pages += 1
+                // Producers keep going between page requests.
+                try await h.enqueue()
+                try await h.enqueue(queue: "other")
+            } while cursor != nil && pages < 50
+            #expect(pages == 5)
+            #expect(seen.count == Set(seen).count, "no job repeats")
+            #expect(Set(original).isSubset(of: Set(seen)), "no job that existed at the start is skipped")
+        },
+        .init("counts per state per queue add up to every job") { h in
+            for _ in 0..<3 { try await h.enqueue(queue: "mail") }
+            try await h.enqueue(queue: "mail", start: .after(.seconds(60)))
+            try await h.enqueue(customer: "globex", queue: "mail")
+            _ = try await h.claim(1, queues: ["mail"], customer: "acme")
+            let counts = try await h.store.counts(customer: nil)
+            let acme = try #require(counts.first { $0.customer == "acme" && $0.queue == "mail" })
+            #expect(acme.counts == [.available: 2, .running: 1, .scheduled: 1])
+            let globex = try #require(counts.first { $0.customer == "globex" })
+            #expect(globex.counts == [.available: 1])
+            #expect(try await h.store.counts(customer: "globex").map(\.customer) == ["globex"])
+            #expect(try await h.totalJobs() == 5)
+        },
+    ]
+}

@@ -1,0 +1,45 @@
+public import ConveyorCore
+public import Testing
+
+/// StoreConformanceCheck is one behaviour every `JobStore` engine must have. Engines run the whole
+/// list as a parameterised test, one fresh store per check:
+///
+/// ```swift
+/// @Test(arguments: JobStoreConformance.checks)
+/// func conformance(_ check: StoreConformanceCheck) async throws {
+///     let clock = TestClock()
+///     try await check.run(StoreHarness(store: try await makeStore(clock, JobStoreConformance.options), clock: clock))
+/// }
+/// ```
+public struct StoreConformanceCheck: Sendable, CustomTestStringConvertible {
+    /// What the check shows, as a sentence.
+    public let name: String
+    let body: @Sendable (StoreHarness) async throws -> Void
+
+    init(_ name: String, _ body: @escaping @Sendable (StoreHarness) async throws -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    /// Runs the check against a fresh store.
+    public func run(_ harness: StoreHarness) async throws {
+        try await body(harness)
+    }
+
+    public var testDescription: String { name }
+}
+
+/// JobStoreConformance is the suite every engine passes unchanged, modelled on River's
+/// `riverdrivertest`: each behaviour of the store protocol is one check.
+public enum JobStoreConformance {
+    /// The options every engine's store must be opened with for the suite: a short backoff with a
+    /// small cap, and a small error history, so that growth, cap and bounds show in a few steps.
+    public static let options = JobStoreOptions(
+        retryPolicy: RetryPolicy(base: .seconds(10), cap: .seconds(300), jitter: 0.1),
+        limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5))
+
+    /// Every check.
+    public static let checks: [StoreConformanceCheck] =
+        enqueueChecks + claimChecks + leaseChecks + failureChecks + staleChecks + cancelChecks + deadLetterChecks
+        + listingChecks + retentionChecks + workerChecks + concurrencyChecks
+}
