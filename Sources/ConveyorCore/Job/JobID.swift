@@ -50,9 +50,12 @@ public struct JobID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
 }
 
 /// JobIDGenerator keeps the last timestamp and a 12-bit counter (RFC 9562 §6.2, method 1), which is
-/// what makes ids from one process monotonic.
-final class JobIDGenerator: Sendable {
+/// what makes ids from one generator monotonic. The process shares one (`JobID.generate`).
+public final class JobIDGenerator: Sendable {
     static let shared = JobIDGenerator()
+
+    /// A generator with no history; ids it makes are increasing among themselves only.
+    public init() {}
 
     private struct State {
         var lastMilliseconds: Int64 = 0
@@ -61,7 +64,8 @@ final class JobIDGenerator: Sendable {
 
     private let state = Mutex(State())
 
-    func next(at date: Date) -> JobID {
+    /// The next id for a job created at `date` (or just after the previous id, if that is later).
+    public func next(at date: Date) -> JobID {
         let (milliseconds, counter) = state.withLock { state -> (Int64, UInt16) in
             let now = date.unixMilliseconds
             if now > state.lastMilliseconds {

@@ -8,12 +8,12 @@ public struct JobPayload: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Checks that `text` is one JSON document no larger than `limitBytes` UTF-8 bytes.
     public init(json text: String, limitBytes: Int = JobLimits.default.payloadBytes) throws(ValidationError) {
-        let data = Data(text.utf8)
-        guard data.count <= limitBytes else {
+        let size = text.utf8.count
+        guard size <= limitBytes else {
             throw ValidationError(
-                field: "payload", reason: "is \(data.count) bytes; the limit is \(limitBytes) bytes", status: .tooLarge)
+                field: "payload", reason: "is \(size) bytes; the limit is \(limitBytes) bytes", status: .tooLarge)
         }
-        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+        guard JSONSyntax.isValid(text.utf8) else {
             throw ValidationError(field: "payload", reason: "is not valid JSON")
         }
         self.text = text
