@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConveyorCLITests",
-            dependencies: ["ConveyorCLI", "ConveyorCore"],
+            dependencies: ["ConveyorCLI", "ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -18,7 +18,7 @@ enum JobRow {
             throw JobStoreError.unavailable(reason: "unknown job state in database: \(stateText)")
         }
         let errorsText: String = row["errors"]
-        let errors = try JSONDecoder().decode([AttemptError].self, from: Data(errorsText.utf8))
+        let errors = try JSONDecoder().decode([StoredAttemptError].self, from: Data(errorsText.utf8)).map(\.attemptError)
         return Job(
             id: id, customer: row["customer"], queue: row["queue"], type: row["type"],
             payload: JobPayload(storedText: row["payload"]), priority: row["priority"], state: state,
@@ -63,7 +63,7 @@ enum JobRow {
     }
 
     private static func mutableValues(_ job: Job) throws -> StatementArguments {
-        let errors = String(decoding: try JSONEncoder().encode(job.errors), as: UTF8.self)
+        let errors = String(decoding: try JSONEncoder().encode(job.errors.map(StoredAttemptError.init)), as: UTF8.self)
         return [
             job.state.rawValue, job.runAt.unixMilliseconds, job.attempt, job.maxAttempts, job.leaseToken,
             job.leaseExpiresAt?.unixMilliseconds, job.workerID, errors, job.deadReason?.rawValue, job.replayCount,
@@ -89,4 +89,23 @@ enum JobRow {
 
     /// The finished states as an SQL list, for the clauses that exclude them.
     static let finishedStates = "('completed', 'dead', 'cancelled')"
+}
+
+/// StoredAttemptError is how an attempt's error sits in the `errors` column: times as integer
+/// milliseconds, so that they read back exactly.
+struct StoredAttemptError: Codable {
+    let attempt: Int
+    let at: Int64
+    let message: String
+
+    init(_ error: AttemptError) {
+        attempt = error.attempt
+        at = error.at.unixMilliseconds
+        message = error.message
+    }
+
+    var attemptError: AttemptError {
+        // The message was truncated when it was recorded; the limit here only guards old rows.
+        AttemptError(attempt: attempt, at: Date(unixMilliseconds: at), message: message, limits: JobLimits(errorMessageBytes: .max))
+    }
 }

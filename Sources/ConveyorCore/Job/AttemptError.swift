@@ -16,24 +16,6 @@ public struct AttemptError: Sendable, Hashable, Codable {
         self.at = at
         self.message = message.truncated(toUTF8Bytes: limits.errorMessageBytes)
     }
-
-    enum CodingKeys: String, CodingKey {
-        case attempt, at, message
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        attempt = try container.decode(Int.self, forKey: .attempt)
-        at = Date(unixMilliseconds: try container.decode(Int64.self, forKey: .at))
-        message = try container.decode(String.self, forKey: .message)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(attempt, forKey: .attempt)
-        try container.encode(at.unixMilliseconds, forKey: .at)
-        try container.encode(message, forKey: .message)
-    }
 }
 
 extension String {

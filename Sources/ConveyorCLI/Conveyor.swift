@@ -1,0 +1,42 @@
+import ArgumentParser
+import ConveyorCore
+import Foundation
+
+/// The `conveyor` command: one executable for every Conveyor process.
+@main
+struct Conveyor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conveyor",
+        abstract: "A multi-tenant job queue.",
+        discussion: """
+            Jobs are kept in ./conveyor.sqlite unless --database or DATABASE_URL names another file.
+            """,
+        version: ConveyorVersion.current,
+        subcommands: [MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self]
+    )
+
+    /// Runs the chosen command. A refusal Conveyor itself explains (bad input, unknown job, a
+    /// database that cannot be opened) prints one sentence to standard error and exits 1; parsing
+    /// errors and help go through ArgumentParser as usual.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+/// ConveyorVersion is the version `conveyor --version` prints.
+enum ConveyorVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import ConveyorCore
+import ConveyorSQLite
+import Foundation
+
+/// DatabaseOptions is the `--database` option every command shares, and how a command opens the
+/// store it names.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite file to use (default: DATABASE_URL, else ./conveyor.sqlite).", valueName: "path"))
+    var database: String?
+
+    /// Where the jobs are, from the option, the environment or the default.
+    func location() throws(CommandFailure) -> DatabaseLocation {
+        do {
+            return try DatabaseLocation(option: database, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    /// Opens the store, creating the database if it does not exist yet. For commands that write.
+    func openForWriting() async throws(CommandFailure) -> SQLiteJobStore {
+        let path = try sqlitePath()
+        return try await failing { try await SQLiteJobStore.open(path: path) }
+    }
+
+    /// Opens an existing store. For commands that only read or change existing jobs: they must not
+    /// leave a new empty database behind when pointed at the wrong path.
+    func openExisting() async throws(CommandFailure) -> SQLiteJobStore {
+        let path = try sqlitePath()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+        }
+        return try await failing { try await SQLiteJobStore.open(path: path) }
+    }
+
+    private func sqlitePath() throws(CommandFailure) -> String {
+        switch try location() {
+        case .sqlite(let path): return path
+        case .postgres(let url):
+            throw CommandFailure(
+                "\(DatabaseLocation.postgres(url: url)) is a PostgreSQL URL, and this build of conveyor supports only SQLite files so far"
+            )
+        }
+    }
+}
