@@ -12,13 +12,16 @@ enum JobRow {
 
     static func decode(_ row: Row) throws -> Job {
         let idText: String = row["id"]
-        guard let id = JobID(idText) else { throw JobStoreError.unavailable(reason: "corrupt job id in database: \(idText)") }
+        guard let id = JobID(idText) else {
+            throw JobStoreError.unavailable(reason: "corrupt job id in database: \(idText)")
+        }
         let stateText: String = row["state"]
         guard let state = JobState(rawValue: stateText) else {
             throw JobStoreError.unavailable(reason: "unknown job state in database: \(stateText)")
         }
         let errorsText: String = row["errors"]
-        let errors = try JSONDecoder().decode([StoredAttemptError].self, from: Data(errorsText.utf8)).map(\.attemptError)
+        let errors = try JSONDecoder().decode([StoredAttemptError].self, from: Data(errorsText.utf8)).map(
+            \.attemptError)
         return Job(
             id: id, customer: row["customer"], queue: row["queue"], type: row["type"],
             payload: JobPayload(storedText: row["payload"]), priority: row["priority"], state: state,
@@ -106,6 +109,8 @@ struct StoredAttemptError: Codable {
 
     var attemptError: AttemptError {
         // The message was truncated when it was recorded; the limit here only guards old rows.
-        AttemptError(attempt: attempt, at: Date(unixMilliseconds: at), message: message, limits: JobLimits(errorMessageBytes: .max))
+        AttemptError(
+            attempt: attempt, at: Date(unixMilliseconds: at), message: message,
+            limits: JobLimits(errorMessageBytes: .max))
     }
 }

@@ -90,12 +90,16 @@ extension SQLiteJobStore {
     }
 
     /// The dead jobs a selection names. Named ids must all exist and be dead, or nothing happens.
-    private static func deadLetters(_ selection: DeadLetterSelection, for event: JobEvent, _ db: Database) throws -> [Job] {
+    private static func deadLetters(
+        _ selection: DeadLetterSelection, for event: JobEvent, _ db: Database
+    ) throws -> [Job] {
         switch selection {
         case .ids(let ids):
             return try ids.map { id in
                 guard let job = try JobRow.fetch(id, db) else { throw JobStoreError.notFound(id: id) }
-                guard job.state == .dead else { throw JobStoreError.illegalTransition(id: id, from: job.state, event: event) }
+                guard job.state == .dead else {
+                    throw JobStoreError.illegalTransition(id: id, from: job.state, event: event)
+                }
                 return job
             }
         case .matching(var filter):

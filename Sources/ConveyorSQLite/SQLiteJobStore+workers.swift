@@ -57,7 +57,8 @@ extension SQLiteJobStore {
         return Worker(
             id: row["id"], host: row["host"], pid: row["pid"],
             queues: try JSONDecoder().decode([String].self, from: Data(queues.utf8)), concurrency: row["concurrency"],
-            startedAt: Date(unixMilliseconds: row["started_at"]), lastHeartbeatAt: Date(unixMilliseconds: row["last_heartbeat_at"]),
+            startedAt: Date(unixMilliseconds: row["started_at"]),
+            lastHeartbeatAt: Date(unixMilliseconds: row["last_heartbeat_at"]),
             jobsRunning: row["jobs_running"])
     }
 }

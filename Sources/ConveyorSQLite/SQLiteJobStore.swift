@@ -37,7 +37,9 @@ public final class SQLiteJobStore: JobStore {
     }
 
     /// Opens (creating if needed) the database at `path` and, unless told otherwise, migrates it.
-    public static func open(path: String, clock: any WallClock = SystemClock(), options: Options = .init())
+    public static func open(
+        path: String, clock: any WallClock = SystemClock(), options: Options = .init()
+    )
         async throws -> SQLiteJobStore
     {
         var configuration = Configuration()
@@ -46,7 +48,8 @@ public final class SQLiteJobStore: JobStore {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw JobStoreError.unavailable(reason: "cannot open the database at \(path): \(SQLiteJobStore.explain(error))")
+            throw JobStoreError.unavailable(
+                reason: "cannot open the database at \(path): \(SQLiteJobStore.explain(error))")
         }
         let store = SQLiteJobStore(path: path, pool: pool, clock: clock, options: options)
         if options.migrate {
@@ -107,7 +110,8 @@ public final class SQLiteJobStore: JobStore {
             arguments += [request.limit]
             return try JobRow.fetchAll(db, sql: sql, arguments: arguments).map { candidate in
                 var job = candidate
-                try job.claim(token: UUID().uuidString.lowercased(), workerID: request.workerID, lease: request.lease, at: now)
+                try job.claim(
+                    token: UUID().uuidString.lowercased(), workerID: request.workerID, lease: request.lease, at: now)
                 try JobRow.update(job, db)
                 return job
             }

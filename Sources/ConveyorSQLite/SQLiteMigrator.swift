@@ -61,11 +61,13 @@ public struct SQLiteMigrator: Sendable {
 
     private static func applied(_ db: Database) throws -> [AppliedMigration] {
         guard try db.tableExists("schema_migrations") else { return [] }
-        return try Row.fetchAll(db, sql: "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
-            .map { row in
-                AppliedMigration(
-                    version: row["version"], name: row["name"], checksum: row["checksum"],
-                    appliedAt: Date(unixMilliseconds: row["applied_at"]))
-            }
+        return try Row.fetchAll(
+            db, sql: "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
+        )
+        .map { row in
+            AppliedMigration(
+                version: row["version"], name: row["name"], checksum: row["checksum"],
+                appliedAt: Date(unixMilliseconds: row["applied_at"]))
+        }
     }
 }

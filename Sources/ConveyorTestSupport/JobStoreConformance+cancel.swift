@@ -33,7 +33,8 @@ extension JobStoreConformance {
             try await h.enqueue()
             let done = try await h.store.complete(try #require(try await h.claimOne().lease))
             try await h.enqueue()
-            let dead = try await h.store.fail(try #require(try await h.claimOne().lease), message: "x", retryable: false)
+            let dead = try await h.store.fail(
+                try #require(try await h.claimOne().lease), message: "x", retryable: false)
             let cancelled = try await h.store.cancel(id: try await h.enqueue().id)
             for job in [done, dead, cancelled] {
                 await expectStoreError(.illegalTransition(id: job.id, from: job.state, event: .cancel)) {

@@ -3,7 +3,9 @@ import Testing
 
 extension JobStoreConformance {
     /// Enqueues a job and fails it non-retryably, returning it dead.
-    static func deadJob(_ h: StoreHarness, queue: String = "default", type: String = "email.send", key: String? = nil)
+    static func deadJob(
+        _ h: StoreHarness, queue: String = "default", type: String = "email.send", key: String? = nil
+    )
         async throws -> Job
     {
         try await h.enqueue(queue: queue, type: type, idempotencyKey: key)

@@ -37,7 +37,9 @@ extension JobStoreConformance {
         .init("an idempotency key dedupes per customer and queue while the job is unfinished") { h in
             let first = try await h.enqueue(idempotencyKey: "order-42")
             let again = try await h.store.enqueue(
-                NewJob(customer: "acme", queue: "default", type: "email.send", payloadJSON: "{}", idempotencyKey: "order-42"))
+                NewJob(
+                    customer: "acme", queue: "default", type: "email.send", payloadJSON: "{}",
+                    idempotencyKey: "order-42"))
             #expect(again.inserted == false)
             #expect(again.job.id == first.id)
             let otherQueue = try await h.enqueue(queue: "other", idempotencyKey: "order-42")
@@ -47,13 +49,16 @@ extension JobStoreConformance {
             #expect(claimed.id == first.id)
             _ = try await h.store.complete(try #require(claimed.lease))
             let afterFinish = try await h.store.enqueue(
-                NewJob(customer: "acme", queue: "default", type: "email.send", payloadJSON: "{}", idempotencyKey: "order-42"))
+                NewJob(
+                    customer: "acme", queue: "default", type: "email.send", payloadJSON: "{}",
+                    idempotencyKey: "order-42"))
             #expect(afterFinish.inserted)
             #expect(afterFinish.job.id != first.id)
             #expect(try await h.totalJobs() == 4)
         },
         .init("a batch that repeats an idempotency key inserts the job once") { h in
-            let request = try NewJob(customer: "acme", queue: "default", type: "t", payloadJSON: "{}", idempotencyKey: "k")
+            let request = try NewJob(
+                customer: "acme", queue: "default", type: "t", payloadJSON: "{}", idempotencyKey: "k")
             let results = try await h.store.enqueue(batch: [request, request])
             #expect(results.map(\.inserted) == [true, false])
             #expect(results[0].job.id == results[1].job.id)

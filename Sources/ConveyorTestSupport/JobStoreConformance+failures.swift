@@ -10,12 +10,15 @@ extension JobStoreConformance {
             for attempt in 1...9 {
                 let job = try await h.claimOne()
                 #expect(job.attempt == attempt)
-                let failed = try await h.store.fail(try #require(job.lease), message: "error \(attempt)", retryable: true)
+                let failed = try await h.store.fail(
+                    try #require(job.lease), message: "error \(attempt)", retryable: true)
                 #expect(failed.state == .retryable)
                 let delay = failed.runAt.timeIntervalSince(h.clock.now())
                 let nominal = min(policy.base.timeInterval * Double(1 << (attempt - 1)), policy.cap.timeInterval)
                 #expect(delay >= nominal * (1 - policy.jitter) - 0.001, "attempt \(attempt): \(delay)s")
-                #expect(delay <= min(nominal * (1 + policy.jitter), policy.cap.timeInterval) + 0.001, "attempt \(attempt): \(delay)s")
+                #expect(
+                    delay <= min(nominal * (1 + policy.jitter), policy.cap.timeInterval) + 0.001,
+                    "attempt \(attempt): \(delay)s")
                 delays.append(delay)
                 h.clock.advance(to: failed.runAt)
             }

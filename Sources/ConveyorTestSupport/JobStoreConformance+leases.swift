@@ -28,9 +28,13 @@ extension JobStoreConformance {
             try await h.enqueue()
             let job = try await h.claimOne()
             let forged = Lease(jobID: job.id, token: "not-the-token")
-            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.heartbeat(forged, extendBy: .seconds(30)) }
+            await expectStoreError(.leaseLost(id: job.id)) {
+                try await h.store.heartbeat(forged, extendBy: .seconds(30))
+            }
             await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(forged) }
-            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.fail(forged, message: "x", retryable: true) }
+            await expectStoreError(.leaseLost(id: job.id)) {
+                try await h.store.fail(forged, message: "x", retryable: true)
+            }
             await expectStoreError(.leaseLost(id: job.id)) { try await h.store.release(forged, runAt: nil) }
             #expect(try await h.reload(job) == job)
         },

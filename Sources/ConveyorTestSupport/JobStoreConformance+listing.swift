@@ -17,7 +17,8 @@ extension JobStoreConformance {
             #expect(try await ids(try JobFilter(customer: "acme", queue: "mail")) == [b.id, a.id])
             #expect(try await ids(try JobFilter(type: "email.send")) == [d.id, c.id, a.id])
             #expect(try await ids(try JobFilter(states: [.running])) == [running.id])
-            #expect(try await ids(try JobFilter(states: [.available, .running], type: "email.send")) == [d.id, c.id, a.id])
+            #expect(
+                try await ids(try JobFilter(states: [.available, .running], type: "email.send")) == [d.id, c.id, a.id])
             #expect(try await ids(try JobFilter(customer: "initech")).isEmpty)
         },
         .init("pagination has no gaps or repeats while jobs are being added") { h in

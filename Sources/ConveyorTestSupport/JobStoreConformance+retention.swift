@@ -4,7 +4,8 @@ import Testing
 extension JobStoreConformance {
     static let retentionChecks: [StoreConformanceCheck] = [
         .init("pruning deletes finished jobs past retention and never touches unfinished ones") { h in
-            let policy = RetentionPolicy(completed: .seconds(3600), cancelled: .seconds(600), dead: .seconds(7200), deadMaxCount: 100)
+            let policy = RetentionPolicy(
+                completed: .seconds(3600), cancelled: .seconds(600), dead: .seconds(7200), deadMaxCount: 100)
             try await h.enqueue()
             let completed = try await h.store.complete(try #require(try await h.claimOne().lease))
             let cancelled = try await h.store.cancel(id: try await h.enqueue().id)

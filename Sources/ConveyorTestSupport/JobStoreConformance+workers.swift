@@ -4,12 +4,14 @@ import Testing
 extension JobStoreConformance {
     static let workerChecks: [StoreConformanceCheck] = [
         .init("workers register, heartbeat, list and are removed") { h in
-            let registration = try WorkerRegistration(id: "w-1", host: "box", pid: 42, queues: ["mail", "default"], concurrency: 4)
+            let registration = try WorkerRegistration(
+                id: "w-1", host: "box", pid: 42, queues: ["mail", "default"], concurrency: 4)
             let worker = try await h.store.registerWorker(registration)
             #expect(worker.startedAt == h.clock.now() && worker.lastHeartbeatAt == h.clock.now())
             #expect(worker.queues == ["mail", "default"])
             h.clock.advance(by: .seconds(10))
-            _ = try await h.store.registerWorker(try WorkerRegistration(id: "w-2", host: "box", pid: 43, queues: ["mail"], concurrency: 1))
+            _ = try await h.store.registerWorker(
+                try WorkerRegistration(id: "w-2", host: "box", pid: 43, queues: ["mail"], concurrency: 1))
             h.clock.advance(by: .seconds(5))
             let beat = try await h.store.heartbeatWorker(id: "w-1", jobsRunning: 3)
             #expect(beat.lastHeartbeatAt == h.clock.now() && beat.jobsRunning == 3)
@@ -20,8 +22,10 @@ extension JobStoreConformance {
             #expect(!listed[1].isLive(at: h.clock.now(), timeout: .seconds(5)))
             try await h.store.removeWorker(id: "w-2")
             #expect(try await h.store.workers().map(\.id) == ["w-1"])
-            await expectStoreError(.workerNotFound(id: "w-2")) { try await h.store.heartbeatWorker(id: "w-2", jobsRunning: 0) }
-        },
+            await expectStoreError(.workerNotFound(id: "w-2")) {
+                try await h.store.heartbeatWorker(id: "w-2", jobsRunning: 0)
+            }
+        }
     ]
 
     static let concurrencyChecks: [StoreConformanceCheck] = [
@@ -53,6 +57,6 @@ extension JobStoreConformance {
             #expect(Set(completed).count == total)
             let counts = try await h.store.counts(customer: "acme")
             #expect(counts.first?.counts == [.completed: total])
-        },
+        }
     ]
 }

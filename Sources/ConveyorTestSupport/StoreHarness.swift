@@ -17,7 +17,8 @@ public struct StoreHarness: Sendable {
     /// Enqueues one valid job with defaults a check can override.
     @discardableResult
     public func enqueue(
-        customer: String = "acme", queue: String = "default", type: String = "email.send", payload: String = #"{"n":1}"#,
+        customer: String = "acme", queue: String = "default", type: String = "email.send",
+        payload: String = #"{"n":1}"#,
         priority: Int = 0, start: NewJob.Start = .now, maxAttempts: Int = NewJob.defaultMaxAttempts,
         idempotencyKey: String? = nil
     ) async throws -> Job {
@@ -33,7 +34,8 @@ public struct StoreHarness: Sendable {
         _ limit: Int = 1, queues: [String] = ["default"], customer: String? = nil, lease: Duration = .seconds(30),
         worker: String? = "worker-1"
     ) async throws -> [Job] {
-        try await store.claim(ClaimRequest(queues: queues, customer: customer, limit: limit, lease: lease, workerID: worker))
+        try await store.claim(
+            ClaimRequest(queues: queues, customer: customer, limit: limit, lease: lease, workerID: worker))
     }
 
     /// Claims exactly one job, failing the check when there is none.

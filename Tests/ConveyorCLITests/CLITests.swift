@@ -11,7 +11,8 @@ struct CLITests {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         let enqueued = try cli.run([
-            "enqueue", "--customer", "acme", "--queue", "mail", "--type", "email.send", "--payload", #"{"to":"ada@example.com"}"#,
+            "enqueue", "--customer", "acme", "--queue", "mail", "--type", "email.send", "--payload",
+            #"{"to":"ada@example.com"}"#,
             "--priority", "3", "--max-attempts", "5",
         ])
         #expect(enqueued.status == 0, "\(enqueued.stderr)")
@@ -40,7 +41,9 @@ struct CLITests {
     func delayAndPaging() throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let delayed = try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}", "--delay", "60"])
+        let delayed = try cli.run([
+            "enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}", "--delay", "60",
+        ])
         #expect(try delayed.json()["state"] as? String == "scheduled")
         for _ in 0..<2 {
             _ = try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"])
@@ -96,15 +99,20 @@ struct CLITests {
     func badInputWritesNothing() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        #expect(try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"]).status == 0)
+        #expect(
+            try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"]).status == 0
+        )
         let oversized = "\"" + String(repeating: "x", count: 256 * 1024) + "\""
-        let refused = try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: oversized)
+        let refused = try cli.run(
+            ["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: oversized)
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("the limit is 262144 bytes"))
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
         #expect(try await store.counts(customer: nil).map(\.total) == [1])
 
-        let fromStdin = try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: #"{"big": true}"#)
+        let fromStdin = try cli.run(
+            ["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: #"{"big": true}"#
+        )
         #expect(fromStdin.status == 0)
         #expect(try fromStdin.json()["payload"] as? [String: Bool] == ["big": true])
     }
@@ -128,9 +136,14 @@ struct CLITests {
         let badState = try cli.run(["jobs", "list", "--state", "done"])
         #expect(badState.stderr.contains("state must be one of scheduled, available"))
 
-        let unreadable = try cli.run(["enqueue", "--customer", "a", "--queue", "q", "--type", "t", "--payload", "{}", "--database", "/nonexistent-dir/x.sqlite"])
+        let unreadable = try cli.run([
+            "enqueue", "--customer", "a", "--queue", "q", "--type", "t", "--payload", "{}", "--database",
+            "/nonexistent-dir/x.sqlite",
+        ])
         #expect(unreadable.status != 0)
-        #expect(unreadable.stderr == "error: cannot open the database at /nonexistent-dir/x.sqlite: unable to open database file\n")
+        #expect(
+            unreadable.stderr
+                == "error: cannot open the database at /nonexistent-dir/x.sqlite: unable to open database file\n")
 
         let notADatabase = cli.directory.appendingPathComponent("notes.txt")
         try "these are not the jobs you are looking for".write(to: notADatabase, atomically: true, encoding: .utf8)
@@ -148,7 +161,8 @@ struct CLITests {
         #expect(try cli.run(enqueue, environment: ["DATABASE_URL": fromEnvironment]).status == 0)
         #expect(FileManager.default.fileExists(atPath: fromEnvironment))
         let explicit = cli.directory.appendingPathComponent("explicit.sqlite").path
-        #expect(try cli.run(enqueue + ["--database", explicit], environment: ["DATABASE_URL": fromEnvironment]).status == 0)
+        #expect(
+            try cli.run(enqueue + ["--database", explicit], environment: ["DATABASE_URL": fromEnvironment]).status == 0)
         #expect(FileManager.default.fileExists(atPath: explicit))
         let mysql = try cli.run(enqueue, environment: ["DATABASE_URL": "mysql://localhost/jobs"])
         #expect(mysql.stderr.contains("unsupported scheme mysql://"))
@@ -180,7 +194,8 @@ struct CLITests {
         defer { cli.remove() }
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
         for queue in ["mail", "mail", "billing"] {
-            _ = try await store.enqueue(NewJob(customer: "acme", queue: queue, type: "t", payloadJSON: "{}", maxAttempts: 1))
+            _ = try await store.enqueue(
+                NewJob(customer: "acme", queue: queue, type: "t", payloadJSON: "{}", maxAttempts: 1))
             let job = try #require(try await store.claim(ClaimRequest(queues: [queue])).first)
             _ = try await store.fail(try #require(job.lease), message: "smtp said no", retryable: true)
         }

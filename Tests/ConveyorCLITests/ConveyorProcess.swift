@@ -27,7 +27,8 @@ struct ConveyorProcess {
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["CONVEYOR_BINARY"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("conveyor")
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "conveyor")
     }
 
     /// Runs `conveyor ARGUMENTS` and waits for it to exit.

@@ -8,7 +8,8 @@ struct JobLifecycleTests {
     let clock = TestClock()
 
     func newJob(maxAttempts: Int = 3, start: NewJob.Start = .now) throws -> Job {
-        let request = try NewJob(customer: "acme", queue: "q", type: "t", payloadJSON: "{}", start: start, maxAttempts: maxAttempts)
+        let request = try NewJob(
+            customer: "acme", queue: "q", type: "t", payloadJSON: "{}", start: start, maxAttempts: maxAttempts)
         return Job(accepting: request, id: .generate(at: clock.now()), at: clock.now())
     }
 
@@ -30,13 +31,19 @@ struct JobLifecycleTests {
         let before = job
         #expect(throws: JobStoreError.leaseLost(id: job.id)) { try job.complete(token: "b", at: clock.now()) }
         #expect(throws: JobStoreError.leaseLost(id: job.id)) {
-            try job.fail(token: "a", message: "late", retryable: true, policy: .default, unitRandom: 0.5, at: clock.now().adding(.seconds(5)))
+            try job.fail(
+                token: "a", message: "late", retryable: true, policy: .default, unitRandom: 0.5,
+                at: clock.now().adding(.seconds(5)))
         }
         #expect(job == before)
         try job.complete(token: "a", at: clock.now())
         let completed = job
-        #expect(throws: JobStoreError.illegalTransition(id: job.id, from: .completed, event: .cancel)) { try job.cancel(at: clock.now()) }
-        #expect(throws: JobStoreError.illegalTransition(id: job.id, from: .completed, event: .replay)) { try job.replay(at: clock.now()) }
+        #expect(throws: JobStoreError.illegalTransition(id: job.id, from: .completed, event: .cancel)) {
+            try job.cancel(at: clock.now())
+        }
+        #expect(throws: JobStoreError.illegalTransition(id: job.id, from: .completed, event: .replay)) {
+            try job.replay(at: clock.now())
+        }
         #expect(job == completed)
     }
 

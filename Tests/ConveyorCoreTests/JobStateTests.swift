@@ -19,7 +19,8 @@ struct JobStateTests {
     ]
 
     static let events: [JobEvent] = [
-        .claim, .heartbeat, .complete, .failRetryable, .failDead, .release, .releaseLater, .rescueRetryable, .rescueDead,
+        .claim, .heartbeat, .complete, .failRetryable, .failDead, .release, .releaseLater, .rescueRetryable,
+        .rescueDead,
         .cancel, .replay, .purge,
     ]
 

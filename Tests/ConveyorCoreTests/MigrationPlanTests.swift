@@ -8,7 +8,8 @@ struct MigrationPlanTests {
     let two = Migration(version: 2, name: "workers", sql: "CREATE TABLE workers (id TEXT);")
 
     func applied(_ migration: Migration) -> AppliedMigration {
-        AppliedMigration(version: migration.version, name: migration.name, checksum: migration.checksum, appliedAt: .now)
+        AppliedMigration(
+            version: migration.version, name: migration.name, checksum: migration.checksum, appliedAt: .now)
     }
 
     @Test("file names parse as NNN_name.sql")
@@ -28,12 +29,17 @@ struct MigrationPlanTests {
     @Test("a changed, unknown or duplicated migration is refused")
     func refusals() {
         let edited = Migration(version: 1, name: "jobs", sql: one.sql + " ")
-        #expect(throws: MigrationError.changedAfterApply(label: "001_jobs", recorded: one.checksum, current: edited.checksum)) {
+        #expect(
+            throws: MigrationError.changedAfterApply(
+                label: "001_jobs", recorded: one.checksum, current: edited.checksum)
+        ) {
             try MigrationPlan(available: [edited], applied: [applied(one)])
         }
         #expect(throws: MigrationError.unknownApplied(version: 2, name: "workers")) {
             try MigrationPlan(available: [one], applied: [applied(two)])
         }
-        #expect(throws: MigrationError.duplicateVersion(1)) { try MigrationPlan(available: [one, edited], applied: []) }
+        #expect(throws: MigrationError.duplicateVersion(1)) {
+            try MigrationPlan(available: [one, edited], applied: [])
+        }
     }
 }

@@ -9,7 +9,9 @@ struct ValidationTests {
         #expect(try NameRules.customer(name) == name)
     }
 
-    @Test("invalid queue and customer names are refused", arguments: ["", "Acme", "-lead", "sp ace", "a/b", "é", String(repeating: "x", count: 65)])
+    @Test(
+        "invalid queue and customer names are refused",
+        arguments: ["", "Acme", "-lead", "sp ace", "a/b", "é", String(repeating: "x", count: 65)])
     func invalidQueue(_ name: String) {
         #expect(throws: ValidationError.self) { try NameRules.queue(name) }
         #expect(throws: ValidationError.self) { try NameRules.customer(name) }
@@ -37,12 +39,22 @@ struct ValidationTests {
         #expect(throws: Never.self) { try JobPayload(json: "[1,2]", limitBytes: 5) }
     }
 
-    @Test("invalid JSON is refused", arguments: ["", "{", "{'a':1}", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "1e", "\"\\x\"", "\"tab\there\"", "[1]x", "nope", String(repeating: "[", count: 129) + String(repeating: "]", count: 129)])
+    @Test(
+        "invalid JSON is refused",
+        arguments: [
+            "", "{", "{'a':1}", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "1e", "\"\\x\"", "\"tab\there\"", "[1]x",
+            "nope", String(repeating: "[", count: 129) + String(repeating: "]", count: 129),
+        ])
     func invalidJSON(_ text: String) {
         #expect(throws: ValidationError(field: "payload", reason: "is not valid JSON")) { try JobPayload(json: text) }
     }
 
-    @Test("any JSON document is a payload", arguments: ["{}", "[]", "42", "-0.5e+10", "\"t\\u00e9xt\\n\"", "null", " {\"a\" : [1, {\"b\":true}, false]} ", String(repeating: "[", count: 128) + String(repeating: "]", count: 128)])
+    @Test(
+        "any JSON document is a payload",
+        arguments: [
+            "{}", "[]", "42", "-0.5e+10", "\"t\\u00e9xt\\n\"", "null", " {\"a\" : [1, {\"b\":true}, false]} ",
+            String(repeating: "[", count: 128) + String(repeating: "]", count: 128),
+        ])
     func validJSON(_ text: String) throws {
         #expect(try JobPayload(json: text).text == text)
     }
@@ -52,12 +64,23 @@ struct ValidationTests {
         func field(_ make: () throws -> NewJob) -> String? {
             do { _ = try make(); return nil } catch { return (error as? ValidationError)?.field ?? "\(error)" }
         }
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", start: .after(.seconds(-1))) } == "delay_seconds")
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", maxAttempts: 0) } == "max_attempts")
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", maxAttempts: 101) } == "max_attempts")
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", priority: 10) } == "priority")
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", idempotencyKey: "has space") } == "idempotency_key")
-        #expect(field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", priority: 9, maxAttempts: 100) } == nil)
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", start: .after(.seconds(-1))) }
+                == "delay_seconds")
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", maxAttempts: 0) }
+                == "max_attempts")
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", maxAttempts: 101) }
+                == "max_attempts")
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", priority: 10) } == "priority")
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", idempotencyKey: "has space") }
+                == "idempotency_key")
+        #expect(
+            field { try NewJob(customer: "a", queue: "q", type: "t", payloadJSON: "{}", priority: 9, maxAttempts: 100) }
+                == nil)
     }
 
     @Test("queries refuse page sizes out of range and cursors they did not hand out")
@@ -71,7 +94,9 @@ struct ValidationTests {
 
     @Test("error messages are truncated on a character boundary")
     func truncation() {
-        let error = AttemptError(attempt: 1, at: .now, message: String(repeating: "é", count: 2000), limits: JobLimits(errorMessageBytes: 11))
+        let error = AttemptError(
+            attempt: 1, at: .now, message: String(repeating: "é", count: 2000), limits: JobLimits(errorMessageBytes: 11)
+        )
         #expect(error.message == "éééé…")
         #expect(error.message.utf8.count <= 11)
     }

@@ -25,7 +25,9 @@ struct SQLiteEngineTests {
         let clock = TestClock()
         let first = try await database.open(clock: clock)
         let second = try await database.open(clock: clock)
-        let jobs = try (0..<300).map { try NewJob(customer: "acme", queue: "default", type: "t", payloadJSON: "{\"n\":\($0)}") }
+        let jobs = try (0..<300).map {
+            try NewJob(customer: "acme", queue: "default", type: "t", payloadJSON: "{\"n\":\($0)}")
+        }
         _ = try await first.enqueue(batch: jobs)
         let completed = try await withThrowingTaskGroup(of: [JobID].self) { group in
             for store in [first, second, first, second] {

@@ -45,7 +45,8 @@ struct SQLiteMigratorTests {
         var edited = SQLiteMigrator.bundled
         let first = edited[0]
         edited[0] = Migration(version: first.version, name: first.name, sql: first.sql + "\n-- edited\n")
-        let expected = MigrationError.changedAfterApply(label: first.label, recorded: first.checksum, current: edited[0].checksum)
+        let expected = MigrationError.changedAfterApply(
+            label: first.label, recorded: first.checksum, current: edited[0].checksum)
         await #expect(throws: expected) { try await store.migrator(migrations: edited).migrate(at: Date()) }
         await #expect(throws: expected) { try await store.migrator(migrations: edited).status() }
         #expect(expected.description.contains("001_jobs"))
@@ -56,7 +57,8 @@ struct SQLiteMigratorTests {
         let database = try TemporaryDatabase()
         defer { database.remove() }
         let store = try await database.open()
-        let next = Migration(version: SQLiteMigrator.bundled.count + 1, name: "add_note", sql: "ALTER TABLE jobs ADD COLUMN note TEXT;")
+        let next = Migration(
+            version: SQLiteMigrator.bundled.count + 1, name: "add_note", sql: "ALTER TABLE jobs ADD COLUMN note TEXT;")
         let applied = try await store.migrator(migrations: SQLiteMigrator.bundled + [next]).migrate(at: Date())
         #expect(applied == [next])
         await #expect(throws: MigrationError.unknownApplied(version: next.version, name: "add_note")) {

@@ -13,7 +13,9 @@ struct TemporaryDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func open(clock: TestClock = TestClock(), options: JobStoreOptions = JobStoreConformance.options) async throws
+    func open(
+        clock: TestClock = TestClock(), options: JobStoreOptions = JobStoreConformance.options
+    ) async throws
         -> SQLiteJobStore
     {
         try await SQLiteJobStore.open(path: path, clock: clock, options: .init(store: options))

@@ -10,7 +10,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List dead jobs, newest first, with their last error.")
+        static let configuration = CommandConfiguration(
+            abstract: "List dead jobs, newest first, with their last error.")
 
         @OptionGroup var filters: FilterOptions
         @OptionGroup var page: PageOptions
@@ -71,11 +72,14 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
     /// Ids or `--all` with filters, never both and never neither: a bare `replay` doing everything
     /// would be too easy to type by mistake.
-    static func selection(ids: [String], all: Bool, filters: FilterOptions) throws(CommandFailure) -> DeadLetterSelection {
+    static func selection(
+        ids: [String], all: Bool, filters: FilterOptions
+    ) throws(CommandFailure) -> DeadLetterSelection {
         switch (ids.isEmpty, all) {
         case (false, false):
             guard filters.customer == nil, filters.queue == nil, filters.type == nil else {
-                throw CommandFailure("--customer, --queue and --type narrow --all; they cannot be combined with job ids")
+                throw CommandFailure(
+                    "--customer, --queue and --type narrow --all; they cannot be combined with job ids")
             }
             return .ids(try ids.map { text throws(CommandFailure) in try JobID.argument(text) })
         case (true, true):
@@ -83,7 +87,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
         case (false, true):
             throw CommandFailure("give job ids or --all, not both")
         case (true, false):
-            throw CommandFailure("give the ids of dead jobs, or --all (with --customer, --queue or --type to narrow it)")
+            throw CommandFailure(
+                "give the ids of dead jobs, or --all (with --customer, --queue or --type to narrow it)")
         }
     }
 }

@@ -24,14 +24,19 @@ struct JobsCommand: AsyncParsableCommand {
             let states = try state.map { text throws(CommandFailure) -> [JobState] in
                 guard let state = JobState(rawValue: text) else {
                     throw CommandFailure(
-                        "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")) (got \(text.debugDescription))")
+                        "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")) (got \(text.debugDescription))"
+                    )
                 }
                 return [state]
             }
             let query = try page.query(try filters.filter(states: states))
             let store = try await database.openExisting()
             let result = try await failing { try await store.list(query) }
-            if page.json { try JobPrinter.json(result) } else { JobPrinter.table(result, command: "conveyor jobs list") }
+            if page.json {
+                try JobPrinter.json(result)
+            } else {
+                JobPrinter.table(result, command: "conveyor jobs list")
+            }
         }
     }
 

@@ -32,7 +32,8 @@ struct DatabaseOptions: ParsableArguments {
     func openExisting() async throws(CommandFailure) -> SQLiteJobStore {
         let path = try sqlitePath()
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure("there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+            throw CommandFailure(
+                "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
         }
         return try await failing { try await SQLiteJobStore.open(path: path) }
     }

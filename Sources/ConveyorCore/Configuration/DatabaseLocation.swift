@@ -18,7 +18,9 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
             self = .sqlite(path: DatabaseLocation.defaultPath)
             return
         }
-        guard !value.isEmpty else { throw ValidationError(field: field, reason: "is empty; give a file path or a postgres:// URL") }
+        guard !value.isEmpty else {
+            throw ValidationError(field: field, reason: "is empty; give a file path or a postgres:// URL")
+        }
         let lowered = value.lowercased()
         if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
             self = .postgres(url: value)
@@ -29,7 +31,9 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         } else if let scheme = value.range(of: "://") {
             throw ValidationError(
                 field: field,
-                reason: "uses the unsupported scheme \(value[..<scheme.lowerBound])://; give a file path or a postgres:// URL")
+                reason:
+                    "uses the unsupported scheme \(value[..<scheme.lowerBound])://; give a file path or a postgres:// URL"
+            )
         } else {
             self = .sqlite(path: value)
         }
@@ -40,7 +44,9 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sqlite(let path): path
         case .postgres(let url):
-            if let at = url.lastIndex(of: "@"), let colon = url[..<at].lastIndex(of: ":"), url[..<colon].hasSuffix("//") == false {
+            if let at = url.lastIndex(of: "@"), let colon = url[..<at].lastIndex(of: ":"),
+                url[..<colon].hasSuffix("//") == false
+            {
                 String(url[...colon]) + "***" + String(url[at...])
             } else {
                 url

@@ -57,10 +57,14 @@ extension Job {
     /// Rescues a job whose worker stopped heartbeating: treated exactly like a failed attempt with
     /// the error "lease expired: worker presumed dead", and dead with reason `stale` when it was the
     /// last attempt. The caller decides staleness (lease expiry plus grace); no token is needed.
-    public mutating func rescueStale(policy: RetryPolicy, unitRandom: Double, limits: JobLimits = .default, at now: Date)
+    public mutating func rescueStale(
+        policy: RetryPolicy, unitRandom: Double, limits: JobLimits = .default, at now: Date
+    )
         throws(JobStoreError)
     {
-        guard state == .running else { throw JobStoreError.illegalTransition(id: id, from: state, event: .rescueRetryable) }
+        guard state == .running else {
+            throw JobStoreError.illegalTransition(id: id, from: state, event: .rescueRetryable)
+        }
         try recordFailure(
             message: Job.staleErrorMessage, deadReason: .stale, events: (.rescueRetryable, .rescueDead), policy: policy,
             unitRandom: unitRandom, limits: limits, at: now)

@@ -38,7 +38,8 @@ public struct JobID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = JobID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a UUID: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a UUID: \(text)"))
         }
         self = id
     }

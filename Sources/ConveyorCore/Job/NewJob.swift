@@ -49,12 +49,14 @@ public struct NewJob: Sendable, Hashable {
         self.priority = priority
         guard (1...limits.maxAttemptsCeiling).contains(maxAttempts) else {
             throw ValidationError(
-                field: "max_attempts", reason: "must be between 1 and \(limits.maxAttemptsCeiling) (got \(maxAttempts))")
+                field: "max_attempts", reason: "must be between 1 and \(limits.maxAttemptsCeiling) (got \(maxAttempts))"
+            )
         }
         self.maxAttempts = maxAttempts
         if case .after(let delay) = start {
             guard delay >= .zero else {
-                throw ValidationError(field: "delay_seconds", reason: "must not be negative (got \(delay.timeInterval))")
+                throw ValidationError(
+                    field: "delay_seconds", reason: "must not be negative (got \(delay.timeInterval))")
             }
             guard delay <= limits.maxDelay else {
                 throw ValidationError(
@@ -62,7 +64,8 @@ public struct NewJob: Sendable, Hashable {
             }
         }
         self.start = start
-        self.idempotencyKey = try idempotencyKey.map { key throws(ValidationError) in try NameRules.idempotencyKey(key) }
+        self.idempotencyKey = try idempotencyKey.map { key throws(ValidationError) in try NameRules.idempotencyKey(key)
+        }
     }
 
     /// Convenience that validates the payload text too.

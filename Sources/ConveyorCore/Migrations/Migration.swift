@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// Migration is one numbered schema change (`NNN_name.sql`). Landed migrations are never edited:
 /// the checksum of each applied one is recorded, and a changed text is refused at start-up.

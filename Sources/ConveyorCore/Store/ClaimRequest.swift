@@ -14,7 +14,10 @@ public struct ClaimRequest: Sendable, Hashable {
     public let workerID: String?
 
     /// Validates the request.
-    public init(queues: [String], customer: String? = nil, limit: Int = 1, lease: Duration = .seconds(30), workerID: String? = nil)
+    public init(
+        queues: [String], customer: String? = nil, limit: Int = 1, lease: Duration = .seconds(30),
+        workerID: String? = nil
+    )
         throws(ValidationError)
     {
         guard !queues.isEmpty else { throw ValidationError(field: "queues", reason: "must name at least one queue") }

@@ -6,7 +6,9 @@ public struct JobFilter: Sendable, Hashable {
     public var type: String?
 
     /// Creates a filter, validating each name given.
-    public init(customer: String? = nil, queue: String? = nil, states: [JobState]? = nil, type: String? = nil)
+    public init(
+        customer: String? = nil, queue: String? = nil, states: [JobState]? = nil, type: String? = nil
+    )
         throws(ValidationError)
     {
         self.customer = try customer.map { name throws(ValidationError) in try NameRules.customer(name) }

@@ -9,7 +9,10 @@
 public enum NameRules {
     /// Checks a customer name.
     public static func customer(_ name: String, field: String = "customer") throws(ValidationError) -> String {
-        try check(name, field: field, maxLength: 64, rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit") {
+        try check(
+            name, field: field, maxLength: 64,
+            rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit"
+        ) {
             $0.isLowercaseAlphanumeric
         } rest: {
             $0.isLowercaseAlphanumeric || $0 == "_" || $0 == "-"
@@ -18,7 +21,10 @@ public enum NameRules {
 
     /// Checks a queue name.
     public static func queue(_ name: String, field: String = "queue") throws(ValidationError) -> String {
-        try check(name, field: field, maxLength: 64, rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit") {
+        try check(
+            name, field: field, maxLength: 64,
+            rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit"
+        ) {
             $0.isLowercaseAlphanumeric
         } rest: {
             $0.isLowercaseAlphanumeric || $0 == "_" || $0 == "-"
@@ -27,7 +33,10 @@ public enum NameRules {
 
     /// Checks a job type name.
     public static func type(_ name: String, field: String = "type") throws(ValidationError) -> String {
-        try check(name, field: field, maxLength: 128, rule: "must be 1–128 characters of A–Z, a–z, 0–9, '_', '.', ':' or '-', starting with a letter") {
+        try check(
+            name, field: field, maxLength: 128,
+            rule: "must be 1–128 characters of A–Z, a–z, 0–9, '_', '.', ':' or '-', starting with a letter"
+        ) {
             $0.isASCIILetter
         } rest: {
             $0.isASCIILetter || $0.isASCIIDigit || "_.:-".unicodeScalars.contains($0)
@@ -35,7 +44,9 @@ public enum NameRules {
     }
 
     /// Checks an idempotency key.
-    public static func idempotencyKey(_ key: String, field: String = "idempotency_key") throws(ValidationError) -> String {
+    public static func idempotencyKey(
+        _ key: String, field: String = "idempotency_key"
+    ) throws(ValidationError) -> String {
         try check(key, field: field, maxLength: 255, rule: "must be 1–255 printable ASCII characters") {
             $0.isPrintableASCII
         } rest: {
