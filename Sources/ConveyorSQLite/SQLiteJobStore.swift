@@ -49,7 +49,7 @@ public final class SQLiteJobStore: JobStore {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw JobStoreError.unavailable(
-                reason: "cannot open the database at \(path): \(SQLiteJobStore.explain(error))")
+                reason: "cannot open the database at \(path): \(explain(error))")
         }
         let store = SQLiteJobStore(path: path, pool: pool, clock: clock, options: options)
         if options.migrate {
@@ -60,7 +60,7 @@ public final class SQLiteJobStore: JobStore {
 
     /// The migrator for this database, with the bundled migrations unless others are given.
     public func migrator(migrations: [Migration] = SQLiteMigrator.bundled) -> SQLiteMigrator {
-        SQLiteMigrator(writer: pool, migrations: migrations)
+        SQLiteMigrator(writer: pool, path: path, migrations: migrations)
     }
 
     // MARK: Enqueue
@@ -159,25 +159,33 @@ public final class SQLiteJobStore: JobStore {
     /// Runs `body` in an immediate write transaction with the time read once the lock is held.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database, Date) throws -> T) async throws -> T {
         let clock = self.clock
-        return try await translatingErrors { try await self.pool.write { db in try body(db, clock.now()) } }
+        return try await translatingDatabaseErrors(at: path) {
+            try await self.pool.write { db in try body(db, clock.now()) }
+        }
     }
 
     /// Runs `body` on a reader, concurrently with the writer.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database, Date) throws -> T) async throws -> T {
         let clock = self.clock
-        return try await translatingErrors { try await self.pool.read { db in try body(db, clock.now()) } }
-    }
-
-    private func translatingErrors<T>(_ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await operation()
-        } catch let error as DatabaseError {
-            throw JobStoreError.unavailable(reason: "the database at \(path) failed: \(SQLiteJobStore.explain(error))")
+        return try await translatingDatabaseErrors(at: path) {
+            try await self.pool.read { db in try body(db, clock.now()) }
         }
     }
 
-    static func explain(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
-        return "\(error)"
+}
+
+/// Runs a database operation, turning SQLite's errors into `JobStoreError.unavailable` with the
+/// path, so that callers handle one error type and users read which database failed.
+func translatingDatabaseErrors<T>(at path: String, _ operation: () async throws -> T) async throws -> T {
+    do {
+        return try await operation()
+    } catch let error as DatabaseError {
+        throw JobStoreError.unavailable(reason: "the database at \(path) failed: \(explain(error))")
     }
+}
+
+/// SQLite's own words for an error.
+func explain(_ error: any Error) -> String {
+    if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+    return "\(error)"
 }

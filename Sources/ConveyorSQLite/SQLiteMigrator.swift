@@ -8,10 +8,12 @@ import GRDB
 /// schema as it was.
 public struct SQLiteMigrator: Sendable {
     let writer: any DatabaseWriter
+    let path: String
     let migrations: [Migration]
 
-    init(writer: any DatabaseWriter, migrations: [Migration]) {
+    init(writer: any DatabaseWriter, path: String, migrations: [Migration]) {
         self.writer = writer
+        self.path = path
         self.migrations = migrations
     }
 
@@ -30,14 +32,20 @@ public struct SQLiteMigrator: Sendable {
 
     /// Each known migration and when it was applied.
     public func status() async throws -> [MigrationStatus] {
-        let applied = try await writer.read { db in try Self.applied(db) }
+        let applied = try await translatingDatabaseErrors(at: path) {
+            try await writer.read { db in try Self.applied(db) }
+        }
         return try MigrationPlan(available: migrations, applied: applied).statuses
     }
 
     /// Applies every pending migration; returns those applied (none when up to date).
     @discardableResult
     public func migrate(at now: Date) async throws -> [Migration] {
-        try await writer.write { db in
+        try await translatingDatabaseErrors(at: path) { try await applyPending(at: now) }
+    }
+
+    private func applyPending(at now: Date) async throws -> [Migration] {
+        try await writer.write { [migrations] db in
             try db.execute(
                 sql: """
                     CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -19,7 +19,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let query = try page.query(try filters.filter(states: [.dead]))
-            let store = try await database.openExisting()
+            let store = try await database.open(mustExist: true)
             let result = try await failing { try await store.list(query) }
             if page.json { try JobPrinter.json(result) } else { JobPrinter.table(result, command: "conveyor dlq list") }
         }
@@ -41,7 +41,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let selection = try DeadLetterCommand.selection(ids: ids, all: all, filters: filters)
-            let store = try await database.openExisting()
+            let store = try await database.open(mustExist: true)
             let replayed = try await failing { try await store.replay(selection) }
             for job in replayed { print("replayed \(job.id) (\(job.customer)/\(job.queue) \(job.type))") }
             print("\(replayed.count) job\(replayed.count == 1 ? "" : "s") replayed")
@@ -64,7 +64,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let selection = try DeadLetterCommand.selection(ids: ids, all: all, filters: filters)
-            let store = try await database.openExisting()
+            let store = try await database.open(mustExist: true)
             let count = try await failing { try await store.purge(selection) }
             print("\(count) job\(count == 1 ? "" : "s") purged")
         }

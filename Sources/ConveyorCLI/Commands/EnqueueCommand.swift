@@ -44,7 +44,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 start: delay.map { .after(.milliseconds(Int64(($0 * 1000).rounded()))) } ?? .now,
                 maxAttempts: maxAttempts, idempotencyKey: idempotencyKey)
         }
-        let store = try await database.openForWriting()
+        let store = try await database.open(mustExist: false)
         let result = try await failing { try await store.enqueue(request) }
         try JobPrinter.json(result.job)
     }

@@ -30,7 +30,7 @@ struct JobsCommand: AsyncParsableCommand {
                 return [state]
             }
             let query = try page.query(try filters.filter(states: states))
-            let store = try await database.openExisting()
+            let store = try await database.open(mustExist: true)
             let result = try await failing { try await store.list(query) }
             if page.json {
                 try JobPrinter.json(result)
@@ -50,7 +50,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let jobID = try JobID.argument(id)
-            let store = try await database.openExisting()
+            let store = try await database.open(mustExist: true)
             guard let job = try await failing({ try await store.job(id: jobID) }) else {
                 throw CommandFailure(JobStoreError.notFound(id: jobID))
             }

@@ -19,14 +19,10 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let location = try database.location()
-            guard case .sqlite(let path) = location else { _ = try await database.openForWriting(); return }
-            let store = try await failing {
-                try await SQLiteJobStore.open(path: path, options: .init(migrate: false))
-            }
+            let store = try await database.open(mustExist: false, migrate: false)
             let applied = try await failing { try await store.migrator().migrate(at: Date()) }
             if applied.isEmpty {
-                print("\(path) is up to date")
+                print("\(store.path) is up to date")
             } else {
                 for migration in applied { print("applied \(migration.label)") }
             }
@@ -39,15 +35,7 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let path: String
-            switch try database.location() {
-            case .sqlite(let file): path = file
-            case .postgres: _ = try await database.openExisting(); return
-            }
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw CommandFailure("there is no database at \(path); `conveyor migrate` creates it")
-            }
-            let store = try await failing { try await SQLiteJobStore.open(path: path, options: .init(migrate: false)) }
+            let store = try await database.open(mustExist: true, migrate: false)
             let statuses = try await failing { try await store.migrator().status() }
             let rows = statuses.map { status in
                 [

@@ -21,30 +21,22 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store, creating the database if it does not exist yet. For commands that write.
-    func openForWriting() async throws(CommandFailure) -> SQLiteJobStore {
-        let path = try sqlitePath()
-        return try await failing { try await SQLiteJobStore.open(path: path) }
-    }
-
-    /// Opens an existing store. For commands that only read or change existing jobs: they must not
-    /// leave a new empty database behind when pointed at the wrong path.
-    func openExisting() async throws(CommandFailure) -> SQLiteJobStore {
-        let path = try sqlitePath()
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure(
-                "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
-        }
-        return try await failing { try await SQLiteJobStore.open(path: path) }
-    }
-
-    private func sqlitePath() throws(CommandFailure) -> String {
+    /// Opens the store. Commands that only read or change existing jobs pass `mustExist`: pointed
+    /// at the wrong path, they must not leave a new empty database behind. `migrate: false` leaves
+    /// the schema as it is, for `conveyor migrate` itself.
+    func open(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> SQLiteJobStore {
+        let path: String
         switch try location() {
-        case .sqlite(let path): return path
+        case .sqlite(let file): path = file
         case .postgres(let url):
             throw CommandFailure(
                 "\(DatabaseLocation.postgres(url: url)) is a PostgreSQL URL, and this build of conveyor supports only SQLite files so far"
             )
         }
+        if mustExist, !FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure(
+                "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+        }
+        return try await failing { try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate)) }
     }
 }

@@ -1,6 +1,6 @@
 /// JobState is where a job is in its lifecycle. Every accepted job is in exactly one state; the only
 /// ways out of each state are listed on its case and enforced by `Job`'s lifecycle methods.
-public enum JobState: String, Sendable, Codable, CaseIterable, Comparable {
+public enum JobState: String, Sendable, Codable, CaseIterable {
     /// Waiting for `run_at`. Leaves by: claim once `run_at` has passed (→ running), cancel.
     case scheduled
     /// Ready to run. Leaves by: claim (→ running), cancel.
@@ -28,9 +28,6 @@ public enum JobState: String, Sendable, Codable, CaseIterable, Comparable {
     /// States from which a claim may take the job once its `run_at` has passed.
     public static let claimable: [JobState] = [.scheduled, .available, .retryable]
 
-    /// States that are neither running nor finished.
-    public static let waiting: [JobState] = claimable
-
     /// The state an event moves a job in this state to, or nil when the event is not an exit of
     /// this state. This table is the single source of truth for the lifecycle.
     public func target(of event: JobEvent) -> JobState? {
@@ -46,10 +43,6 @@ public enum JobState: String, Sendable, Codable, CaseIterable, Comparable {
         case (.dead, .replay): .available
         default: nil
         }
-    }
-
-    public static func < (lhs: JobState, rhs: JobState) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 

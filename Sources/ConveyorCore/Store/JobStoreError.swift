@@ -10,8 +10,6 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case illegalTransition(id: JobID, from: JobState, event: JobEvent)
     /// No worker is registered under this id.
     case workerNotFound(id: String)
-    /// The input was rejected before anything was written.
-    case invalid(ValidationError)
     /// The database could not be opened or answered with an error; the operation did not happen.
     case unavailable(reason: String)
 
@@ -22,7 +20,6 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .illegalTransition(let id, let from, let event):
             "job \(id) is \(from.rawValue) and cannot \(event.verb)"
         case .workerNotFound(let id): "no worker registered as \(id)"
-        case .invalid(let error): error.description
         case .unavailable(let reason): reason
         }
     }
