@@ -30,17 +30,11 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Move dead jobs back to available with a fresh attempt budget.",
             discussion: "Name job ids, or pass --all with optional filters. Named ids are replayed all or none.")
 
-        @Argument(help: "Ids of dead jobs.")
-        var ids: [String] = []
-
-        @Flag(help: "Replay every dead job matching the filters.")
-        var all = false
-
-        @OptionGroup var filters: FilterOptions
+        @OptionGroup var selection: SelectionOptions
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let selection = try DeadLetterCommand.selection(ids: ids, all: all, filters: filters)
+            let selection = try selection.selection()
             let store = try await database.open(mustExist: true)
             let replayed = try await failing { try await store.replay(selection) }
             for job in replayed { print("replayed \(job.id) (\(job.customer)/\(job.queue) \(job.type))") }
@@ -53,42 +47,45 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Delete dead jobs for good.",
             discussion: "Name job ids, or pass --all with optional filters. Named ids are purged all or none.")
 
-        @Argument(help: "Ids of dead jobs.")
-        var ids: [String] = []
-
-        @Flag(help: "Purge every dead job matching the filters.")
-        var all = false
-
-        @OptionGroup var filters: FilterOptions
+        @OptionGroup var selection: SelectionOptions
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let selection = try DeadLetterCommand.selection(ids: ids, all: all, filters: filters)
+            let selection = try selection.selection()
             let store = try await database.open(mustExist: true)
             let count = try await failing { try await store.purge(selection) }
             print("\(count) job\(count == 1 ? "" : "s") purged")
         }
     }
 
-    /// Ids or `--all` with filters, never both and never neither: a bare `replay` doing everything
-    /// would be too easy to type by mistake.
-    static func selection(
-        ids: [String], all: Bool, filters: FilterOptions
-    ) throws(CommandFailure) -> DeadLetterSelection {
-        switch (ids.isEmpty, all) {
-        case (false, false):
-            guard filters.customer == nil, filters.queue == nil, filters.type == nil else {
+    /// SelectionOptions pick the dead jobs a replay or purge acts on.
+    struct SelectionOptions: ParsableArguments {
+        @Argument(help: "Ids of dead jobs.")
+        var ids: [String] = []
+
+        @Flag(help: "Every dead job matching the filters.")
+        var all = false
+
+        @OptionGroup var filters: FilterOptions
+
+        /// Ids or `--all` with filters, never both and never neither: a bare `replay` doing
+        /// everything would be too easy to type by mistake.
+        func selection() throws(CommandFailure) -> DeadLetterSelection {
+            switch (ids.isEmpty, all) {
+            case (false, false):
+                guard filters.customer == nil, filters.queue == nil, filters.type == nil else {
+                    throw CommandFailure(
+                        "--customer, --queue and --type narrow --all; they cannot be combined with job ids")
+                }
+                return .ids(try ids.map { text throws(CommandFailure) in try JobID.argument(text) })
+            case (true, true):
+                return .matching(try filters.filter())
+            case (false, true):
+                throw CommandFailure("give job ids or --all, not both")
+            case (true, false):
                 throw CommandFailure(
-                    "--customer, --queue and --type narrow --all; they cannot be combined with job ids")
+                    "give the ids of dead jobs, or --all (with --customer, --queue or --type to narrow it)")
             }
-            return .ids(try ids.map { text throws(CommandFailure) in try JobID.argument(text) })
-        case (true, true):
-            return .matching(try filters.filter())
-        case (false, true):
-            throw CommandFailure("give job ids or --all, not both")
-        case (true, false):
-            throw CommandFailure(
-                "give the ids of dead jobs, or --all (with --customer, --queue or --type to narrow it)")
         }
     }
 }

@@ -9,26 +9,12 @@
 public enum NameRules {
     /// Checks a customer name.
     public static func customer(_ name: String, field: String = "customer") throws(ValidationError) -> String {
-        try check(
-            name, field: field, maxLength: 64,
-            rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit"
-        ) {
-            $0.isLowercaseAlphanumeric
-        } rest: {
-            $0.isLowercaseAlphanumeric || $0 == "_" || $0 == "-"
-        }
+        try pathSegment(name, field: field)
     }
 
     /// Checks a queue name.
     public static func queue(_ name: String, field: String = "queue") throws(ValidationError) -> String {
-        try check(
-            name, field: field, maxLength: 64,
-            rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit"
-        ) {
-            $0.isLowercaseAlphanumeric
-        } rest: {
-            $0.isLowercaseAlphanumeric || $0 == "_" || $0 == "-"
-        }
+        try pathSegment(name, field: field)
     }
 
     /// Checks a job type name.
@@ -51,6 +37,18 @@ public enum NameRules {
             $0.isPrintableASCII
         } rest: {
             $0.isPrintableASCII
+        }
+    }
+
+    /// Customers and queues share one rule because both are URL path segments.
+    private static func pathSegment(_ name: String, field: String) throws(ValidationError) -> String {
+        try check(
+            name, field: field, maxLength: 64,
+            rule: "must be 1–64 characters of a–z, 0–9, '_' or '-', starting with a letter or digit"
+        ) {
+            $0.isLowercaseAlphanumeric
+        } rest: {
+            $0.isLowercaseAlphanumeric || $0 == "_" || $0 == "-"
         }
     }
 
