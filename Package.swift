@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The pure core: job model, lifecycle, backoff, validation, the store protocol. No I/O.
@@ -35,6 +40,27 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: strict
         ),
+        // The worker runtime: handlers, leases kept alive, outcomes, graceful shutdown, programs per job.
+        .target(
+            name: "ConveyorWorker",
+            dependencies: [
+                "ConveyorCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        // `conveyor bench`: throughput and latency measurements on any store.
+        .target(
+            name: "ConveyorBench",
+            dependencies: [
+                "ConveyorCore", "ConveyorWorker",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
         // The store conformance suite and the test clock, shared by every engine's tests.
         .target(
             name: "ConveyorTestSupport",
@@ -45,8 +71,10 @@ let package = Package(
         .executableTarget(
             name: "ConveyorCLI",
             dependencies: [
-                "ConveyorCore", "ConveyorSQLite",
+                "ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -58,6 +86,11 @@ let package = Package(
         .testTarget(
             name: "ConveyorSQLiteTests",
             dependencies: ["ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConveyorWorkerTests",
+            dependencies: ["ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -21,7 +21,7 @@ extension SQLiteJobStore {
     }
 
     public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
-        try await write { db, now in
+        let replayed = try await write { db, now in
             try Self.deadLetters(selection, for: .replay, db).map { dead in
                 var job = dead
                 try job.replay(at: now)
@@ -42,6 +42,8 @@ extension SQLiteJobStore {
                 return job
             }
         }
+        wakeups.ring(replayed.map(\.queue))
+        return replayed
     }
 
     public func purge(_ selection: DeadLetterSelection) async throws -> Int {

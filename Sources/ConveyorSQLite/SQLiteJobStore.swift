@@ -1,5 +1,5 @@
 public import ConveyorCore
-public import Foundation
+import Foundation
 import GRDB
 
 /// SQLiteJobStore is the embedded engine: one SQLite file in WAL mode, so readers never wait for the
@@ -25,6 +25,7 @@ public final class SQLiteJobStore: JobStore {
 
     /// The database file.
     public let path: String
+    public let wakeups = Doorbell()
     let pool: DatabasePool
     let clock: any WallClock
     let options: Options
@@ -70,7 +71,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult] {
-        try await write { db, now in
+        let results = try await write { db, now in
             try jobs.map { request in
                 if let key = request.idempotencyKey,
                     let existing = try JobRow.fetchAll(
@@ -89,6 +90,9 @@ public final class SQLiteJobStore: JobStore {
                 return EnqueueResult(job: job, inserted: true)
             }
         }
+        // Rung after the commit, so a woken worker finds the jobs.
+        wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
+        return results
     }
 
     // MARK: Leases
@@ -136,8 +140,10 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func release(_ lease: Lease, runAt: Date?) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.release(token: lease.token, runAt: runAt, at: now) }
+    public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
+        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now) }
+        if job.state == .available { wakeups.ring([job.queue]) }
+        return job
     }
 
     public func cancel(id: JobID) async throws -> Job {

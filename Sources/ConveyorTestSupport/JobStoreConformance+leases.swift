@@ -35,7 +35,7 @@ extension JobStoreConformance {
             await expectStoreError(.leaseLost(id: job.id)) {
                 try await h.store.fail(forged, message: "x", retryable: true)
             }
-            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.release(forged, runAt: nil) }
+            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.release(forged, after: .zero) }
             #expect(try await h.reload(job) == job)
         },
         .init("an expired lease is refused even before the job is rescued") { h in
@@ -60,7 +60,7 @@ extension JobStoreConformance {
                 { try await h.store.complete(try #require(zombie.lease)) },
                 { try await h.store.fail(try #require(zombie.lease), message: "late", retryable: false) },
                 { try await h.store.heartbeat(try #require(zombie.lease), extendBy: .seconds(30)) },
-                { try await h.store.release(try #require(zombie.lease), runAt: nil) },
+                { try await h.store.release(try #require(zombie.lease), after: .zero) },
             ] as [@Sendable () async throws -> Job] {
                 await expectStoreError(.leaseLost(id: zombie.id)) { try await attempt() }
             }
@@ -70,13 +70,13 @@ extension JobStoreConformance {
         .init("release gives the job back without spending the attempt") { h in
             try await h.enqueue(maxAttempts: 1)
             let job = try await h.claimOne()
-            let released = try await h.store.release(try #require(job.lease), runAt: nil)
+            let released = try await h.store.release(try #require(job.lease), after: .zero)
             #expect(released.state == .available)
             #expect(released.attempt == 0)
             #expect(released.leaseToken == nil)
             let again = try await h.claimOne()
             #expect(again.attempt == 1)
-            let later = try await h.store.release(try #require(again.lease), runAt: h.clock.now().adding(.seconds(120)))
+            let later = try await h.store.release(try #require(again.lease), after: .seconds(120))
             #expect(later.state == .scheduled)
             #expect(later.runAt == h.clock.now().adding(.seconds(120)))
             #expect(try await h.claim().isEmpty)

@@ -73,12 +73,12 @@ extension Job {
     /// The error a stale rescue records.
     public static let staleErrorMessage = "lease expired: worker presumed dead"
 
-    /// Gives a leased job back without counting the attempt: it becomes claimable at `runAt`
-    /// (now when nil), so a worker that shuts down or snoozes a job does not spend its budget.
-    public mutating func release(token: String, runAt: Date?, at now: Date) throws(JobStoreError) {
+    /// Gives a leased job back without counting the attempt: it becomes claimable after `delay`,
+    /// so a worker that shuts down or snoozes a job does not spend its budget.
+    public mutating func release(token: String, after delay: Duration, at now: Date) throws(JobStoreError) {
         let now = now.truncatedToMilliseconds
         try checkLease(token, at: now)
-        let next = max(now, runAt?.truncatedToMilliseconds ?? now)
+        let next = max(now, now.adding(delay).truncatedToMilliseconds)
         try move(next > now ? .releaseLater : .release)
         attempt -= 1
         self.runAt = next

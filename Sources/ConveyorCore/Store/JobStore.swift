@@ -1,10 +1,14 @@
-public import Foundation
+import Foundation
 
 /// JobStore is the one interface every storage engine implements (SQLite now, PostgreSQL later) and
 /// that the conformance suite in ConveyorTestSupport checks. Every method is atomic: it either
 /// happens completely or throws and changes nothing. State changes go through `Job`'s lifecycle
 /// methods, so the rules are the same on every engine.
 public protocol JobStore: Sendable {
+    /// Rung with a queue's name whenever jobs become available on it through this store (enqueue,
+    /// release, replay), so that idle workers wake without polling.
+    var wakeups: Doorbell { get }
+
     /// Accepts one job. A 2xx on enqueue means this returned: the job is committed.
     func enqueue(_ job: NewJob) async throws -> EnqueueResult
 
@@ -25,8 +29,9 @@ public protocol JobStore: Sendable {
     /// error is not retryable.
     func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job
 
-    /// Gives a running job back without spending the attempt, claimable again at `runAt` (now when nil).
-    func release(_ lease: Lease, runAt: Date?) async throws -> Job
+    /// Gives a running job back without spending the attempt, claimable again after `delay` (for a
+    /// worker shutting down, `.zero`; for a handler that snoozes, its delay).
+    func release(_ lease: Lease, after delay: Duration) async throws -> Job
 
     /// Cancels a job that has not finished.
     func cancel(id: JobID) async throws -> Job

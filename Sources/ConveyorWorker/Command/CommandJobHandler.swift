@@ -1,0 +1,98 @@
+import ConveyorCore
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// CommandJobHandler runs one program per job — the handler behind `conveyor work -- COMMAND`.
+///
+/// The contract with the program:
+/// - standard input: the job's payload JSON, exactly as enqueued;
+/// - environment: `CONVEYOR_JOB_ID`, `CONVEYOR_JOB_TYPE`, `CONVEYOR_CUSTOMER`, `CONVEYOR_QUEUE`,
+///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, on top of the worker's own;
+/// - exit 0 completes the job; exit `nonRetryableExitCode` (65, EX_DATAERR) fails it for good;
+///   any other exit or a signal fails it, retried with backoff, with the last lines of its
+///   standard error as the error;
+/// - standard output goes to the worker's standard output.
+///
+/// The program runs in a session of its own. When the attempt must stop (timeout, shutdown past
+/// its deadline, lost lease) its whole process group gets SIGTERM, then SIGKILL after `killAfter`.
+public struct CommandJobHandler: Sendable {
+    /// The exit status that fails a job as non-retryable.
+    public static let nonRetryableExitCode: Int32 = 65
+    /// How much of the end of standard error becomes the attempt's error.
+    static let errorTailBytes = 2048
+
+    public let command: String
+    public let arguments: [String]
+    /// How long the program has between SIGTERM and SIGKILL (default 10 s).
+    public let killAfter: Duration
+
+    /// Creates the handler; `command` is a path, or a name looked up in `PATH`.
+    public init(command: String, arguments: [String], killAfter: Duration = .seconds(10)) {
+        self.command = command
+        self.arguments = arguments
+        self.killAfter = killAfter
+    }
+
+    /// Runs the program for one job.
+    public func run(_ context: JobContext) async throws {
+        let job = context.job
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-job-\(job.id)-\(job.attempt)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // Files rather than pipes: a program that never reads its input, or writes a lot of
+        // errors, can then never block on a full pipe.
+        let inputPath = scratch.appendingPathComponent("payload.json")
+        let errorPath = scratch.appendingPathComponent("stderr")
+        try Data(job.payload.text.utf8).write(to: inputPath)
+        let input = try FileDescriptor.open(FilePath(inputPath.path), .readOnly)
+        let errors = try FileDescriptor.open(
+            FilePath(errorPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: killAfter)]
+        let environment: [Environment.Key: String?] = [
+            "CONVEYOR_JOB_ID": job.id.description,
+            "CONVEYOR_JOB_TYPE": job.type,
+            "CONVEYOR_CUSTOMER": job.customer,
+            "CONVEYOR_QUEUE": job.queue,
+            "CONVEYOR_ATTEMPT": String(job.attempt),
+            "CONVEYOR_MAX_ATTEMPTS": String(job.maxAttempts),
+        ]
+        let result = try await Subprocess.run(
+            command.contains("/") ? .path(FilePath(command)) : .name(command),
+            arguments: Arguments(arguments),
+            environment: .inherit.updating(environment),
+            platformOptions: options,
+            input: .fileDescriptor(input, closeAfterSpawningProcess: true),
+            output: .currentStandardOutput,
+            error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
+        try Task.checkCancellation()
+
+        switch result.terminationStatus {
+        case .exited(0):
+            return
+        case .exited(Self.nonRetryableExitCode):
+            throw NonRetryableError(Self.describe("exited with status \(Self.nonRetryableExitCode)", errorPath))
+        case .exited(let status):
+            throw CommandFailure(message: Self.describe("exited with status \(status)", errorPath))
+        case .signaled(let signal):
+            throw CommandFailure(message: Self.describe("was killed by signal \(signal)", errorPath))
+        }
+    }
+
+    /// "exited with status 1: <last lines of standard error>".
+    static func describe(_ what: String, _ errorPath: URL) -> String {
+        guard let data = try? Data(contentsOf: errorPath), !data.isEmpty else { return "the program \(what)" }
+        let tail = String(decoding: data.suffix(errorTailBytes), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return "the program \(what): \(tail)"
+    }
+}
+
+/// CommandFailure is a program's failed run; its message is what the job's error history shows.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

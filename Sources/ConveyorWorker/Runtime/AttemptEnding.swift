@@ -1,0 +1,46 @@
+/// AttemptEnding is how one run of a handler ended, and `outcome` is what that means for the job.
+/// Keeping the decision pure keeps the rules in one testable place.
+enum AttemptEnding: Sendable {
+    /// The handler returned.
+    case returned
+    /// The handler threw.
+    case threw(any Error)
+    /// The handler ran past its timeout.
+    case timedOut(Duration)
+    /// Shutdown ran past its deadline while the handler was still running.
+    case interrupted
+    /// A heartbeat found the lease gone.
+    case leaseLost
+
+    /// What the runtime writes to the store.
+    enum Outcome: Sendable, Equatable {
+        case complete
+        case fail(message: String, retryable: Bool)
+        case release(after: Duration)
+        /// Nothing: the lease is gone and whatever the handler did must not be recorded.
+        case discard
+    }
+
+    var outcome: Outcome {
+        switch self {
+        case .returned: .complete
+        case .threw(let error as NonRetryableError): .fail(message: error.message, retryable: false)
+        case .threw(let snooze as JobSnooze): .release(after: max(snooze.delay, .zero))
+        case .threw(let error): .fail(message: AttemptEnding.describe(error), retryable: true)
+        case .timedOut(let limit): .fail(message: "timed out after \(AttemptEnding.seconds(limit))", retryable: true)
+        case .interrupted: .release(after: .zero)
+        case .leaseLost: .discard
+        }
+    }
+
+    /// An error's own description when it has one, else how Swift prints it (which names its type).
+    static func describe(_ error: any Error) -> String {
+        String(describing: error)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let value = duration.components.seconds
+        let fraction = duration.components.attoseconds / 1_000_000_000_000_000
+        return fraction == 0 ? "\(value) s" : "\(value).\(fraction / 100) s"
+    }
+}

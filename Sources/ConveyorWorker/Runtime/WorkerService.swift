@@ -1,0 +1,142 @@
+public import ConveyorCore
+import Foundation
+import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// WorkerService runs jobs: it registers the process in the worker registry, claims jobs from its
+/// queues up to each queue's concurrency, runs their handlers with the lease kept alive, records
+/// each outcome, and drains on graceful shutdown. It is a swift-service-lifecycle `Service`:
+///
+/// ```swift
+/// let worker = WorkerService(store: store, handlers: handlers, configuration: .init(queues: ["mail": 4]))
+/// try await ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+/// ```
+///
+/// Shutdown: claiming stops at once; running jobs get `shutdownTimeout` to finish; then their
+/// handlers are cancelled and their jobs released, so they run again right away rather than after
+/// their leases expire. Task cancellation interrupts at once, the same way.
+public final class WorkerService: Service, Sendable {
+    let store: any JobStore
+    let handlers: JobHandlers
+    let configuration: WorkerConfiguration
+    let logger: Logger
+
+    /// Set when shutdown begins; idle queues are woken so they see it.
+    let draining = Mutex(false)
+    let drainingBell = Doorbell()
+    /// Rung when running handlers must stop: the shutdown deadline passed, or the task was cancelled.
+    let interruption = Doorbell()
+    let interrupted = Mutex(false)
+    /// How many jobs run right now, over all queues (reported to the registry).
+    let running = JobCount()
+
+    /// Creates the service; invalid configuration throws before anything runs.
+    public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError) {
+        self.store = store
+        self.handlers = handlers
+        self.configuration = try configuration.validated()
+        var logger = configuration.logger
+        logger[metadataKey: "worker_id"] = .string(configuration.workerID)
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown or cancellation, then drains and returns.
+    public func run() async throws {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let registration = try WorkerRegistration(
+            id: configuration.workerID, host: host, pid: pid, queues: configuration.queues.keys.sorted(),
+            concurrency: configuration.queues.values.reduce(0, +))
+        _ = try await store.registerWorker(registration)
+        logger.info("worker started", metadata: ["queues": .string(registration.queues.joined(separator: ","))])
+        emit(.started(workerID: configuration.workerID))
+
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { background in
+                    background.addTask { await self.keepRegistrationAlive(registration) }
+                    background.addTask { await self.enforceShutdownDeadline() }
+                    await withTaskGroup(of: Void.self) { queues in
+                        for (queue, concurrency) in configuration.queues {
+                            queues.addTask { await self.runQueue(queue, concurrency: concurrency) }
+                        }
+                    }
+                    background.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.beginDraining()
+            }
+        } onCancel: {
+            self.beginDraining()
+            self.interrupt()
+        }
+
+        // Deregistering is best effort: a worker that cannot reach the store shows as dead later.
+        try? await shielded { try await self.store.removeWorker(id: self.configuration.workerID) }
+        logger.info("worker stopped")
+        emit(.stopped)
+    }
+
+    /// Stops claiming. Idle queues are woken so that they notice.
+    func beginDraining() {
+        let first = draining.withLock { draining in
+            defer { draining = true }
+            return !draining
+        }
+        guard first else { return }
+        logger.info("draining: no more claims, waiting for running jobs")
+        emit(.draining)
+        drainingBell.ringAll()
+        // Idle queues wait on the store's doorbell; ringing it wakes other workers of this process
+        // too, which costs them one empty claim.
+        store.wakeups.ringAll()
+    }
+
+    /// Makes running handlers stop now; their jobs are released.
+    func interrupt() {
+        interrupted.withLock { $0 = true }
+        interruption.ringAll()
+    }
+
+    var isDraining: Bool { draining.withLock { $0 } }
+    var isInterrupted: Bool { interrupted.withLock { $0 } }
+
+    private func enforceShutdownDeadline() async {
+        // Wait (cancellably) for draining to begin, then give running jobs their grace period.
+        let ticket = drainingBell.ticket()
+        if !isDraining {
+            _ = await drainingBell.wait(for: nil, after: ticket, timeout: nil)
+            if Task.isCancelled { return }
+        }
+        try? await Task.sleep(for: configuration.shutdownTimeout)
+        if Task.isCancelled { return }
+        logger.warning("shutdown deadline passed: interrupting running jobs and releasing them")
+        interrupt()
+    }
+
+    private func keepRegistrationAlive(_ registration: WorkerRegistration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.registryHeartbeatInterval)
+            if Task.isCancelled { return }
+            let jobsRunning = running.current
+            do {
+                _ = try await store.heartbeatWorker(id: registration.id, jobsRunning: jobsRunning)
+            } catch JobStoreError.workerNotFound {
+                _ = try? await store.registerWorker(registration)
+            } catch {
+                logger.warning("worker heartbeat failed", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    func emit(_ event: WorkerEvent) {
+        configuration.onEvent?(event)
+    }
+}
+
+/// Runs `operation` in a task of its own, so that cancellation of the caller (shutdown) does not
+/// stop an outcome from being written.
+func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await operation() }.value
+}

@@ -1,0 +1,98 @@
+import ConveyorCore
+import ConveyorSQLite
+import ConveyorTestSupport
+import ConveyorWorker
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// WorkerHarness runs a real `WorkerService` in a `ServiceGroup` against a real SQLite file, with a
+/// test clock on the store and every worker event recorded.
+final class WorkerHarness: Sendable {
+    let directory: URL
+    let clock = TestClock()
+    let store: SQLiteJobStore
+    let events = EventLog<WorkerEvent>()
+    let group: ServiceGroup
+    let worker: WorkerService
+    let running: Task<Void, any Error>
+
+    init(
+        handlers: JobHandlers, queues: [String: Int] = ["default": 2], pollInterval: Duration = .milliseconds(20),
+        heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(60),
+        shutdownTimeout: Duration = .seconds(30)
+    ) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try await SQLiteJobStore.open(
+            path: directory.appendingPathComponent("conveyor.sqlite").path, clock: clock,
+            options: .init(store: JobStoreConformance.options))
+        let events = self.events
+        worker = try WorkerService(
+            store: store, handlers: handlers,
+            configuration: WorkerConfiguration(
+                queues: queues, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
+                shutdownTimeout: shutdownTimeout, pollInterval: pollInterval, workerID: "test-worker",
+                onEvent: { events.record($0) }, logger: Logger(label: "test")))
+        group = ServiceGroup(services: [worker], logger: Logger(label: "test"))
+        let group = self.group
+        running = Task { try await group.run() }
+        try await events.wait("the worker to start") { $0.contains { if case .started = $0 { true } else { false } } }
+    }
+
+    @discardableResult
+    func enqueue(
+        type: String = "greet", payload: String = #"{"name":"Ada"}"#, queue: String = "default", maxAttempts: Int = 20
+    ) async throws -> Job {
+        try await store.enqueue(
+            NewJob(customer: "acme", queue: queue, type: type, payloadJSON: payload, maxAttempts: maxAttempts)
+        ).job
+    }
+
+    /// Asks for a graceful shutdown and waits until the worker has returned.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    func remove() {
+        running.cancel()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Waits for an event about `id` matching `kind`, and returns the job it carries, if any.
+    @discardableResult
+    func waitFor(_ kind: EventKind, of id: JobID, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation)
+        async throws -> Job?
+    {
+        let events = try await events.wait("\(count) × \(kind.rawValue) of \(id)", sourceLocation: sourceLocation) {
+            $0.filter { kind.matches($0, id) }.count >= count
+        }
+        return events.last { kind.matches($0, id) }.flatMap(\.job)
+    }
+}
+
+enum EventKind: String {
+    case claimed, heartbeat, completed, failed, released, timedOut, leaseLost
+
+    func matches(_ event: WorkerEvent, _ id: JobID) -> Bool {
+        switch (self, event) {
+        case (.claimed, .claimed(let job)), (.completed, .completed(let job)), (.failed, .failed(let job)),
+            (.released, .released(let job)):
+            job.id == id
+        case (.heartbeat, .heartbeat(let jobID)), (.timedOut, .timedOut(let jobID)), (.leaseLost, .leaseLost(let jobID)):
+            jobID == id
+        default: false
+        }
+    }
+}
+
+extension WorkerEvent {
+    var job: Job? {
+        switch self {
+        case .claimed(let job), .completed(let job), .failed(let job), .released(let job): job
+        default: nil
+        }
+    }
+}

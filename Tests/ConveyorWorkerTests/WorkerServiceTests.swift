@@ -1,0 +1,225 @@
+import ConveyorCore
+import ConveyorSQLite
+import ConveyorTestSupport
+import ConveyorWorker
+import Foundation
+import Synchronization
+import Testing
+
+struct Greeting: Codable, Sendable {
+    let name: String
+}
+
+/// The worker runtime against a real SQLite store: outcomes, leases, wake-ups and shutdown.
+@Suite("Worker runtime")
+struct WorkerServiceTests {
+    @Test("a handler that returns completes its job, with the payload decoded")
+    func completes() async throws {
+        let names = Mutex<[String]>([])
+        var handlers = JobHandlers()
+        handlers.register("greet") { (greeting: Greeting, _) in names.withLock { $0.append(greeting.name) } }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        let jobs = [try await h.enqueue(payload: #"{"name":"Ada"}"#), try await h.enqueue(payload: #"{"name":"Grace"}"#)]
+        for job in jobs { try await h.waitFor(.completed, of: job.id) }
+        #expect(Set(names.withLock { $0 }) == ["Ada", "Grace"])
+        for job in jobs { #expect(try await h.store.job(id: job.id)?.state == .completed) }
+        try await h.stop()
+    }
+
+    @Test("a thrown error is retried with backoff, then the job is dead")
+    func retriesThenDead() async throws {
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, context) in
+            struct SMTPDown: Error {}
+            throw SMTPDown()
+        }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        let job = try await h.enqueue(maxAttempts: 2)
+        let first = try #require(try await h.waitFor(.failed, of: job.id))
+        #expect(first.state == .retryable)
+        #expect(first.errors.last?.message == "SMTPDown()")
+        #expect(first.runAt > h.clock.now(), "the retry waits for its backoff")
+        h.clock.advance(to: first.runAt)
+        let second = try #require(try await h.waitFor(.failed, of: job.id, count: 2))
+        #expect(second.state == .dead)
+        #expect(second.deadReason == .exhausted)
+        #expect(second.errors.count == 2)
+        try await h.stop()
+    }
+
+    @Test("NonRetryableError sends the job straight to the dead-letter queue; so does an undecodable payload")
+    func nonRetryable() async throws {
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in throw NonRetryableError("no such mailbox") }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        let job = try await h.enqueue(maxAttempts: 5)
+        let dead = try #require(try await h.waitFor(.failed, of: job.id))
+        #expect(dead.state == .dead && dead.deadReason == .nonRetryable)
+        #expect(dead.errors.map(\.message) == ["no such mailbox"])
+
+        let garbled = try await h.enqueue(payload: #"{"nom":"Ada"}"#, maxAttempts: 5)
+        let undecodable = try #require(try await h.waitFor(.failed, of: garbled.id))
+        #expect(undecodable.state == .dead && undecodable.deadReason == .nonRetryable)
+        #expect(undecodable.errors.last?.message.hasPrefix("the payload does not decode as Greeting") == true)
+        try await h.stop()
+    }
+
+    @Test("a snoozed job is released without counting a failure and runs again after its delay")
+    func snooze() async throws {
+        let attempts = Mutex(0)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in
+            if attempts.withLock({ $0 += 1; return $0 }) == 1 { throw JobSnooze(for: .seconds(90)) }
+        }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        let released = try #require(try await h.waitFor(.released, of: job.id))
+        #expect(released.state == .scheduled)
+        #expect(released.attempt == 0)
+        #expect(released.runAt == h.clock.now().adding(.seconds(90)))
+        h.clock.advance(by: .seconds(90))
+        let done = try #require(try await h.waitFor(.completed, of: job.id))
+        #expect(done.attempt == 1)
+        #expect(done.errors.isEmpty)
+        try await h.stop()
+    }
+
+    @Test("a handler past its timeout is cancelled and the attempt fails with a timeout error")
+    func timeout() async throws {
+        let sawCancellation = Mutex(false)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                sawCancellation.withLock { $0 = true }
+                throw error
+            }
+        }
+        let h = try await WorkerHarness(handlers: handlers, handlerTimeout: .milliseconds(200))
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        let failed = try #require(try await h.waitFor(.failed, of: job.id))
+        try await h.waitFor(.timedOut, of: job.id)
+        #expect(failed.state == .retryable)
+        #expect(failed.errors.last?.message == "timed out after 0.2 s")
+        #expect(sawCancellation.withLock { $0 })
+        try await h.stop()
+    }
+
+    @Test("heartbeats keep the lease alive while the handler runs longer than the lease")
+    func heartbeats() async throws {
+        let events = Mutex<EventLog<WorkerEvent>?>(nil)
+        let clock = Mutex<TestClock?>(nil)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, context) in
+            let log = try #require(events.withLock { $0 })
+            let clock = try #require(clock.withLock { $0 })
+            for beat in 1...3 {
+                try await log.wait("heartbeat \(beat)") { events in
+                    events.filter { if case .heartbeat(context.job.id) = $0 { true } else { false } }.count >= beat
+                }
+                // Move store time past what the original 30 s lease allowed.
+                clock.advance(by: .seconds(20))
+            }
+        }
+        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(30))
+        defer { h.remove() }
+        events.withLock { $0 = h.events }
+        clock.withLock { $0 = h.clock }
+        let job = try await h.enqueue()
+        let done = try #require(try await h.waitFor(.completed, of: job.id))
+        #expect(done.state == .completed)
+        #expect(done.attemptedAt.map { h.clock.now().timeIntervalSince($0) } == 60, "it ran for 60 s of store time on a 30 s lease")
+        try await h.stop()
+    }
+
+    @Test("when a heartbeat finds the lease gone the handler is cancelled and its outcome discarded")
+    func leaseLost() async throws {
+        let sawCancellation = Mutex(false)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                sawCancellation.withLock { $0 = true }
+                // Even a handler that returns normally after cancellation must not complete the job.
+            }
+        }
+        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(30))
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        try await h.waitFor(.claimed, of: job.id)
+        _ = try await h.store.cancel(id: job.id)
+        try await h.waitFor(.leaseLost, of: job.id)
+        #expect(sawCancellation.withLock { $0 })
+        #expect(try await h.store.job(id: job.id)?.state == .cancelled)
+        #expect(!h.events.all.contains { EventKind.completed.matches($0, job.id) })
+        try await h.stop()
+    }
+
+    @Test("an idle worker is woken by an enqueue in the same process, without waiting for a poll")
+    func wakesOnEnqueue() async throws {
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in }
+        // A poll interval of an hour: only the wake-up can start this job within the test's deadline.
+        let h = try await WorkerHarness(handlers: handlers, pollInterval: .seconds(3600))
+        defer { h.remove() }
+        try await h.events.wait("the queue to go idle") { $0.contains { if case .idle = $0 { true } else { false } } }
+        let job = try await h.enqueue()
+        try await h.waitFor(.completed, of: job.id)
+        try await h.stop()
+    }
+
+    @Test("each queue runs at most its concurrency at once")
+    func concurrency() async throws {
+        let gate = Gate()
+        let current = Mutex(0)
+        let peak = Mutex(0)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in
+            let now = current.withLock { $0 += 1; return $0 }
+            peak.withLock { $0 = max($0, now) }
+            await gate.pass()
+            current.withLock { $0 -= 1 }
+        }
+        let h = try await WorkerHarness(handlers: handlers, queues: ["default": 3])
+        defer { h.remove() }
+        var jobs: [Job] = []
+        for _ in 0..<8 { jobs.append(try await h.enqueue()) }
+        try await h.events.wait("3 jobs running") { $0.filter { if case .claimed = $0 { true } else { false } }.count >= 3 }
+        #expect(try await h.store.counts(customer: nil).first?.counts[.running] == 3)
+        gate.open()
+        for job in jobs { try await h.waitFor(.completed, of: job.id) }
+        #expect(peak.withLock { $0 } == 3)
+        try await h.stop()
+    }
+
+    @Test("a job of a type with no handler fails, retryable, saying so")
+    func unknownType() async throws {
+        let h = try await WorkerHarness(handlers: JobHandlers())
+        defer { h.remove() }
+        let job = try await h.enqueue(type: "mystery")
+        let failed = try #require(try await h.waitFor(.failed, of: job.id))
+        #expect(failed.state == .retryable)
+        #expect(failed.errors.last?.message == "no handler is registered for job type mystery")
+        try await h.stop()
+    }
+
+    @Test("the worker is in the registry while it runs and leaves it when it stops")
+    func registry() async throws {
+        let h = try await WorkerHarness(handlers: JobHandlers(), queues: ["default": 2, "mail": 3])
+        defer { h.remove() }
+        let workers = try await h.store.workers()
+        #expect(workers.map(\.id) == ["test-worker"])
+        #expect(workers.first?.queues == ["default", "mail"])
+        #expect(workers.first?.concurrency == 5)
+        #expect(workers.first?.pid == Int(ProcessInfo.processInfo.processIdentifier))
+        try await h.stop()
+        #expect(try await h.store.workers().isEmpty)
+    }
+}
