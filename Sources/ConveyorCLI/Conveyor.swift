@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConveyorCore
 import Foundation
+import Logging
 
 /// The `conveyor` command: one executable for every Conveyor process.
 @main
@@ -12,13 +13,21 @@ struct Conveyor: AsyncParsableCommand {
             Jobs are kept in ./conveyor.sqlite unless --database or DATABASE_URL names another file.
             """,
         version: ConveyorVersion.current,
-        subcommands: [MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self]
+        subcommands: [
+            MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self, WorkCommand.self,
+            WorkersCommand.self,
+        ]
     )
 
     /// Runs the chosen command. A refusal Conveyor itself explains (bad input, unknown job, a
     /// database that cannot be opened) prints one sentence to standard error and exits 1; parsing
     /// errors and help go through ArgumentParser as usual.
     static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()

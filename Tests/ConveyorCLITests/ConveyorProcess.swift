@@ -67,7 +67,78 @@ struct ConveyorProcess {
             stderr: try String(contentsOf: err, encoding: .utf8))
     }
 
+    /// Starts `conveyor ARGUMENTS` in the background.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningConveyor {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = nil
+        env.merge(environment) { $1 }
+        process.environment = env
+        let log = directory.appendingPathComponent("background-\(UUID().uuidString).log")
+        try Data().write(to: log)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return RunningConveyor(process: process, log: log)
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+/// RunningConveyor is a `conveyor` process started in the background.
+struct RunningConveyor {
+    let process: Process
+    /// Its standard output and error, interleaved.
+    let log: URL
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Sends a signal (SIGTERM by default).
+    func signal(_ signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit and returns its status; kills it and fails the test if it is
+    /// still running after `timeout`.
+    func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> Int32
+    {
+        try await poll("the worker process to exit", timeout: timeout, sourceLocation: sourceLocation) {
+            !process.isRunning
+        }
+        return process.terminationStatus
+    }
+
+    /// Makes sure the process is gone, whatever the test did.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds; records an issue and throws after `timeout`.
+/// For state another process changes, where there is no signal to wait on.
+func poll(
+    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    until condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out after \(timeout) waiting for \(what)", sourceLocation: sourceLocation)
+            throw PollTimeout()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+struct PollTimeout: Error {}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import ConveyorCore
+import ConveyorWorker
+import Logging
+import ServiceLifecycle
+
+/// `conveyor work -- COMMAND`: runs a program for every job it claims.
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work",
+        abstract: "Run a program for every job claimed from the given queues.",
+        discussion: """
+            The program gets the job's payload JSON on standard input and CONVEYOR_JOB_ID, \
+            CONVEYOR_JOB_TYPE, CONVEYOR_CUSTOMER, CONVEYOR_QUEUE, CONVEYOR_ATTEMPT and \
+            CONVEYOR_MAX_ATTEMPTS in its environment. Exit 0 completes the job; exit \
+            \(CommandJobHandler.nonRetryableExitCode) fails it for good (dead letter); any other \
+            exit fails it, to be retried with backoff, with the end of its standard error as the error.
+
+            SIGTERM or SIGINT drains: no more claims, running jobs get --shutdown-timeout seconds to \
+            finish, then their programs get SIGTERM (SIGKILL after --kill-after seconds) and their \
+            jobs are released to run again at once.
+
+            Example: conveyor work --queue mail --concurrency 4 -- ./send-email.sh
+            """)
+
+    @Option(name: .customLong("queue"), help: "A queue to take jobs from (repeat for several).")
+    var queues: [String]
+
+    @Option(help: "Only this customer's jobs.")
+    var customer: String?
+
+    @Option(help: "How many jobs of each queue run at once.")
+    var concurrency: Int = 1
+
+    @Option(help: "Seconds a job may run before its program is stopped and the attempt failed.")
+    var timeout: Double = 600
+
+    @Option(help: "Seconds a claim leases a job; renewed every third of it while the program runs.")
+    var lease: Double = 30
+
+    @Option(help: "On SIGTERM, seconds running jobs get to finish before they are stopped and released.")
+    var shutdownTimeout: Double = 25
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when a program must stop.")
+    var killAfter: Double = 10
+
+    @Option(help: "Seconds an idle queue waits before looking for jobs enqueued by other processes.")
+    var pollInterval: Double = 1
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
+    var command: [String] = []
+
+    func run() async throws {
+        guard let program = command.first else {
+            throw CommandFailure("give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh")
+        }
+        let handler = CommandJobHandler(
+            command: program, arguments: Array(command.dropFirst()), killAfter: try seconds(killAfter, "kill-after"))
+        var handlers = JobHandlers()
+        handlers.registerFallback { context in try await handler.run(context) }
+        let logger = Logger(label: "conveyor.work")
+        let configuration = WorkerConfiguration(
+            queues: Dictionary(queues.map { ($0, concurrency) }, uniquingKeysWith: { first, _ in first }),
+            customer: customer, lease: try seconds(lease, "lease"), handlerTimeout: try seconds(timeout, "timeout"),
+            shutdownTimeout: try seconds(shutdownTimeout, "shutdown-timeout"),
+            pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
+        // Configuration is checked before the database is opened.
+        let store = try await database.open(mustExist: false)
+        let worker = try await failing { try WorkerService(store: store, handlers: handlers, configuration: configuration) }
+        let group = ServiceGroup(
+            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        try await failing { try await group.run() }
+    }
+
+    private func seconds(_ value: Double, _ option: String) throws(CommandFailure) -> Duration {
+        guard value.isFinite, value > 0 else { throw CommandFailure("--\(option) must be a positive number of seconds") }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+}

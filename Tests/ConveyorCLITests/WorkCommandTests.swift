@@ -1,0 +1,182 @@
+import ConveyorCore
+import ConveyorSQLite
+import Foundation
+import Testing
+
+/// `conveyor work -- COMMAND` as operators run it: a real worker process, real scripts, real signals.
+@Suite("conveyor work")
+struct WorkCommandTests {
+    /// Writes an executable shell script into the test's directory.
+    func script(_ cli: ConveyorProcess, _ name: String, _ body: String) throws -> String {
+        let url = cli.directory.appendingPathComponent(name)
+        try ("#!/bin/sh\n" + body).write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        return url.path
+    }
+
+    func enqueue(_ store: SQLiteJobStore, _ payload: String = #"{"to":"ada@example.com"}"#, maxAttempts: Int = 5)
+        async throws -> Job
+    {
+        try await store.enqueue(
+            NewJob(customer: "acme", queue: "mail", type: "email.send", payloadJSON: payload, maxAttempts: maxAttempts)
+        ).job
+    }
+
+    func state(_ store: SQLiteJobStore, _ job: Job) async throws -> Job {
+        try #require(try await store.job(id: job.id))
+    }
+
+    func isAlive(pidFile: URL) throws -> Bool {
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return false
+        }
+        return kill(pid, 0) == 0
+    }
+
+    @Test("a program that exits 0 completes its job; it gets the payload on stdin and the job in its environment")
+    func success() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let jobs = [try await enqueue(store, #"{"n": 1}"#), try await enqueue(store, #"{"n": 2}"#)]
+        let program = try script(
+            cli, "ok.sh",
+            """
+            cat > "$(dirname "$0")/$CONVEYOR_JOB_ID.payload"
+            env | grep '^CONVEYOR_' | sort > "$(dirname "$0")/$CONVEYOR_JOB_ID.env"
+            """)
+        let worker = try cli.start(["work", "--queue", "mail", "--concurrency", "2", "--", program])
+        defer { worker.stop() }
+        try await poll("both jobs to complete") {
+            try await store.counts(customer: nil).first?.counts[.completed] == 2
+        }
+        for job in jobs {
+            let payload = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).payload"), encoding: .utf8)
+            #expect(payload == job.payload.text)
+            let env = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).env"), encoding: .utf8)
+            #expect(
+                env.split(separator: "\n") == [
+                    "CONVEYOR_ATTEMPT=1", "CONVEYOR_CUSTOMER=acme", "CONVEYOR_JOB_ID=\(job.id)",
+                    "CONVEYOR_JOB_TYPE=email.send", "CONVEYOR_MAX_ATTEMPTS=5", "CONVEYOR_QUEUE=mail",
+                ])
+        }
+        let workers = try await store.workers()
+        #expect(workers.count == 1 && workers.first?.queues == ["mail"] && workers.first?.concurrency == 2)
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
+        #expect(try await store.workers().isEmpty, "a worker that stops cleanly leaves the registry")
+    }
+
+    @Test("a non-zero exit fails the job with the end of stderr; exit 65 sends it to the dead-letter queue")
+    func failures() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let retryable = try await enqueue(store, #"{"mode":"flaky"}"#)
+        let poison = try await enqueue(store, #"{"mode":"poison"}"#)
+        let program = try script(
+            cli, "fail.sh",
+            """
+            case "$(cat)" in
+              *flaky*) echo "connecting to smtp" >&2; echo "smtp refused: 421 try later" >&2; exit 3 ;;
+              *) echo "mailbox does not exist" >&2; exit 65 ;;
+            esac
+            """)
+        let worker = try cli.start(["work", "--queue", "mail", "--", program])
+        defer { worker.stop() }
+        try await poll("both attempts to be recorded") {
+            let first = try await state(store, retryable).state
+            let second = try await state(store, poison).state
+            return first == .retryable && second == .dead
+        }
+        let failed = try await state(store, retryable)
+        #expect(failed.errors.last?.message == "the program exited with status 3: connecting to smtp\nsmtp refused: 421 try later")
+        let dead = try await state(store, poison)
+        #expect(dead.deadReason == .nonRetryable)
+        #expect(dead.errors.last?.message == "the program exited with status 65: mailbox does not exist")
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0)
+    }
+
+    @Test("a program past --timeout is stopped, and the attempt fails as timed out")
+    func timeout() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let job = try await enqueue(store)
+        let pidFile = cli.directory.appendingPathComponent("slow.pid")
+        let program = try script(cli, "slow.sh", "echo $$ > \"\(pidFile.path)\"\nexec sleep 30\n")
+        let worker = try cli.start(["work", "--queue", "mail", "--timeout", "1", "--kill-after", "1", "--", program])
+        defer { worker.stop() }
+        try await poll("the attempt to time out") { try await state(store, job).state == .retryable }
+        #expect(try await state(store, job).errors.last?.message == "timed out after 1 s")
+        #expect(try !isAlive(pidFile: pidFile), "the timed-out program was stopped")
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0)
+    }
+
+    @Test("SIGTERM lets a running job finish, then the worker exits")
+    func drainsOnSigterm() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let job = try await enqueue(store)
+        let started = cli.directory.appendingPathComponent("started")
+        let program = try script(cli, "steady.sh", "touch \"\(started.path)\"\nsleep 1\nexit 0\n")
+        let worker = try cli.start(["work", "--queue", "mail", "--", program])
+        defer { worker.stop() }
+        try await poll("the program to start") { FileManager.default.fileExists(atPath: started.path) }
+        let waiting = try await enqueue(store)
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
+        #expect(try await state(store, job).state == .completed)
+        #expect(try await state(store, waiting).state == .available, "nothing is claimed after SIGTERM")
+    }
+
+    @Test("a program that ignores SIGTERM is killed after the deadline and its job released at once")
+    func ignoresSigterm() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let job = try await enqueue(store)
+        let pidFile = cli.directory.appendingPathComponent("stubborn.pid")
+        let program = try script(
+            cli, "stubborn.sh",
+            """
+            trap '' TERM
+            echo $$ > "\(pidFile.path)"
+            while true; do sleep 0.1; done
+            """)
+        let worker = try cli.start([
+            "work", "--queue", "mail", "--shutdown-timeout", "1", "--kill-after", "1", "--", program,
+        ])
+        defer { worker.stop() }
+        try await poll("the program to start") { try isAlive(pidFile: pidFile) }
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
+        let released = try await state(store, job)
+        #expect(released.state == .available)
+        #expect(released.attempt == 0, "the interrupted attempt is not counted")
+        #expect(released.errors.isEmpty)
+        #expect(try !isAlive(pidFile: pidFile), "the program was killed")
+    }
+
+    @Test("conveyor workers lists live workers and those that died")
+    func workersListing() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let worker = try cli.start(["work", "--queue", "mail", "--queue", "billing", "--", "true"])
+        defer { worker.stop() }
+        try await poll("the worker to register") { try await !store.workers().isEmpty }
+        let live = try cli.run(["workers", "--json"])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [[String: Any]])
+        #expect(listed.first?["pid"] as? Int == Int(worker.process.processIdentifier))
+        #expect(listed.first?["queues"] as? [String] == ["billing", "mail"])
+        #expect(try cli.run(["workers"]).stdout.contains("live"))
+        // A worker killed outright cannot deregister: it stays listed, and turns dead once silent.
+        worker.signal(SIGKILL)
+        _ = try await worker.waitForExit()
+        #expect(try await store.workers().count == 1)
+    }
+}
