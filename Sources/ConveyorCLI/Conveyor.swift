@@ -15,7 +15,7 @@ struct Conveyor: AsyncParsableCommand {
         version: ConveyorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self, WorkCommand.self,
-            WorkersCommand.self,
+            WorkersCommand.self, BenchCommand.self,
         ]
     )
 

@@ -1,0 +1,159 @@
+public import ConveyorCore
+import ConveyorWorker
+import Foundation
+import Histogram
+import Logging
+import Synchronization
+
+/// Benchmark measures a store and the worker runtime on it: enqueue throughput (one transaction per
+/// job, and batched), drain throughput with a no-op handler, enqueue→start latency at a fixed
+/// arrival rate, and the CPU an idle worker burns. Each scenario uses a queue of its own, so a
+/// benchmark never touches other jobs in the same database.
+public struct Benchmark: Sendable {
+    let store: any JobStore
+    let options: BenchmarkOptions
+
+    /// Creates a benchmark of `store`.
+    public init(store: any JobStore, options: BenchmarkOptions) {
+        self.store = store
+        self.options = options
+    }
+
+    /// Runs one scenario.
+    public func run(_ scenario: BenchmarkScenario) async throws -> BenchmarkResult {
+        let queue = "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))"
+        switch scenario {
+        case .enqueue: return try await enqueueOneByOne(queue)
+        case .batch: return try await enqueueBatches(queue)
+        case .drain: return try await drain(queue)
+        case .latency: return try await latency(queue)
+        case .idle: return try await idle(queue)
+        }
+    }
+
+    func newJob(_ queue: String, _ n: Int) throws -> NewJob {
+        try NewJob(customer: "bench", queue: queue, type: "noop", payloadJSON: "{\"n\":\(n)}")
+    }
+
+    func enqueueOneByOne(_ queue: String) async throws -> BenchmarkResult {
+        let start = ContinuousClock.now
+        for n in 0..<options.jobs { _ = try await store.enqueue(newJob(queue, n)) }
+        let elapsed = ContinuousClock.now - start
+        return BenchmarkResult(
+            scenario: .enqueue, setup: "\(options.jobs) jobs, one transaction each",
+            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+    }
+
+    func enqueueBatches(_ queue: String) async throws -> BenchmarkResult {
+        let start = ContinuousClock.now
+        try await fill(queue, count: options.jobs)
+        let elapsed = ContinuousClock.now - start
+        return BenchmarkResult(
+            scenario: .batch, setup: "\(options.jobs) jobs, \(options.batchSize) per batch",
+            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+    }
+
+    func fill(_ queue: String, count: Int) async throws {
+        for start in stride(from: 0, to: count, by: options.batchSize) {
+            let batch = try (start..<min(start + options.batchSize, count)).map { try newJob(queue, $0) }
+            _ = try await store.enqueue(batch: batch)
+        }
+    }
+
+    func drain(_ queue: String) async throws -> BenchmarkResult {
+        try await fill(queue, count: options.jobs)
+        var handlers = JobHandlers()
+        handlers.registerFallback { _ in }
+        let elapsed = try await withWorker(queue, handlers: handlers, until: options.jobs) {}
+        return BenchmarkResult(
+            scenario: .drain, setup: "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)",
+            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+    }
+
+    func latency(_ queue: String) async throws -> BenchmarkResult {
+        let enqueuedAt = Mutex<[JobID: ContinuousClock.Instant]>([:])
+        let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
+        var handlers = JobHandlers()
+        handlers.registerFallback { context in
+            let started = ContinuousClock.now
+            // The producer records the time before it enqueues; the map is written right after the
+            // enqueue returns, so wait for the entry rather than miss it.
+            while true {
+                if let sent = enqueuedAt.withLock({ $0[context.job.id] }) {
+                    let micros = (started - sent).timeInterval * 1_000_000
+                    histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
+                    return
+                }
+                await Task.yield()
+            }
+        }
+        let interval = Duration.seconds(1) / options.rate
+        let count = options.latencyJobs
+        let store = self.store
+        _ = try await withWorker(queue, handlers: handlers, until: count) {
+            let start = ContinuousClock.now
+            for n in 0..<count {
+                // A fixed schedule: a slow enqueue does not push later arrivals back.
+                try await Task.sleep(until: start + interval * n, clock: .continuous)
+                let sent = ContinuousClock.now
+                let job = try await store.enqueue(newJob(queue, n)).job
+                enqueuedAt.withLock { $0[job.id] = sent }
+            }
+        }
+        return BenchmarkResult(
+            scenario: .latency, setup: "\(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
+            jobsPerSecond: nil, latency: .init(histogram.withLock { $0 }), cpuShare: nil)
+    }
+
+    func idle(_ queue: String) async throws -> BenchmarkResult {
+        var handlers = JobHandlers()
+        handlers.registerFallback { _ in }
+        let duration = options.idleDuration
+        let cpu = Mutex(0.0)
+        _ = try await withWorker(queue, handlers: handlers, until: 0) {
+            let before = processCPUSeconds()
+            try await Task.sleep(for: duration)
+            cpu.withLock { $0 = processCPUSeconds() - before }
+        }
+        return BenchmarkResult(
+            scenario: .idle, setup: "a worker on an empty queue for \(duration), 1 s poll interval",
+            jobsPerSecond: nil, latency: nil, cpuShare: cpu.withLock { $0 } / duration.timeInterval)
+    }
+
+    /// Runs a worker on `queue` while `work` runs and until `target` jobs have completed; returns
+    /// the time from the worker's start to the last completion.
+    func withWorker(
+        _ queue: String, handlers: JobHandlers, until target: Int, _ work: @escaping @Sendable () async throws -> Void
+    ) async throws -> Duration {
+        let completed = Mutex(0)
+        let done = Doorbell()
+        var logger = Logger(label: "conveyor.bench")
+        logger.logLevel = .error
+        let worker = try WorkerService(
+            store: store, handlers: handlers,
+            configuration: WorkerConfiguration(
+                queues: [queue: options.concurrency], registryHeartbeatInterval: .seconds(5),
+                onEvent: { event in
+                    if case .completed = event, completed.withLock({ $0 += 1; return $0 }) >= target { done.ringAll() }
+                }, logger: logger))
+        let start = ContinuousClock.now
+        let running = Task { try await worker.run() }
+        let ticket = done.ticket()
+        try await work()
+        if target > 0, completed.withLock({ $0 }) < target {
+            _ = await done.wait(for: nil, after: ticket, timeout: nil)
+        }
+        let elapsed = ContinuousClock.now - start
+        running.cancel()
+        try await running.value
+        return elapsed
+    }
+}
+
+/// CPU time (user + system) this process has used, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}

@@ -1,0 +1,43 @@
+/// BenchmarkOptions are the knobs of `conveyor bench`; the defaults are the figures recorded in
+/// BENCHMARKS.md.
+public struct BenchmarkOptions: Sendable {
+    /// Jobs enqueued (single and batched) and drained.
+    public var jobs: Int
+    /// Jobs per batch in the batched enqueue.
+    public var batchSize: Int
+    /// Jobs running at once while draining and in the latency run.
+    public var concurrency: Int
+    /// Jobs per second the latency run enqueues at.
+    public var rate: Int
+    /// Jobs the latency run enqueues.
+    public var latencyJobs: Int
+    /// How long the idle run watches an idle worker.
+    public var idleDuration: Duration
+
+    /// Creates options; every argument defaults to the documented default.
+    public init(
+        jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
+        idleDuration: Duration = .seconds(10)
+    ) {
+        self.jobs = jobs
+        self.batchSize = batchSize
+        self.concurrency = concurrency
+        self.rate = rate
+        self.latencyJobs = latencyJobs
+        self.idleDuration = idleDuration
+    }
+}
+
+/// BenchmarkScenario is one measurement.
+public enum BenchmarkScenario: String, Sendable, CaseIterable {
+    /// N enqueues, one transaction each.
+    case enqueue
+    /// N enqueues in batches.
+    case batch
+    /// Draining N pre-enqueued jobs with a no-op handler.
+    case drain
+    /// Enqueue→start latency at a fixed arrival rate.
+    case latency
+    /// CPU used by an idle worker.
+    case idle
+}

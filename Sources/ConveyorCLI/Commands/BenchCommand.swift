@@ -1,0 +1,78 @@
+import ArgumentParser
+import ConveyorBench
+import ConveyorCore
+import ConveyorSQLite
+import Foundation
+
+/// `conveyor bench`: measures the store and the worker runtime on this machine.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure enqueue and drain throughput, enqueue→start latency and idle CPU.",
+        discussion: """
+            Runs on a fresh temporary SQLite file unless --database names one (jobs go to queues of \
+            their own, named bench-…, so other jobs are not touched). See BENCHMARKS.md for the \
+            recorded figures and the commands that produced them.
+            """)
+
+    @Option(help: "Jobs to enqueue and to drain.")
+    var jobs: Int = 20_000
+
+    @Option(help: "Jobs per batch in the batched enqueue.")
+    var batch: Int = 100
+
+    @Option(help: "Jobs running at once while draining and in the latency run.")
+    var concurrency: Int = 16
+
+    @Option(help: "Arrivals per second in the latency run.")
+    var rate: Int = 500
+
+    @Option(help: "Jobs in the latency run.")
+    var latencyJobs: Int = 5_000
+
+    @Option(help: "Seconds the idle run watches an idle worker.")
+    var idleSeconds: Int = 10
+
+    @Option(
+        help: ArgumentHelp(
+            "Scenarios to run, comma separated: \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")).",
+            valueName: "list"))
+    var scenarios: String = BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "The database to measure (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        let chosen = try scenarios.split(separator: ",").map { name throws(CommandFailure) in
+            guard let scenario = BenchmarkScenario(rawValue: String(name)) else {
+                throw CommandFailure("unknown scenario \(name); choose from \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return scenario
+        }
+        for (name, value) in [("jobs", jobs), ("batch", batch), ("concurrency", concurrency), ("rate", rate), ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds)]
+        where value < 1 {
+            throw CommandFailure("--\(name) must be at least 1")
+        }
+        let options = BenchmarkOptions(
+            jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
+            idleDuration: .seconds(idleSeconds))
+        var scratch: URL?
+        let location: DatabaseOptions
+        if let database {
+            location = try DatabaseOptions.parse(["--database", database])
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            scratch = directory
+            location = try DatabaseOptions.parse(["--database", directory.appendingPathComponent("bench.sqlite").path])
+        }
+        defer { scratch.map { try? FileManager.default.removeItem(at: $0) } }
+        let store = try await location.open(mustExist: false)
+        print("conveyor bench on \(try location.location()) — \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        let benchmark = Benchmark(store: store, options: options)
+        for scenario in chosen {
+            let result = try await failing { try await benchmark.run(scenario) }
+            print(result.line)
+        }
+    }
+}
