@@ -66,13 +66,15 @@ public struct Benchmark: Sendable {
         handlers.registerFallback { _ in }
         let elapsed = try await withWorker(queue, handlers: handlers, until: options.jobs) {}
         return BenchmarkResult(
-            scenario: .drain, setup: "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)",
+            scenario: .drain,
+            setup: "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)",
             jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
     }
 
     func latency(_ queue: String) async throws -> BenchmarkResult {
         let enqueuedAt = Mutex<[JobID: ContinuousClock.Instant]>([:])
-        let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
+        let histogram = Mutex(
+            Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
         var handlers = JobHandlers()
         handlers.registerFallback { context in
             let started = ContinuousClock.now
@@ -134,7 +136,13 @@ public struct Benchmark: Sendable {
             configuration: WorkerConfiguration(
                 queues: [queue: options.concurrency], registryHeartbeatInterval: .seconds(5),
                 onEvent: { event in
-                    if case .completed = event, completed.withLock({ $0 += 1; return $0 }) >= target { done.ringAll() }
+                    if case .completed = event,
+                        completed.withLock({
+                            $0 += 1; return $0
+                        }) >= target
+                    {
+                        done.ringAll()
+                    }
                 }, logger: logger))
         let start = ContinuousClock.now
         let running = Task { try await worker.run() }

@@ -33,7 +33,8 @@ public struct BenchmarkResult: Sendable {
         if let jobsPerSecond { parts.append("→ \(Int(jobsPerSecond.rounded())) jobs/s") }
         if let latency {
             parts.append(
-                "→ enqueue→start p50 \(Self.ms(latency.p50)) p95 \(Self.ms(latency.p95)) p99 \(Self.ms(latency.p99)) max \(Self.ms(latency.max))")
+                "→ enqueue→start p50 \(Self.ms(latency.p50)) p95 \(Self.ms(latency.p95)) p99 \(Self.ms(latency.p99)) max \(Self.ms(latency.max))"
+            )
         }
         if let cpuShare { parts.append("→ \(String(format: "%.3f", cpuShare * 100))% of one core") }
         return parts.joined(separator: " ")

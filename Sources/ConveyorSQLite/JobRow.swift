@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 
 /// JobRow maps between `Job` and a row of the `jobs` table. Only this file knows the column list.
+/// Every statement goes through the connection's statement cache: the job queries come in a few
+/// fixed shapes, and preparing them once instead of per call is most of a claim's cost.
 enum JobRow {
     static let columns = """
         id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
@@ -35,11 +37,12 @@ enum JobRow {
     }
 
     static func insert(_ job: Job, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (\(columns))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 job.id.description, job.customer, job.queue, job.type, job.payload.text, job.priority,
             ] + mutableValues(job) + [job.createdAt.unixMilliseconds] + timestamps(job))
@@ -47,26 +50,30 @@ enum JobRow {
 
     /// Writes every field a lifecycle method may change.
     static func update(_ job: Job, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE jobs SET state = ?, run_at = ?, attempt = ?, max_attempts = ?, lease_token = ?,
                     lease_expires_at = ?, worker_id = ?, errors = ?, dead_reason = ?, replay_count = ?,
                     idempotency_key = ?, attempted_at = ?, finished_at = ?, first_failed_at = ?, last_failed_at = ?
                 WHERE id = ?
-                """,
-            arguments: mutableValues(job) + timestamps(job) + [job.id.description])
+                """
+        ).execute(arguments: mutableValues(job) + timestamps(job) + [job.id.description])
     }
 
     static func fetch(_ id: JobID, _ db: Database) throws -> Job? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM jobs WHERE id = ?", arguments: [id.description]).map(decode)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(columns) FROM jobs WHERE id = ?"), arguments: [id.description]
+        ).map(decode)
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Job] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map(decode)
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(decode)
     }
 
     private static func mutableValues(_ job: Job) throws -> StatementArguments {
-        let errors = String(decoding: try JSONEncoder().encode(job.errors.map(StoredAttemptError.init)), as: UTF8.self)
+        let errors =
+            job.errors.isEmpty
+            ? "[]" : String(decoding: try JSONEncoder().encode(job.errors.map(StoredAttemptError.init)), as: UTF8.self)
         return [
             job.state.rawValue, job.runAt.unixMilliseconds, job.attempt, job.maxAttempts, job.leaseToken,
             job.leaseExpiresAt?.unixMilliseconds, job.workerID, errors, job.deadReason?.rawValue, job.replayCount,

@@ -115,7 +115,7 @@ public final class SQLiteJobStore: JobStore {
             return try JobRow.fetchAll(db, sql: sql, arguments: arguments).map { candidate in
                 var job = candidate
                 try job.claim(
-                    token: UUID().uuidString.lowercased(), workerID: request.workerID, lease: request.lease, at: now)
+                    token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
                 try JobRow.update(job, db)
                 return job
             }
@@ -130,6 +130,21 @@ public final class SQLiteJobStore: JobStore {
         try await change(lease.jobID) { job, now in try job.complete(token: lease.token, at: now) }
     }
 
+    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
+        try await write { db, now in
+            try leases.map { lease -> Result<Job, JobStoreError> in
+                guard var job = try JobRow.fetch(lease.jobID, db) else { return .failure(.notFound(id: lease.jobID)) }
+                do throws(JobStoreError) {
+                    try job.complete(token: lease.token, at: now)
+                } catch {
+                    return .failure(error)
+                }
+                try JobRow.update(job, db)
+                return .success(job)
+            }
+        }
+    }
+
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
         let policy = options.store.retryPolicy
         let limits = options.store.limits
@@ -141,7 +156,8 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
-        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now) }
+        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now)
+        }
         if job.state == .available { wakeups.ring([job.queue]) }
         return job
     }

@@ -24,6 +24,20 @@ extension JobStoreConformance {
             await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(lease) }
             #expect(try await h.reload(job) == done)
         },
+        .init("a batch of completions applies each lease on its own") { h in
+            for _ in 0..<3 { try await h.enqueue() }
+            let jobs = try await h.claim(3)
+            let leases = try jobs.map { try #require($0.lease) }
+            _ = try await h.store.cancel(id: jobs[1].id)
+            let unknown = Lease(jobID: JobID.generate(at: h.clock.now()), token: "t")
+            let results = try await h.store.complete(batch: leases + [unknown])
+            #expect(try results[0].get().state == .completed)
+            #expect(throws: JobStoreError.leaseLost(id: jobs[1].id)) { try results[1].get() }
+            #expect(try results[2].get().state == .completed)
+            #expect(throws: JobStoreError.notFound(id: unknown.jobID)) { try results[3].get() }
+            #expect(try await h.reload(jobs[1]).state == .cancelled)
+            #expect(try await h.store.complete(batch: []).isEmpty)
+        },
         .init("every lease operation with a wrong token is refused with leaseLost and changes nothing") { h in
             try await h.enqueue()
             let job = try await h.claimOne()

@@ -7,7 +7,8 @@ extension JobStoreConformance {
             let beforeEnqueue = h.store.wakeups.ticket()
             try await h.enqueue(queue: "mail")
             #expect(await h.store.wakeups.wait(for: ["mail"], after: beforeEnqueue, timeout: nil))
-            #expect(await h.store.wakeups.wait(for: ["billing"], after: beforeEnqueue, timeout: .milliseconds(1)) == false)
+            #expect(
+                await h.store.wakeups.wait(for: ["billing"], after: beforeEnqueue, timeout: .milliseconds(1)) == false)
 
             let job = try #require(try await h.claim(1, queues: ["mail"]).first)
             let beforeRelease = h.store.wakeups.ticket()

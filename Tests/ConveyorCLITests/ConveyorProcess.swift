@@ -107,7 +107,9 @@ struct RunningConveyor {
 
     /// Waits for the process to exit and returns its status; kills it and fails the test if it is
     /// still running after `timeout`.
-    func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func waitForExit(
+        timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> Int32
     {
         try await poll("the worker process to exit", timeout: timeout, sourceLocation: sourceLocation) {

@@ -14,7 +14,9 @@ struct WorkCommandTests {
         return url.path
     }
 
-    func enqueue(_ store: SQLiteJobStore, _ payload: String = #"{"to":"ada@example.com"}"#, maxAttempts: Int = 5)
+    func enqueue(
+        _ store: SQLiteJobStore, _ payload: String = #"{"to":"ada@example.com"}"#, maxAttempts: Int = 5
+    )
         async throws -> Job
     {
         try await store.enqueue(
@@ -27,7 +29,9 @@ struct WorkCommandTests {
     }
 
     func isAlive(pidFile: URL) throws -> Bool {
-        guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             return false
         }
         return kill(pid, 0) == 0
@@ -51,7 +55,8 @@ struct WorkCommandTests {
             try await store.counts(customer: nil).first?.counts[.completed] == 2
         }
         for job in jobs {
-            let payload = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).payload"), encoding: .utf8)
+            let payload = try String(
+                contentsOf: cli.directory.appendingPathComponent("\(job.id).payload"), encoding: .utf8)
             #expect(payload == job.payload.text)
             let env = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).env"), encoding: .utf8)
             #expect(
@@ -90,7 +95,9 @@ struct WorkCommandTests {
             return first == .retryable && second == .dead
         }
         let failed = try await state(store, retryable)
-        #expect(failed.errors.last?.message == "the program exited with status 3: connecting to smtp\nsmtp refused: 421 try later")
+        #expect(
+            failed.errors.last?.message
+                == "the program exited with status 3: connecting to smtp\nsmtp refused: 421 try later")
         let dead = try await state(store, poison)
         #expect(dead.deadReason == .nonRetryable)
         #expect(dead.errors.last?.message == "the program exited with status 65: mailbox does not exist")

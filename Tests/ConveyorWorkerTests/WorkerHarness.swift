@@ -23,7 +23,8 @@ final class WorkerHarness: Sendable {
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(60),
         shutdownTimeout: Duration = .seconds(30)
     ) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-worker-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conveyor-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try await SQLiteJobStore.open(
             path: directory.appendingPathComponent("conveyor.sqlite").path, clock: clock,
@@ -63,7 +64,9 @@ final class WorkerHarness: Sendable {
 
     /// Waits for an event about `id` matching `kind`, and returns the job it carries, if any.
     @discardableResult
-    func waitFor(_ kind: EventKind, of id: JobID, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation)
+    func waitFor(
+        _ kind: EventKind, of id: JobID, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation
+    )
         async throws -> Job?
     {
         let events = try await events.wait("\(count) × \(kind.rawValue) of \(id)", sourceLocation: sourceLocation) {
@@ -81,7 +84,8 @@ enum EventKind: String {
         case (.claimed, .claimed(let job)), (.completed, .completed(let job)), (.failed, .failed(let job)),
             (.released, .released(let job)):
             job.id == id
-        case (.heartbeat, .heartbeat(let jobID)), (.timedOut, .timedOut(let jobID)), (.leaseLost, .leaseLost(let jobID)):
+        case (.heartbeat, .heartbeat(let jobID)), (.timedOut, .timedOut(let jobID)),
+            (.leaseLost, .leaseLost(let jobID)):
             jobID == id
         default: false
         }

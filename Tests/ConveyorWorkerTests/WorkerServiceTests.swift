@@ -20,7 +20,9 @@ struct WorkerServiceTests {
         handlers.register("greet") { (greeting: Greeting, _) in names.withLock { $0.append(greeting.name) } }
         let h = try await WorkerHarness(handlers: handlers)
         defer { h.remove() }
-        let jobs = [try await h.enqueue(payload: #"{"name":"Ada"}"#), try await h.enqueue(payload: #"{"name":"Grace"}"#)]
+        let jobs = [
+            try await h.enqueue(payload: #"{"name":"Ada"}"#), try await h.enqueue(payload: #"{"name":"Grace"}"#),
+        ]
         for job in jobs { try await h.waitFor(.completed, of: job.id) }
         #expect(Set(names.withLock { $0 }) == ["Ada", "Grace"])
         for job in jobs { #expect(try await h.store.job(id: job.id)?.state == .completed) }
@@ -72,7 +74,11 @@ struct WorkerServiceTests {
         let attempts = Mutex(0)
         var handlers = JobHandlers()
         handlers.register("greet") { (_: Greeting, _) in
-            if attempts.withLock({ $0 += 1; return $0 }) == 1 { throw JobSnooze(for: .seconds(90)) }
+            if attempts.withLock({
+                $0 += 1; return $0
+            }) == 1 {
+                throw JobSnooze(for: .seconds(90))
+            }
         }
         let h = try await WorkerHarness(handlers: handlers)
         defer { h.remove() }
@@ -134,7 +140,9 @@ struct WorkerServiceTests {
         let job = try await h.enqueue()
         let done = try #require(try await h.waitFor(.completed, of: job.id))
         #expect(done.state == .completed)
-        #expect(done.attemptedAt.map { h.clock.now().timeIntervalSince($0) } == 60, "it ran for 60 s of store time on a 30 s lease")
+        #expect(
+            done.attemptedAt.map { h.clock.now().timeIntervalSince($0) } == 60,
+            "it ran for 60 s of store time on a 30 s lease")
         try await h.stop()
     }
 
@@ -182,7 +190,9 @@ struct WorkerServiceTests {
         let peak = Mutex(0)
         var handlers = JobHandlers()
         handlers.register("greet") { (_: Greeting, _) in
-            let now = current.withLock { $0 += 1; return $0 }
+            let now = current.withLock {
+                $0 += 1; return $0
+            }
             peak.withLock { $0 = max($0, now) }
             await gate.pass()
             current.withLock { $0 -= 1 }
@@ -191,7 +201,9 @@ struct WorkerServiceTests {
         defer { h.remove() }
         var jobs: [Job] = []
         for _ in 0..<8 { jobs.append(try await h.enqueue()) }
-        try await h.events.wait("3 jobs running") { $0.filter { if case .claimed = $0 { true } else { false } }.count >= 3 }
+        try await h.events.wait("3 jobs running") {
+            $0.filter { if case .claimed = $0 { true } else { false } }.count >= 3
+        }
         #expect(try await h.store.counts(customer: nil).first?.counts[.running] == 3)
         gate.open()
         for job in jobs { try await h.waitFor(.completed, of: job.id) }

@@ -45,11 +45,16 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let chosen = try scenarios.split(separator: ",").map { name throws(CommandFailure) in
             guard let scenario = BenchmarkScenario(rawValue: String(name)) else {
-                throw CommandFailure("unknown scenario \(name); choose from \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CommandFailure(
+                    "unknown scenario \(name); choose from \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             return scenario
         }
-        for (name, value) in [("jobs", jobs), ("batch", batch), ("concurrency", concurrency), ("rate", rate), ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds)]
+        for (name, value) in [
+            ("jobs", jobs), ("batch", batch), ("concurrency", concurrency), ("rate", rate),
+            ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds),
+        ]
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
@@ -61,7 +66,8 @@ struct BenchCommand: AsyncParsableCommand {
         if let database {
             location = try DatabaseOptions.parse(["--database", database])
         } else {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "conveyor-bench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             scratch = directory
             location = try DatabaseOptions.parse(["--database", directory.appendingPathComponent("bench.sqlite").path])

@@ -68,14 +68,18 @@ struct WorkCommand: AsyncParsableCommand {
             pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
         // Configuration is checked before the database is opened.
         let store = try await database.open(mustExist: false)
-        let worker = try await failing { try WorkerService(store: store, handlers: handlers, configuration: configuration) }
+        let worker = try await failing {
+            try WorkerService(store: store, handlers: handlers, configuration: configuration)
+        }
         let group = ServiceGroup(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await failing { try await group.run() }
     }
 
     private func seconds(_ value: Double, _ option: String) throws(CommandFailure) -> Duration {
-        guard value.isFinite, value > 0 else { throw CommandFailure("--\(option) must be a positive number of seconds") }
+        guard value.isFinite, value > 0 else {
+            throw CommandFailure("--\(option) must be a positive number of seconds")
+        }
         return .milliseconds(Int64((value * 1000).rounded()))
     }
 }

@@ -45,7 +45,10 @@ struct WorkersCommand: AsyncParsableCommand {
                 worker.startedAt.formatted(Date.ISO8601FormatStyle()),
             ]
         }
-        print(JobPrinter.aligned([["ID", "HOST", "PID", "QUEUES", "CONCURRENCY", "RUNNING", "STATE", "LAST HEARTBEAT", "STARTED"]] + rows))
+        print(
+            JobPrinter.aligned(
+                [["ID", "HOST", "PID", "QUEUES", "CONCURRENCY", "RUNNING", "STATE", "LAST HEARTBEAT", "STARTED"]] + rows
+            ))
         if workers.isEmpty { print("(no workers)") }
     }
 }

@@ -25,6 +25,11 @@ public protocol JobStore: Sendable {
     /// Marks a running job completed.
     func complete(_ lease: Lease) async throws -> Job
 
+    /// Marks several running jobs completed in one transaction — how a busy worker keeps up (one
+    /// commit for many jobs). Each lease is checked on its own: a stale one gets its own
+    /// `leaseLost` (or `notFound`) in the result and does not stop the others.
+    func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>]
+
     /// Records a failed attempt: retried after backoff, or dead when attempts are exhausted or the
     /// error is not retryable.
     func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job

@@ -37,7 +37,8 @@ public struct CommandJobHandler: Sendable {
     /// Runs the program for one job.
     public func run(_ context: JobContext) async throws {
         let job = context.job
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-job-\(job.id)-\(job.attempt)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conveyor-job-\(job.id)-\(job.attempt)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Files rather than pipes: a program that never reads its input, or writes a lot of

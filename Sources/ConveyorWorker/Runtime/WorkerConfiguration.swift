@@ -78,7 +78,9 @@ public struct WorkerConfiguration: Sendable {
         guard interval > .zero, interval < lease else {
             throw ValidationError(field: "heartbeat_interval", reason: "must be shorter than the lease")
         }
-        for (field, value) in [("timeout", handlerTimeout), ("shutdown_timeout", shutdownTimeout), ("poll_interval", pollInterval)]
+        for (field, value) in [
+            ("timeout", handlerTimeout), ("shutdown_timeout", shutdownTimeout), ("poll_interval", pollInterval),
+        ]
         where value <= .zero {
             throw ValidationError(field: field, reason: "must be positive")
         }

@@ -7,15 +7,19 @@ extension WorkerService {
     func runQueue(_ queue: String, concurrency: Int) async {
         let slots = JobCount()
         let slotFreed = Doorbell()
+        let claimThreshold = max(1, concurrency / 2)
         var failures = 0
         await withTaskGroup(of: Void.self) { jobs in
             while !isDraining && !Task.isCancelled {
                 let slotTicket = slotFreed.ticket()
-                let free = concurrency - slots.current
-                if free == 0 {
+                let busy = slots.current
+                // Under load, claim only once half the slots are free: one claim transaction then
+                // serves many jobs instead of one. With nothing running, claim at once.
+                if busy > 0 && concurrency - busy < claimThreshold {
                     _ = await slotFreed.wait(for: nil, after: slotTicket, timeout: nil)
                     continue
                 }
+                let free = concurrency - busy
                 // Taken before the claim, so an enqueue landing between the claim and the wait is
                 // not missed.
                 let ticket = store.wakeups.ticket()
@@ -29,7 +33,9 @@ extension WorkerService {
                 } catch {
                     failures += 1
                     if failures == 1 {
-                        logger.error("claiming failed; retrying", metadata: ["queue": .string(queue), "error": .string("\(error)")])
+                        logger.error(
+                            "claiming failed; retrying",
+                            metadata: ["queue": .string(queue), "error": .string("\(error)")])
                     }
                     _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: configuration.pollInterval)
                     continue
@@ -64,75 +70,85 @@ extension WorkerService {
         guard let lease = job.lease else { return }
         let context = JobContext(job: job, workerID: configuration.workerID, logger: logger)
         let handler = handlers.handler(for: job.type)
+        let interruptionTicket = interruption.ticket()
 
-        let leaseLost = Doorbell()
-        let ending = await withTaskGroup(of: Void.self) { keeper -> AttemptEnding in
-            keeper.addTask { await self.keepLease(lease, lostBell: leaseLost) }
-            let ending = await self.runHandler(handler, context: context, leaseLost: leaseLost)
-            keeper.cancelAll()
-            return ending
+        // The handler runs in a task of its own so that the watchdog can cancel it and still keep
+        // the lease alive until it has actually stopped (a program being torn down, say).
+        let handlerTask = Task { () -> AttemptEnding in
+            guard let handler else { return .threw(NoHandlerError(type: job.type)) }
+            do {
+                try await handler(context)
+                return .returned
+            } catch {
+                return .threw(error)
+            }
         }
+        let verdict = Verdict()
+        let handled = await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { watchdog in
+                watchdog.addTask {
+                    await self.watch(
+                        lease, handler: handlerTask, verdict: verdict, interruptionTicket: interruptionTicket)
+                }
+                let handled = await handlerTask.value
+                watchdog.cancelAll()
+                return handled
+            }
+        } onCancel: {
+            handlerTask.cancel()
+        }
+        var ending = verdict.value ?? handled
+        // A handler that stopped because shutdown cancelled it was interrupted, not failed.
+        if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }
         await record(ending, for: job, lease: lease, logger: logger)
     }
 
-    /// Races the handler against its timeout, the shutdown deadline and the loss of its lease.
-    /// Whichever ends first decides; the handler is then cancelled and awaited, so that nothing it
-    /// does overlaps the recording of the outcome.
-    private func runHandler(_ handler: JobHandlers.Handler?, context: JobContext, leaseLost: Doorbell) async
-        -> AttemptEnding
-    {
-        let start = (interruption.ticket(), leaseLost.ticket())
-        if isInterrupted { return .interrupted }
-        return await withTaskGroup(of: AttemptEnding?.self) { race in
-            race.addTask {
-                guard let handler else {
-                    return .threw(NoHandlerError(type: context.job.type))
-                }
-                do {
-                    try await handler(context)
-                    return .returned
-                } catch {
-                    return .threw(error)
-                }
-            }
-            race.addTask {
-                try? await Task.sleep(for: self.configuration.handlerTimeout)
-                return Task.isCancelled ? nil : .timedOut(self.configuration.handlerTimeout)
-            }
-            race.addTask {
-                let rung = await self.interruption.wait(for: nil, after: start.0, timeout: nil)
-                return rung ? .interrupted : nil
-            }
-            race.addTask {
-                let rung = await leaseLost.wait(for: nil, after: start.1, timeout: nil)
-                return rung ? .leaseLost : nil
-            }
-            var ending: AttemptEnding?
-            while ending == nil, let next = await race.next() {
-                ending = next
-            }
-            race.cancelAll()
-            // A handler that stopped because shutdown cancelled it was interrupted, not failed.
-            if case .threw(let error) = ending, error is CancellationError, isInterrupted { return .interrupted }
-            return ending ?? .interrupted
-        }
-    }
-
-    /// Renews the lease every heartbeat interval until cancelled; rings `lostBell` if it is gone.
-    private func keepLease(_ lease: Lease, lostBell: Doorbell) async {
+    /// Watches a running handler: renews its lease every heartbeat interval, and cancels it when it
+    /// runs past its timeout, when shutdown interrupts running jobs, or when the lease is lost —
+    /// recording which in `verdict`. It keeps renewing the lease until the handler has stopped
+    /// (it is cancelled then), except after the lease is lost.
+    private func watch(
+        _ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict, interruptionTicket: Doorbell.Ticket
+    ) async {
+        let interval = configuration.effectiveHeartbeatInterval
+        let deadline = ContinuousClock.now + configuration.handlerTimeout
+        var nextBeat = ContinuousClock.now + interval
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.effectiveHeartbeatInterval)
-            if Task.isCancelled { return }
-            do {
-                _ = try await store.heartbeat(lease, extendBy: configuration.lease)
-                emit(.heartbeat(lease.jobID))
-            } catch JobStoreError.leaseLost, JobStoreError.notFound {
-                lostBell.ringAll()
-                return
-            } catch {
-                // The store may come back before the lease runs out; if not, the outcome write is
-                // refused and the job is rescued.
-                logger.warning("lease heartbeat failed", metadata: ["job_id": .string(lease.jobID.description), "error": .string("\(error)")])
+            let now = ContinuousClock.now
+            if verdict.value == nil {
+                if isInterrupted {
+                    verdict.decide(.interrupted)
+                    handler.cancel()
+                } else if now >= deadline {
+                    emit(.timedOut(lease.jobID))
+                    verdict.decide(.timedOut(configuration.handlerTimeout))
+                    handler.cancel()
+                }
+            }
+            if now >= nextBeat {
+                do {
+                    _ = try await store.heartbeat(lease, extendBy: configuration.lease)
+                    emit(.heartbeat(lease.jobID))
+                } catch JobStoreError.leaseLost, JobStoreError.notFound {
+                    verdict.decide(.leaseLost)
+                    handler.cancel()
+                    return
+                } catch {
+                    // The store may come back before the lease runs out; if not, the outcome
+                    // write is refused and the job is rescued.
+                    logger.warning(
+                        "lease heartbeat failed",
+                        metadata: ["job_id": .string(lease.jobID.description), "error": .string("\(error)")])
+                }
+                nextBeat = ContinuousClock.now + interval
+                continue
+            }
+            if verdict.value == nil {
+                _ = await interruption.wait(
+                    for: nil, after: interruptionTicket, timeout: max(min(deadline, nextBeat) - now, .zero))
+            } else {
+                // Decided; only the lease needs keeping until the handler has stopped.
+                try? await Task.sleep(until: nextBeat, clock: .continuous)
             }
         }
     }
@@ -142,7 +158,7 @@ extension WorkerService {
         do {
             switch ending.outcome {
             case .complete:
-                let done = try await shielded { try await store.complete(lease) }
+                let done = try await completions.complete(lease)
                 logger.info("job completed")
                 emit(.completed(done))
             case .fail(let message, let retryable):
@@ -172,4 +188,16 @@ extension WorkerService {
 struct NoHandlerError: Error, CustomStringConvertible {
     let type: String
     var description: String { "no handler is registered for job type \(type)" }
+}
+
+/// Verdict is the watchdog's decision about a running handler, if it made one; the first decision
+/// stands.
+final class Verdict: Sendable {
+    private let ending = Mutex<AttemptEnding?>(nil)
+
+    var value: AttemptEnding? { ending.withLock { $0 } }
+
+    func decide(_ decision: AttemptEnding) {
+        ending.withLock { $0 = $0 ?? decision }
+    }
 }

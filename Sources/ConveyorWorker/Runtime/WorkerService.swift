@@ -30,10 +30,13 @@ public final class WorkerService: Service, Sendable {
     let interrupted = Mutex(false)
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
+    let completions: CompletionBatcher
 
     /// Creates the service; invalid configuration throws before anything runs.
-    public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError) {
+    public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
+    {
         self.store = store
+        self.completions = CompletionBatcher(store: store)
         self.handlers = handlers
         self.configuration = try configuration.validated()
         var logger = configuration.logger

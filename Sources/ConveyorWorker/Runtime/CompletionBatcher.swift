@@ -1,0 +1,59 @@
+import ConveyorCore
+import Synchronization
+
+/// CompletionBatcher turns many concurrent completions into few transactions (group commit, as
+/// River's batch completer): the first completion is written at once; those that arrive while it
+/// is being written wait and go together in the next transaction. An idle worker therefore adds no
+/// delay, and a busy one commits once per batch instead of once per job.
+final class CompletionBatcher: Sendable {
+    private typealias Waiter = (lease: Lease, continuation: CheckedContinuation<Result<Job, any Error>, Never>)
+
+    private struct State {
+        var pending: [Waiter] = []
+        var flushing = false
+    }
+
+    /// The most completions one transaction carries.
+    static let maxBatch = 500
+
+    private let store: any JobStore
+    private let state = Mutex(State())
+
+    init(store: any JobStore) {
+        self.store = store
+    }
+
+    /// Completes the job; returns it, or the error its lease got.
+    func complete(_ lease: Lease) async throws -> Job {
+        let result = await withCheckedContinuation { continuation in
+            let startFlushing = state.withLock { state -> Bool in
+                state.pending.append((lease, continuation))
+                defer { state.flushing = true }
+                return !state.flushing
+            }
+            // A task of its own, not the caller's: a cancelled worker must still record outcomes.
+            if startFlushing { Task { await self.flush() } }
+        }
+        return try result.get()
+    }
+
+    private func flush() async {
+        while true {
+            let batch = state.withLock { state -> [Waiter] in
+                let batch = Array(state.pending.prefix(Self.maxBatch))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let results = try await store.complete(batch: batch.map(\.lease))
+                for (waiter, result) in zip(batch, results) {
+                    waiter.continuation.resume(returning: result.mapError { $0 })
+                }
+            } catch {
+                for waiter in batch { waiter.continuation.resume(returning: .failure(error)) }
+            }
+        }
+    }
+}
