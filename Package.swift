@@ -67,11 +67,13 @@ let package = Package(
             dependencies: ["ConveyorCore"],
             swiftSettings: strict
         ),
+        // glibc heap tuning for the long-running `conveyor` processes (see Conveyor.main).
+        .target(name: "CMallocTuning"),
         // The `conveyor` command.
         .executableTarget(
             name: "ConveyorCLI",
             dependencies: [
-                "ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorBench",
+                "ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorBench", "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -19,38 +19,51 @@ public struct Benchmark: Sendable {
         self.options = options
     }
 
-    /// Runs one scenario.
+    /// Runs one scenario (throughput scenarios `options.runs` times, each on a queue of its own).
     public func run(_ scenario: BenchmarkScenario) async throws -> BenchmarkResult {
-        let queue = "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))"
+        func queue() -> String { "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))" }
         switch scenario {
-        case .enqueue: return try await enqueueOneByOne(queue)
-        case .batch: return try await enqueueBatches(queue)
-        case .drain: return try await drain(queue)
-        case .latency: return try await latency(queue)
-        case .idle: return try await idle(queue)
+        case .enqueue:
+            return try await repeated(.enqueue, "\(options.jobs) jobs, one transaction each") {
+                try await enqueueOneByOne(queue())
+            }
+        case .batch:
+            return try await repeated(.batch, "\(options.jobs) jobs, \(options.batchSize) per batch") {
+                try await enqueueBatches(queue())
+            }
+        case .drain:
+            return try await repeated(
+                .drain, "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)"
+            ) { try await drain(queue()) }
+        case .latency: return try await latency(queue())
+        case .idle: return try await idle(queue())
         }
+    }
+
+    private func repeated(
+        _ scenario: BenchmarkScenario, _ setup: String, _ once: () async throws -> Double
+    ) async throws -> BenchmarkResult {
+        var runs: [Double] = []
+        for _ in 0..<options.runs { runs.append(try await once()) }
+        return BenchmarkResult(scenario: scenario, setup: setup, runs: runs, latency: nil, cpuShare: nil)
     }
 
     func newJob(_ queue: String, _ n: Int) throws -> NewJob {
         try NewJob(customer: "bench", queue: queue, type: "noop", payloadJSON: "{\"n\":\(n)}")
     }
 
-    func enqueueOneByOne(_ queue: String) async throws -> BenchmarkResult {
+    /// Jobs per second enqueueing one job per transaction.
+    func enqueueOneByOne(_ queue: String) async throws -> Double {
         let start = ContinuousClock.now
         for n in 0..<options.jobs { _ = try await store.enqueue(newJob(queue, n)) }
-        let elapsed = ContinuousClock.now - start
-        return BenchmarkResult(
-            scenario: .enqueue, setup: "\(options.jobs) jobs, one transaction each",
-            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+        return Double(options.jobs) / (ContinuousClock.now - start).timeInterval
     }
 
-    func enqueueBatches(_ queue: String) async throws -> BenchmarkResult {
+    /// Jobs per second enqueueing in batches.
+    func enqueueBatches(_ queue: String) async throws -> Double {
         let start = ContinuousClock.now
         try await fill(queue, count: options.jobs)
-        let elapsed = ContinuousClock.now - start
-        return BenchmarkResult(
-            scenario: .batch, setup: "\(options.jobs) jobs, \(options.batchSize) per batch",
-            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+        return Double(options.jobs) / (ContinuousClock.now - start).timeInterval
     }
 
     func fill(_ queue: String, count: Int) async throws {
@@ -60,51 +73,44 @@ public struct Benchmark: Sendable {
         }
     }
 
-    func drain(_ queue: String) async throws -> BenchmarkResult {
+    /// Jobs per second draining pre-enqueued jobs with a no-op handler.
+    func drain(_ queue: String) async throws -> Double {
         try await fill(queue, count: options.jobs)
         var handlers = JobHandlers()
         handlers.registerFallback { _ in }
         let elapsed = try await withWorker(queue, handlers: handlers, until: options.jobs) {}
-        return BenchmarkResult(
-            scenario: .drain,
-            setup: "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)",
-            jobsPerSecond: Double(options.jobs) / elapsed.timeInterval, latency: nil, cpuShare: nil)
+        return Double(options.jobs) / elapsed.timeInterval
     }
 
     func latency(_ queue: String) async throws -> BenchmarkResult {
-        let enqueuedAt = Mutex<[JobID: ContinuousClock.Instant]>([:])
+        struct Arrival: Decodable { let n: Int }
+        let count = options.latencyJobs
+        // Written by the producer just before each enqueue, read by the handler: job n's entry is
+        // always set before job n can start.
+        let sentAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
         let histogram = Mutex(
             Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
         var handlers = JobHandlers()
-        handlers.registerFallback { context in
+        handlers.register("noop") { (arrival: Arrival, _) in
             let started = ContinuousClock.now
-            // The producer records the time before it enqueues; the map is written right after the
-            // enqueue returns, so wait for the entry rather than miss it.
-            while true {
-                if let sent = enqueuedAt.withLock({ $0[context.job.id] }) {
-                    let micros = (started - sent).timeInterval * 1_000_000
-                    histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
-                    return
-                }
-                await Task.yield()
-            }
+            guard let sent = sentAt.withLock({ $0[arrival.n] }) else { return }
+            let micros = (started - sent).timeInterval * 1_000_000
+            histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
         }
         let interval = Duration.seconds(1) / options.rate
-        let count = options.latencyJobs
         let store = self.store
         _ = try await withWorker(queue, handlers: handlers, until: count) {
             let start = ContinuousClock.now
             for n in 0..<count {
                 // A fixed schedule: a slow enqueue does not push later arrivals back.
                 try await Task.sleep(until: start + interval * n, clock: .continuous)
-                let sent = ContinuousClock.now
-                let job = try await store.enqueue(newJob(queue, n)).job
-                enqueuedAt.withLock { $0[job.id] = sent }
+                sentAt.withLock { $0[n] = ContinuousClock.now }
+                _ = try await store.enqueue(newJob(queue, n))
             }
         }
         return BenchmarkResult(
             scenario: .latency, setup: "\(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            jobsPerSecond: nil, latency: .init(histogram.withLock { $0 }), cpuShare: nil)
+            runs: [], latency: .init(histogram.withLock { $0 }), cpuShare: nil)
     }
 
     func idle(_ queue: String) async throws -> BenchmarkResult {
@@ -119,7 +125,7 @@ public struct Benchmark: Sendable {
         }
         return BenchmarkResult(
             scenario: .idle, setup: "a worker on an empty queue for \(duration), 1 s poll interval",
-            jobsPerSecond: nil, latency: nil, cpuShare: cpu.withLock { $0 } / duration.timeInterval)
+            runs: [], latency: nil, cpuShare: cpu.withLock { $0 } / duration.timeInterval)
     }
 
     /// Runs a worker on `queue` while `work` runs and until `target` jobs have completed; returns

@@ -13,11 +13,13 @@ public struct BenchmarkOptions: Sendable {
     public var latencyJobs: Int
     /// How long the idle run watches an idle worker.
     public var idleDuration: Duration
+    /// How many times each throughput scenario runs; the report gives the median.
+    public var runs: Int
 
     /// Creates options; every argument defaults to the documented default.
     public init(
         jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
-        idleDuration: Duration = .seconds(10)
+        idleDuration: Duration = .seconds(10), runs: Int = 5
     ) {
         self.jobs = jobs
         self.batchSize = batchSize
@@ -25,11 +27,15 @@ public struct BenchmarkOptions: Sendable {
         self.rate = rate
         self.latencyJobs = latencyJobs
         self.idleDuration = idleDuration
+        self.runs = runs
     }
 }
 
-/// BenchmarkScenario is one measurement.
+/// BenchmarkScenario is one measurement. `idle` comes first so that it measures a worker in a
+/// fresh process, as `conveyor work` is, not one still settling after a drain.
 public enum BenchmarkScenario: String, Sendable, CaseIterable {
+    /// CPU used by an idle worker.
+    case idle
     /// N enqueues, one transaction each.
     case enqueue
     /// N enqueues in batches.
@@ -38,6 +44,4 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case drain
     /// Enqueue→start latency at a fixed arrival rate.
     case latency
-    /// CPU used by an idle worker.
-    case idle
 }

@@ -5,8 +5,15 @@ public struct BenchmarkResult: Sendable {
     public let scenario: BenchmarkScenario
     /// What was measured, in words ("20000 jobs, 100 per batch").
     public let setup: String
-    /// Jobs per second, for throughput scenarios.
-    public let jobsPerSecond: Double?
+    /// Jobs per second of each run, for throughput scenarios.
+    public let runs: [Double]
+    /// The median of `runs`.
+    public var jobsPerSecond: Double? {
+        guard !runs.isEmpty else { return nil }
+        let sorted = runs.sorted()
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
     /// Latency percentiles in microseconds, for the latency scenario.
     public let latency: Latency?
     /// CPU time as a share of one core, for the idle scenario.
@@ -30,7 +37,10 @@ public struct BenchmarkResult: Sendable {
     /// One line for the report.
     public var line: String {
         var parts = ["\(scenario.rawValue):", setup]
-        if let jobsPerSecond { parts.append("→ \(Int(jobsPerSecond.rounded())) jobs/s") }
+        if let jobsPerSecond {
+            let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
+            parts.append("→ median \(Int(jobsPerSecond.rounded())) jobs/s (runs: \(all))")
+        }
         if let latency {
             parts.append(
                 "→ enqueue→start p50 \(Self.ms(latency.p50)) p95 \(Self.ms(latency.p95)) p99 \(Self.ms(latency.p99)) max \(Self.ms(latency.max))"

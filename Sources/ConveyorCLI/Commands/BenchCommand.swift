@@ -33,6 +33,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds the idle run watches an idle worker.")
     var idleSeconds: Int = 10
 
+    @Option(help: "Runs of each throughput scenario; the median is reported.")
+    var runs: Int = 5
+
     @Option(
         help: ArgumentHelp(
             "Scenarios to run, comma separated: \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")).",
@@ -53,14 +56,14 @@ struct BenchCommand: AsyncParsableCommand {
         }
         for (name, value) in [
             ("jobs", jobs), ("batch", batch), ("concurrency", concurrency), ("rate", rate),
-            ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds),
+            ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds), ("runs", runs),
         ]
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
-            idleDuration: .seconds(idleSeconds))
+            idleDuration: .seconds(idleSeconds), runs: runs)
         var scratch: URL?
         let location: DatabaseOptions
         if let database {

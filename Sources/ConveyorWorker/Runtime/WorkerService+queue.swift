@@ -24,11 +24,15 @@ extension WorkerService {
                 // not missed.
                 let ticket = store.wakeups.ticket()
                 let claimed: [Job]
+                let request = try? ClaimRequest(
+                    queues: [queue], customer: configuration.customer, limit: free, lease: configuration.lease,
+                    workerID: configuration.workerID)
+                guard let request else { break }  // validated with the configuration; cannot fail
                 do {
-                    claimed = try await store.claim(
-                        ClaimRequest(
-                            queues: [queue], customer: configuration.customer, limit: free, lease: configuration.lease,
-                            workerID: configuration.workerID))
+                    // Shielded: a claim that commits must be seen through, or its jobs would sit
+                    // leased until their leases expire.
+                    let store = self.store
+                    claimed = try await shielded { try await store.claim(request) }
                     failures = 0
                 } catch {
                     failures += 1
@@ -39,6 +43,15 @@ extension WorkerService {
                     }
                     _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: configuration.pollInterval)
                     continue
+                }
+                if isInterrupted || Task.isCancelled {
+                    // Stopped while claiming: hand the jobs straight back.
+                    for job in claimed {
+                        guard let lease = job.lease else { continue }
+                        let store = self.store
+                        _ = try? await shielded { try await store.release(lease, after: .zero) }
+                    }
+                    break
                 }
                 if claimed.isEmpty {
                     emit(.idle(queue: queue))
@@ -70,7 +83,6 @@ extension WorkerService {
         guard let lease = job.lease else { return }
         let context = JobContext(job: job, workerID: configuration.workerID, logger: logger)
         let handler = handlers.handler(for: job.type)
-        let interruptionTicket = interruption.ticket()
 
         // The handler runs in a task of its own so that the watchdog can cancel it and still keep
         // the lease alive until it has actually stopped (a program being torn down, say).
@@ -84,12 +96,11 @@ extension WorkerService {
             }
         }
         let verdict = Verdict()
+        inFlight.start(job.id, handler: handlerTask, verdict: verdict)
+        if isInterrupted { verdict.stop(handlerTask, because: .interrupted) }
         let handled = await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { watchdog in
-                watchdog.addTask {
-                    await self.watch(
-                        lease, handler: handlerTask, verdict: verdict, interruptionTicket: interruptionTicket)
-                }
+                watchdog.addTask { await self.watch(lease, handler: handlerTask, verdict: verdict) }
                 let handled = await handlerTask.value
                 watchdog.cancelAll()
                 return handled
@@ -97,41 +108,32 @@ extension WorkerService {
         } onCancel: {
             handlerTask.cancel()
         }
+        inFlight.finish(job.id)
         var ending = verdict.value ?? handled
         // A handler that stopped because shutdown cancelled it was interrupted, not failed.
         if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }
         await record(ending, for: job, lease: lease, logger: logger)
     }
 
-    /// Watches a running handler: renews its lease every heartbeat interval, and cancels it when it
-    /// runs past its timeout, when shutdown interrupts running jobs, or when the lease is lost —
-    /// recording which in `verdict`. It keeps renewing the lease until the handler has stopped
-    /// (it is cancelled then), except after the lease is lost.
-    private func watch(
-        _ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict, interruptionTicket: Doorbell.Ticket
-    ) async {
+    /// Watches a running handler: renews its lease every heartbeat interval and cancels it when it
+    /// runs past its timeout or the lease is lost, recording which in `verdict` (shutdown
+    /// interrupts handlers through `InFlightJobs`). It keeps renewing the lease until the handler
+    /// has stopped (it is cancelled then), except after the lease is lost.
+    private func watch(_ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict) async {
         let interval = configuration.effectiveHeartbeatInterval
         let deadline = ContinuousClock.now + configuration.handlerTimeout
         var nextBeat = ContinuousClock.now + interval
         while !Task.isCancelled {
-            let now = ContinuousClock.now
-            if verdict.value == nil {
-                if isInterrupted {
-                    verdict.decide(.interrupted)
-                    handler.cancel()
-                } else if now >= deadline {
-                    emit(.timedOut(lease.jobID))
-                    verdict.decide(.timedOut(configuration.handlerTimeout))
-                    handler.cancel()
-                }
+            if verdict.value == nil && ContinuousClock.now >= deadline {
+                emit(.timedOut(lease.jobID))
+                verdict.stop(handler, because: .timedOut(configuration.handlerTimeout))
             }
-            if now >= nextBeat {
+            if ContinuousClock.now >= nextBeat {
                 do {
                     _ = try await store.heartbeat(lease, extendBy: configuration.lease)
                     emit(.heartbeat(lease.jobID))
                 } catch JobStoreError.leaseLost, JobStoreError.notFound {
-                    verdict.decide(.leaseLost)
-                    handler.cancel()
+                    verdict.stop(handler, because: .leaseLost)
                     return
                 } catch {
                     // The store may come back before the lease runs out; if not, the outcome
@@ -141,15 +143,8 @@ extension WorkerService {
                         metadata: ["job_id": .string(lease.jobID.description), "error": .string("\(error)")])
                 }
                 nextBeat = ContinuousClock.now + interval
-                continue
             }
-            if verdict.value == nil {
-                _ = await interruption.wait(
-                    for: nil, after: interruptionTicket, timeout: max(min(deadline, nextBeat) - now, .zero))
-            } else {
-                // Decided; only the lease needs keeping until the handler has stopped.
-                try? await Task.sleep(until: nextBeat, clock: .continuous)
-            }
+            try? await Task.sleep(until: verdict.value == nil ? min(deadline, nextBeat) : nextBeat, clock: .continuous)
         }
     }
 
@@ -190,14 +185,34 @@ struct NoHandlerError: Error, CustomStringConvertible {
     var description: String { "no handler is registered for job type \(type)" }
 }
 
-/// Verdict is the watchdog's decision about a running handler, if it made one; the first decision
-/// stands.
+/// Verdict is the decision to stop a running handler early, if one was made; the first stands.
 final class Verdict: Sendable {
     private let ending = Mutex<AttemptEnding?>(nil)
 
     var value: AttemptEnding? { ending.withLock { $0 } }
 
-    func decide(_ decision: AttemptEnding) {
-        ending.withLock { $0 = $0 ?? decision }
+    /// Records the reason (unless one was recorded already) and cancels the handler.
+    func stop(_ handler: Task<AttemptEnding, Never>, because reason: AttemptEnding) {
+        ending.withLock { $0 = $0 ?? reason }
+        handler.cancel()
+    }
+}
+
+/// InFlightJobs are the handlers running now, so that shutdown can interrupt them all at once.
+final class InFlightJobs: Sendable {
+    private let jobs = Mutex<[JobID: (Task<AttemptEnding, Never>, Verdict)]>([:])
+
+    func start(_ id: JobID, handler: Task<AttemptEnding, Never>, verdict: Verdict) {
+        jobs.withLock { $0[id] = (handler, verdict) }
+    }
+
+    func finish(_ id: JobID) {
+        _ = jobs.withLock { $0.removeValue(forKey: id) }
+    }
+
+    func interruptAll() {
+        for (handler, verdict) in jobs.withLock({ Array($0.values) }) {
+            verdict.stop(handler, because: .interrupted)
+        }
     }
 }

@@ -25,9 +25,9 @@ public final class WorkerService: Service, Sendable {
     /// Set when shutdown begins; idle queues are woken so they see it.
     let draining = Mutex(false)
     let drainingBell = Doorbell()
-    /// Rung when running handlers must stop: the shutdown deadline passed, or the task was cancelled.
-    let interruption = Doorbell()
+    /// Set when running handlers must stop: the shutdown deadline passed, or the task was cancelled.
     let interrupted = Mutex(false)
+    let inFlight = InFlightJobs()
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
     let completions: CompletionBatcher
@@ -99,7 +99,7 @@ public final class WorkerService: Service, Sendable {
     /// Makes running handlers stop now; their jobs are released.
     func interrupt() {
         interrupted.withLock { $0 = true }
-        interruption.ringAll()
+        inFlight.interruptAll()
     }
 
     var isDraining: Bool { draining.withLock { $0 } }
