@@ -1,5 +1,8 @@
 #include "malloc_tuning.h"
 
+// Any libc header defines __GLIBC__ on glibc; it must come before the test below.
+#include <stdlib.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

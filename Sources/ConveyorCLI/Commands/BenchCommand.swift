@@ -10,8 +10,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure enqueue and drain throughput, enqueue→start latency and idle CPU.",
         discussion: """
-            Runs on a fresh temporary SQLite file unless --database names one (jobs go to queues of \
-            their own, named bench-…, so other jobs are not touched). See BENCHMARKS.md for the \
+            Each scenario runs on a fresh temporary SQLite file unless --database names one (jobs \
+            then go to queues of their own, named bench-…, so other jobs are not touched). See BENCHMARKS.md for the \
             recorded figures and the commands that produced them.
             """)
 
@@ -64,24 +64,26 @@ struct BenchCommand: AsyncParsableCommand {
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
             idleDuration: .seconds(idleSeconds), runs: runs)
-        var scratch: URL?
-        let location: DatabaseOptions
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         if let database {
-            location = try DatabaseOptions.parse(["--database", database])
-        } else {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "conveyor-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            scratch = directory
-            location = try DatabaseOptions.parse(["--database", directory.appendingPathComponent("bench.sqlite").path])
+            let location = try DatabaseOptions.parse(["--database", database])
+            print("conveyor bench on \(try location.location()) — \(cores) cores")
+            let benchmark = Benchmark(store: try await location.open(mustExist: false), options: options)
+            for scenario in chosen { print(try await failing { try await benchmark.run(scenario) }.line) }
+            return
         }
-        defer { scratch.map { try? FileManager.default.removeItem(at: $0) } }
-        let store = try await location.open(mustExist: false)
-        print("conveyor bench on \(try location.location()) — \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        let benchmark = Benchmark(store: store, options: options)
+        // By default each scenario gets a fresh file, so that one scenario's leftover jobs do not
+        // weigh on the next.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        print("conveyor bench on fresh SQLite files in \(directory.path) — \(cores) cores")
         for scenario in chosen {
-            let result = try await failing { try await benchmark.run(scenario) }
-            print(result.line)
+            let location = try DatabaseOptions.parse([
+                "--database", directory.appendingPathComponent("\(scenario.rawValue).sqlite").path,
+            ])
+            let benchmark = Benchmark(store: try await location.open(mustExist: false), options: options)
+            print(try await failing { try await benchmark.run(scenario) }.line)
         }
     }
 }
