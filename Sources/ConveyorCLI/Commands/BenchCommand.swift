@@ -74,7 +74,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
         // By default each scenario gets a fresh file, so that one scenario's leftover jobs do not
         // weigh on the next.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conveyor-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         print("conveyor bench on fresh SQLite files in \(directory.path) — \(cores) cores")
