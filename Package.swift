@@ -97,7 +97,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ConveyorCLITests",
-            dependencies: ["ConveyorCLI", "ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport"],
+            dependencies: [
+                "ConveyorCLI", "ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
     ],

@@ -1,6 +1,7 @@
 import ConveyorCore
 import ConveyorSQLite
 import Foundation
+import GRDB
 import Testing
 
 /// `conveyor work -- COMMAND` as operators run it: a real worker process, real scripts, real signals.
@@ -185,5 +186,18 @@ struct WorkCommandTests {
         worker.signal(SIGKILL)
         _ = try await worker.waitForExit()
         #expect(try await store.workers().count == 1)
+        // Silence is simulated by ageing its last heartbeat in the database, not by waiting.
+        let queue = try DatabaseQueue(path: cli.defaultDatabase)
+        for (age, shown) in [(60, true), (7200, false)] {
+            try await queue.write { db in
+                try db.execute(
+                    sql: "UPDATE workers SET last_heartbeat_at = ?",
+                    arguments: [Date().addingTimeInterval(-Double(age)).unixMilliseconds])
+            }
+            let listing = try cli.run(["workers"]).stdout
+            #expect(listing.contains("dead") == shown, "\(listing)")
+            #expect(listing.contains("(no workers)") == !shown)
+            #expect(try cli.run(["workers", "--all"]).stdout.contains("dead"))
+        }
     }
 }

@@ -21,7 +21,7 @@ final class WorkerHarness: Sendable {
     init(
         handlers: JobHandlers, queues: [String: Int] = ["default": 2], pollInterval: Duration = .milliseconds(20),
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(60),
-        shutdownTimeout: Duration = .seconds(30)
+        shutdownTimeout: Duration = .seconds(30), registryHeartbeatInterval: Duration = .seconds(5)
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "conveyor-worker-\(UUID().uuidString)")
@@ -34,7 +34,8 @@ final class WorkerHarness: Sendable {
             store: store, handlers: handlers,
             configuration: WorkerConfiguration(
                 queues: queues, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
-                shutdownTimeout: shutdownTimeout, pollInterval: pollInterval, workerID: "test-worker",
+                shutdownTimeout: shutdownTimeout, pollInterval: pollInterval,
+                registryHeartbeatInterval: registryHeartbeatInterval, workerID: "test-worker",
                 onEvent: { events.record($0) }, logger: Logger(label: "test")))
         group = ServiceGroup(services: [worker], logger: Logger(label: "test"))
         let group = self.group

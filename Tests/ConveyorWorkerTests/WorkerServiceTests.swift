@@ -222,6 +222,26 @@ struct WorkerServiceTests {
         try await h.stop()
     }
 
+    @Test("the registry heartbeat reports how many jobs the worker is running")
+    func registryHeartbeat() async throws {
+        let gate = Gate()
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in await gate.pass() }
+        let h = try await WorkerHarness(handlers: handlers, registryHeartbeatInterval: .milliseconds(20))
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        try await h.waitFor(.claimed, of: job.id)
+        try await h.events.wait("a heartbeat reporting the running job") {
+            $0.contains { if case .registryHeartbeat(jobsRunning: 1) = $0 { true } else { false } }
+        }
+        let worker = try #require(try await h.store.workers().first)
+        #expect(worker.jobsRunning == 1)
+        #expect(worker.lastHeartbeatAt == h.clock.now())
+        gate.open()
+        try await h.waitFor(.completed, of: job.id)
+        try await h.stop()
+    }
+
     @Test("the worker is in the registry while it runs and leaves it when it stops")
     func registry() async throws {
         let h = try await WorkerHarness(handlers: JobHandlers(), queues: ["default": 2, "mail": 3])

@@ -125,6 +125,7 @@ public final class WorkerService: Service, Sendable {
             let jobsRunning = running.current
             do {
                 _ = try await store.heartbeatWorker(id: registration.id, jobsRunning: jobsRunning)
+                emit(.registryHeartbeat(jobsRunning: jobsRunning))
             } catch JobStoreError.workerNotFound {
                 _ = try? await store.registerWorker(registration)
             } catch {
