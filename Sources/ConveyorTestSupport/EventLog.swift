@@ -32,6 +32,7 @@ public final class EventLog<Event: Sendable>: Sendable {
             let ticket = bell.ticket()
             let snapshot = all
             if condition(snapshot) { return snapshot }
+            try Task.checkCancellation()
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else {
                 Issue.record("timed out after \(timeout) waiting for \(what)", sourceLocation: sourceLocation)
