@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The pure core: job model, lifecycle, backoff, validation, the store protocol. No I/O.
@@ -37,6 +38,17 @@ let package = Package(
         .target(
             name: "ConveyorSQLite",
             dependencies: ["ConveyorCore", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Migrations")],
+            swiftSettings: strict
+        ),
+        // The engine for many processes on many hosts: PostgreSQL through PostgresNIO.
+        .target(
+            name: "ConveyorPostgres",
+            dependencies: [
+                "ConveyorCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Migrations")],
             swiftSettings: strict
         ),
@@ -73,7 +85,8 @@ let package = Package(
         .executableTarget(
             name: "ConveyorCLI",
             dependencies: [
-                "ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorBench", "CMallocTuning",
+                "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorWorker", "ConveyorBench",
+                "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +101,14 @@ let package = Package(
         .testTarget(
             name: "ConveyorSQLiteTests",
             dependencies: ["ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConveyorPostgresTests",
+            dependencies: [
+                "ConveyorCore", "ConveyorPostgres", "ConveyorTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -100,24 +100,3 @@ enum JobRow {
     /// The finished states as an SQL list, for the clauses that exclude them.
     static let finishedStates = "('completed', 'dead', 'cancelled')"
 }
-
-/// StoredAttemptError is how an attempt's error sits in the `errors` column: times as integer
-/// milliseconds, so that they read back exactly.
-struct StoredAttemptError: Codable {
-    let attempt: Int
-    let at: Int64
-    let message: String
-
-    init(_ error: AttemptError) {
-        attempt = error.attempt
-        at = error.at.unixMilliseconds
-        message = error.message
-    }
-
-    var attemptError: AttemptError {
-        // The message was truncated when it was recorded; the limit here only guards old rows.
-        AttemptError(
-            attempt: attempt, at: Date(unixMilliseconds: at), message: message,
-            limits: JobLimits(errorMessageBytes: .max))
-    }
-}

@@ -1,0 +1,71 @@
+public import ConveyorCore
+import PostgresNIO
+
+extension PostgresJobStore {
+    public func job(id: JobID) async throws -> Job? {
+        let logger = self.logger
+        return try await read { connection, _ in
+            try await PostgresJobRow.fetch(
+                connection, "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = \(id.description)",
+                logger: logger
+            ).first
+        }
+    }
+
+    public func list(_ query: JobQuery) async throws -> JobPage {
+        let logger = self.logger
+        return try await read { connection, _ in
+            var (sql, bindings) = Self.selecting(query.filter)
+            if let cursor = query.cursorID {
+                bindings.append(cursor.description)
+                sql += " AND id < $\(bindings.count)"
+            }
+            bindings.append(query.limit + 1)
+            sql += " ORDER BY id DESC LIMIT $\(bindings.count)"
+            let rows = try await PostgresJobRow.fetch(
+                connection, PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            return JobPage(rows: rows, limit: query.limit)
+        }
+    }
+
+    public func counts(customer: String?) async throws -> [QueueCounts] {
+        let logger = self.logger
+        return try await read { connection, _ in
+            var query: PostgresQuery =
+                "SELECT customer, queue, state, count(*)::int8 FROM jobs GROUP BY customer, queue, state ORDER BY customer, queue"
+            if let customer {
+                query = """
+                    SELECT customer, queue, state, count(*)::int8 FROM jobs WHERE customer = \(customer)
+                    GROUP BY customer, queue, state ORDER BY customer, queue
+                    """
+            }
+            var result: [QueueCounts] = []
+            for try await (customer, queue, stateText, count) in try await connection.query(query, logger: logger)
+                .decode((String, String, String, Int).self)
+            {
+                guard let state = JobState(rawValue: stateText) else { continue }
+                if result.last?.customer != customer || result.last?.queue != queue {
+                    result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
+                }
+                result[result.count - 1].counts[state] = count
+            }
+            return result
+        }
+    }
+
+    /// `SELECT … WHERE` for a filter, with its bindings, ready for more `AND` clauses.
+    static func selecting(_ filter: JobFilter) -> (String, PostgresBindings) {
+        var sql = "SELECT \(PostgresJobRow.columns) FROM jobs WHERE true"
+        var bindings = PostgresBindings()
+        for (column, value) in [("customer", filter.customer), ("queue", filter.queue), ("type", filter.type)] {
+            guard let value else { continue }
+            bindings.append(value)
+            sql += " AND \(column) = $\(bindings.count)"
+        }
+        if let states = filter.states, !states.isEmpty {
+            bindings.append(states.map(\.rawValue))
+            sql += " AND state = ANY($\(bindings.count))"
+        }
+        return (sql, bindings)
+    }
+}

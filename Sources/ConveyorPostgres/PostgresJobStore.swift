@@ -1,0 +1,202 @@
+public import ConveyorCore
+import Foundation
+public import Logging
+import PostgresNIO
+
+/// PostgresJobStore is the engine for many processes on many hosts sharing one PostgreSQL. Every
+/// operation is one transaction: rows are locked (`FOR UPDATE`, and `SKIP LOCKED` for claims so
+/// that claimers never wait on each other), changed by the same lifecycle methods the SQLite
+/// engine uses, and written back in one bulk statement.
+public final class PostgresJobStore: JobStore {
+    /// Engine settings.
+    public struct Options: Sendable {
+        /// The schema to keep Conveyor's tables in (created if missing); nil uses the server's
+        /// default search path (`public`).
+        public var schema: String?
+        /// Whether opening applies pending migrations (default true).
+        public var migrate: Bool
+        /// The most connections this process opens (default 20).
+        public var maximumConnections: Int
+        /// How long opening waits for the server before giving up (default 10 s).
+        public var connectTimeout: Duration
+        public var store: JobStoreOptions
+
+        /// Creates options; every argument defaults to the documented default.
+        public init(
+            schema: String? = nil, migrate: Bool = true, maximumConnections: Int = 20,
+            connectTimeout: Duration = .seconds(10), store: JobStoreOptions = .init()
+        ) {
+            self.schema = schema
+            self.migrate = migrate
+            self.maximumConnections = maximumConnections
+            self.connectTimeout = connectTimeout
+            self.store = store
+        }
+    }
+
+    public let wakeups = Doorbell()
+    /// The server, with any password hidden.
+    public let location: String
+    let client: PostgresClient
+    let clock: any WallClock
+    let options: Options
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    private init(
+        location: String, client: PostgresClient, clock: any WallClock, options: Options, logger: Logger,
+        running: Task<Void, Never>
+    ) {
+        self.location = location
+        self.client = client
+        self.clock = clock
+        self.options = options
+        self.logger = logger
+        self.running = running
+    }
+
+    /// Connects to the server at `url`, checks it answers, and (unless told otherwise) migrates.
+    /// An unreachable server or a bad URL throws one sentence saying which.
+    public static func open(
+        url: String, clock: any WallClock = SystemClock(), options: Options = .init(),
+        logger: Logger = Logger(label: "conveyor.postgres")
+    ) async throws -> PostgresJobStore {
+        let location = DatabaseLocation.postgres(url: url).description
+        var configuration = try PostgresURL.configuration(url)
+        configuration.options.maximumConnections = options.maximumConnections
+        configuration.options.connectTimeout = options.connectTimeout
+        if let schema = options.schema {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let running = Task { await client.run() }
+        let store = PostgresJobStore(
+            location: location, client: client, clock: clock, options: options, logger: logger, running: running)
+        do {
+            // The pool retries connecting for ever; opening must give up after the timeout.
+            _ = try await withDeadline(options.connectTimeout) {
+                if let schema = options.schema {
+                    try await client.query(
+                        "CREATE SCHEMA IF NOT EXISTS \(unescaped: PostgresJobStore.quoted(schema))", logger: logger)
+                } else {
+                    try await client.query("SELECT 1", logger: logger)
+                }
+            }
+        } catch {
+            running.cancel()
+            throw JobStoreError.unavailable(
+                reason: "cannot reach the PostgreSQL server at \(location): \(explain(error))")
+        }
+        if options.migrate {
+            do {
+                try await store.migrator().migrate(at: clock.now())
+            } catch {
+                running.cancel()
+                throw error
+            }
+        }
+        return store
+    }
+
+    /// Closes every connection. The store cannot be used afterwards.
+    public func close() {
+        running.cancel()
+    }
+
+    deinit {
+        running.cancel()
+    }
+
+    /// The migrator for this database, with the bundled migrations unless others are given.
+    public func migrator(migrations: [Migration] = PostgresMigrator.bundled) -> PostgresMigrator {
+        PostgresMigrator(store: self, migrations: migrations)
+    }
+
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: Plumbing
+
+    /// Runs `body` in a transaction with the time read once it has begun.
+    func transaction<T: Sendable>(_ body: (PostgresConnection, Date) async throws -> T) async throws -> T {
+        let clock = self.clock
+        return try await translatingErrors {
+            try await client.withTransaction(logger: logger) { connection in
+                try await body(connection, clock.now())
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection, outside any transaction.
+    func read<T: Sendable>(_ body: (PostgresConnection, Date) async throws -> T) async throws -> T {
+        let clock = self.clock
+        return try await translatingErrors {
+            try await client.withConnection { connection in try await body(connection, clock.now()) }
+        }
+    }
+
+    private func translatingErrors<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as JobStoreError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            // An error of ours that rolled the transaction back is passed on as it is.
+            if let closure = error.closureError, !(closure is PSQLError) { throw closure }
+            throw JobStoreError.unavailable(reason: "the PostgreSQL server at \(location) failed: \(explain(error))")
+        } catch let error as PSQLError {
+            throw JobStoreError.unavailable(reason: "the PostgreSQL server at \(location) failed: \(explain(error))")
+        }
+    }
+
+    /// Applies a lifecycle method to one locked job.
+    func change(_ id: JobID, _ body: @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
+        let logger = self.logger
+        return try await transaction { connection, now in
+            guard
+                var job = try await PostgresJobRow.fetch(
+                    connection,
+                    "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = \(id.description) FOR UPDATE",
+                    logger: logger
+                ).first
+            else { throw JobStoreError.notFound(id: id) }
+            try body(&job, now)
+            try await PostgresJobRow.update([job], connection, logger: logger)
+            return job
+        }
+    }
+}
+
+/// The server's own words for an error.
+func explain(_ error: any Error) -> String {
+    if let error = error as? PSQLError {
+        if let message = error.serverInfo?[.message] { return message }
+        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+    if let error = error as? PostgresTransactionError {
+        return error.closureError.map { explain($0) } ?? error.beginError.map { explain($0) } ?? "\(error)"
+    }
+    return "\(error)"
+}
+
+/// Runs `operation`, giving up with `DeadlineExceeded` after `timeout`.
+func withDeadline<T: Sendable>(
+    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw DeadlineExceeded(timeout: timeout)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// DeadlineExceeded says an operation ran out of time.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let timeout: Duration
+    var description: String { "no answer within \(timeout.components.seconds) s" }
+}
