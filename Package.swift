@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "ConveyorCLITests",
             dependencies: [
-                "ConveyorCLI", "ConveyorCore", "ConveyorSQLite", "ConveyorTestSupport",
+                "ConveyorCLI", "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -48,7 +48,7 @@ struct WorkCommandTests {
             cli, "ok.sh",
             """
             cat > "$(dirname "$0")/$CONVEYOR_JOB_ID.payload"
-            env | grep '^CONVEYOR_' | sort > "$(dirname "$0")/$CONVEYOR_JOB_ID.env"
+            env | grep '^CONVEYOR_' | grep -v '^CONVEYOR_TEST_' | sort > "$(dirname "$0")/$CONVEYOR_JOB_ID.env"
             """)
         let worker = try cli.start(["work", "--queue", "mail", "--concurrency", "2", "--", program])
         defer { worker.stop() }

@@ -101,3 +101,36 @@ struct ValidationTests {
         #expect(error.message.utf8.count <= 11)
     }
 }
+
+@Suite("Database locations")
+struct DatabaseLocationTests {
+    @Test("the option wins over DATABASE_URL, which wins over the default")
+    func precedence() throws {
+        #expect(try DatabaseLocation(option: nil, environment: [:]) == .sqlite(path: "./conveyor.sqlite"))
+        #expect(
+            try DatabaseLocation(option: nil, environment: ["DATABASE_URL": "/data/q.sqlite"])
+                == .sqlite(path: "/data/q.sqlite"))
+        #expect(
+            try DatabaseLocation(option: "x.sqlite", environment: ["DATABASE_URL": "postgres://h/db"])
+                == .sqlite(path: "x.sqlite"))
+        #expect(
+            try DatabaseLocation(option: nil, environment: ["DATABASE_URL": "postgresql://h/db"])
+                == .postgres(url: "postgresql://h/db"))
+        #expect(
+            try DatabaseLocation(option: "sqlite:///tmp/a.sqlite", environment: [:]) == .sqlite(path: "/tmp/a.sqlite"))
+        #expect(throws: ValidationError.self) { try DatabaseLocation(option: "mysql://h/db", environment: [:]) }
+        #expect(throws: ValidationError.self) { try DatabaseLocation(option: nil, environment: ["DATABASE_URL": ""]) }
+    }
+
+    @Test(
+        "passwords never show",
+        arguments: [
+            ("postgres://app:secret@db:5432/jobs", "postgres://app:***@db:5432/jobs"),
+            ("postgres://app@db/jobs", "postgres://app@db/jobs"),
+            ("postgres://db/jobs?user=a", "postgres://db/jobs?user=a"),
+            ("postgres://app:p@ss:w@rd@db/jobs", "postgres://app:***@db/jobs"),
+        ])
+    func redaction(_ url: String, _ shown: String) {
+        #expect(DatabaseLocation.postgres(url: url).description == shown)
+    }
+}

@@ -19,10 +19,10 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.open(mustExist: false, migrate: false)
-            let applied = try await failing { try await store.migrator().migrate(at: Date()) }
+            let store = try await database.openEngine(mustExist: false, migrate: false)
+            let applied = try await failing { try await store.migrate(at: Date()) }
             if applied.isEmpty {
-                print("\(store.path) is up to date")
+                print("\(store.location) is up to date")
             } else {
                 for migration in applied { print("applied \(migration.label)") }
             }
@@ -35,8 +35,8 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.open(mustExist: true, migrate: false)
-            let statuses = try await failing { try await store.migrator().status() }
+            let store = try await database.openEngine(mustExist: true, migrate: false)
+            let statuses = try await failing { try await store.migrationStatus() }
             let rows = statuses.map { status in
                 [
                     status.migration.label,

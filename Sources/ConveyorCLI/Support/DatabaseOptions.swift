@@ -1,7 +1,9 @@
 import ArgumentParser
 import ConveyorCore
+import ConveyorPostgres
 import ConveyorSQLite
 import Foundation
+import Logging
 
 /// DatabaseOptions is the `--database` option every command shares, and how a command opens the
 /// store it names.
@@ -9,7 +11,8 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The SQLite file to use (default: DATABASE_URL, else ./conveyor.sqlite).", valueName: "path"))
+            "An SQLite file or a postgres:// URL (default: DATABASE_URL, else ./conveyor.sqlite).",
+            valueName: "path-or-url"))
     var database: String?
 
     /// Where the jobs are, from the option, the environment or the default.
@@ -22,21 +25,65 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store. Commands that only read or change existing jobs pass `mustExist`: pointed
-    /// at the wrong path, they must not leave a new empty database behind. `migrate: false` leaves
-    /// the schema as it is, for `conveyor migrate` itself.
-    func open(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> SQLiteJobStore {
-        let path: String
+    /// at the wrong SQLite path, they must not leave a new empty database behind. `migrate: false`
+    /// leaves the schema as it is, for `conveyor migrate` itself.
+    func open(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> any JobStore {
+        try await openEngine(mustExist: mustExist, migrate: migrate).store
+    }
+
+    /// Opens the store with its engine-specific parts (migrations) at hand.
+    func openEngine(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> OpenedStore {
         switch try location() {
-        case .sqlite(let file): path = file
+        case .sqlite(let path):
+            if mustExist, !FileManager.default.fileExists(atPath: path) {
+                throw CommandFailure(
+                    "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+            }
+            return .sqlite(
+                try await failing { try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate)) })
         case .postgres(let url):
-            throw CommandFailure(
-                "\(DatabaseLocation.postgres(url: url)) is a PostgreSQL URL, and this build of conveyor supports only SQLite files so far"
-            )
+            var logger = Logger(label: "conveyor.postgres")
+            logger.logLevel = .error
+            return .postgres(
+                try await failing {
+                    try await PostgresJobStore.open(url: url, options: .init(migrate: migrate), logger: logger)
+                })
         }
-        if mustExist, !FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure(
-                "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+    }
+}
+
+/// OpenedStore is a store together with its engine, for the commands that need more than the
+/// `JobStore` protocol (migrations).
+enum OpenedStore {
+    case sqlite(SQLiteJobStore)
+    case postgres(PostgresJobStore)
+
+    var store: any JobStore {
+        switch self {
+        case .sqlite(let store): store
+        case .postgres(let store): store
         }
-        return try await failing { try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate)) }
+    }
+
+    /// The database, as messages name it (passwords hidden).
+    var location: String {
+        switch self {
+        case .sqlite(let store): store.path
+        case .postgres(let store): store.location
+        }
+    }
+
+    func migrate(at now: Date) async throws -> [Migration] {
+        switch self {
+        case .sqlite(let store): try await store.migrator().migrate(at: now)
+        case .postgres(let store): try await store.migrator().migrate(at: now)
+        }
+    }
+
+    func migrationStatus() async throws -> [MigrationStatus] {
+        switch self {
+        case .sqlite(let store): try await store.migrator().status()
+        case .postgres(let store): try await store.migrator().status()
+        }
     }
 }

@@ -43,14 +43,18 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let path): path
-        case .postgres(let url):
-            if let at = url.lastIndex(of: "@"), let colon = url[..<at].lastIndex(of: ":"),
-                url[..<colon].hasSuffix("//") == false
-            {
-                String(url[...colon]) + "***" + String(url[at...])
-            } else {
-                url
-            }
+        case .postgres(let url): DatabaseLocation.redacted(url)
         }
+    }
+
+    /// The URL with the password of its user-info part, if any, replaced by `***`.
+    static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let authorityEnd = url[scheme.upperBound...].firstIndex(of: "/") ?? url.endIndex
+        let authority = url[scheme.upperBound..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
+            return url
+        }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
     }
 }

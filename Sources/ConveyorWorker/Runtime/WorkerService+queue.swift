@@ -33,15 +33,21 @@ extension WorkerService {
                     // leased until their leases expire.
                     let store = self.store
                     claimed = try await shielded { try await store.claim(request) }
+                    if failures > 0 {
+                        logger.notice(
+                            "claiming works again", metadata: ["queue": .string(queue), "attempts": "\(failures)"])
+                    }
                     failures = 0
                 } catch {
                     failures += 1
+                    // Logged once per outage, not once per attempt; retried with backoff.
                     if failures == 1 {
                         logger.error(
-                            "claiming failed; retrying",
+                            "claiming failed; retrying with backoff until the store answers",
                             metadata: ["queue": .string(queue), "error": .string("\(error)")])
                     }
-                    _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: configuration.pollInterval)
+                    let backoff = min(configuration.pollInterval * (1 << min(failures - 1, 5)), .seconds(30))
+                    _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: backoff)
                     continue
                 }
                 if isInterrupted || Task.isCancelled {

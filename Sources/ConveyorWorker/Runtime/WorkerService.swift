@@ -119,6 +119,7 @@ public final class WorkerService: Service, Sendable {
     }
 
     private func keepRegistrationAlive(_ registration: WorkerRegistration) async {
+        var failing = false
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.registryHeartbeatInterval)
             if Task.isCancelled { return }
@@ -126,10 +127,13 @@ public final class WorkerService: Service, Sendable {
             do {
                 _ = try await store.heartbeatWorker(id: registration.id, jobsRunning: jobsRunning)
                 emit(.registryHeartbeat(jobsRunning: jobsRunning))
+                failing = false
             } catch JobStoreError.workerNotFound {
                 _ = try? await store.registerWorker(registration)
             } catch {
-                logger.warning("worker heartbeat failed", metadata: ["error": .string("\(error)")])
+                // Once per outage: the claim loops report it too.
+                if !failing { logger.warning("worker heartbeat failed", metadata: ["error": .string("\(error)")]) }
+                failing = true
             }
         }
     }

@@ -1,0 +1,96 @@
+import ConveyorCore
+import ConveyorPostgres
+import Foundation
+import Testing
+
+/// The same commands with `DATABASE_URL=postgres://…`: one database of its own per test, on the
+/// throwaway server `scripts/test` starts.
+@Suite(
+    "conveyor on PostgreSQL",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"] != nil, "needs scripts/test's PostgreSQL")
+)
+struct PostgresCLITests {
+    /// Creates a database and returns its URL.
+    static func createDatabase() async throws -> (url: String, name: String) {
+        let base = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
+        let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let admin = try await PostgresJobStore.open(url: base, options: .init(migrate: false, maximumConnections: 1))
+        defer { admin.close() }
+        try await admin.execute("CREATE DATABASE \(name)")
+        var components = try #require(URLComponents(string: base))
+        components.path = "/\(name)"
+        return (try #require(components.string), String(name))
+    }
+
+    static func dropDatabase(_ name: String) async {
+        guard let base = ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"],
+            let admin = try? await PostgresJobStore.open(
+                url: base, options: .init(migrate: false, maximumConnections: 1))
+        else { return }
+        try? await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        admin.close()
+    }
+
+    @Test("DATABASE_URL selects PostgreSQL for migrate, enqueue, work, jobs, dlq and workers")
+    func wholeFlow() async throws {
+        let (url, name) = try await Self.createDatabase()
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let env = ["DATABASE_URL": url]
+
+        let migrated = try cli.run(["migrate"], environment: env)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("applied 004_find_stale_jobs"))
+        #expect(try cli.run(["migrate"], environment: env).stdout.hasSuffix("is up to date\n"))
+        #expect(!(try cli.run(["migrate", "status"], environment: env).stdout.contains("pending")))
+
+        var ids: [String] = []
+        for n in 1...3 {
+            let enqueued = try cli.run(
+                ["enqueue", "--customer", "acme", "--queue", "mail", "--type", "t", "--payload", "{\"n\":\(n)}"],
+                environment: env)
+            #expect(enqueued.status == 0, "\(enqueued.stderr)")
+            ids.append(try #require(try enqueued.json()["id"] as? String))
+        }
+        let program = cli.directory.appendingPathComponent("ok.sh")
+        try "#!/bin/sh\ncat > /dev/null\n".write(to: program, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
+        let worker = try cli.start(
+            ["work", "--queue", "mail", "--concurrency", "2", "--", program.path], environment: env)
+        defer { worker.stop() }
+        let store = try await PostgresJobStore.open(url: url, options: .init(migrate: false, maximumConnections: 2))
+        defer { store.close() }
+        try await poll("the jobs to complete") {
+            try await store.counts(customer: "acme").first?.counts[.completed] == 3
+        }
+        #expect(try await store.workers().count == 1)
+        let listed = try cli.run(["jobs", "list", "--json", "--state", "completed"], environment: env)
+        let jobs = try #require(try listed.json()["jobs"] as? [[String: Any]])
+        #expect(Set(jobs.compactMap { $0["id"] as? String }) == Set(ids))
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
+        #expect(try cli.run(["workers"], environment: env).stdout.contains("(no workers)"))
+        #expect(try cli.run(["dlq", "list"], environment: env).stdout.contains("(no jobs)"))
+        await Self.dropDatabase(name)
+    }
+
+    @Test("an unreachable server or a bad URL stops a command with one sentence, password hidden")
+    func unreachable() throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let down = try cli.run(
+            ["jobs", "list"], environment: ["DATABASE_URL": "postgres://app:hunter2@127.0.0.1:1/jobs"])
+        #expect(down.status != 0)
+        #expect(
+            down.stderr.hasPrefix("error: cannot reach the PostgreSQL server at postgres://app:***@127.0.0.1:1/jobs"))
+        #expect(!down.stderr.contains("hunter2"))
+        #expect(down.stderr.split(separator: "\n").count == 1)
+        let bad = try cli.run(
+            ["jobs", "list"], environment: ["DATABASE_URL": "postgres://app@127.0.0.1:5432/jobs?sslmode=sometimes"])
+        #expect(
+            bad.stderr
+                == "error: DATABASE_URL has an unknown sslmode sometimes (postgres://app@127.0.0.1:5432/jobs?sslmode=sometimes)\n"
+        )
+    }
+}
