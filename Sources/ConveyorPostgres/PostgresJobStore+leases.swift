@@ -52,6 +52,9 @@ extension PostgresJobStore {
                     results.append(EnqueueResult(job: holder, inserted: false))
                 }
             }
+            try await Self.notify(
+                results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue), connection,
+                logger: logger)
             return results
         }
         wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
@@ -135,7 +138,8 @@ extension PostgresJobStore {
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
-        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now)
+        let job = try await change(lease.jobID, announce: true) { job, now in
+            try job.release(token: lease.token, after: delay, at: now)
         }
         if job.state == .available { wakeups.ring([job.queue]) }
         return job

@@ -59,6 +59,7 @@ extension PostgresJobStore {
                 }
             }
             try await PostgresJobRow.update(jobs, connection, logger: logger)
+            try await Self.notify(jobs.map(\.queue), connection, logger: logger)
             return jobs
         }
         wakeups.ring(replayed.map(\.queue))

@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 public import Logging
 import PostgresNIO
+import Synchronization
 
 /// PostgresJobStore is the engine for many processes on many hosts sharing one PostgreSQL. Every
 /// operation is one transaction: rows are locked (`FOR UPDATE`, and `SKIP LOCKED` for claims so
@@ -19,22 +20,33 @@ public final class PostgresJobStore: JobStore {
         public var maximumConnections: Int
         /// How long opening waits for the server before giving up (default 10 s).
         public var connectTimeout: Duration
+        /// Whether to LISTEN for enqueues from other processes and ring `wakeups` (default true).
+        public var listen: Bool
+        /// How the connections name themselves in `pg_stat_activity` (default "conveyor").
+        public var applicationName: String
         public var store: JobStoreOptions
 
         /// Creates options; every argument defaults to the documented default.
         public init(
             schema: String? = nil, migrate: Bool = true, maximumConnections: Int = 20,
-            connectTimeout: Duration = .seconds(10), store: JobStoreOptions = .init()
+            connectTimeout: Duration = .seconds(10), listen: Bool = true, applicationName: String = "conveyor",
+            store: JobStoreOptions = .init()
         ) {
             self.schema = schema
             self.migrate = migrate
             self.maximumConnections = maximumConnections
             self.connectTimeout = connectTimeout
+            self.listen = listen
+            self.applicationName = applicationName
             self.store = store
         }
     }
 
     public let wakeups = Doorbell()
+    /// Rung each time the listener starts listening (again, after a lost connection).
+    public let listening = Doorbell()
+    /// The channel enqueues are announced on; the payload is the queue's name.
+    static let channel = "conveyor_jobs"
     /// The server, with any password hidden.
     public let location: String
     let client: PostgresClient
@@ -42,6 +54,7 @@ public final class PostgresJobStore: JobStore {
     let options: Options
     let logger: Logger
     private let running: Task<Void, Never>
+    let listener = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         location: String, client: PostgresClient, clock: any WallClock, options: Options, logger: Logger,
@@ -65,8 +78,9 @@ public final class PostgresJobStore: JobStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = options.maximumConnections
         configuration.options.connectTimeout = options.connectTimeout
+        configuration.options.additionalStartupParameters = [("application_name", options.applicationName)]
         if let schema = options.schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
@@ -101,15 +115,18 @@ public final class PostgresJobStore: JobStore {
                 throw error
             }
         }
+        if options.listen { store.startListening() }
         return store
     }
 
     /// Closes every connection. The store cannot be used afterwards.
     public func close() {
+        listener.withLock { $0?.cancel() }
         running.cancel()
     }
 
     deinit {
+        listener.withLock { $0?.cancel() }
         running.cancel()
     }
 
@@ -157,7 +174,12 @@ public final class PostgresJobStore: JobStore {
     }
 
     /// Applies a lifecycle method to one locked job.
-    func change(_ id: JobID, _ body: @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
+    /// `announce` notifies other processes when the job becomes available.
+    func change(
+        _ id: JobID, announce: Bool = false, _ body: @Sendable (inout Job, Date) throws -> Void
+    ) async throws
+        -> Job
+    {
         let logger = self.logger
         return try await transaction { connection, now in
             guard
@@ -169,6 +191,7 @@ public final class PostgresJobStore: JobStore {
             else { throw JobStoreError.notFound(id: id) }
             try body(&job, now)
             try await PostgresJobRow.update([job], connection, logger: logger)
+            if announce && job.state == .available { try await Self.notify([job.queue], connection, logger: logger) }
             return job
         }
     }

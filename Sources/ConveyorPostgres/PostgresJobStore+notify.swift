@@ -1,0 +1,52 @@
+import ConveyorCore
+import Logging
+import PostgresNIO
+
+/// LISTEN/NOTIFY: an enqueue (or a release or replay that makes jobs available) announces the
+/// queue on a channel when its transaction commits, and every process's listener rings its
+/// store's doorbell, so idle workers on every host start at once. Polling stays the safety net:
+/// when the listening connection drops, workers keep polling and the listener reconnects with
+/// backoff, logging once per outage.
+extension PostgresJobStore {
+    /// Announces jobs available on `queues`; delivered when the surrounding transaction commits.
+    static func notify(_ queues: some Sequence<String>, _ connection: PostgresConnection, logger: Logger) async throws {
+        let distinct = Array(Set(queues))
+        guard !distinct.isEmpty else { return }
+        // Collected: rows left unread can leave the statement unfinished when the transaction commits.
+        _ = try await connection.query(
+            "SELECT pg_notify(\(channel), queue) FROM unnest(\(distinct)) AS queue", logger: logger
+        ).collect()
+    }
+
+    func startListening() {
+        let task = Task { [weak self] in
+            var failures = 0
+            while !Task.isCancelled, let store = self {
+                do {
+                    try await store.client.withConnection { connection in
+                        try await connection.listen(on: Self.channel) { notifications in
+                            if failures > 0 { store.logger.notice("listening for enqueues again") }
+                            failures = 0
+                            store.listening.ringAll()
+                            for try await notification in notifications {
+                                store.wakeups.ring([notification.payload])
+                            }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    failures += 1
+                    if failures == 1 {
+                        store.logger.warning(
+                            "the listening connection was lost; workers poll until it is back",
+                            metadata: ["error": .string(explain(error))])
+                    }
+                }
+                // Whatever ended the listening, idle workers should look now rather than wait.
+                self?.wakeups.ringAll()
+                try? await Task.sleep(for: .milliseconds(100) * (1 << min(failures, 6)))
+            }
+        }
+        listener.withLock { $0 = task }
+    }
+}

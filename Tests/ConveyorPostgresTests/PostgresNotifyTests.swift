@@ -1,0 +1,60 @@
+import ConveyorCore
+import ConveyorPostgres
+import ConveyorTestSupport
+import Foundation
+import Testing
+
+/// LISTEN/NOTIFY between two stores, as between two processes on two hosts.
+@Suite(
+    "PostgreSQL LISTEN/NOTIFY",
+    .enabled(if: TestPostgres.available, "needs CONVEYOR_TEST_POSTGRES_URL (scripts/test sets it)"))
+struct PostgresNotifyTests {
+    static func open(_ schema: String, name: String) async throws -> PostgresJobStore {
+        try await PostgresJobStore.open(
+            url: try #require(TestPostgres.url),
+            options: .init(
+                schema: schema, maximumConnections: 4, applicationName: name, store: JobStoreConformance.options))
+    }
+
+    @Test(
+        "a committed enqueue in one process wakes the other at once; after the listening connection drops, it reconnects"
+    )
+    func wakesAcrossProcesses() async throws {
+        let schema = TestPostgres.schema()
+        let listenerName = "listener-\(schema)"
+        let worker = try await Self.open(schema, name: listenerName)
+        let producer = try await Self.open(schema, name: "producer-\(schema)")
+        defer {
+            worker.close()
+            producer.close()
+        }
+        // Listening is set up in the background; wait for it rather than sleep.
+        let firstListen = worker.listening.ticket()
+        if try await Self.listeners(producer, listenerName) == 0 {
+            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
+        }
+
+        let beforeEnqueue = worker.wakeups.ticket()
+        _ = try await producer.enqueue(NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}"))
+        #expect(await worker.wakeups.wait(for: ["mail"], after: beforeEnqueue, timeout: .seconds(20)))
+
+        // Drop the listening connection from the server side, as a network failure would.
+        let reconnected = worker.listening.ticket()
+        try await producer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(listenerName)' AND query LIKE 'LISTEN%'"
+        )
+        #expect(
+            await worker.listening.wait(for: nil, after: reconnected, timeout: .seconds(20)), "the listener came back")
+
+        let afterReconnect = worker.wakeups.ticket()
+        _ = try await producer.enqueue(NewJob(customer: "acme", queue: "billing", type: "t", payloadJSON: "{}"))
+        #expect(await worker.wakeups.wait(for: ["billing"], after: afterReconnect, timeout: .seconds(20)))
+        await TestPostgres.drop(schema)
+    }
+
+    static func listeners(_ store: PostgresJobStore, _ name: String) async throws -> Int {
+        try await store.scalarStrings(
+            "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = '\(name)' AND query LIKE 'LISTEN%'"
+        ).first.flatMap(Int.init) ?? 0
+    }
+}
