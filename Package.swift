@@ -48,6 +48,7 @@ let package = Package(
                 "ConveyorCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Migrations")],
             swiftSettings: strict
@@ -61,6 +62,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        // Cluster-wide maintenance on the elected leader: the stale-job rescuer.
+        .target(
+            name: "ConveyorMaintenance",
+            dependencies: [
+                "ConveyorCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -85,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "ConveyorCLI",
             dependencies: [
-                "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorWorker", "ConveyorBench",
+                "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorWorker", "ConveyorMaintenance",
+                "ConveyorBench",
                 "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -16,7 +16,7 @@ struct Conveyor: AsyncParsableCommand {
         version: ConveyorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self, WorkCommand.self,
-            WorkersCommand.self, BenchCommand.self,
+            WorkersCommand.self, MonitorCommand.self, BenchCommand.self,
         ]
     )
 

@@ -1,0 +1,67 @@
+public import ConveyorCore
+public import Logging
+public import ServiceLifecycle
+
+/// StaleJobRescuer gives back the jobs of workers that died: every `interval`, on the elected
+/// leader only, it rescues running jobs whose lease expired more than `grace` ago — `retryable`
+/// when attempts remain, else `dead` with reason `stale` (see `Job.rescueStale`). It runs inside
+/// `conveyor monitor stale` and, later, `conveyor serve`.
+public struct StaleJobRescuer: Service {
+    /// The maintenance role leadership is sought for.
+    public static let role = "stale-job-rescuer"
+
+    let store: any JobStore & LeaderElector
+    let interval: Duration
+    let grace: Duration
+    let onRescue: (@Sendable ([Job]) -> Void)?
+    let logger: Logger
+
+    /// Creates the rescuer; `interval` defaults to 5 s and `grace` to 10 s.
+    public init(
+        store: any JobStore & LeaderElector, interval: Duration = .seconds(5), grace: Duration = .seconds(10),
+        onRescue: (@Sendable ([Job]) -> Void)? = nil, logger: Logger = Logger(label: "conveyor.stale")
+    ) {
+        self.store = store
+        self.interval = interval
+        self.grace = grace
+        self.onRescue = onRescue
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let store = self.store
+        let interval = self.interval
+        let grace = self.grace
+        let onRescue = self.onRescue
+        let logger = self.logger
+        try await cancelWhenGracefulShutdown {
+            try await store.lead(Self.role, retry: interval) {
+                logger.info("became the leader", metadata: ["role": .string(Self.role)])
+                defer { logger.info("no longer the leader", metadata: ["role": .string(Self.role)]) }
+                var failing = false
+                while !Task.isCancelled {
+                    do {
+                        let rescued = try await store.rescueStaleJobs(grace: grace)
+                        for job in rescued {
+                            logger.warning(
+                                "rescued a stale job: its worker stopped heartbeating",
+                                metadata: [
+                                    "job_id": .string(job.id.description), "customer": .string(job.customer),
+                                    "queue": .string(job.queue), "state": .string(job.state.rawValue),
+                                    "attempt": "\(job.attempt)",
+                                ])
+                        }
+                        onRescue?(rescued)
+                        failing = false
+                    } catch {
+                        if !failing {
+                            logger.error("stale-job rescue failed; retrying", metadata: ["error": "\(error)"])
+                        }
+                        failing = true
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+}

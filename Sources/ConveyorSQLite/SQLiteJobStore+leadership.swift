@@ -1,0 +1,58 @@
+public import ConveyorCore
+import Foundation
+import GRDB
+
+/// Leadership on SQLite: a row per role with a lease of three retry intervals. The leader renews
+/// it every `retry`; a process that finds the lease run out takes the role. A leader that fails
+/// to renew (it stalled and someone took over) stops leading.
+extension SQLiteJobStore: LeaderElector {
+    public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
+    {
+        let holder = UUID().lowercasedString
+        let lease = retry * 3
+        while !Task.isCancelled {
+            if try await claimLeadership(role, holder: holder, lease: lease) {
+                let renewals = Task {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: retry)
+                        guard try await self.claimLeadership(role, holder: holder, lease: lease) else { return }
+                    }
+                }
+                let leading = Task { try await body() }
+                // Whichever ends first (the body, or a failed renewal) ends this term; so does
+                // cancellation of the campaign.
+                await withTaskCancellationHandler {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { _ = await renewals.result }
+                        group.addTask { _ = await leading.result }
+                        await group.next()
+                        renewals.cancel()
+                        leading.cancel()
+                    }
+                } onCancel: {
+                    renewals.cancel()
+                    leading.cancel()
+                }
+                _ = try? await write { db, _ in
+                    try db.execute(sql: "DELETE FROM leaders WHERE role = ? AND holder = ?", arguments: [role, holder])
+                }
+            }
+            try? await Task.sleep(for: retry)
+        }
+    }
+
+    /// Takes or renews the role when it is free, expired or already ours; says whether it is ours.
+    private func claimLeadership(_ role: String, holder: String, lease: Duration) async throws -> Bool {
+        try await write { db, now in
+            try db.execute(
+                sql: """
+                    INSERT INTO leaders (role, holder, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                    WHERE leaders.expires_at <= ? OR leaders.holder = excluded.holder
+                    """,
+                arguments: [role, holder, now.adding(lease).unixMilliseconds, now.unixMilliseconds])
+            return try String.fetchOne(db, sql: "SELECT holder FROM leaders WHERE role = ?", arguments: [role])
+                == holder
+        }
+    }
+}
