@@ -80,4 +80,102 @@ struct ClusterTests {
         #expect(Self.leaderLines(monitors).reduce(0, +) == 2, "\(monitors.map(\.output))")
         await drop()
     }
+
+    @Test(
+        "4 worker processes drain 20,000 jobs, each run exactly once; with one killed mid-run, its jobs are rescued and nothing is lost",
+        .enabled(
+            if: ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"] != nil,
+            "needs scripts/test's PostgreSQL"))
+    func manyWorkers() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let (url, store, drop) = try await Self.database(.postgres, in: cli)
+        let env = ["DATABASE_URL": url]
+        let total = 20_000
+        func fill(_ queue: String) async throws {
+            for start in stride(from: 0, to: total, by: 1000) {
+                _ = try await store.enqueue(
+                    batch: try (start..<start + 1000).map {
+                        try NewJob(
+                            customer: "acme", queue: queue, type: "t", payloadJSON: "{\"n\":\($0)}", maxAttempts: 5)
+                    })
+            }
+        }
+        func completed(_ queue: String) async throws -> Int {
+            try await store.counts(customer: "acme").first { $0.queue == queue }?.counts[.completed] ?? 0
+        }
+        // `--print` writes each job it runs as a JSON line: the ids say which jobs ran, how often.
+        func runs(_ workers: [RunningConveyor]) -> [String] {
+            workers.flatMap { worker in
+                worker.output.split(separator: "\n").compactMap { line -> String? in
+                    guard line.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)),
+                        let id = (object as? [String: Any])?["id"] as? String
+                    else { return nil }
+                    return id
+                }
+            }
+        }
+        func startWorkers(_ queue: String, lease: String) throws -> [RunningConveyor] {
+            try (0..<4).map { _ in
+                try cli.start(
+                    ["work", "--queue", queue, "--concurrency", "4", "--lease", lease, "--print"], environment: env)
+            }
+        }
+
+        // Undisturbed: every job completed, every job run exactly once.
+        try await fill("calm")
+        let calm = try startWorkers("calm", lease: "30")
+        defer { calm.forEach { $0.stop() } }
+        try await poll("20,000 jobs to complete", timeout: .seconds(600), every: .milliseconds(500)) {
+            try await completed("calm") == total
+        }
+        let calmRuns = runs(calm)
+        #expect(calmRuns.count == total)
+        #expect(Set(calmRuns).count == total)
+        for worker in calm { worker.signal(SIGTERM) }
+        for worker in calm { #expect(try await worker.waitForExit() == 0) }
+
+        // One worker killed outright: its leased jobs wait for their (2 s) leases to expire, the
+        // stale-job monitor rescues them, and the other workers run them again.
+        try await fill("storm")
+        let rescuer = try cli.start(["monitor", "stale", "--interval", "0.5", "--grace", "0"], environment: env)
+        defer { rescuer.stop() }
+        let storm = try startWorkers("storm", lease: "2")
+        defer { storm.forEach { $0.stop() } }
+        try await poll("the run to get going", timeout: .seconds(120), every: .milliseconds(250)) {
+            try await completed("storm") >= 2_000
+        }
+        // Freeze the worker until it is caught holding leased jobs, then kill it: those jobs are
+        // stranded exactly as a crash strands them.
+        let pid = storm[0].process.processIdentifier
+        var stranded = 0
+        try await poll("the worker to be caught holding jobs", every: .milliseconds(5)) {
+            storm[0].signal(SIGSTOP)
+            let running = try await store.list(
+                JobQuery(filter: JobFilter(queue: "storm", states: [.running]), limit: 1000))
+            stranded = running.jobs.filter { $0.workerID?.contains("-\(pid)-") == true }.count
+            if stranded == 0 { storm[0].signal(SIGCONT) }
+            return stranded > 0
+        }
+        storm[0].signal(SIGKILL)
+        _ = try await storm[0].waitForExit()
+        try await poll("every job to complete", timeout: .seconds(600), every: .milliseconds(500)) {
+            try await completed("storm") == total
+        }
+        let counts = try #require(try await store.counts(customer: "acme").first { $0.queue == "storm" })
+        #expect(counts.counts == [.completed: total], "enqueued = completed")
+        #expect(Set(runs(storm)).count == total, "every job ran")
+        var retried = 0
+        var cursor: String?
+        repeat {
+            let page = try await store.list(
+                JobQuery(filter: JobFilter(queue: "storm", states: [.completed]), limit: 1000, cursor: cursor))
+            retried += page.jobs.filter { $0.errors.contains { $0.message == Job.staleErrorMessage } }.count
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(retried >= stranded, "the killed worker's \(stranded) jobs were rescued")
+        for worker in storm.dropFirst() { worker.signal(SIGTERM) }
+        rescuer.signal(SIGTERM)
+        await drop()
+    }
 }

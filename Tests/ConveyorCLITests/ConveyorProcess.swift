@@ -130,8 +130,8 @@ struct RunningConveyor {
 /// Polls `condition` every 20 ms until it holds; records an issue and throws after `timeout`.
 /// For state another process changes, where there is no signal to wait on.
 func poll(
-    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
-    until condition: () async throws -> Bool
+    _ what: String, timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20),
+    sourceLocation: SourceLocation = #_sourceLocation, until condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
@@ -139,7 +139,7 @@ func poll(
             Issue.record("timed out after \(timeout) waiting for \(what)", sourceLocation: sourceLocation)
             throw PollTimeout()
         }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
     }
 }
 

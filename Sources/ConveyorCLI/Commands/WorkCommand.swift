@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConveyorCore
 import ConveyorWorker
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -19,6 +20,10 @@ struct WorkCommand: AsyncParsableCommand {
             SIGTERM or SIGINT drains: no more claims, running jobs get --shutdown-timeout seconds to \
             finish, then their programs get SIGTERM (SIGKILL after --kill-after seconds) and their \
             jobs are released to run again at once.
+
+            With --print, no program runs: each job is printed as one JSON line \
+            ({"id", "customer", "queue", "type", "attempt", "payload"}) and completed, for piping jobs \
+            into other tools and for smoke tests.
 
             Example: conveyor work --queue mail --concurrency 4 -- ./send-email.sh
             """)
@@ -47,19 +52,30 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Seconds an idle queue waits before looking for jobs enqueued by other processes.")
     var pollInterval: Double = 1
 
+    @Flag(help: "Instead of running a program, print each job as a JSON line on standard output and complete it.")
+    var print = false
+
     @OptionGroup var database: DatabaseOptions
 
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
 
     func run() async throws {
-        guard let program = command.first else {
-            throw CommandFailure("give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh")
-        }
-        let handler = CommandJobHandler(
-            command: program, arguments: Array(command.dropFirst()), killAfter: try seconds(killAfter, "kill-after"))
         var handlers = JobHandlers()
-        handlers.registerFallback { context in try await handler.run(context) }
+        switch (command.first, print) {
+        case (let program?, false):
+            let handler = CommandJobHandler(
+                command: program, arguments: Array(command.dropFirst()), killAfter: try seconds(killAfter, "kill-after")
+            )
+            handlers.registerFallback { context in try await handler.run(context) }
+        case (nil, true):
+            handlers.registerFallback { context in JobLinePrinter.print(context.job) }
+        case (_?, true):
+            throw CommandFailure("give either a program after -- or --print, not both")
+        case (nil, false):
+            throw CommandFailure(
+                "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
+        }
         let logger = Logger(label: "conveyor.work")
         let configuration = WorkerConfiguration(
             queues: Dictionary(queues.map { ($0, concurrency) }, uniquingKeysWith: { first, _ in first }),
@@ -81,5 +97,24 @@ struct WorkCommand: AsyncParsableCommand {
             throw CommandFailure("--\(option) must be a positive number of seconds")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
+    }
+}
+
+/// JobLinePrinter writes a job as one JSON line with one `write` call, so that lines from
+/// concurrent jobs never interleave.
+enum JobLinePrinter {
+    struct Line: Encodable {
+        let id: JobID
+        let customer, queue, type: String
+        let attempt: Int
+        let payload: JobPayload
+    }
+
+    static func print(_ job: Job) {
+        let line = Line(
+            id: job.id, customer: job.customer, queue: job.queue, type: job.type, attempt: job.attempt,
+            payload: job.payload)
+        guard let data = try? JSONEncoder.conveyor().encode(line) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 }
