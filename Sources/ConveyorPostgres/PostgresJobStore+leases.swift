@@ -105,23 +105,7 @@ extension PostgresJobStore {
                 connection,
                 "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE",
                 logger: logger)
-            var byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            var results: [Result<Job, JobStoreError>] = []
-            var changed: [Job] = []
-            for lease in leases {
-                guard var job = byID[lease.jobID] else {
-                    results.append(.failure(.notFound(id: lease.jobID)))
-                    continue
-                }
-                do throws(JobStoreError) {
-                    try job.complete(token: lease.token, at: now)
-                    byID[lease.jobID] = job
-                    changed.append(job)
-                    results.append(.success(job))
-                } catch {
-                    results.append(.failure(error))
-                }
-            }
+            let (results, changed) = Job.complete(leases, among: found, at: now)
             try await PostgresJobRow.update(changed, connection, logger: logger)
             return results
         }

@@ -132,16 +132,10 @@ public final class SQLiteJobStore: JobStore {
 
     public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
         try await write { db, now in
-            try leases.map { lease -> Result<Job, JobStoreError> in
-                guard var job = try JobRow.fetch(lease.jobID, db) else { return .failure(.notFound(id: lease.jobID)) }
-                do throws(JobStoreError) {
-                    try job.complete(token: lease.token, at: now)
-                } catch {
-                    return .failure(error)
-                }
-                try JobRow.update(job, db)
-                return .success(job)
-            }
+            let stored = try leases.compactMap { try JobRow.fetch($0.jobID, db) }
+            let (results, changed) = Job.complete(leases, among: stored, at: now)
+            for job in changed { try JobRow.update(job, db) }
+            return results
         }
     }
 

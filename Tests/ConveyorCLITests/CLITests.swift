@@ -7,10 +7,10 @@ import Testing
 @Suite("conveyor CLI")
 struct CLITests {
     @Test("enqueue prints the committed job; jobs show and jobs list find it")
-    func enqueueAndRead() throws {
+    func enqueueAndRead() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let enqueued = try cli.run([
+        let enqueued = try await cli.run([
             "enqueue", "--customer", "acme", "--queue", "mail", "--type", "email.send", "--payload",
             #"{"to":"ada@example.com"}"#,
             "--priority", "3", "--max-attempts", "5",
@@ -23,34 +23,34 @@ struct CLITests {
         #expect(job["max_attempts"] as? Int == 5)
         #expect((job["payload"] as? [String: String])?["to"] == "ada@example.com")
 
-        let shown = try cli.run(["jobs", "show", id])
+        let shown = try await cli.run(["jobs", "show", id])
         #expect(shown.status == 0)
         #expect(try shown.json()["id"] as? String == id)
 
-        let listed = try cli.run(["jobs", "list", "--json", "--queue", "mail"])
+        let listed = try await cli.run(["jobs", "list", "--json", "--queue", "mail"])
         #expect(listed.status == 0)
         let jobs = try #require(try listed.json()["jobs"] as? [[String: Any]])
         #expect(jobs.map { $0["id"] as? String } == [id])
 
-        let table = try cli.run(["jobs", "list"])
+        let table = try await cli.run(["jobs", "list"])
         #expect(table.stdout.contains(id))
         #expect(table.stdout.contains("available"))
     }
 
     @Test("a delayed job is scheduled; listing pages with a cursor")
-    func delayAndPaging() throws {
+    func delayAndPaging() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let delayed = try cli.run([
+        let delayed = try await cli.run([
             "enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}", "--delay", "60",
         ])
         #expect(try delayed.json()["state"] as? String == "scheduled")
         for _ in 0..<2 {
-            _ = try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"])
+            _ = try await cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"])
         }
-        let first = try cli.run(["jobs", "list", "--json", "--limit", "2"])
+        let first = try await cli.run(["jobs", "list", "--json", "--limit", "2"])
         let cursor = try #require(try first.json()["next_cursor"] as? String)
-        let second = try cli.run(["jobs", "list", "--json", "--limit", "2", "--cursor", cursor])
+        let second = try await cli.run(["jobs", "list", "--json", "--limit", "2", "--cursor", cursor])
         let rest = try #require(try second.json()["jobs"] as? [[String: Any]])
         #expect(rest.count == 1)
         #expect(rest.first?["state"] as? String == "scheduled")
@@ -70,7 +70,7 @@ struct CLITests {
             (["--max-attempts", "101"], "max_attempts must be between 1 and 100"),
             (["--priority", "10"], "priority must be between 0"),
         ])
-    func badEnqueueInput(_ change: [String], _ message: String) throws {
+    func badEnqueueInput(_ change: [String], _ message: String) async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         var options = ["--customer": "acme", "--queue": "mail", "--type": "email.send", "--payload": "{}"]
@@ -86,7 +86,7 @@ struct CLITests {
             }
         }
         let arguments = ["enqueue"] + options.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] } + extra
-        let result = try cli.run(arguments)
+        let result = try await cli.run(arguments)
         #expect(result.status != 0)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.hasPrefix("error: "))
@@ -100,17 +100,18 @@ struct CLITests {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         #expect(
-            try cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"]).status == 0
+            try await cli.run(["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "{}"])
+                .status == 0
         )
         let oversized = "\"" + String(repeating: "x", count: 256 * 1024) + "\""
-        let refused = try cli.run(
+        let refused = try await cli.run(
             ["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: oversized)
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("the limit is 262144 bytes"))
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
         #expect(try await store.counts(customer: nil).map(\.total) == [1])
 
-        let fromStdin = try cli.run(
+        let fromStdin = try await cli.run(
             ["enqueue", "--customer", "acme", "--queue", "q", "--type", "t", "--payload", "-"], stdin: #"{"big": true}"#
         )
         #expect(fromStdin.status == 0)
@@ -118,25 +119,25 @@ struct CLITests {
     }
 
     @Test("unknown ids, malformed ids and missing databases are one clear sentence each")
-    func readErrors() throws {
+    func readErrors() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let missing = try cli.run(["jobs", "list"])
+        let missing = try await cli.run(["jobs", "list"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("there is no database at ./conveyor.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: cli.defaultDatabase), "reading does not create a database")
 
-        #expect(try cli.run(["migrate"]).status == 0)
+        #expect(try await cli.run(["migrate"]).status == 0)
         let unknownID = "01a22569-5017-757c-be33-5b64b83a9308"
-        let unknown = try cli.run(["jobs", "show", unknownID])
+        let unknown = try await cli.run(["jobs", "show", unknownID])
         #expect(unknown.status != 0)
         #expect(unknown.stderr == "error: no job with id \(unknownID)\n")
-        let malformed = try cli.run(["jobs", "show", "42"])
+        let malformed = try await cli.run(["jobs", "show", "42"])
         #expect(malformed.stderr == "error: \"42\" is not a job id (a UUID)\n")
-        let badState = try cli.run(["jobs", "list", "--state", "done"])
+        let badState = try await cli.run(["jobs", "list", "--state", "done"])
         #expect(badState.stderr.contains("state must be one of scheduled, available"))
 
-        let unreadable = try cli.run([
+        let unreadable = try await cli.run([
             "enqueue", "--customer", "a", "--queue", "q", "--type", "t", "--payload", "{}", "--database",
             "/nonexistent-dir/x.sqlite",
         ])
@@ -147,43 +148,44 @@ struct CLITests {
 
         let notADatabase = cli.directory.appendingPathComponent("notes.txt")
         try "these are not the jobs you are looking for".write(to: notADatabase, atomically: true, encoding: .utf8)
-        let garbage = try cli.run(["jobs", "list", "--database", notADatabase.path])
+        let garbage = try await cli.run(["jobs", "list", "--database", notADatabase.path])
         #expect(garbage.status != 0)
         #expect(garbage.stderr.hasPrefix("error: cannot open the database at \(notADatabase.path)"))
     }
 
     @Test("DATABASE_URL selects the file; --database wins over it; other schemes are refused")
-    func databaseSelection() throws {
+    func databaseSelection() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         let fromEnvironment = cli.directory.appendingPathComponent("env.sqlite").path
         let enqueue = ["enqueue", "--customer", "a", "--queue", "q", "--type", "t", "--payload", "{}"]
-        #expect(try cli.run(enqueue, environment: ["DATABASE_URL": fromEnvironment]).status == 0)
+        #expect(try await cli.run(enqueue, environment: ["DATABASE_URL": fromEnvironment]).status == 0)
         #expect(FileManager.default.fileExists(atPath: fromEnvironment))
         let explicit = cli.directory.appendingPathComponent("explicit.sqlite").path
         #expect(
-            try cli.run(enqueue + ["--database", explicit], environment: ["DATABASE_URL": fromEnvironment]).status == 0)
+            try await cli.run(enqueue + ["--database", explicit], environment: ["DATABASE_URL": fromEnvironment]).status
+                == 0)
         #expect(FileManager.default.fileExists(atPath: explicit))
-        let mysql = try cli.run(enqueue, environment: ["DATABASE_URL": "mysql://localhost/jobs"])
+        let mysql = try await cli.run(enqueue, environment: ["DATABASE_URL": "mysql://localhost/jobs"])
         #expect(mysql.stderr.contains("unsupported scheme mysql://"))
-        let postgres = try cli.run(enqueue, environment: ["DATABASE_URL": "postgres://app:secret@localhost/jobs"])
+        let postgres = try await cli.run(enqueue, environment: ["DATABASE_URL": "postgres://app:secret@localhost/jobs"])
         #expect(postgres.status != 0)
         #expect(!postgres.stderr.contains("secret"), "passwords are never printed")
         #expect(!FileManager.default.fileExists(atPath: cli.defaultDatabase))
     }
 
     @Test("migrate creates the schema, reports status, and a second run is a no-op")
-    func migrate() throws {
+    func migrate() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let status = try cli.run(["migrate", "status"])
+        let status = try await cli.run(["migrate", "status"])
         #expect(status.status != 0)
-        let first = try cli.run(["migrate"])
+        let first = try await cli.run(["migrate"])
         #expect(first.status == 0)
         #expect(first.stdout.contains("applied 001_jobs"))
-        let second = try cli.run(["migrate", "up"])
+        let second = try await cli.run(["migrate", "up"])
         #expect(second.stdout == "./conveyor.sqlite is up to date\n")
-        let listed = try cli.run(["migrate", "status"])
+        let listed = try await cli.run(["migrate", "status"])
         #expect(listed.stdout.contains("001_jobs"))
         #expect(!listed.stdout.contains("pending"))
     }
@@ -199,27 +201,27 @@ struct CLITests {
             let job = try #require(try await store.claim(ClaimRequest(queues: [queue])).first)
             _ = try await store.fail(try #require(job.lease), message: "smtp said no", retryable: true)
         }
-        let listed = try cli.run(["dlq", "list", "--json"])
+        let listed = try await cli.run(["dlq", "list", "--json"])
         let dead = try #require(try listed.json()["jobs"] as? [[String: Any]])
         #expect(dead.count == 3)
         #expect(dead.allSatisfy { $0["dead_reason"] as? String == "exhausted" })
-        let table = try cli.run(["dlq", "list", "--queue", "mail"])
+        let table = try await cli.run(["dlq", "list", "--queue", "mail"])
         #expect(table.stdout.contains("smtp said no"))
 
         let billingID = try #require(dead.first { $0["queue"] as? String == "billing" }?["id"] as? String)
-        let replayed = try cli.run(["dlq", "replay", billingID])
+        let replayed = try await cli.run(["dlq", "replay", billingID])
         #expect(replayed.status == 0)
         #expect(replayed.stdout.hasSuffix("1 job replayed\n"))
         let billingJobID = try #require(JobID(billingID))
         let job = try #require(try await store.job(id: billingJobID))
         #expect(job.state == .available && job.replayCount == 1)
 
-        let again = try cli.run(["dlq", "replay", billingID])
+        let again = try await cli.run(["dlq", "replay", billingID])
         #expect(again.status != 0)
         #expect(again.stderr.contains("is available and cannot be replayed"))
 
-        #expect(try cli.run(["dlq", "purge"]).stderr.contains("--all"))
-        let purged = try cli.run(["dlq", "purge", "--all", "--queue", "mail"])
+        #expect(try await cli.run(["dlq", "purge"]).stderr.contains("--all"))
+        let purged = try await cli.run(["dlq", "purge", "--all", "--queue", "mail"])
         #expect(purged.stdout == "2 jobs purged\n")
         #expect(try await store.counts(customer: nil).reduce(0) { $0 + $1.total } == 1)
     }
@@ -230,10 +232,10 @@ struct CLITests {
             [], ["migrate"], ["migrate", "up"], ["migrate", "status"], ["enqueue"], ["jobs"], ["jobs", "list"],
             ["jobs", "show"], ["dlq"], ["dlq", "list"], ["dlq", "replay"], ["dlq", "purge"],
         ])
-    func help(_ command: [String]) throws {
+    func help(_ command: [String]) async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let result = try cli.run(command + ["--help"])
+        let result = try await cli.run(command + ["--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("USAGE: conveyor"))
     }

@@ -32,15 +32,8 @@ struct ConveyorProcess {
     }
 
     /// Runs `conveyor ARGUMENTS` and waits for it to exit.
-    func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = nil
-        env.merge(environment) { $1 }
-        process.environment = env
+    func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> Result {
+        let process = makeProcess(arguments, environment)
         // Files, not pipes: a pipe the test reads only after exit could fill up and block the child.
         let out = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
         let err = directory.appendingPathComponent("stderr-\(UUID().uuidString)")
@@ -55,8 +48,17 @@ struct ConveyorProcess {
         } else {
             process.standardInput = FileHandle.nullDevice
         }
-        try process.run()
-        process.waitUntilExit()
+        // Waited for without blocking a thread: the test runs on Swift's small cooperative pool,
+        // and a blocked pool can starve (or deadlock) the other tests running alongside.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
         defer {
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)
@@ -69,14 +71,7 @@ struct ConveyorProcess {
 
     /// Starts `conveyor ARGUMENTS` in the background.
     func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningConveyor {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = nil
-        env.merge(environment) { $1 }
-        process.environment = env
+        let process = makeProcess(arguments, environment)
         let log = directory.appendingPathComponent("background-\(UUID().uuidString).log")
         try Data().write(to: log)
         let handle = try FileHandle(forWritingTo: log)
@@ -85,6 +80,19 @@ struct ConveyorProcess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return RunningConveyor(process: process, log: log)
+    }
+
+    /// `conveyor ARGUMENTS` in this directory, with the test's environment less DATABASE_URL, plus `environment`.
+    private func makeProcess(_ arguments: [String], _ environment: [String: String]) -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = nil
+        env.merge(environment) { $1 }
+        process.environment = env
+        return process
     }
 
     func remove() {
@@ -120,10 +128,7 @@ struct RunningConveyor {
 
     /// Makes sure the process is gone, whatever the test did.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 

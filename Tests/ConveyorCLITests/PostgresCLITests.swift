@@ -39,15 +39,15 @@ struct PostgresCLITests {
         defer { cli.remove() }
         let env = ["DATABASE_URL": url]
 
-        let migrated = try cli.run(["migrate"], environment: env)
+        let migrated = try await cli.run(["migrate"], environment: env)
         #expect(migrated.status == 0, "\(migrated.stderr)")
         #expect(migrated.stdout.contains("applied 004_find_stale_jobs"))
-        #expect(try cli.run(["migrate"], environment: env).stdout.hasSuffix("is up to date\n"))
-        #expect(!(try cli.run(["migrate", "status"], environment: env).stdout.contains("pending")))
+        #expect(try await cli.run(["migrate"], environment: env).stdout.hasSuffix("is up to date\n"))
+        #expect(!(try await cli.run(["migrate", "status"], environment: env).stdout.contains("pending")))
 
         var ids: [String] = []
         for n in 1...3 {
-            let enqueued = try cli.run(
+            let enqueued = try await cli.run(
                 ["enqueue", "--customer", "acme", "--queue", "mail", "--type", "t", "--payload", "{\"n\":\(n)}"],
                 environment: env)
             #expect(enqueued.status == 0, "\(enqueued.stderr)")
@@ -65,28 +65,28 @@ struct PostgresCLITests {
             try await store.counts(customer: "acme").first?.counts[.completed] == 3
         }
         #expect(try await store.workers().count == 1)
-        let listed = try cli.run(["jobs", "list", "--json", "--state", "completed"], environment: env)
+        let listed = try await cli.run(["jobs", "list", "--json", "--state", "completed"], environment: env)
         let jobs = try #require(try listed.json()["jobs"] as? [[String: Any]])
         #expect(Set(jobs.compactMap { $0["id"] as? String }) == Set(ids))
         worker.signal(SIGTERM)
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")
-        #expect(try cli.run(["workers"], environment: env).stdout.contains("(no workers)"))
-        #expect(try cli.run(["dlq", "list"], environment: env).stdout.contains("(no jobs)"))
+        #expect(try await cli.run(["workers"], environment: env).stdout.contains("(no workers)"))
+        #expect(try await cli.run(["dlq", "list"], environment: env).stdout.contains("(no jobs)"))
         await Self.dropDatabase(name)
     }
 
     @Test("an unreachable server or a bad URL stops a command with one sentence, password hidden")
-    func unreachable() throws {
+    func unreachable() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let down = try cli.run(
+        let down = try await cli.run(
             ["jobs", "list"], environment: ["DATABASE_URL": "postgres://app:hunter2@127.0.0.1:1/jobs"])
         #expect(down.status != 0)
         #expect(
             down.stderr.hasPrefix("error: cannot reach the PostgreSQL server at postgres://app:***@127.0.0.1:1/jobs"))
         #expect(!down.stderr.contains("hunter2"))
         #expect(down.stderr.split(separator: "\n").count == 1)
-        let bad = try cli.run(
+        let bad = try await cli.run(
             ["jobs", "list"], environment: ["DATABASE_URL": "postgres://app@127.0.0.1:5432/jobs?sslmode=sometimes"])
         #expect(
             bad.stderr

@@ -177,11 +177,11 @@ struct WorkCommandTests {
         let worker = try cli.start(["work", "--queue", "mail", "--queue", "billing", "--", "true"])
         defer { worker.stop() }
         try await poll("the worker to register") { try await !store.workers().isEmpty }
-        let live = try cli.run(["workers", "--json"])
+        let live = try await cli.run(["workers", "--json"])
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [[String: Any]])
         #expect(listed.first?["pid"] as? Int == Int(worker.process.processIdentifier))
         #expect(listed.first?["queues"] as? [String] == ["billing", "mail"])
-        #expect(try cli.run(["workers"]).stdout.contains("live"))
+        #expect(try await cli.run(["workers"]).stdout.contains("live"))
         // A worker killed outright cannot deregister: it stays listed, and turns dead once silent.
         worker.signal(SIGKILL)
         _ = try await worker.waitForExit()
@@ -194,10 +194,10 @@ struct WorkCommandTests {
                     sql: "UPDATE workers SET last_heartbeat_at = ?",
                     arguments: [Date().addingTimeInterval(-Double(age)).unixMilliseconds])
             }
-            let listing = try cli.run(["workers"]).stdout
+            let listing = try await cli.run(["workers"]).stdout
             #expect(listing.contains("dead") == shown, "\(listing)")
             #expect(listing.contains("(no workers)") == !shown)
-            #expect(try cli.run(["workers", "--all"]).stdout.contains("dead"))
+            #expect(try await cli.run(["workers", "--all"]).stdout.contains("dead"))
         }
     }
 }
