@@ -5,6 +5,7 @@ import ConveyorWorker
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// WorkerHarness runs a real `WorkerService` in a `ServiceGroup` against a real SQLite file, with a
@@ -98,6 +99,25 @@ extension WorkerEvent {
         switch self {
         case .claimed(let job), .completed(let job), .failed(let job), .released(let job): job
         default: nil
+        }
+    }
+}
+
+/// CancellationProbe is a handler body that runs until it is cancelled and notes that it was —
+/// for the tests of timeouts, lost leases and shutdown.
+final class CancellationProbe: Sendable {
+    private let cancelled = Mutex(false)
+
+    var sawCancellation: Bool { cancelled.withLock { $0 } }
+
+    /// Waits until cancelled; then rethrows the cancellation, or returns as if the work were done
+    /// (the runtime must discard that outcome all the same).
+    func runUntilCancelled(rethrowing: Bool) async throws {
+        do {
+            try await Task.sleep(for: .seconds(3600))
+        } catch {
+            cancelled.withLock { $0 = true }
+            if rethrowing { throw error }
         }
     }
 }

@@ -96,16 +96,9 @@ struct WorkerServiceTests {
 
     @Test("a handler past its timeout is cancelled and the attempt fails with a timeout error")
     func timeout() async throws {
-        let sawCancellation = Mutex(false)
+        let probe = CancellationProbe()
         var handlers = JobHandlers()
-        handlers.register("greet") { (_: Greeting, _) in
-            do {
-                try await Task.sleep(for: .seconds(3600))
-            } catch {
-                sawCancellation.withLock { $0 = true }
-                throw error
-            }
-        }
+        handlers.register("greet") { (_: Greeting, _) in try await probe.runUntilCancelled(rethrowing: true) }
         let h = try await WorkerHarness(handlers: handlers, handlerTimeout: .milliseconds(200))
         defer { h.remove() }
         let job = try await h.enqueue()
@@ -113,7 +106,7 @@ struct WorkerServiceTests {
         try await h.waitFor(.timedOut, of: job.id)
         #expect(failed.state == .retryable)
         #expect(failed.errors.last?.message == "timed out after 0.2 s")
-        #expect(sawCancellation.withLock { $0 })
+        #expect(probe.sawCancellation)
         try await h.stop()
     }
 
@@ -153,23 +146,17 @@ struct WorkerServiceTests {
 
     @Test("when a heartbeat finds the lease gone the handler is cancelled and its outcome discarded")
     func leaseLost() async throws {
-        let sawCancellation = Mutex(false)
+        let probe = CancellationProbe()
         var handlers = JobHandlers()
-        handlers.register("greet") { (_: Greeting, _) in
-            do {
-                try await Task.sleep(for: .seconds(3600))
-            } catch {
-                sawCancellation.withLock { $0 = true }
-                // Even a handler that returns normally after cancellation must not complete the job.
-            }
-        }
+        // Even a handler that returns normally after cancellation must not complete the job.
+        handlers.register("greet") { (_: Greeting, _) in try await probe.runUntilCancelled(rethrowing: false) }
         let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(30))
         defer { h.remove() }
         let job = try await h.enqueue()
         try await h.waitFor(.claimed, of: job.id)
         _ = try await h.store.cancel(id: job.id)
         try await h.waitFor(.leaseLost, of: job.id)
-        #expect(sawCancellation.withLock { $0 })
+        #expect(probe.sawCancellation)
         #expect(try await h.store.job(id: job.id)?.state == .cancelled)
         #expect(!h.events.all.contains { EventKind.completed.matches($0, job.id) })
         try await h.stop()

@@ -28,11 +28,9 @@ struct WorkerShutdownTests {
 
     @Test("past the deadline, running jobs are interrupted and released at once, their attempt given back")
     func releasesAfterDeadline() async throws {
-        let sawCancellation = Mutex(false)
+        let probe = CancellationProbe()
         var handlers = JobHandlers()
-        handlers.register("greet") { (_: Greeting, _) in
-            do { try await Task.sleep(for: .seconds(3600)) } catch { sawCancellation.withLock { $0 = true } }
-        }
+        handlers.register("greet") { (_: Greeting, _) in try await probe.runUntilCancelled(rethrowing: false) }
         let h = try await WorkerHarness(handlers: handlers, shutdownTimeout: .milliseconds(100))
         defer { h.remove() }
         let job = try await h.enqueue()
@@ -43,6 +41,6 @@ struct WorkerShutdownTests {
         #expect(released.attempt == 0)
         #expect(released.errors.isEmpty)
         #expect(released.leaseToken == nil)
-        #expect(sawCancellation.withLock { $0 })
+        #expect(probe.sawCancellation)
     }
 }
