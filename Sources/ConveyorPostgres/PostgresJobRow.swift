@@ -74,12 +74,16 @@ enum PostgresJobRow {
     }
 
     /// Inserts jobs; those whose idempotency key an unfinished job already holds are skipped.
-    /// Returns the ids actually inserted.
-    static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+    /// Returns the ids actually inserted. With `notifyOn`, the same statement announces the queues
+    /// that gained available jobs on that channel.
+    static func insert(
+        _ jobs: [Job], _ connection: PostgresConnection, notifyOn channel: String? = nil, logger: Logger
+    ) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
         let records = try records(jobs)
         let rows = try await connection.query(
             """
+            WITH inserted AS (
             INSERT INTO jobs (\(unescaped: columnNames))
             SELECT v.id, v.customer, v.queue, v.type, v.payload, v.priority, v.state, \(unescaped: time("run_at")),
                    v.attempt, v.max_attempts, v.lease_token, \(unescaped: time("lease_expires_at")), v.worker_id,
@@ -90,7 +94,12 @@ enum PostgresJobRow {
             ON CONFLICT (customer, queue, idempotency_key)
                 WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
                 DO NOTHING
-            RETURNING id
+            RETURNING id, queue, state
+            ), announced AS (
+                SELECT count(pg_notify(\(channel), queue)) AS queues
+                FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available' AND \(channel)::text IS NOT NULL) AS q
+            )
+            SELECT inserted.id FROM inserted CROSS JOIN announced
             """, logger: logger
         ).collect()
         return Set(try rows.map { try $0.decode(String.self) })

@@ -16,7 +16,8 @@ public final class PostgresJobStore: JobStore {
         public var schema: String?
         /// Whether opening applies pending migrations (default true).
         public var migrate: Bool
-        /// The most connections this process opens (default 20).
+        /// The most connections this process opens for its queries (default 20); listening takes
+        /// one more, so that a busy listener can never starve the queries (or the reverse).
         public var maximumConnections: Int
         /// How long opening waits for the server before giving up (default 10 s).
         public var connectTimeout: Duration
@@ -76,7 +77,7 @@ public final class PostgresJobStore: JobStore {
     ) async throws -> PostgresJobStore {
         let location = DatabaseLocation.postgres(url: url).description
         var configuration = try PostgresURL.configuration(url)
-        configuration.options.maximumConnections = options.maximumConnections
+        configuration.options.maximumConnections = max(options.maximumConnections, 1) + (options.listen ? 1 : 0)
         configuration.options.connectTimeout = options.connectTimeout
         configuration.options.additionalStartupParameters = [("application_name", options.applicationName)]
         if let schema = options.schema {

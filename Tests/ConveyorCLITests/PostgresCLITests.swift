@@ -15,7 +15,8 @@ struct PostgresCLITests {
     static func createDatabase() async throws -> (url: String, name: String) {
         let base = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
         let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        let admin = try await PostgresJobStore.open(url: base, options: .init(migrate: false, maximumConnections: 1))
+        let admin = try await PostgresJobStore.open(
+            url: base, options: .init(migrate: false, maximumConnections: 1, listen: false))
         defer { admin.close() }
         try await admin.execute("CREATE DATABASE \(name)")
         var components = try #require(URLComponents(string: base))
@@ -26,7 +27,7 @@ struct PostgresCLITests {
     static func dropDatabase(_ name: String) async {
         guard let base = ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"],
             let admin = try? await PostgresJobStore.open(
-                url: base, options: .init(migrate: false, maximumConnections: 1))
+                url: base, options: .init(migrate: false, maximumConnections: 1, listen: false))
         else { return }
         try? await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         admin.close()

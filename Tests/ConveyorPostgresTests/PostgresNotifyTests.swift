@@ -52,6 +52,35 @@ struct PostgresNotifyTests {
         await TestPostgres.drop(schema)
     }
 
+    @Test("a store allowed a single connection still answers queries while it listens")
+    func listeningTakesNoQueryConnection() async throws {
+        let schema = TestPostgres.schema()
+        let name = "single-\(schema)"
+        let store = try await PostgresJobStore.open(
+            url: try #require(TestPostgres.url),
+            options: .init(schema: schema, maximumConnections: 1, applicationName: name))
+        defer { store.close() }
+        let listening = store.listening.ticket()
+        if try await Self.listeners(store, name) == 0 {
+            #expect(await store.listening.wait(for: nil, after: listening, timeout: .seconds(20)))
+        }
+        // The listener now holds a connection for good; queries must not queue behind it.
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try await store.enqueue(NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}"))
+                return try await store.counts(customer: "acme").first?.counts[.available] == 1
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+        #expect(answered, "a query waited for the listener's connection")
+        await TestPostgres.drop(schema)
+    }
+
     static func listeners(_ store: PostgresJobStore, _ name: String) async throws -> Int {
         try await store.scalarStrings(
             "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = '\(name)' AND query LIKE 'LISTEN%'"

@@ -28,7 +28,7 @@ enum TestPostgres {
     static func drop(_ schema: String) async {
         guard
             let store = try? await PostgresJobStore.open(
-                url: url ?? "", options: .init(migrate: false, maximumConnections: 1))
+                url: url ?? "", options: .init(migrate: false, maximumConnections: 1, listen: false))
         else { return }
         try? await store.execute("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE")
         store.close()
