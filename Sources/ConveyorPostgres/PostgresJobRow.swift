@@ -62,47 +62,26 @@ enum PostgresJobRow {
     }
 
     /// The record type of the JSON rows `insert` and `update` expand.
-    private static let recordType = """
+    static let recordType = """
         id text, customer text, queue text, type text, payload text, priority int, state text, run_at int8,
         attempt int, max_attempts int, lease_token text, lease_expires_at int8, worker_id text, errors jsonb,
         dead_reason text, replay_count int, idempotency_key text, created_at int8, attempted_at int8,
         finished_at int8, first_failed_at int8, last_failed_at int8
         """
 
-    private static func time(_ column: String) -> String {
+    static func time(_ column: String) -> String {
         "to_timestamp(v.\(column) / 1000.0)"
     }
 
     /// Inserts jobs; those whose idempotency key an unfinished job already holds are skipped.
-    /// Returns the ids actually inserted. With `notifyOn`, the same statement announces the queues
-    /// that gained available jobs on that channel.
-    static func insert(
-        _ jobs: [Job], _ connection: PostgresConnection, notifyOn channel: String? = nil, logger: Logger
-    ) async throws -> Set<String> {
+    /// Returns the ids actually inserted. The same statement announces the queues that gained
+    /// available jobs (delivered at commit).
+    static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
-        let records = try records(jobs)
-        let rows = try await connection.query(
-            """
-            WITH inserted AS (
-            INSERT INTO jobs (\(unescaped: columnNames))
-            SELECT v.id, v.customer, v.queue, v.type, v.payload, v.priority, v.state, \(unescaped: time("run_at")),
-                   v.attempt, v.max_attempts, v.lease_token, \(unescaped: time("lease_expires_at")), v.worker_id,
-                   v.errors, v.dead_reason, v.replay_count, v.idempotency_key, \(unescaped: time("created_at")),
-                   \(unescaped: time("attempted_at")), \(unescaped: time("finished_at")),
-                   \(unescaped: time("first_failed_at")), \(unescaped: time("last_failed_at"))
-            FROM jsonb_to_recordset(\(records)::jsonb) AS v(\(unescaped: recordType))
-            ON CONFLICT (customer, queue, idempotency_key)
-                WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
-                DO NOTHING
-            RETURNING id, queue, state
-            ), announced AS (
-                SELECT count(pg_notify(\(channel), queue)) AS queues
-                FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available' AND \(channel)::text IS NOT NULL) AS q
-            )
-            SELECT inserted.id FROM inserted CROSS JOIN announced
-            """, logger: logger
-        ).collect()
-        return Set(try rows.map { try $0.decode(String.self) })
+        let rows = try await connection.execute(InsertJobs(records: try records(jobs)), logger: logger)
+        var ids: Set<String> = []
+        for try await id in rows { ids.insert(id) }
+        return ids
     }
 
     /// Writes every field a lifecycle method may change, for all the jobs in one statement.
@@ -122,13 +101,13 @@ enum PostgresJobRow {
             """, logger: logger)
     }
 
-    private static let columnNames = """
+    static let columnNames = """
         id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
         lease_expires_at, worker_id, errors, dead_reason, replay_count, idempotency_key, created_at,
         attempted_at, finished_at, first_failed_at, last_failed_at
         """
 
-    private static func records(_ jobs: [Job]) throws -> String {
+    static func records(_ jobs: [Job]) throws -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try encoder.encode(jobs.map(JobRecord.init)), as: UTF8.self)

@@ -32,7 +32,7 @@ extension PostgresJobStore {
             }
             for _ in 0..<5 where !pending.isEmpty {
                 let jobs = pending.map { Job(accepting: requests[$0], id: .generate(at: now), at: now) }
-                let inserted = try await PostgresJobRow.insert(jobs, connection, notifyOn: Self.channel, logger: logger)
+                let inserted = try await PostgresJobRow.insert(jobs, connection, logger: logger)
                 var conflicts: [Int] = []
                 for (index, job) in zip(pending, jobs) {
                     if inserted.contains(job.id.description) {
@@ -70,28 +70,17 @@ extension PostgresJobStore {
         return results
     }
 
-    /// One statement, one round trip: the claim the benchmark's raw-SQL floor issues. It applies
-    /// `Job.claim` set-wise — claimable states once `run_at` has passed, in claim order,
-    /// `attempt + 1`, a fresh random token (gen_random_uuid, 122 random bits as in the core) and
-    /// the lease — and the conformance suite holds it to the same behaviour as the SQLite engine.
+    /// One statement, one round trip (`ClaimJobs`); the conformance suite holds it to the same
+    /// behaviour as the SQLite engine, which runs `Job.claim` itself.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         let logger = self.logger
         return try await read { connection, now in
-            let nowMs = now.unixMilliseconds
-            let expiresMs = now.truncatedToMilliseconds.adding(request.lease).unixMilliseconds
-            var query: PostgresQuery = """
-                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid()::text,
-                    lease_expires_at = to_timestamp(\(expiresMs) / 1000.0), worker_id = \(request.workerID),
-                    attempted_at = to_timestamp(\(nowMs) / 1000.0)
-                WHERE id IN (
-                    SELECT id FROM jobs
-                    WHERE state IN ('scheduled', 'available', 'retryable') AND queue = ANY(\(request.queues))
-                      AND run_at <= to_timestamp(\(nowMs) / 1000.0) AND (\(request.customer)::text IS NULL OR customer = \(request.customer))
-                """
-            // SKIP LOCKED: concurrent claimers take different jobs instead of queueing behind one.
-            query.sql += " ORDER BY priority, run_at, id LIMIT \(request.limit) FOR UPDATE SKIP LOCKED)"
-            query.sql += " RETURNING \(PostgresJobRow.columns)"
-            let jobs = try await PostgresJobRow.fetch(connection, query, logger: logger)
+            let now = now.truncatedToMilliseconds
+            let jobs = try await connection.all(
+                ClaimJobs(
+                    queues: request.queues, customer: request.customer, limit: request.limit,
+                    nowMs: now.unixMilliseconds, expiresMs: now.adding(request.lease).unixMilliseconds,
+                    workerID: request.workerID), logger: logger)
             // RETURNING follows no order: give the jobs back in claim order.
             return jobs.sorted {
                 ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)
@@ -111,17 +100,9 @@ extension PostgresJobStore {
         let logger = self.logger
         return try await read { connection, now in
             let nowMs = now.truncatedToMilliseconds.unixMilliseconds
-            let completed = try await PostgresJobRow.fetch(
-                connection,
-                """
-                UPDATE jobs SET state = 'completed', finished_at = to_timestamp(\(nowMs) / 1000.0),
-                    lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-                FROM unnest(\(leases.map(\.jobID.description))::text[], \(leases.map(\.token))::text[])
-                    AS lease(job_id, token)
-                WHERE jobs.id = lease.job_id AND jobs.state = 'running' AND jobs.lease_token = lease.token
-                  AND jobs.lease_expires_at > to_timestamp(\(nowMs) / 1000.0)
-                RETURNING \(unescaped: PostgresJobRow.columns(of: "jobs"))
-                """, logger: logger)
+            let completed = try await connection.all(
+                CompleteJobs(jobIDs: leases.map(\.jobID.description), tokens: leases.map(\.token), nowMs: nowMs),
+                logger: logger)
             let byID = Dictionary(completed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             let unmatched = leases.filter { byID[$0.jobID] == nil }
             var judged: [JobID: Result<Job, JobStoreError>] = [:]
