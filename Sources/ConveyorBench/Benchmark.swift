@@ -21,7 +21,7 @@ public struct Benchmark: Sendable {
 
     /// Runs one scenario (throughput scenarios `options.runs` times, each on a queue of its own).
     public func run(_ scenario: BenchmarkScenario) async throws -> BenchmarkResult {
-        func queue() -> String { "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))" }
+        func queue() -> String { options.queue ?? "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))" }
         switch scenario {
         case .enqueue:
             return try await repeated(.enqueue, "\(options.jobs) jobs, one transaction each") {

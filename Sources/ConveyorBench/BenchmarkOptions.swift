@@ -15,12 +15,16 @@ public struct BenchmarkOptions: Sendable {
     public var idleDuration: Duration
     /// How many times each throughput scenario runs; the report gives the median.
     public var runs: Int
+    /// The queue every scenario uses; nil gives each run a fresh queue (`bench-SCENARIO-RANDOM`).
+    /// Named, a queue can be prepared beforehand — say, with a million finished jobs in it.
+    public var queue: String?
 
     /// Creates options; every argument defaults to the documented default.
     public init(
         jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
-        idleDuration: Duration = .seconds(10), runs: Int = 5
+        idleDuration: Duration = .seconds(10), runs: Int = 5, queue: String? = nil
     ) {
+        self.queue = queue
         self.jobs = jobs
         self.batchSize = batchSize
         self.concurrency = concurrency

@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
             valueName: "list"))
     var scenarios: String = BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")
 
+    @Option(help: "The queue every scenario uses (default: a fresh bench-… queue per run).")
+    var queue: String?
+
     @Option(help: "The database to measure (default: a temporary SQLite file, removed afterwards).")
     var database: String?
 
@@ -63,7 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
-            idleDuration: .seconds(idleSeconds), runs: runs)
+            idleDuration: .seconds(idleSeconds), runs: runs, queue: queue)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let database {
             let location = try DatabaseOptions.parse(["--database", database])
