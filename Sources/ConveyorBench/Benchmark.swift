@@ -11,11 +11,16 @@ import Synchronization
 /// benchmark never touches other jobs in the same database.
 public struct Benchmark: Sendable {
     let store: any JobStore
+    /// Where the latency run enqueues: the worker's own store, or a second connection to the same
+    /// database, so that the wake-up has to cross the database (LISTEN/NOTIFY) as it does between
+    /// processes.
+    let producer: any JobStore
     let options: BenchmarkOptions
 
-    /// Creates a benchmark of `store`.
-    public init(store: any JobStore, options: BenchmarkOptions) {
+    /// Creates a benchmark of `store`; the latency run enqueues through `producer` if given.
+    public init(store: any JobStore, producer: (any JobStore)? = nil, options: BenchmarkOptions) {
         self.store = store
+        self.producer = producer ?? store
         self.options = options
     }
 
@@ -98,7 +103,7 @@ public struct Benchmark: Sendable {
             histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
         }
         let interval = Duration.seconds(1) / options.rate
-        let store = self.store
+        let store = self.producer
         _ = try await withWorker(queue, handlers: handlers, until: count) {
             let start = ContinuousClock.now
             for n in 0..<count {

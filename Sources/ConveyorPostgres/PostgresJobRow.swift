@@ -76,9 +76,10 @@ enum PostgresJobRow {
     /// Inserts jobs; those whose idempotency key an unfinished job already holds are skipped.
     /// Returns the ids actually inserted. The same statement announces the queues that gained
     /// available jobs (delivered at commit).
+    /// The jobs must be new (`Job(accepting:)`): only the columns a new job has are written.
     static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
-        let rows = try await connection.execute(InsertJobs(records: try records(jobs)), logger: logger)
+        let rows = try await connection.execute(InsertJobs(jobs: jobs), logger: logger)
         var ids: Set<String> = []
         for try await id in rows { ids.insert(id) }
         return ids

@@ -130,12 +130,19 @@ struct WorkCommandTests {
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
         let job = try await enqueue(store)
         let started = cli.directory.appendingPathComponent("started")
-        let program = try script(cli, "steady.sh", "touch \"\(started.path)\"\nsleep 1\nexit 0\n")
+        let go = cli.directory.appendingPathComponent("go")
+        // The program finishes only when told to, once the worker has taken the signal: however
+        // slow the machine, the job is still running when draining begins.
+        let program = try script(
+            cli, "steady.sh",
+            "touch \"\(started.path)\"\nwhile [ ! -f \"\(go.path)\" ]; do sleep 0.05; done\nexit 0\n")
         let worker = try cli.start(["work", "--queue", "mail", "--", program])
         defer { worker.stop() }
         try await poll("the program to start") { FileManager.default.fileExists(atPath: started.path) }
         let waiting = try await enqueue(store)
         worker.signal(SIGTERM)
+        try await poll("the worker to start draining") { worker.output.contains("draining: no more claims") }
+        try Data().write(to: go)
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")
         #expect(try await state(store, job).state == .completed)
         #expect(try await state(store, waiting).state == .available, "nothing is claimed after SIGTERM")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConveyorBench
 import ConveyorCore
+import ConveyorPostgres
 import ConveyorSQLite
 import Foundation
 
@@ -71,7 +72,12 @@ struct BenchCommand: AsyncParsableCommand {
         if let database {
             let location = try DatabaseOptions.parse(["--database", database])
             print("conveyor bench on \(try location.location()) — \(cores) cores")
-            let benchmark = Benchmark(store: try await location.open(mustExist: false), options: options)
+            let store = try await location.open(mustExist: false)
+            // On PostgreSQL the latency run enqueues over a second pool, so a job wakes the worker
+            // through NOTIFY, as between processes, not through the in-process doorbell.
+            let producer: (any JobStore)? =
+                store is PostgresJobStore ? try await location.open(mustExist: false, migrate: false) : nil
+            let benchmark = Benchmark(store: store, producer: producer, options: options)
             for scenario in chosen { print(try await failing { try await benchmark.run(scenario) }.line) }
             return
         }

@@ -70,25 +70,33 @@ extension WorkerService {
                 running.add(claimed.count)
                 for job in claimed {
                     jobs.addTask {
-                        await self.execute(job)
-                        slots.add(-1)
-                        self.running.add(-1)
-                        slotFreed.ringAll()
+                        // The slot frees once the handler is done, not once its outcome is
+                        // written: the next claim then overlaps the completion's round trip
+                        // instead of waiting for it.
+                        await self.execute(job) {
+                            slots.add(-1)
+                            self.running.add(-1)
+                            slotFreed.ringAll()
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Runs one claimed job to an outcome and records it.
-    func execute(_ job: Job) async {
+    /// Runs one claimed job to an outcome and records it; `handlerDone` is called once the
+    /// handler has stopped, before the outcome is written.
+    func execute(_ job: Job, handlerDone: @Sendable () -> Void) async {
         var logger = self.logger
         logger[metadataKey: "job_id"] = .string(job.id.description)
         logger[metadataKey: "customer"] = .string(job.customer)
         logger[metadataKey: "queue"] = .string(job.queue)
         logger[metadataKey: "attempt"] = .stringConvertible(job.attempt)
         emit(.claimed(job))
-        guard let lease = job.lease else { return }
+        guard let lease = job.lease else {
+            handlerDone()
+            return
+        }
         let context = JobContext(job: job, workerID: configuration.workerID, logger: logger)
         let handler = handlers.handler(for: job.type)
 
@@ -117,6 +125,7 @@ extension WorkerService {
             handlerTask.cancel()
         }
         inFlight.finish(job.id)
+        handlerDone()
         var ending = verdict.value ?? handled
         // A handler that stopped because shutdown cancelled it was interrupted, not failed.
         if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }
