@@ -8,6 +8,22 @@ public struct JobContext: Sendable {
     public let job: Job
     /// The worker process running it.
     public let workerID: String
-    /// Log through this: every line carries `job_id`, `customer`, `queue` and `worker_id`.
-    public let logger: Logger
+    /// The worker's logger, without the job's metadata yet.
+    let workerLogger: Logger
+
+    /// Log through this: every line carries `job_id`, `customer`, `queue`, `attempt` and
+    /// `worker_id`. Built when asked for: a handler that never logs costs no metadata (setting
+    /// metadata on swift-log's stream handler re-renders all of it, a measurable share of a
+    /// no-op job).
+    public var logger: Logger { Self.logger(workerLogger, for: job) }
+
+    /// `base` with the job's metadata added.
+    static func logger(_ base: Logger, for job: Job) -> Logger {
+        var logger = base
+        logger[metadataKey: "job_id"] = .stringConvertible(job.id)
+        logger[metadataKey: "customer"] = .string(job.customer)
+        logger[metadataKey: "queue"] = .string(job.queue)
+        logger[metadataKey: "attempt"] = .stringConvertible(job.attempt)
+        return logger
+    }
 }

@@ -87,17 +87,12 @@ extension WorkerService {
     /// Runs one claimed job to an outcome and records it; `handlerDone` is called once the
     /// handler has stopped, before the outcome is written.
     func execute(_ job: Job, handlerDone: @Sendable () -> Void) async {
-        var logger = self.logger
-        logger[metadataKey: "job_id"] = .string(job.id.description)
-        logger[metadataKey: "customer"] = .string(job.customer)
-        logger[metadataKey: "queue"] = .string(job.queue)
-        logger[metadataKey: "attempt"] = .stringConvertible(job.attempt)
         emit(.claimed(job))
         guard let lease = job.lease else {
             handlerDone()
             return
         }
-        let context = JobContext(job: job, workerID: configuration.workerID, logger: logger)
+        let context = JobContext(job: job, workerID: configuration.workerID, workerLogger: logger)
         let handler = handlers.handler(for: job.type)
 
         // The handler runs in a task of its own so that the watchdog can cancel it and still keep
@@ -129,7 +124,7 @@ extension WorkerService {
         var ending = verdict.value ?? handled
         // A handler that stopped because shutdown cancelled it was interrupted, not failed.
         if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }
-        await record(ending, for: job, lease: lease, logger: logger)
+        await record(ending, for: job, lease: lease)
     }
 
     /// Watches a running handler: renews its lease every heartbeat interval and cancels it when it
@@ -165,31 +160,33 @@ extension WorkerService {
         }
     }
 
-    private func record(_ ending: AttemptEnding, for job: Job, lease: Lease, logger: Logger) async {
+    private func record(_ ending: AttemptEnding, for job: Job, lease: Lease) async {
         let store = self.store
+        func log(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata? = nil) {
+            guard logger.logLevel <= level else { return }
+            JobContext.logger(logger, for: job).log(level: level, message, metadata: metadata)
+        }
         do {
             switch ending.outcome {
             case .complete:
                 let done = try await completions.complete(lease)
-                logger.info("job completed")
+                log(.info, "job completed")
                 emit(.completed(done))
             case .fail(let message, let retryable):
                 if case .timedOut = ending { emit(.timedOut(job.id)) }
                 let failed = try await shielded { try await store.fail(lease, message: message, retryable: retryable) }
-                logger.warning(
-                    "job failed",
-                    metadata: ["error": .string(message), "state": .string(failed.state.rawValue)])
+                log(.warning, "job failed", ["error": .string(message), "state": .string(failed.state.rawValue)])
                 emit(.failed(failed))
             case .release(let delay):
                 let released = try await shielded { try await store.release(lease, after: delay) }
-                logger.info("job released", metadata: ["run_at": .stringConvertible(released.runAt)])
+                log(.info, "job released", ["run_at": .stringConvertible(released.runAt)])
                 emit(.released(released))
             case .discard:
-                logger.warning("lease lost while running: the outcome is discarded")
+                log(.warning, "lease lost while running: the outcome is discarded")
                 emit(.leaseLost(job.id))
             }
         } catch {
-            logger.warning("the outcome could not be recorded", metadata: ["error": .string("\(error)")])
+            log(.warning, "the outcome could not be recorded", ["error": .string("\(error)")])
             emit(.outcomeNotRecorded(job.id, reason: "\(error)"))
         }
     }
