@@ -5,6 +5,22 @@ import PostgresNIO
 // planning the bulk insert costs more than running it (pgbench: 1,400 inserts/s unprepared,
 // 4,100 prepared, one client). Everything else runs as ordinary queries.
 
+/// The states of the SQL below come from the core's transition table (`JobState.target(of:)`), so
+/// the set-wise statements cannot drift from the rules every other write goes through.
+enum TransitionSQL {
+    /// `'a', 'b', …`: the states an event may leave from.
+    static func sources(of event: JobEvent) -> String {
+        JobState.allCases.filter { $0.target(of: event) != nil }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    }
+
+    /// The one state an event leads to from each of its sources.
+    static func target(of event: JobEvent) -> String {
+        let targets = Set(JobState.allCases.compactMap { $0.target(of: event) })
+        precondition(targets.count == 1, "\(event) must lead to one state for set-wise SQL")
+        return "'\(targets.first!.rawValue)'"
+    }
+}
+
 /// InsertJobs inserts new jobs — one array per column, sent in binary, so encoding 500 jobs costs
 /// no JSON — and announces the queues that gained available jobs; rows: the ids inserted. A new
 /// job has no lease, attempt, error or finish yet, so only the columns it has travel; an empty
@@ -56,21 +72,23 @@ struct InsertJobs: PostgresPreparedStatement {
 /// ClaimJobs is `Job.claim` applied set-wise in one statement, the form of the benchmark's raw-SQL
 /// floor: claimable states once `run_at` has passed, in claim order, `attempt + 1`, a fresh random
 /// token (gen_random_uuid: 122 random bits, as `Job.newLeaseToken`) and the lease. SKIP LOCKED:
-/// concurrent claimers take different jobs instead of queueing behind one. Each queue is read on
-/// its own (LATERAL) so that the partial claim index, which leads with the queue, is walked in
-/// claim order and stops after `limit` rows; `queue = ANY(...)` instead sorts every waiting job
-/// (23 ms per claim with 20,000 waiting, against 0.2 ms). The states are literals so that the
-/// planner matches the index's predicate.
+/// concurrent claimers take different jobs instead of queueing behind one. The states come from the
+/// transition table and are literals, so that the planner matches the claim index's predicate
+/// (which must list the same states: the conformance suite would catch a claim that misses one).
+/// Each queue is read on its own (LATERAL) so that the partial claim index, which leads with the
+/// queue, is walked in claim order and stops after `limit` rows; `queue = ANY(...)` instead sorts
+/// every waiting job (23 ms per claim with 20,000 waiting, against 0.2 ms).
 struct ClaimJobs: PostgresPreparedStatement {
     static let name = "conveyor_claim_jobs"
     static let sql = """
-        UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid()::text,
+        UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
+            lease_token = gen_random_uuid()::text,
             lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0)
         WHERE id IN (
             SELECT waiting.id FROM unnest($1::text[]) AS claimed(queue)
             CROSS JOIN LATERAL (
                 SELECT id, priority, run_at FROM jobs
-                WHERE state IN ('scheduled', 'available', 'retryable') AND queue = claimed.queue
+                WHERE state IN (\(TransitionSQL.sources(of: .claim))) AND queue = claimed.queue
                   AND run_at <= to_timestamp($4 / 1000.0) AND ($2::text IS NULL OR customer = $2::text)
                 ORDER BY priority, run_at, id
                 LIMIT $3
@@ -106,10 +124,11 @@ struct ClaimJobs: PostgresPreparedStatement {
 struct CompleteJobs: PostgresPreparedStatement {
     static let name = "conveyor_complete_jobs"
     static let sql = """
-        UPDATE jobs SET state = 'completed', finished_at = to_timestamp($3 / 1000.0),
+        UPDATE jobs SET state = \(TransitionSQL.target(of: .complete)), finished_at = to_timestamp($3 / 1000.0),
             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
         FROM unnest($1::text[], $2::text[]) AS lease(job_id, token)
-        WHERE jobs.id = lease.job_id AND jobs.state = 'running' AND jobs.lease_token = lease.token
+        WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
+          AND jobs.lease_token = lease.token
           AND jobs.lease_expires_at > to_timestamp($3 / 1000.0)
         RETURNING \(PostgresJobRow.columns(of: "jobs"))
         """
