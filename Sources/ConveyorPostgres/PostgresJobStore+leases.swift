@@ -118,7 +118,13 @@ extension PostgresJobStore {
                     judged[lease.jobID] = result.flatMap { _ in .failure(.leaseLost(id: lease.jobID)) }
                 }
             }
-            return leases.map { lease in byID[lease.jobID].map { .success($0) } ?? judged[lease.jobID]! }
+            // A job named twice completes once, as `Job.complete(_:among:at:)` has it: the repeat
+            // finds it finished and its lease gone.
+            var seen: Set<JobID> = []
+            return leases.map { lease in
+                guard let job = byID[lease.jobID] else { return judged[lease.jobID]! }
+                return seen.insert(lease.jobID).inserted ? .success(job) : .failure(.leaseLost(id: lease.jobID))
+            }
         }
     }
 

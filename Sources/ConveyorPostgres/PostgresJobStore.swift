@@ -91,11 +91,12 @@ public final class PostgresJobStore: JobStore {
             // The pool retries connecting for ever; opening must give up after the timeout.
             _ = try await withDeadline(options.connectTimeout) {
                 if let schema = options.schema {
-                    // Under the migration lock: two processes creating the same schema at once
-                    // would otherwise collide in the catalogue despite IF NOT EXISTS.
+                    // Under a lock on the schema's name: two processes creating the same schema
+                    // at once would otherwise collide in the catalogue despite IF NOT EXISTS.
                     try await client.withTransaction(logger: logger) { connection in
                         try await connection.query(
-                            "SELECT pg_advisory_xact_lock(\(PostgresMigrator.lockKey))", logger: logger)
+                            "SELECT pg_advisory_xact_lock(hashtextextended('conveyor-schema:' || \(schema), 0))",
+                            logger: logger)
                         try await connection.query(
                             "CREATE SCHEMA IF NOT EXISTS \(unescaped: PostgresJobStore.quoted(schema))", logger: logger)
                     }

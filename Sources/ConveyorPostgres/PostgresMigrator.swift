@@ -7,8 +7,12 @@ import PostgresNIO
 /// works, so processes starting together migrate one after the other, and the second finds
 /// nothing left to do; all pending migrations apply in that one transaction or none does.
 public struct PostgresMigrator: Sendable {
-    /// The advisory lock key: "conveyor" as an integer, so that it cannot collide by accident.
-    static let lockKey: Int64 = 0x636F_6E76_6579_6F72
+    /// The advisory lock, per schema: processes migrating the same schema take turns, while
+    /// databases kept in different schemas of one server (tenants, tests) migrate side by side —
+    /// one key for the whole server made 40 test stores queue for each other's migrations until
+    /// one gave up.
+    static let lockSQL =
+        "SELECT pg_advisory_xact_lock(hashtextextended('conveyor-migrate:' || coalesce(current_schema(), ''), 0))"
 
     let store: PostgresJobStore
     let migrations: [Migration]
@@ -37,7 +41,7 @@ public struct PostgresMigrator: Sendable {
     public func migrate(at now: Date) async throws -> [Migration] {
         let logger = store.logger
         return try await store.transaction { connection, _ in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: Self.lockSQL), logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (

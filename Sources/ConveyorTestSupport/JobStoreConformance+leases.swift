@@ -30,11 +30,13 @@ extension JobStoreConformance {
             let leases = try jobs.map { try #require($0.lease) }
             _ = try await h.store.cancel(id: jobs[1].id)
             let unknown = Lease(jobID: JobID.generate(at: h.clock.now()), token: "t")
-            let results = try await h.store.complete(batch: leases + [unknown])
+            // The first lease again at the end: a job completes once, the repeat finds it finished.
+            let results = try await h.store.complete(batch: leases + [unknown, leases[0]])
             #expect(try results[0].get().state == .completed)
             #expect(throws: JobStoreError.leaseLost(id: jobs[1].id)) { try results[1].get() }
             #expect(try results[2].get().state == .completed)
             #expect(throws: JobStoreError.notFound(id: unknown.jobID)) { try results[3].get() }
+            #expect(throws: JobStoreError.leaseLost(id: jobs[0].id)) { try results[4].get() }
             #expect(try await h.reload(jobs[1]).state == .cancelled)
             #expect(try await h.store.complete(batch: []).isEmpty)
         },
