@@ -3,8 +3,9 @@ import Foundation
 import PostgresNIO
 
 /// PostgresJobRow maps between `Job` and the `jobs` table. Times cross the wire as integer
-/// milliseconds — exactly what the core keeps — and rows are written in bulk as one JSON document
-/// expanded by `jsonb_to_recordset`, so that writing 500 jobs costs one statement, not 500.
+/// milliseconds — exactly what the core keeps. New jobs go in as binary column arrays
+/// (`InsertJobs`); changed jobs go back as one JSON document expanded by `jsonb_to_recordset`, so
+/// that writing 500 jobs costs one statement, not 500.
 enum PostgresJobRow {
     /// The select list, in the order `decode` reads it.
     static let columns = [
@@ -61,22 +62,21 @@ enum PostgresJobRow {
         try await connection.query(query, logger: logger).collect().map(decode)
     }
 
-    /// The record type of the JSON rows `insert` and `update` expand.
-    static let recordType = """
+    /// The record type of the JSON rows `update` expands.
+    private static let recordType = """
         id text, customer text, queue text, type text, payload text, priority int, state text, run_at int8,
         attempt int, max_attempts int, lease_token text, lease_expires_at int8, worker_id text, errors jsonb,
         dead_reason text, replay_count int, idempotency_key text, created_at int8, attempted_at int8,
         finished_at int8, first_failed_at int8, last_failed_at int8
         """
 
-    static func time(_ column: String) -> String {
+    private static func time(_ column: String) -> String {
         "to_timestamp(v.\(column) / 1000.0)"
     }
 
-    /// Inserts jobs; those whose idempotency key an unfinished job already holds are skipped.
-    /// Returns the ids actually inserted. The same statement announces the queues that gained
-    /// available jobs (delivered at commit).
-    /// The jobs must be new (`Job(accepting:)`): only the columns a new job has are written.
+    /// Inserts new jobs (`Job(accepting:)`: only the columns a new job has are written); those
+    /// whose idempotency key an unfinished job already holds are skipped. Returns the ids actually
+    /// inserted. The same statement announces the queues that gained available jobs (at commit).
     static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
         let rows = try await connection.execute(InsertJobs(jobs: jobs), logger: logger)
@@ -102,13 +102,7 @@ enum PostgresJobRow {
             """, logger: logger)
     }
 
-    static let columnNames = """
-        id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
-        lease_expires_at, worker_id, errors, dead_reason, replay_count, idempotency_key, created_at,
-        attempted_at, finished_at, first_failed_at, last_failed_at
-        """
-
-    static func records(_ jobs: [Job]) throws -> String {
+    private static func records(_ jobs: [Job]) throws -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try encoder.encode(jobs.map(JobRecord.init)), as: UTF8.self)

@@ -7,13 +7,15 @@ extension PostgresJobStore {
         try await enqueue(batch: [job])[0]
     }
 
-    /// One statement, one round trip in the common case: the rows go in as one JSON document and
-    /// the same statement announces the queues (delivered at its commit). A key an unfinished job
-    /// already holds returns that job instead; should the holder finish before it is read, the
-    /// request is tried again.
+    /// One statement, one round trip without idempotency keys: the rows go in as binary column
+    /// arrays and the same statement announces the queues (delivered at its commit). A key an
+    /// unfinished job already holds returns that job instead; should the holder finish before it
+    /// is read, the request is tried again — in one transaction, so that the batch stays all or
+    /// nothing even then.
     public func enqueue(batch requests: [NewJob]) async throws -> [EnqueueResult] {
         let logger = self.logger
-        let results = try await read { connection, now -> [EnqueueResult] in
+        let keyed = requests.contains { $0.idempotencyKey != nil }
+        func insert(_ connection: PostgresConnection, _ now: Date) async throws -> [EnqueueResult] {
             var results = [EnqueueResult?](repeating: nil, count: requests.count)
             // Within the batch, a repeated key maps to its first job.
             var firstWithKey: [String: Int] = [:]
@@ -66,6 +68,7 @@ extension PostgresJobStore {
             for (index, first) in sameAs { results[index] = EnqueueResult(job: results[first]!.job, inserted: false) }
             return results.map { $0! }
         }
+        let results = keyed ? try await transaction(insert) : try await read(insert)
         wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
         return results
     }

@@ -46,7 +46,11 @@ struct DatabaseOptions: ParsableArguments {
             logger.logLevel = .error
             return .postgres(
                 try await failing {
-                    try await PostgresJobStore.open(url: url, options: .init(migrate: migrate), logger: logger)
+                    // PGAPPNAME, as libpq reads it: how this process's connections show in
+                    // pg_stat_activity.
+                    let name = ProcessInfo.processInfo.environment["PGAPPNAME"] ?? "conveyor"
+                    return try await PostgresJobStore.open(
+                        url: url, options: .init(migrate: migrate, applicationName: name), logger: logger)
                 })
         }
     }

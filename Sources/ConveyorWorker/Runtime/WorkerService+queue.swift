@@ -5,7 +5,12 @@ import Synchronization
 extension WorkerService {
     /// Claims and runs one queue's jobs, at most `concurrency` at a time, until draining.
     func runQueue(_ queue: String, concurrency: Int) async {
+        // Jobs whose handlers run, and jobs claimed whose outcome is not written yet (a superset):
+        // a slot frees when the handler ends, but at most `concurrency` finished jobs may wait
+        // for their outcome to be written, so a slow database slows claiming down instead of
+        // piling up leased jobs.
         let slots = JobCount()
+        let unrecorded = JobCount()
         let slotFreed = Doorbell()
         let claimThreshold = max(1, concurrency / 2)
         var failures = 0
@@ -15,13 +20,13 @@ extension WorkerService {
             while !isDraining && !Task.isCancelled {
                 let slotTicket = slotFreed.ticket()
                 let busy = slots.current
+                let free = min(concurrency - busy, 2 * concurrency - unrecorded.current)
                 // Under load, claim only once half the slots are free: one claim transaction then
                 // serves many jobs instead of one. With nothing running, claim at once.
-                if busy > 0 && concurrency - busy < claimThreshold {
+                if free < 1 || (busy > 0 && free < claimThreshold) {
                     _ = await slotFreed.wait(for: nil, after: slotTicket, timeout: nil)
                     continue
                 }
-                let free = concurrency - busy
                 // Taken before the claim, so an enqueue landing between the claim and the wait is
                 // not missed.
                 let ticket = store.wakeups.ticket()
@@ -67,6 +72,7 @@ extension WorkerService {
                     continue
                 }
                 slots.add(claimed.count)
+                unrecorded.add(claimed.count)
                 running.add(claimed.count)
                 for job in claimed {
                     jobs.addTask {
@@ -78,6 +84,8 @@ extension WorkerService {
                             self.running.add(-1)
                             slotFreed.ringAll()
                         }
+                        unrecorded.add(-1)
+                        slotFreed.ringAll()
                     }
                 }
             }
