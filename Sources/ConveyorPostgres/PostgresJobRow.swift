@@ -79,10 +79,7 @@ enum PostgresJobRow {
     /// inserted. The same statement announces the queues that gained available jobs (at commit).
     static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
-        let rows = try await connection.execute(InsertJobs(jobs: jobs), logger: logger)
-        var ids: Set<String> = []
-        for try await id in rows { ids.insert(id) }
-        return ids
+        return Set(try await connection.all(InsertJobs(jobs: jobs), logger: logger))
     }
 
     /// Writes every field a lifecycle method may change, for all the jobs in one statement.
