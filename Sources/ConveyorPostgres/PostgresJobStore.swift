@@ -83,6 +83,12 @@ public final class PostgresJobStore: JobStore {
         if let schema = options.schema {
             configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
+        // No keep-alive pings: the pool schedules a keep-alive timer (a task group of two tasks
+        // and a dispatch timer) every time a connection goes back to it, ~20% of a worker's CPU
+        // in `conveyor bench`. Conveyor's own traffic (claims every poll interval, registry
+        // heartbeats) keeps its connections in use, and a connection found broken on its next
+        // use is replaced while the caller retries (claim loops back off; enqueue answers 503).
+        configuration.options.keepAliveBehavior = nil
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
         let store = PostgresJobStore(

@@ -6,7 +6,8 @@ import Synchronization
 /// is being written wait and go together in the next transaction. An idle worker therefore adds no
 /// delay, and a busy one commits once per batch instead of once per job.
 final class CompletionBatcher: Sendable {
-    private typealias Waiter = (lease: Lease, continuation: CheckedContinuation<Result<Job, any Error>, Never>)
+    typealias Done = @Sendable (Result<Job, any Error>) -> Void
+    private typealias Waiter = (lease: Lease, done: Done)
 
     private struct State {
         var pending: [Waiter] = []
@@ -23,18 +24,16 @@ final class CompletionBatcher: Sendable {
         self.store = store
     }
 
-    /// Completes the job; returns it, or the error its lease got.
-    func complete(_ lease: Lease) async throws -> Job {
-        let result = await withCheckedContinuation { continuation in
-            let startFlushing = state.withLock { state -> Bool in
-                state.pending.append((lease, continuation))
-                defer { state.flushing = true }
-                return !state.flushing
-            }
-            // A task of its own, not the caller's: a cancelled worker must still record outcomes.
-            if startFlushing { Task { await self.flush() } }
+    /// Completes the job; `done` gets it, or the error its lease got, once the batch is written.
+    /// The caller does not wait: a runner goes on to its next job meanwhile.
+    func complete(_ lease: Lease, then done: @escaping Done) {
+        let startFlushing = state.withLock { state -> Bool in
+            state.pending.append((lease, done))
+            defer { state.flushing = true }
+            return !state.flushing
         }
-        return try result.get()
+        // A task of its own, not the caller's: a cancelled worker must still record outcomes.
+        if startFlushing { Task { await self.flush() } }
     }
 
     private func flush() async {
@@ -49,10 +48,10 @@ final class CompletionBatcher: Sendable {
             do {
                 let results = try await store.complete(batch: batch.map(\.lease))
                 for (waiter, result) in zip(batch, results) {
-                    waiter.continuation.resume(returning: result.mapError { $0 })
+                    waiter.done(result.mapError { $0 })
                 }
             } catch {
-                for waiter in batch { waiter.continuation.resume(returning: .failure(error)) }
+                for waiter in batch { waiter.done(.failure(error)) }
             }
         }
     }

@@ -5,26 +5,19 @@ import Synchronization
 extension WorkerService {
     /// Claims and runs one queue's jobs, at most `concurrency` at a time, until draining.
     func runQueue(_ queue: String, concurrency: Int) async {
-        // Jobs whose handlers run, and jobs claimed whose outcome is not written yet (a superset):
-        // a slot frees when the handler ends, but at most `concurrency` finished jobs may wait
-        // for their outcome to be written, so a slow database slows claiming down instead of
-        // piling up leased jobs.
-        let slots = JobCount()
-        let unrecorded = JobCount()
-        let slotFreed = Doorbell()
+        let lanes = QueueLanes(concurrency: concurrency)
         let claimThreshold = max(1, concurrency / 2)
         var failures = 0
         // Discarding: a plain task group keeps every finished child until its result is read, and
-        // this one is never read — a worker grew by ~17 KB per job run before this.
-        await withDiscardingTaskGroup { jobs in
+        // this one is never read.
+        await withDiscardingTaskGroup { runners in
             while !isDraining && !Task.isCancelled {
-                let slotTicket = slotFreed.ticket()
-                let busy = slots.current
-                let free = min(concurrency - busy, 2 * concurrency - unrecorded.current)
-                // Under load, claim only once half the slots are free: one claim transaction then
-                // serves many jobs instead of one. With nothing running, claim at once.
-                if free < 1 || (busy > 0 && free < claimThreshold) {
-                    _ = await slotFreed.wait(for: nil, after: slotTicket, timeout: nil)
+                let changeTicket = lanes.changed.ticket()
+                let room = lanes.room(lease: configuration.lease)
+                // Under load, claim only once half a batch is wanted: one claim transaction then
+                // serves many jobs instead of one. With nothing running or waiting, claim at once.
+                if room < 1 || (!lanes.isIdle && room < claimThreshold) {
+                    _ = await lanes.changed.wait(for: nil, after: changeTicket, timeout: nil)
                     continue
                 }
                 // Taken before the claim, so an enqueue landing between the claim and the wait is
@@ -32,7 +25,7 @@ extension WorkerService {
                 let ticket = store.wakeups.ticket()
                 let claimed: [Job]
                 let request = try? ClaimRequest(
-                    queues: [queue], customer: configuration.customer, limit: free, lease: configuration.lease,
+                    queues: [queue], customer: configuration.customer, limit: room, lease: configuration.lease,
                     workerID: configuration.workerID)
                 guard let request else { break }  // validated with the configuration; cannot fail
                 do {
@@ -57,54 +50,67 @@ extension WorkerService {
                     _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: backoff)
                     continue
                 }
-                if isInterrupted || Task.isCancelled {
-                    // Stopped while claiming: hand the jobs straight back.
-                    for job in claimed {
-                        guard let lease = job.lease else { continue }
-                        let store = self.store
-                        _ = try? await shielded { try await store.release(lease, after: .zero) }
-                    }
-                    break
-                }
                 if claimed.isEmpty {
                     emit(.idle(queue: queue))
                     _ = await store.wakeups.wait(for: [queue], after: ticket, timeout: configuration.pollInterval)
                     continue
                 }
-                slots.add(claimed.count)
-                unrecorded.add(claimed.count)
-                running.add(claimed.count)
-                for job in claimed {
-                    jobs.addTask {
-                        // The slot frees once the handler is done, not once its outcome is
-                        // written: the next claim then overlaps the completion's round trip
-                        // instead of waiting for it.
-                        await self.execute(job) {
-                            slots.add(-1)
-                            self.running.add(-1)
-                            slotFreed.ringAll()
-                        }
-                        unrecorded.add(-1)
-                        slotFreed.ringAll()
-                    }
+                lanes.leased.add(claimed.count)
+                let start = lanes.ready.add(claimed, claimedAt: .now)
+                for _ in 0..<start {
+                    runners.addTask { await self.runJobs(of: lanes) }
                 }
             }
+            // Stopped: jobs claimed but not started go straight back.
+            await handBack(lanes.ready.takeAll(), lanes: lanes)
         }
     }
 
-    /// Runs one claimed job to an outcome and records it; `handlerDone` is called once the
-    /// handler has stopped, before the outcome is written.
-    func execute(_ job: Job, handlerDone: @Sendable () -> Void) async {
-        emit(.claimed(job))
-        guard let lease = job.lease else {
-            handlerDone()
-            return
+    /// One runner: runs the queue's ready jobs one after another until none is left.
+    private func runJobs(of lanes: QueueLanes) async {
+        while let entry = lanes.ready.take() {
+            // A job that waited for half its lease (its handler has not renewed it) goes back
+            // rather than risk running while its lease runs out; so does every job once draining.
+            if isDraining || ContinuousClock.now - entry.claimedAt > configuration.lease / 2 {
+                await handBack([entry.job], lanes: lanes)
+                continue
+            }
+            guard let lease = entry.job.lease else {
+                lanes.finished()
+                continue
+            }
+            lanes.running.add(1)
+            running.add(1)
+            let started = ContinuousClock.now
+            let ending = await execute(entry.job, lease: lease)
+            running.add(-1)
+            lanes.running.add(-1)
+            lanes.handlerFinished(after: .now - started)
+            // The slot is free once the handler is done, not once its outcome is written: the
+            // next job and the next claim overlap the outcome's round trip.
+            await record(ending, for: entry.job, lease: lease, then: lanes.finished)
         }
+    }
+
+    /// Releases jobs that were claimed but will not run here, so they run elsewhere at once.
+    private func handBack(_ jobs: [Job], lanes: QueueLanes) async {
+        for job in jobs {
+            if let lease = job.lease {
+                let store = self.store
+                _ = try? await shielded { try await store.release(lease, after: .zero) }
+            }
+            lanes.finished()
+        }
+    }
+
+    /// Runs one claimed job's handler, keeping its lease alive, and says how it ended.
+    func execute(_ job: Job, lease: Lease) async -> AttemptEnding {
+        emit(.claimed(job))
         let context = JobContext(job: job, workerID: configuration.workerID, workerLogger: logger)
         let handler = handlers.handler(for: job.type)
 
-        // The handler runs in a task of its own so that the watchdog can cancel it and still keep
-        // the lease alive until it has actually stopped (a program being torn down, say).
+        // The handler runs in a task of its own so that the lease keeper can cancel it and still
+        // keep the lease alive until it has actually stopped (a program being torn down, say).
         let handlerTask = Task { () -> AttemptEnding in
             guard let handler else { return .threw(NoHandlerError(type: job.type)) }
             do {
@@ -117,69 +123,52 @@ extension WorkerService {
         let verdict = Verdict()
         inFlight.start(job.id, handler: handlerTask, verdict: verdict)
         if isInterrupted { verdict.stop(handlerTask, because: .interrupted) }
+        let now = ContinuousClock.now
+        leases.watch(
+            lease, handler: handlerTask, verdict: verdict, deadline: now + configuration.handlerTimeout,
+            nextBeat: now + configuration.effectiveHeartbeatInterval)
         let handled = await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { watchdog in
-                watchdog.addTask { await self.watch(lease, handler: handlerTask, verdict: verdict) }
-                let handled = await handlerTask.value
-                watchdog.cancelAll()
-                return handled
-            }
+            await handlerTask.value
         } onCancel: {
             handlerTask.cancel()
         }
+        leases.forget(job.id)
         inFlight.finish(job.id)
-        handlerDone()
         var ending = verdict.value ?? handled
         // A handler that stopped because shutdown cancelled it was interrupted, not failed.
         if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }
-        await record(ending, for: job, lease: lease)
+        return ending
     }
 
-    /// Watches a running handler: renews its lease every heartbeat interval and cancels it when it
-    /// runs past its timeout or the lease is lost, recording which in `verdict` (shutdown
-    /// interrupts handlers through `InFlightJobs`). It keeps renewing the lease until the handler
-    /// has stopped (it is cancelled then), except after the lease is lost.
-    private func watch(_ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict) async {
-        let interval = configuration.effectiveHeartbeatInterval
-        let deadline = ContinuousClock.now + configuration.handlerTimeout
-        var nextBeat = ContinuousClock.now + interval
-        while !Task.isCancelled {
-            if verdict.value == nil && ContinuousClock.now >= deadline {
-                emit(.timedOut(lease.jobID))
-                verdict.stop(handler, because: .timedOut(configuration.handlerTimeout))
-            }
-            if ContinuousClock.now >= nextBeat {
-                do {
-                    _ = try await store.heartbeat(lease, extendBy: configuration.lease)
-                    emit(.heartbeat(lease.jobID))
-                } catch JobStoreError.leaseLost, JobStoreError.notFound {
-                    verdict.stop(handler, because: .leaseLost)
-                    return
-                } catch {
-                    // The store may come back before the lease runs out; if not, the outcome
-                    // write is refused and the job is rescued.
-                    logger.warning(
-                        "lease heartbeat failed",
-                        metadata: ["job_id": .string(lease.jobID.description), "error": .string("\(error)")])
-                }
-                nextBeat = ContinuousClock.now + interval
-            }
-            try? await Task.sleep(until: verdict.value == nil ? min(deadline, nextBeat) : nextBeat, clock: .continuous)
-        }
-    }
-
-    private func record(_ ending: AttemptEnding, for job: Job, lease: Lease) async {
+    /// Writes the outcome, then calls `then`. A completion is handed to the batcher and not
+    /// waited for; the rarer outcomes are written before this returns.
+    private func record(
+        _ ending: AttemptEnding, for job: Job, lease: Lease, then: @escaping @Sendable () -> Void
+    ) async {
         let store = self.store
-        func log(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata? = nil) {
+        let logger = self.logger
+        @Sendable func log(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata? = nil) {
             guard logger.logLevel <= level else { return }
             JobContext.logger(logger, for: job).log(level: level, message, metadata: metadata)
+        }
+        @Sendable func notRecorded(_ error: any Error) {
+            log(.warning, "the outcome could not be recorded", ["error": .string("\(error)")])
+            emit(.outcomeNotRecorded(job.id, reason: "\(error)"))
         }
         do {
             switch ending.outcome {
             case .complete:
-                let done = try await completions.complete(lease)
-                log(.info, "job completed")
-                emit(.completed(done))
+                completions.complete(lease) { result in
+                    switch result {
+                    case .success(let done):
+                        log(.info, "job completed")
+                        self.emit(.completed(done))
+                    case .failure(let error):
+                        notRecorded(error)
+                    }
+                    then()
+                }
+                return
             case .fail(let message, let retryable):
                 if case .timedOut = ending { emit(.timedOut(job.id)) }
                 let failed = try await shielded { try await store.fail(lease, message: message, retryable: retryable) }
@@ -194,9 +183,9 @@ extension WorkerService {
                 emit(.leaseLost(job.id))
             }
         } catch {
-            log(.warning, "the outcome could not be recorded", ["error": .string("\(error)")])
-            emit(.outcomeNotRecorded(job.id, reason: "\(error)"))
+            notRecorded(error)
         }
+        then()
     }
 }
 

@@ -31,6 +31,8 @@ public final class WorkerService: Service, Sendable {
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
     let completions: CompletionBatcher
+    /// The running handlers' leases, renewed by one task for the whole worker.
+    let leases = LeaseKeeper()
 
     /// Creates the service; invalid configuration throws before anything runs.
     public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
@@ -60,6 +62,7 @@ public final class WorkerService: Service, Sendable {
                 await withTaskGroup(of: Void.self) { background in
                     background.addTask { await self.keepRegistrationAlive(registration) }
                     background.addTask { await self.enforceShutdownDeadline() }
+                    background.addTask { await self.keepLeases() }
                     await withTaskGroup(of: Void.self) { queues in
                         for (queue, concurrency) in configuration.queues {
                             queues.addTask { await self.runQueue(queue, concurrency: concurrency) }
