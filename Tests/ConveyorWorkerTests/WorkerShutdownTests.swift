@@ -43,4 +43,37 @@ struct WorkerShutdownTests {
         #expect(released.leaseToken == nil)
         #expect(probe.sawCancellation)
     }
+
+    @Test("jobs claimed ahead but not started go back at once on shutdown, their attempt given back")
+    func handsBackClaimedAhead() async throws {
+        let gate = Gate()
+        var handlers = JobHandlers()
+        handlers.register("quick") { (_: Greeting, _) in }
+        handlers.register("greet") { (_: Greeting, _) in await gate.pass() }
+        let h = try await WorkerHarness(handlers: handlers, queues: ["default": 1])
+        defer { h.remove() }
+        // Quick jobs first: once handlers are known to be short, the worker claims one ahead.
+        for _ in 0..<3 {
+            let quick = try await h.enqueue(type: "quick")
+            try await h.waitFor(.completed, of: quick.id)
+        }
+        let running = try await h.enqueue()
+        try await h.waitFor(.claimed, of: running.id)
+        let ahead = try await h.enqueue()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await h.store.job(id: ahead.id)?.state != .running {
+            try #require(ContinuousClock.now < deadline, "the second job is never claimed ahead")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        async let stopped: Void = h.stop()
+        try await h.events.wait("draining") { $0.contains { if case .draining = $0 { true } else { false } } }
+        gate.open()
+        try await stopped
+        #expect(try await h.store.job(id: running.id)?.state == .completed)
+        let handedBack = try #require(try await h.store.job(id: ahead.id))
+        #expect(handedBack.state == .available)
+        #expect(handedBack.attempt == 0)
+        #expect(handedBack.leaseToken == nil)
+        #expect(!h.events.all.contains { EventKind.claimed.matches($0, ahead.id) }, "its handler never started")
+    }
 }

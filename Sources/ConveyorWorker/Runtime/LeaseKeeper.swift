@@ -44,8 +44,9 @@ final class LeaseKeeper: Sendable {
     let changed = Doorbell()
 
     /// Starts watching a handler.
-    func watch(_ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict, deadline: Instant, nextBeat: Instant)
-    {
+    func watch(
+        _ lease: Lease, handler: Task<AttemptEnding, Never>, verdict: Verdict, deadline: Instant, nextBeat: Instant
+    ) {
         let entry = Watched(lease: lease, handler: handler, verdict: verdict, deadline: deadline, nextBeat: nextBeat)
         plan(entry.due) { $0.watched[lease.jobID] = entry }
     }
