@@ -36,6 +36,18 @@ final class QueueLanes: Sendable {
         changed.ringAll()
     }
 
+    /// Returns once every claimed job is done with: outcomes written (or refused) or handed back.
+    /// Not cancellable — a shutdown must not exit with completions still on their way.
+    func allFinished() async {
+        await Task {
+            while true {
+                let ticket = changed.ticket()
+                if leased.current <= 0 { return }
+                _ = await changed.wait(for: nil, after: ticket, timeout: nil)
+            }
+        }.value
+    }
+
     /// A claimed job is done with here: its outcome is written, or it was handed back.
     @Sendable func finished() {
         leased.add(-1)

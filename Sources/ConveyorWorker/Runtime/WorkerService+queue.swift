@@ -64,6 +64,9 @@ extension WorkerService {
             // Stopped: jobs claimed but not started go straight back.
             await handBack(lanes.ready.takeAll(), lanes: lanes)
         }
+        // Runners hand completions to the batcher without waiting; the loop ends only once they
+        // are written, so a clean shutdown never leaves a finished job to be rescued and rerun.
+        await lanes.allFinished()
     }
 
     /// One runner: runs the queue's ready jobs one after another until none is left.
