@@ -28,6 +28,10 @@ public struct Benchmark: Sendable {
     public func run(_ scenario: BenchmarkScenario) async throws -> BenchmarkResult {
         func queue() -> String { options.queue ?? "bench-\(scenario.rawValue)-\(UInt32.random(in: 0 ... .max))" }
         switch scenario {
+        case .roundtrip:
+            return try await repeated(.roundtrip, "\(options.jobs) round trips (SELECT 1), one at a time") {
+                try await roundTrips()
+            }
         case .enqueue:
             return try await repeated(.enqueue, "\(options.jobs) jobs, one transaction each") {
                 try await enqueueOneByOne(queue())
@@ -55,6 +59,13 @@ public struct Benchmark: Sendable {
 
     func newJob(_ queue: String, _ n: Int) throws -> NewJob {
         try NewJob(customer: "bench", queue: queue, type: "noop", payloadJSON: "{\"n\":\(n)}")
+    }
+
+    /// Round trips per second, one after another.
+    func roundTrips() async throws -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<options.jobs { try await store.ping() }
+        return Double(options.jobs) / (ContinuousClock.now - start).timeInterval
     }
 
     /// Jobs per second enqueueing one job per transaction.

@@ -40,6 +40,9 @@ public struct BenchmarkOptions: Sendable {
 public enum BenchmarkScenario: String, Sendable, CaseIterable {
     /// CPU used by an idle worker.
     case idle
+    /// N round trips to the database (`SELECT 1`), one at a time: the driver's floor under
+    /// everything else.
+    case roundtrip
     /// N enqueues, one transaction each.
     case enqueue
     /// N enqueues in batches.

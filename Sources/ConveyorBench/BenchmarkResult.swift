@@ -39,7 +39,8 @@ public struct BenchmarkResult: Sendable {
         var parts = ["\(scenario.rawValue):", setup]
         if let jobsPerSecond {
             let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
-            parts.append("→ median \(Int(jobsPerSecond.rounded())) jobs/s (runs: \(all))")
+            let unit = scenario == .roundtrip ? "round trips/s" : "jobs/s"
+            parts.append("→ median \(Int(jobsPerSecond.rounded())) \(unit) (runs: \(all))")
         }
         if let latency {
             parts.append(

@@ -28,6 +28,13 @@ extension PostgresJobStore {
         }
     }
 
+    public func ping() async throws {
+        let logger = self.logger
+        try await read { connection, _ in
+            _ = try await connection.query("SELECT 1", logger: logger).collect()
+        }
+    }
+
     public func counts(customer: String?) async throws -> [QueueCounts] {
         let logger = self.logger
         return try await read { connection, _ in

@@ -19,6 +19,10 @@ extension SQLiteJobStore {
         }
     }
 
+    public func ping() async throws {
+        try await read { db, _ in _ = try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func counts(customer: String?) async throws -> [QueueCounts] {
         try await read { db, _ in
             var sql = "SELECT customer, queue, state, COUNT(*) AS n FROM jobs"

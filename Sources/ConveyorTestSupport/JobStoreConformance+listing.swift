@@ -3,6 +3,12 @@ import Testing
 
 extension JobStoreConformance {
     static let listingChecks: [StoreConformanceCheck] = [
+        .init("a ping answers and leaves the jobs as they were") { h in
+            let job = try await h.enqueue()
+            try await h.store.ping()
+            #expect(try await h.store.job(id: job.id) == job)
+            #expect(try await h.store.list(JobQuery(filter: .all)).jobs.map(\.id) == [job.id])
+        },
         .init("listing filters by customer, queue, state and type, newest first") { h in
             let a = try await h.enqueue(customer: "acme", queue: "mail", type: "email.send")
             let b = try await h.enqueue(customer: "acme", queue: "mail", type: "sms.send")

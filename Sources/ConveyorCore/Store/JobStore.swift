@@ -9,6 +9,10 @@ public protocol JobStore: Sendable {
     /// release, replay), so that idle workers wake without polling.
     var wakeups: Doorbell { get }
 
+    /// One round trip to the database and back (`SELECT 1`); throws `unavailable` when it does not
+    /// answer. Health checks time it; `conveyor bench roundtrip` measures the driver's floor with it.
+    func ping() async throws
+
     /// Accepts one job. A 2xx on enqueue means this returned: the job is committed.
     func enqueue(_ job: NewJob) async throws -> EnqueueResult
 
