@@ -41,5 +41,5 @@ public enum JobStoreConformance {
     /// Every check.
     public static let checks: [StoreConformanceCheck] =
         enqueueChecks + claimChecks + leaseChecks + failureChecks + staleChecks + cancelChecks + deadLetterChecks
-        + listingChecks + retentionChecks + workerChecks + wakeupChecks + concurrencyChecks
+        + listingChecks + retentionChecks + workerChecks + wakeupChecks + concurrencyChecks + customerChecks
 }

@@ -80,6 +80,24 @@ public protocol JobStore: Sendable {
 
     /// Forgets a worker.
     func removeWorker(id: String) async throws
+
+    /// Adds a customer; `customerExists` if the name is taken.
+    func createCustomer(_ name: String) async throws -> Customer
+
+    /// Every customer, by name.
+    func customers() async throws -> [Customer]
+
+    /// Stores a key made by `APIKeySecret.generate`; `customerNotFound` if its customer is not one.
+    func createAPIKey(_ key: NewAPIKey) async throws -> APIKey
+
+    /// Keys, oldest first: every key, or one customer's.
+    func apiKeys(customer: String?) async throws -> [APIKey]
+
+    /// The key with this lookup prefix, revoked or not, or nil.
+    func apiKey(prefix: String) async throws -> APIKey?
+
+    /// Revokes a key (again is no change); `apiKeyNotFound` if there is none with this id.
+    func revokeAPIKey(id: String) async throws -> APIKey
 }
 
 /// JobStoreOptions are the engine-independent settings of a store.
@@ -92,4 +110,5 @@ public struct JobStoreOptions: Sendable {
         self.retryPolicy = retryPolicy
         self.limits = limits
     }
+
 }

@@ -10,6 +10,12 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case illegalTransition(id: JobID, from: JobState, event: JobEvent)
     /// No worker is registered under this id.
     case workerNotFound(id: String)
+    /// No customer has this name (or the caller may not see it).
+    case customerNotFound(name: String)
+    /// A customer of this name exists already.
+    case customerExists(name: String)
+    /// No API key has this id.
+    case apiKeyNotFound(id: String)
     /// The database could not be opened or answered with an error; the operation did not happen.
     case unavailable(reason: String)
 
@@ -20,6 +26,9 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .illegalTransition(let id, let from, let event):
             "job \(id) is \(from.rawValue) and cannot \(event.verb)"
         case .workerNotFound(let id): "no worker registered as \(id)"
+        case .customerNotFound(let name): "no customer named \(name)"
+        case .customerExists(let name): "a customer named \(name) exists already"
+        case .apiKeyNotFound(let id): "no API key with id \(id)"
         case .unavailable(let reason): reason
         }
     }

@@ -1,0 +1,85 @@
+public import ConveyorCore
+import Foundation
+import GRDB
+
+extension SQLiteJobStore {
+    public func createCustomer(_ name: String) async throws -> Customer {
+        let name = try NameRules.customer(name, field: "name")
+        return try await write { db, now in
+            let inserted = try Row.fetchOne(
+                db, sql: "INSERT INTO customers (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING *",
+                arguments: [name, now.unixMilliseconds])
+            guard let inserted else { throw JobStoreError.customerExists(name: name) }
+            return Self.decodeCustomer(inserted)
+        }
+    }
+
+    public func customers() async throws -> [Customer] {
+        try await read { db, _ in
+            try Row.fetchAll(db, sql: "SELECT * FROM customers ORDER BY name").map(Self.decodeCustomer)
+        }
+    }
+
+    public func createAPIKey(_ key: NewAPIKey) async throws -> APIKey {
+        try await write { db, now in
+            if let customer = key.customer,
+                try Row.fetchOne(db, sql: "SELECT 1 FROM customers WHERE name = ?", arguments: [customer]) == nil
+            {
+                throw JobStoreError.customerNotFound(name: customer)
+            }
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO api_keys (id, customer, prefix, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)
+                    RETURNING *
+                    """,
+                arguments: [key.id, key.customer, key.prefix, key.secretHash, now.unixMilliseconds])
+            guard let row else { throw JobStoreError.unavailable(reason: "the new API key did not come back") }
+            return Self.decodeKey(row)
+        }
+    }
+
+    public func apiKeys(customer: String?) async throws -> [APIKey] {
+        try await read { db, _ in
+            let rows =
+                if let customer {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM api_keys WHERE customer = ? ORDER BY created_at, id",
+                        arguments: [customer])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id")
+                }
+            return rows.map(Self.decodeKey)
+        }
+    }
+
+    public func apiKey(prefix: String) async throws -> APIKey? {
+        try await read { db, _ in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix]).map(
+                Self.decodeKey)
+        }
+    }
+
+    public func revokeAPIKey(id: String) async throws -> APIKey {
+        try await write { db, now in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [now.unixMilliseconds, id])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]) else {
+                throw JobStoreError.apiKeyNotFound(id: id)
+            }
+            return Self.decodeKey(row)
+        }
+    }
+
+    private static func decodeCustomer(_ row: Row) -> Customer {
+        Customer(name: row["name"], createdAt: Date(unixMilliseconds: row["created_at"]))
+    }
+
+    private static func decodeKey(_ row: Row) -> APIKey {
+        let revoked: Int64? = row["revoked_at"]
+        return APIKey(
+            id: row["id"], customer: row["customer"], prefix: row["prefix"], secretHash: row["secret_hash"],
+            createdAt: Date(unixMilliseconds: row["created_at"]), revokedAt: revoked.map(Date.init(unixMilliseconds:)))
+    }
+}
