@@ -18,7 +18,8 @@ struct Conveyor: AsyncParsableCommand {
         version: ConveyorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self, WorkCommand.self,
-            WorkersCommand.self, MonitorCommand.self, BenchCommand.self,
+            WorkersCommand.self, MonitorCommand.self, BenchCommand.self, ServeCommand.self, CustomersCommand.self,
+            KeysCommand.self,
         ]
     )
 

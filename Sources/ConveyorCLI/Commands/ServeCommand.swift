@@ -1,0 +1,58 @@
+import ArgumentParser
+import ConveyorCore
+import ConveyorServer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `conveyor serve`: the HTTP API.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API.",
+        discussion: """
+            Listens on HOST:PORT (default 127.0.0.1:8080). On first start with no admin key it makes \
+            one and prints it once; CONVEYOR_ADMIN_KEY sets it instead. SIGTERM or SIGINT stops it \
+            gracefully.
+            """)
+
+    @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port to listen on; 0 picks a free one (default: PORT, else 8080).")
+    var port: Int?
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let host = self.host ?? environment["HOST"] ?? "127.0.0.1"
+        let port =
+            try self.port ?? environment["PORT"].map { text throws(CommandFailure) in
+                guard let port = Int(text), (0...65535).contains(port) else {
+                    throw CommandFailure("PORT must be a port number between 0 and 65535 (got \(text))")
+                }
+                return port
+            } ?? 8080
+        let store = try await database.open(mustExist: false)
+        let shown = try await failing {
+            try await AdminKeyBootstrap.ensure(store: store, configured: environment["CONVEYOR_ADMIN_KEY"])
+        }
+        if let shown {
+            FileHandle.standardOutput.write(Data("admin key (shown once, keep it): \(shown)\n".utf8))
+        }
+        var logger = Logger(label: "conveyor.serve")
+        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let serverLogger = logger
+        let application = ConveyorAPI.application(store: store, host: host, port: port, logger: logger) { bound in
+            serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
+            // Written straight to the descriptor: scripts and tests wait for this line.
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+        }
+        let group = ServiceGroup(
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: logger)
+        try await failing { try await group.run() }
+    }
+}

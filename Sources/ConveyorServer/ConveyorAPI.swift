@@ -1,0 +1,48 @@
+public import ConveyorCore
+import Foundation
+public import Hummingbird
+public import Logging
+
+/// ConveyorAPI assembles the HTTP API of `conveyor serve`: problem+json for every error, API-key
+/// authentication, and the routes. `openapi.json` (served at `/openapi.json`) describes them all.
+public enum ConveyorAPI {
+    /// Routes reachable without a key.
+    static let openPaths: Set<String> = ["/openapi.json"]
+
+    /// The router with every route and middleware.
+    public static func router(store: any JobStore, limits: JobLimits = .default) -> Router<ConveyorRequestContext> {
+        let router = Router(context: ConveyorRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
+        }
+        router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths))
+        QueueRoutes(store: store, limits: limits).register(on: router)
+        JobRoutes(store: store).register(on: router)
+        return router
+    }
+
+    /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
+    public static func application(
+        store: any JobStore, host: String, port: Int, limits: JobLimits = .default, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(store: store, limits: limits),
+            configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}
+
+/// OpenAPIDocument is the API's OpenAPI 3.1 description, bundled as a resource.
+enum OpenAPIDocument {
+    static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+            let data = try? Data(contentsOf: url)
+        else { return Data("{}".utf8) }
+        return data
+    }()
+}

@@ -1,0 +1,56 @@
+import ConveyorCore
+import Foundation
+
+/// EnqueueBody is the JSON a client sends to enqueue one job.
+struct EnqueueBody: Decodable, Sendable {
+    let queue: String
+    let type: String
+    let payload: JSONValue
+    let runAt: Date?
+    let delaySeconds: Double?
+    let priority: Int?
+    let maxAttempts: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case queue, type, payload, priority
+        case runAt = "run_at"
+        case delaySeconds = "delay_seconds"
+        case maxAttempts = "max_attempts"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        queue = try container.decode(String.self, forKey: .queue)
+        type = try container.decode(String.self, forKey: .type)
+        // `null` is a payload like any other JSON document; only a missing one is refused.
+        guard container.contains(.payload) else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.payload, .init(codingPath: container.codingPath, debugDescription: "payload is required"))
+        }
+        payload = try container.decode(JSONValue.self, forKey: .payload)
+        runAt = try container.decodeIfPresent(Date.self, forKey: .runAt)
+        delaySeconds = try container.decodeIfPresent(Double.self, forKey: .delaySeconds)
+        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
+        maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
+    }
+
+    /// The validated job for `customer`.
+    func newJob(customer: String, idempotencyKey: String?, limits: JobLimits) throws -> NewJob {
+        let start: NewJob.Start
+        switch (runAt, delaySeconds) {
+        case (.some, .some):
+            throw ValidationError(field: "run_at", reason: "cannot be given together with delay_seconds")
+        case (.some(let date), nil): start = .at(date)
+        case (nil, .some(let seconds)):
+            guard seconds.isFinite else { throw ValidationError(field: "delay_seconds", reason: "must be a number") }
+            start = .after(.milliseconds(Int64((seconds * 1000).rounded())))
+        case (nil, nil): start = .now
+        }
+        let text = String(decoding: try JSONEncoder.conveyor().encode(payload), as: UTF8.self)
+        return try NewJob(
+            customer: customer, queue: queue, type: type,
+            payload: JobPayload(json: text, limitBytes: limits.payloadBytes),
+            priority: priority ?? 0, start: start, maxAttempts: maxAttempts ?? NewJob.defaultMaxAttempts,
+            idempotencyKey: idempotencyKey, limits: limits)
+    }
+}

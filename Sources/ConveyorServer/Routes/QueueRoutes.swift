@@ -1,0 +1,128 @@
+import ConveyorCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// QueueRoutes are a customer's queues: enqueue one job, and list the customer's jobs.
+struct QueueRoutes {
+    let store: any JobStore
+    let limits: JobLimits
+
+    func register(on router: Router<ConveyorRequestContext>) {
+        router.post("/api/queue/:customer") { request, context in try await enqueue(request, context) }
+        router.get("/api/queue/:customer") { request, context in try await list(request, context) }
+    }
+
+    /// The customer named in the path, if the caller may act for it; another customer's is a 404.
+    func customer(_ context: ConveyorRequestContext) async throws -> String {
+        let caller = try context.requireCaller()
+        let name = try NameRules.customer(try context.parameters.require("customer"), field: "customer")
+        guard caller.canSee(customer: name) else { throw JobStoreError.customerNotFound(name: name) }
+        if caller.isAdmin, !(try await store.customers().contains { $0.name == name }) {
+            throw JobStoreError.customerNotFound(name: name)
+        }
+        return name
+    }
+
+    func enqueue(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+        let customer = try await customer(context)
+        var request = request
+        let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
+        let key = request.headers[.idempotencyKey].map(Self.unquoted)
+        let job: NewJob
+        do {
+            job = try body.newJob(customer: customer, idempotencyKey: key, limits: limits)
+        } catch let invalid as ValidationError where invalid.field == "idempotency_key" {
+            throw Problem.invalid("Idempotency-Key", invalid.reason)
+        }
+        let result = try await store.enqueue(job)
+        let location = "/api/jobs/\(result.job.id)"
+        if result.inserted {
+            return try JSONResponse.make(JobResource(job: result.job), status: .created, headers: [.location: location])
+        }
+        // The key names an unfinished job already: the same request again is answered with that
+        // job; a different one under the same key is refused.
+        guard Self.sameRequest(job, result.job) else {
+            throw Problem.invalid(
+                "Idempotency-Key", "was used for a different request (job \(result.job.id)); use a new key")
+        }
+        return try JSONResponse.make(
+            JobResource(job: result.job), status: .ok, headers: [.location: location, .idempotentReplayed: "true"])
+    }
+
+    func list(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+        let customer = try await customer(context)
+        let parameters = request.uri.queryParameters
+        let states = try parameters.getAll("state").flatMap { $0.split(separator: ",") }.map { value in
+            guard let state = JobState(rawValue: String(value)) else {
+                throw ValidationError(
+                    field: "state",
+                    reason: "must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")) (got \(value))"
+                )
+            }
+            return state
+        }
+        let limit: Int
+        if let text = parameters["limit"] {
+            guard let number = Int(text) else {
+                throw ValidationError(field: "limit", reason: "must be a whole number")
+            }
+            limit = number
+        } else {
+            limit = 100
+        }
+        let filter = try JobFilter(
+            customer: customer, queue: parameters["queue"].map(String.init), states: states.isEmpty ? nil : states,
+            type: parameters["type"].map(String.init))
+        let page = try await store.list(
+            JobQuery(filter: filter, limit: limit, cursor: parameters["cursor"].map(String.init)))
+        let counts = try await store.counts(customer: customer)
+        return try JSONResponse.make(
+            JobListing(
+                jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor,
+                counts: Dictionary(
+                    uniqueKeysWithValues: counts.map { queue in
+                        (
+                            queue.queue,
+                            Dictionary(uniqueKeysWithValues: queue.counts.map { ($0.key.rawValue, $0.value) })
+                        )
+                    })))
+    }
+
+    static func sameRequest(_ request: NewJob, _ job: Job) -> Bool {
+        request.queue == job.queue && request.type == job.type && request.payload.value == job.payload.value
+            && request.priority == job.priority && request.maxAttempts == job.maxAttempts
+    }
+
+    /// The draft standard sends the key as a structured-field string ("…"); a bare token is taken as is.
+    static func unquoted(_ value: String) -> String {
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+            return String(value.dropFirst().dropLast())
+        }
+        return value
+    }
+}
+
+/// JobListing is one page of a customer's jobs, with counts per queue and state.
+struct JobListing: Encodable, Sendable {
+    let jobs: [JobResource]
+    let nextCursor: String?
+    let counts: [String: [String: Int]]
+
+    enum CodingKeys: String, CodingKey {
+        case jobs, counts
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobs, forKey: .jobs)
+        try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(counts, forKey: .counts)
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

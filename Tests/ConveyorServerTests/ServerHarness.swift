@@ -1,0 +1,173 @@
+import ConveyorCore
+import ConveyorPostgres
+import ConveyorSQLite
+import ConveyorServer
+import ConveyorTestSupport
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Engine is a store engine the server tests run against: SQLite always, PostgreSQL when
+/// `scripts/test` started one (CONVEYOR_TEST_POSTGRES_URL).
+enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var available: [Engine] {
+        ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"] == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    var testDescription: String { rawValue }
+}
+
+/// ServerHarness runs the real HTTP API on a free loopback port over a fresh store, with two
+/// customers (acme, globex), a key for each and an admin key, and speaks HTTP to it with
+/// URLSession.
+final class ServerHarness: Sendable {
+    let store: any JobStore
+    let baseURL: URL
+    let acmeKey: String
+    let globexKey: String
+    let adminKey: String
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+    private let cleanup: @Sendable () async -> Void
+
+    static func start(_ engine: Engine) async throws -> ServerHarness {
+        let store: any JobStore
+        let cleanup: @Sendable () async -> Void
+        switch engine {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "conveyor-server-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            store = try await SQLiteJobStore.open(path: directory.appendingPathComponent("conveyor.sqlite").path)
+            cleanup = { try? FileManager.default.removeItem(at: directory) }
+        case .postgres:
+            let url = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
+            let schema = "server_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            let postgres = try await PostgresJobStore.open(
+                url: url, options: .init(schema: String(schema), maximumConnections: 5))
+            store = postgres
+            cleanup = {
+                postgres.close()
+                if let admin = try? await PostgresJobStore.open(
+                    url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
+                {
+                    try? await admin.execute("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE")
+                    admin.close()
+                }
+            }
+        }
+        _ = try await store.createCustomer("acme")
+        _ = try await store.createCustomer("globex")
+        func key(_ customer: String?) async throws -> String {
+            let (key, secret) = APIKeySecret.generate(customer: customer)
+            _ = try await store.createAPIKey(key)
+            return secret
+        }
+        let acmeKey = try await key("acme")
+        let globexKey = try await key("globex")
+        let adminKey = try await key(nil)
+
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = ConveyorAPI.application(
+            store: store, host: "127.0.0.1", port: 0, logger: Logger(label: "test-server")
+        ) { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        let group = ServiceGroup(services: [application], logger: Logger(label: "test-server"))
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next(), "the server never started listening")
+        return ServerHarness(
+            store: store, baseURL: URL(string: "http://127.0.0.1:\(port)")!, acmeKey: acmeKey, globexKey: globexKey,
+            adminKey: adminKey, group: group, running: running, cleanup: cleanup)
+    }
+
+    private init(
+        store: any JobStore, baseURL: URL, acmeKey: String, globexKey: String, adminKey: String, group: ServiceGroup,
+        running: Task<Void, any Error>, cleanup: @escaping @Sendable () async -> Void
+    ) {
+        self.store = store
+        self.baseURL = baseURL
+        self.acmeKey = acmeKey
+        self.globexKey = globexKey
+        self.adminKey = adminKey
+        self.group = group
+        self.running = running
+        self.cleanup = cleanup
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await cleanup()
+    }
+
+    /// An HTTP answer.
+    struct Answer: Sendable {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+
+        /// The body as a JSON object (or an empty one).
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        }
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+
+        var contentType: String? { header("Content-Type") }
+    }
+
+    /// Sends one request; `key` nil sends no Authorization header.
+    func send(
+        _ method: String, _ path: String, key: String?, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> Answer {
+        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
+        request.httpMethod = method
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { fields[name] = value }
+        }
+        return Answer(status: http.statusCode, headers: fields, body: data)
+    }
+
+    func send(
+        _ method: String, _ path: String, key: String?, json: String, headers: [String: String] = [:]
+    )
+        async throws -> Answer
+    {
+        try await send(method, path, key: key, body: Data(json.utf8), headers: headers)
+    }
+}
+
+/// Runs `body` with a fresh server on `engine`, stopping it afterwards whatever happens.
+func withServer(_ engine: Engine, _ body: (ServerHarness) async throws -> Void) async throws {
+    let server = try await ServerHarness.start(engine)
+    do {
+        try await body(server)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+}
