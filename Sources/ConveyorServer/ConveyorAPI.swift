@@ -21,6 +21,7 @@ public enum ConveyorAPI {
         router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths))
         QueueRoutes(store: store, limits: limits).register(on: router)
         JobRoutes(store: store).register(on: router)
+        WorkerRoutes(store: store).register(on: router)
         return router
     }
 

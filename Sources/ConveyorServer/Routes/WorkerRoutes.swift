@@ -1,0 +1,151 @@
+import ConveyorCore
+import Foundation
+import Hummingbird
+
+/// WorkerRoutes are the lease protocol for workers in any language: claim (long-polling until a
+/// job arrives or the wait is over), then heartbeat, complete or fail each job with its lease
+/// token. A customer key claims and settles only its own customer's jobs; a lost lease is a 409.
+struct WorkerRoutes {
+    let store: any JobStore
+    /// How often a long-poll looks again when nothing rings (jobs enqueued by another process on
+    /// SQLite, retries falling due).
+    static let pollInterval = Duration.seconds(1)
+    static let maxWait = 60.0
+
+    func register(on router: Router<ConveyorRequestContext>) {
+        router.post("/api/workers/claim") { request, context in try await claim(request, context) }
+        router.post("/api/jobs/:id/heartbeat") { request, context in
+            let (lease, body) = try await lease(request, context, as: HeartbeatBody.self)
+            let seconds = body.leaseSeconds ?? 30
+            guard seconds.isFinite, ClaimRequest.leases.contains(.milliseconds(Int64(seconds * 1000))) else {
+                throw ValidationError(field: "lease_seconds", reason: "must be between 1 and 86400 seconds")
+            }
+            let job = try await store.heartbeat(lease, extendBy: .milliseconds(Int64(seconds * 1000)))
+            return try JSONResponse.make(JobResource(job: job))
+        }
+        router.post("/api/jobs/:id/complete") { request, context in
+            let (lease, _) = try await lease(request, context, as: LeaseBody.self)
+            return try JSONResponse.make(JobResource(job: try await store.complete(lease)))
+        }
+        router.post("/api/jobs/:id/fail") { request, context in
+            let (lease, body) = try await lease(request, context, as: FailBody.self)
+            let failed = try await store.fail(lease, message: body.error, retryable: body.retryable ?? true)
+            return try JSONResponse.make(JobResource(job: failed))
+        }
+    }
+
+    func claim(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        var request = request
+        let body = try await JSONResponse.decode(ClaimBody.self, from: &request)
+        let wait = body.waitSeconds ?? 0
+        guard wait.isFinite, (0...Self.maxWait).contains(wait) else {
+            throw ValidationError(field: "wait_seconds", reason: "must be between 0 and \(Int(Self.maxWait))")
+        }
+        let leaseSeconds = body.leaseSeconds ?? 30
+        guard leaseSeconds.isFinite, leaseSeconds >= 1 else {
+            throw ValidationError(field: "lease_seconds", reason: "must be between 1 and 86400 seconds")
+        }
+        if let workerID = body.workerID, workerID.isEmpty || workerID.utf8.count > 255 {
+            throw ValidationError(field: "worker_id", reason: "must be 1–255 characters")
+        }
+        let customer: String? =
+            switch caller {
+            case .admin: nil
+            case .customer(let name, _): name
+            }
+        let claim = try ClaimRequest(
+            queues: body.queues, customer: customer, limit: body.max ?? 1,
+            lease: .milliseconds(Int64(leaseSeconds * 1000)), workerID: body.workerID)
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        while true {
+            // Taken before the claim, so an enqueue between an empty claim and the wait still wakes it.
+            let ticket = store.wakeups.ticket()
+            let jobs = try await store.claim(claim)
+            let remaining = deadline - .now
+            if !jobs.isEmpty || remaining <= .zero || Task.isCancelled {
+                return try JSONResponse.make(ClaimAnswer(jobs: jobs.map(ClaimedJob.init)))
+            }
+            _ = await store.wakeups.wait(
+                for: Set(claim.queues), after: ticket, timeout: min(remaining, Self.pollInterval))
+        }
+    }
+
+    /// The lease the body presents for the job in the path, which the caller must be able to see.
+    func lease<Body: Decodable & LeaseBearing>(
+        _ request: Request, _ context: ConveyorRequestContext, as: Body.Type
+    ) async throws -> (Lease, Body) {
+        let job = try await JobRoutes(store: store).visibleJob(context)
+        var request = request
+        let body = try await JSONResponse.decode(Body.self, from: &request)
+        guard !body.leaseToken.isEmpty else { throw ValidationError(field: "lease_token", reason: "must not be empty") }
+        return (Lease(jobID: job.id, token: body.leaseToken), body)
+    }
+}
+
+protocol LeaseBearing {
+    var leaseToken: String { get }
+}
+
+struct ClaimBody: Decodable, Sendable {
+    let workerID: String?
+    let queues: [String]
+    let max: Int?
+    let leaseSeconds: Double?
+    let waitSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case queues, max
+        case workerID = "worker_id"
+        case leaseSeconds = "lease_seconds"
+        case waitSeconds = "wait_seconds"
+    }
+}
+
+struct LeaseBody: Decodable, Sendable, LeaseBearing {
+    let leaseToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case leaseToken = "lease_token"
+    }
+}
+
+struct HeartbeatBody: Decodable, Sendable, LeaseBearing {
+    let leaseToken: String
+    let leaseSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case leaseToken = "lease_token"
+        case leaseSeconds = "lease_seconds"
+    }
+}
+
+struct FailBody: Decodable, Sendable, LeaseBearing {
+    let leaseToken: String
+    let error: String
+    let retryable: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case error, retryable
+        case leaseToken = "lease_token"
+    }
+}
+
+/// ClaimedJob is a job as its claiming worker gets it: with the lease token it must present.
+struct ClaimedJob: Encodable, Sendable {
+    let job: Job
+
+    enum CodingKeys: String, CodingKey {
+        case leaseToken = "lease_token"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try JobResource(job: job).encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(job.leaseToken, forKey: .leaseToken)
+    }
+}
+
+struct ClaimAnswer: Encodable, Sendable {
+    let jobs: [ClaimedJob]
+}

@@ -1,0 +1,123 @@
+import ConveyorCore
+import Foundation
+import Testing
+
+@Suite("HTTP API: the worker lease protocol")
+struct WorkerRoutesTests {
+    static func enqueue(_ server: ServerHarness, key: String? = nil, customer: String = "acme") async throws -> String {
+        let answer = try await server.send(
+            "POST", "/api/queue/\(customer)", key: key ?? server.acmeKey, json: QueueRoutesTests.email)
+        return try #require(answer.json["id"] as? String)
+    }
+
+    @Test(
+        "a waiting claim returns as soon as a job is enqueued, long before its wait is over",
+        arguments: Engine.available)
+    func longPoll(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let started = ContinuousClock.now
+            async let claimed = server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey,
+                json: #"{"worker_id":"w1","queues":["mail"],"max":5,"wait_seconds":20}"#)
+            let id = try await Self.enqueue(server)
+            let answer = try await claimed
+            #expect(answer.status == 200)
+            let jobs = try #require(answer.json["jobs"] as? [[String: Any]])
+            #expect(jobs.map { $0["id"] as? String } == [id])
+            #expect(jobs.first?["lease_token"] is String)
+            #expect(jobs.first?["lease_expires_at"] is String)
+            #expect(
+                ContinuousClock.now - started < .seconds(20), "answered when the job came, not at the end of the wait")
+
+            let empty = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect((empty.json["jobs"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test("heartbeat, complete and fail take the lease token; a stale token is 409", arguments: Engine.available)
+    func lease(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            func claim() async throws -> (id: String, token: String) {
+                let answer = try await server.send(
+                    "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"lease_seconds":30}"#)
+                let job = try #require((answer.json["jobs"] as? [[String: Any]])?.first)
+                return (try #require(job["id"] as? String), try #require(job["lease_token"] as? String))
+            }
+            _ = try await Self.enqueue(server)
+            let (id, token) = try await claim()
+            let beat = try await server.send(
+                "POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey,
+                json: #"{"lease_token":"\#(token)","lease_seconds":120}"#)
+            #expect(beat.status == 200)
+            #expect(beat.json["state"] as? String == "running")
+            let wrong = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey, json: #"{"lease_token":"not-the-token"}"#)
+            #expect(wrong.status == 409)
+            #expect(wrong.contentType == "application/problem+json")
+            let foreign = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.globexKey, json: #"{"lease_token":"\#(token)"}"#)
+            #expect(foreign.status == 404, "another customer's lease is not even there")
+            let done = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey, json: #"{"lease_token":"\#(token)"}"#)
+            #expect(done.status == 200)
+            #expect(done.json["state"] as? String == "completed")
+            let twice = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey, json: #"{"lease_token":"\#(token)"}"#)
+            #expect(twice.status == 409)
+
+            _ = try await Self.enqueue(server)
+            let (retried, retryToken) = try await claim()
+            let failed = try await server.send(
+                "POST", "/api/jobs/\(retried)/fail", key: server.acmeKey,
+                json: #"{"lease_token":"\#(retryToken)","error":"smtp timeout","retryable":true}"#)
+            #expect(failed.status == 200)
+            #expect(failed.json["state"] as? String == "retryable")
+            #expect(((failed.json["errors"] as? [[String: Any]])?.last?["message"] as? String) == "smtp timeout")
+
+            _ = try await Self.enqueue(server)
+            let (doomed, doomedToken) = try await claim()
+            let dead = try await server.send(
+                "POST", "/api/jobs/\(doomed)/fail", key: server.acmeKey,
+                json: #"{"lease_token":"\#(doomedToken)","error":"bad address","retryable":false}"#)
+            #expect(dead.json["state"] as? String == "dead")
+        }
+    }
+
+    @Test("a customer key claims only its own customer's jobs", arguments: Engine.available)
+    func isolation(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let globexJob = try await Self.enqueue(server, key: server.globexKey, customer: "globex")
+            let acme = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"max":10}"#)
+            #expect((acme.json["jobs"] as? [Any])?.isEmpty == true)
+            let admin = try await server.send(
+                "POST", "/api/workers/claim", key: server.adminKey, json: #"{"queues":["mail"],"max":10}"#)
+            #expect((admin.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [globexJob])
+            #expect(
+                try await server.send("POST", "/api/workers/claim", key: nil, json: #"{"queues":["mail"]}"#).status
+                    == 401)
+        }
+    }
+
+    @Test("claim input is checked", arguments: Engine.available)
+    func badInput(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let cases: [(String, String)] = [
+                (#"{"queues":[]}"#, "queues"),
+                (#"{"queues":["Bad Queue"]}"#, "queues"),
+                (#"{"queues":["mail"],"max":0}"#, "max"),
+                (#"{"queues":["mail"],"max":1001}"#, "max"),
+                (#"{"queues":["mail"],"wait_seconds":61}"#, "wait_seconds"),
+                (#"{"queues":["mail"],"lease_seconds":0}"#, "lease_seconds"),
+                (#"{"queues":"mail"}"#, "queues"),
+                (#"{"max":1}"#, "queues"),
+            ]
+            for (body, field) in cases {
+                let answer = try await server.send("POST", "/api/workers/claim", key: server.acmeKey, json: body)
+                #expect(answer.status == 422, "\(body)")
+                #expect(answer.json["field"] as? String == field, "\(body)")
+            }
+        }
+    }
+}
