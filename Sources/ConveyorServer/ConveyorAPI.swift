@@ -19,7 +19,11 @@ public enum ConveyorAPI {
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }
         router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths))
-        QueueRoutes(store: store, limits: limits).register(on: router)
+        let queues = QueueRoutes(store: store, limits: limits)
+        queues.register(on: router)
+        BatchRoutes(queues: queues).register(on: router)
+        DeadLetterRoutes(store: store).register(on: router)
+        AdminRoutes(store: store).register(on: router)
         JobRoutes(store: store).register(on: router)
         WorkerRoutes(store: store).register(on: router)
         return router

@@ -4,6 +4,11 @@ import Testing
 
 @Suite("HTTP API: keys and tenant isolation")
 struct AuthorizationTests {
+    /// Every route that needs a key, as the OpenAPI document names it.
+    static var protectedRoutes: Set<String> {
+        OpenAPITests.documentedRoutes.subtracting(["GET /openapi.json"])
+    }
+
     @Test("each route × own customer, other customer, admin and no key", arguments: Engine.available)
     func matrix(_ engine: Engine) async throws {
         try await withServer(engine) { server in
@@ -11,12 +16,32 @@ struct AuthorizationTests {
                 "POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
             let id = try #require(created.json["id"] as? String)
             let body = QueueRoutesTests.email
-            // (method, path, body, expected status for: own customer, other customer, admin)
+            // Every route but cancel (last, below), with the status each caller gets: the own
+            // customer, another customer, an admin. No key is always 401.
+            let claim = #"{"queues":["mail"],"wait_seconds":0}"#
+            let lease = #"{"lease_token":"not-a-real-token"}"#
+            let fail = #"{"lease_token":"not-a-real-token","error":"x"}"#
             let routes: [(String, String, String?, own: Int, other: Int, admin: Int)] = [
                 ("GET", "/api/queue/acme", nil, 200, 404, 200),
                 ("POST", "/api/queue/acme", body, 201, 404, 201),
+                ("POST", "/api/queue/acme/batch", #"{"jobs":[\#(body)]}"#, 201, 404, 201),
                 ("GET", "/api/jobs/\(id)", nil, 200, 404, 200),
+                ("POST", "/api/workers/claim", claim, 200, 200, 200),
+                ("POST", "/api/jobs/\(id)/heartbeat", lease, 409, 404, 409),
+                ("POST", "/api/jobs/\(id)/complete", lease, 409, 404, 409),
+                ("POST", "/api/jobs/\(id)/fail", fail, 409, 404, 409),
+                ("GET", "/api/dlq", nil, 200, 200, 200),
+                ("POST", "/api/dlq/replay", #"{"ids":["\#(id)"]}"#, 409, 404, 409),
+                ("DELETE", "/api/dlq/\(id)", nil, 409, 404, 409),
+                ("GET", "/api/admin/customers", nil, 403, 403, 200),
+                ("POST", "/api/admin/customers", #"{"name":"newco"}"#, 403, 403, 201),
+                ("GET", "/api/admin/keys", nil, 403, 403, 200),
+                ("POST", "/api/admin/keys", #"{"customer":"acme"}"#, 403, 403, 201),
+                ("POST", "/api/admin/keys/key_missing/revoke", nil, 403, 403, 404),
             ]
+            #expect(
+                Set(routes.map { "\($0.0) \(OpenAPITests.template($0.1))" } + ["POST /api/jobs/{id}/cancel"])
+                    == AuthorizationTests.protectedRoutes)
             for (method, path, body, own, other, admin) in routes {
                 let data = body.map { Data($0.utf8) }
                 #expect(
@@ -24,8 +49,12 @@ struct AuthorizationTests {
                     "\(method) \(path)")
                 let foreign = try await server.send(method, path, key: server.globexKey, body: data)
                 #expect(foreign.status == other, "\(method) \(path) as globex")
-                #expect(foreign.json["jobs"] == nil && foreign.json["payload"] == nil, "no data leaks to globex")
-                #expect(try await server.send(method, path, key: server.adminKey, body: data).status == admin)
+                #expect(
+                    !String(decoding: foreign.body, as: UTF8.self).contains("ada@example.com"),
+                    "none of acme's data reaches globex")
+                #expect(
+                    try await server.send(method, path, key: server.adminKey, body: data).status == admin,
+                    "\(method) \(path) as admin")
                 let anonymous = try await server.send(method, path, key: nil, body: data)
                 #expect(anonymous.status == 401, "\(method) \(path) without a key")
                 #expect(anonymous.header("WWW-Authenticate") == "Bearer")

@@ -50,7 +50,7 @@ struct BadInputTests {
                 ("GET", "/api/queue/acme?limit=ten", 422, "limit"),
                 ("GET", "/api/queue/acme?cursor=bogus", 422, "cursor"),
                 ("GET", "/api/queue/acme?queue=Bad%20Queue", 422, "queue"),
-                ("GET", "/api/queue/ACME", 422, "customer"),
+                ("GET", "/api/queue/ACME", 422, "customerId"),
                 ("GET", "/api/jobs/01900000-0000-7000-8000-000000000000", 404, nil),
             ]
             for (method, path, status, field) in cases {

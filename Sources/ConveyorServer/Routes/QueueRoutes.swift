@@ -9,14 +9,14 @@ struct QueueRoutes {
     let limits: JobLimits
 
     func register(on router: Router<ConveyorRequestContext>) {
-        router.post("/api/queue/:customer") { request, context in try await enqueue(request, context) }
-        router.get("/api/queue/:customer") { request, context in try await list(request, context) }
+        router.post("/api/queue/:customerId") { request, context in try await enqueue(request, context) }
+        router.get("/api/queue/:customerId") { request, context in try await list(request, context) }
     }
 
     /// The customer named in the path, if the caller may act for it; another customer's is a 404.
     func customer(_ context: ConveyorRequestContext) async throws -> String {
         let caller = try context.requireCaller()
-        let name = try NameRules.customer(try context.parameters.require("customer"), field: "customer")
+        let name = try NameRules.customer(try context.parameters.require("customerId"), field: "customerId")
         guard caller.canSee(customer: name) else { throw JobStoreError.customerNotFound(name: name) }
         if caller.isAdmin, !(try await store.customers().contains { $0.name == name }) {
             throw JobStoreError.customerNotFound(name: name)
@@ -89,6 +89,13 @@ struct QueueRoutes {
                     })))
     }
 
+    /// The page size asked for (default 100); its range is checked by `JobQuery`.
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 100 }
+        guard let number = Int(text) else { throw ValidationError(field: "limit", reason: "must be a whole number") }
+        return number
+    }
+
     static func sameRequest(_ request: NewJob, _ job: Job) -> Bool {
         request.queue == job.queue && request.type == job.type && request.payload.value == job.payload.value
             && request.priority == job.priority && request.maxAttempts == job.maxAttempts
@@ -107,7 +114,7 @@ struct QueueRoutes {
 struct JobListing: Encodable, Sendable {
     let jobs: [JobResource]
     let nextCursor: String?
-    let counts: [String: [String: Int]]
+    let counts: [String: [String: Int]]?
 
     enum CodingKeys: String, CodingKey {
         case jobs, counts
@@ -118,7 +125,7 @@ struct JobListing: Encodable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(jobs, forKey: .jobs)
         try container.encode(nextCursor, forKey: .nextCursor)
-        try container.encode(counts, forKey: .counts)
+        try container.encodeIfPresent(counts, forKey: .counts)
     }
 }
 

@@ -1,0 +1,86 @@
+import ConveyorCore
+import Foundation
+import Testing
+
+@Suite("HTTP API: batches and the dead-letter queue")
+struct BatchAndDeadLetterTests {
+    static func batch(_ count: Int, badAt: Int? = nil) -> String {
+        let jobs = (0..<count).map { index in
+            index == badAt
+                ? #"{"queue":"Bad Queue","type":"t","payload":1}"#
+                : #"{"queue":"mail","type":"email.send","payload":{"n":\#(index)}}"#
+        }
+        return #"{"jobs":[\#(jobs.joined(separator: ","))]}"#
+    }
+
+    @Test("a batch is enqueued whole, or not at all with the bad job named", arguments: Engine.available)
+    func batches(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let created = try await server.send(
+                "POST", "/api/queue/acme/batch", key: server.acmeKey, json: Self.batch(3))
+            #expect(created.status == 201)
+            #expect((created.json["jobs"] as? [[String: Any]])?.count == 3)
+            #expect(try await server.store.counts(customer: "acme").reduce(0) { $0 + $1.total } == 3)
+            for (body, field) in [
+                (Self.batch(5, badAt: 2), "jobs[2].queue"), (Self.batch(1001), "jobs"), (#"{"jobs":[]}"#, "jobs"),
+                (#"{"jobs":{}}"#, "jobs"),
+            ] {
+                let refused = try await server.send("POST", "/api/queue/acme/batch", key: server.acmeKey, json: body)
+                #expect(refused.status == 422, "\(field)")
+                #expect(refused.json["field"] as? String == field)
+            }
+            #expect(try await server.store.counts(customer: "acme").reduce(0) { $0 + $1.total } == 3, "nothing more")
+        }
+    }
+
+    @Test(
+        "dead jobs are listed, replayed by id or filter, and deleted, each customer its own",
+        arguments: Engine.available)
+    func deadLetters(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            func dead(_ key: String, _ customer: String) async throws -> String {
+                _ = try await WorkerRoutesTests.enqueue(server, key: key, customer: customer)
+                let claimed = try await server.send(
+                    "POST", "/api/workers/claim", key: key, json: #"{"queues":["mail"]}"#)
+                let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
+                let id = try #require(job["id"] as? String)
+                let token = try #require(job["lease_token"] as? String)
+                let failed = try await server.send(
+                    "POST", "/api/jobs/\(id)/fail", key: key,
+                    json: #"{"lease_token":"\#(token)","error":"bad address","retryable":false}"#)
+                #expect(failed.json["state"] as? String == "dead")
+                return id
+            }
+            let first = try await dead(server.acmeKey, "acme")
+            let second = try await dead(server.acmeKey, "acme")
+            let theirs = try await dead(server.globexKey, "globex")
+
+            let listed = try await server.send("GET", "/api/dlq", key: server.acmeKey)
+            #expect(
+                Set((listed.json["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []) == [
+                    first, second,
+                ])
+            #expect(try await server.send("GET", "/api/dlq?customer=globex", key: server.acmeKey).status == 404)
+            let all = try await server.send("GET", "/api/dlq", key: server.adminKey)
+            #expect((all.json["jobs"] as? [Any])?.count == 3)
+
+            #expect(
+                try await server.send("POST", "/api/dlq/replay", key: server.acmeKey, json: #"{"ids":["\#(theirs)"]}"#)
+                    .status == 404)
+            let replayed = try await server.send(
+                "POST", "/api/dlq/replay", key: server.acmeKey, json: #"{"ids":["\#(first)"]}"#)
+            #expect(replayed.status == 200)
+            #expect((replayed.json["jobs"] as? [[String: Any]])?.first?["state"] as? String == "available")
+
+            #expect(try await server.send("DELETE", "/api/dlq/\(theirs)", key: server.acmeKey).status == 404)
+            #expect(try await server.send("DELETE", "/api/dlq/\(second)", key: server.acmeKey).status == 204)
+            #expect(try await server.store.job(id: try #require(JobID(second))) == nil)
+
+            let byFilter = try await server.send(
+                "POST", "/api/dlq/replay", key: server.adminKey, json: #"{"filter":{"customer":"globex"}}"#)
+            #expect((byFilter.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [theirs])
+            let neither = try await server.send("POST", "/api/dlq/replay", key: server.adminKey, json: "{}")
+            #expect(neither.status == 422)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ConveyorCore
+import ConveyorSQLite
+import ConveyorServer
+import Foundation
+import Testing
+
+@Suite("HTTP API: the OpenAPI document")
+struct OpenAPITests {
+    static let documentURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Sources/ConveyorServer/OpenAPI/openapi.json").standardized
+
+    static var document: [String: Any] {
+        guard let data = try? Data(contentsOf: documentURL),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return object
+    }
+
+    /// "METHOD /path/{param}" for every operation the document describes.
+    static var documentedRoutes: Set<String> {
+        let paths = document["paths"] as? [String: [String: Any]] ?? [:]
+        return Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+    }
+
+    /// A concrete request path as the document's template (`/api/jobs/<uuid>` → `/api/jobs/{id}`).
+    static func template(_ path: String) -> String {
+        let segments = path.split(separator: "?")[0].split(separator: "/", omittingEmptySubsequences: false)
+        var templated: [String] = []
+        for (index, segment) in segments.enumerated() {
+            let previous = index > 0 ? segments[index - 1] : ""
+            if previous == "queue" {
+                templated.append("{customerId}")
+            } else if (previous == "jobs" || previous == "dlq") && JobID(String(segment)) != nil {
+                templated.append("{id}")
+            } else if previous == "keys" {
+                templated.append("{id}")
+            } else {
+                templated.append(String(segment))
+            }
+        }
+        return templated.joined(separator: "/")
+    }
+
+    @Test("every route the server has is documented, and every documented route exists")
+    func routesMatch() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-openapi-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteJobStore.open(path: directory.appendingPathComponent("c.sqlite").path)
+        let served = Set(
+            ConveyorAPI.router(store: store).routes.map { route in
+                let path = "\(route.path)"
+                return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"
+            })
+        #expect(Self.documentedRoutes.count >= 17)
+        #expect(served.subtracting(Self.documentedRoutes).isEmpty, "routes with no description")
+        #expect(Self.documentedRoutes.subtracting(served).isEmpty, "descriptions with no route")
+    }
+
+    @Test("the document is OpenAPI 3.1, every reference resolves, and every protected operation lists its problems")
+    func wellFormed() throws {
+        let document = Self.document
+        #expect(document["openapi"] as? String == "3.1.0")
+        let text = try String(contentsOf: Self.documentURL, encoding: .utf8)
+        let components = document["components"] as? [String: [String: Any]] ?? [:]
+        let references = text.matches(of: /"\$ref": "#\/components\/(\w+)\/(\w+)"/).map { (String($0.1), String($0.2)) }
+        #expect(!references.isEmpty)
+        for (kind, name) in references {
+            #expect(components[kind]?[name] != nil, "\(kind)/\(name) is referenced but not defined")
+        }
+        let paths = document["paths"] as? [String: [String: [String: Any]]] ?? [:]
+        for (path, operations) in paths {
+            let parameters = path.matches(of: /\{(\w+)\}/).map { String($0.1) }
+            for (method, operation) in operations {
+                let responses = operation["responses"] as? [String: Any] ?? [:]
+                let open = (operation["security"] as? [Any])?.isEmpty == true
+                #expect(open || responses["401"] != nil, "\(method) \(path) does not list 401")
+                let declared = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                for parameter in parameters {
+                    #expect(declared.contains(parameter), "\(method) \(path) does not declare {\(parameter)}")
+                }
+            }
+        }
+    }
+
+    @Test("the server serves the document to anyone", arguments: Engine.available)
+    func served(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let answer = try await server.send("GET", "/openapi.json", key: nil)
+            #expect(answer.status == 200)
+            let served = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+            #expect(served?["openapi"] as? String == "3.1.0")
+            #expect((served?["paths"] as? [String: Any])?.count == (Self.document["paths"] as? [String: Any])?.count)
+        }
+    }
+}
