@@ -1,0 +1,97 @@
+import ConveyorCore
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+@Suite("conveyor serve, customers and keys")
+struct ServeCommandTests {
+    /// Starts `conveyor serve --port 0` and returns it with the URL it listens on.
+    static func serve(
+        _ cli: ConveyorProcess, environment: [String: String] = [:]
+    ) async throws -> (RunningConveyor, URL) {
+        let server = try cli.start(["serve", "--port", "0"], environment: environment)
+        var url: URL?
+        try await poll("the server to listen") {
+            let line = server.output.split(separator: "\n").first { $0.hasPrefix("listening on ") }
+            url = line.flatMap { URL(string: String($0.dropFirst("listening on ".count))) }
+            return url != nil || !server.process.isRunning
+        }
+        return (server, try #require(url, "serve exited: \(server.output)"))
+    }
+
+    static func get(_ url: URL, _ path: String, key: String) async throws -> Int {
+        var request = URLRequest(url: url.appendingPathComponent(path))
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    @Test("a first start prints an admin key once; it works; SIGTERM stops the server; a restart prints none")
+    func firstStart() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let (server, url) = try await Self.serve(cli)
+        defer { server.stop() }
+        let line = try #require(server.output.split(separator: "\n").first { $0.hasPrefix("admin key") })
+        let key = String(try #require(line.split(separator: " ").last))
+        #expect(APIKeySecret.lookupPrefix(of: key) != nil)
+        #expect(try await Self.get(url, "api/admin/customers", key: key) == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+
+        let (again, url2) = try await Self.serve(cli)
+        defer { again.stop() }
+        #expect(!again.output.contains("admin key"), "the key is shown only once")
+        #expect(try await Self.get(url2, "api/admin/customers", key: key) == 200, "and it still works")
+        again.signal(SIGTERM)
+        #expect(try await again.waitForExit() == 0)
+    }
+
+    @Test("CONVEYOR_ADMIN_KEY sets the admin key; a malformed one stops start-up with one sentence")
+    func configuredAdminKey() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let key = APIKeySecret.generate(customer: nil).secret
+        let (server, url) = try await Self.serve(cli, environment: ["CONVEYOR_ADMIN_KEY": key])
+        defer { server.stop() }
+        #expect(!server.output.contains("admin key"))
+        #expect(try await Self.get(url, "api/admin/keys", key: key) == 200)
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit()
+
+        let bad = try await cli.run(["serve", "--port", "0"], environment: ["CONVEYOR_ADMIN_KEY": "hunter2"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("CONVEYOR_ADMIN_KEY must be a Conveyor key"), "\(bad.stderr)")
+    }
+
+    @Test("customers and keys are managed from the command line; a key is printed once and listed by prefix")
+    func customersAndKeys() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        #expect(try await cli.run(["customers", "create", "acme"]).status == 0)
+        let duplicate = try await cli.run(["customers", "create", "acme"])
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("exists already"))
+        #expect(try await cli.run(["customers", "create", "Bad Name"]).status == 1)
+        #expect(try await cli.run(["customers", "list"]).stdout.contains("acme"))
+
+        let made = try await cli.run(["keys", "create", "--customer", "acme"])
+        #expect(made.status == 0)
+        let secret = String(
+            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let id = try #require(made.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(APIKeySecret.lookupPrefix(of: secret) != nil)
+        let listed = try await cli.run(["keys", "list"])
+        #expect(listed.stdout.contains(String(secret.prefix(12))))
+        #expect(!listed.stdout.contains(secret), "the key itself is never shown again")
+        #expect(try await cli.run(["keys", "revoke", id]).status == 0)
+        #expect(try await cli.run(["keys", "list", "--customer", "acme"]).stdout.contains("revoked"))
+        let unknown = try await cli.run(["keys", "create", "--customer", "initech"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no customer named initech"))
+        #expect(try await cli.run(["keys", "create"]).status != 0, "a key needs --customer or --admin")
+    }
+}
