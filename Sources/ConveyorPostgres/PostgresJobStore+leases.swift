@@ -73,6 +73,50 @@ extension PostgresJobStore {
         return results
     }
 
+    public func enqueue(_ request: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
+        let logger = self.logger
+        let result = try await transaction { connection, now -> IdempotentEnqueue in
+            // Requests with the same key take turns: the second sees what the first committed.
+            try await connection.query(
+                """
+                SELECT pg_advisory_xact_lock(hashtextextended('conveyor-idempotency:' || \(request.customer) || ':' || \(idempotency.key), 0))
+                """, logger: logger)
+            let cutoff = now.adding(.zero - RequestIdempotency.retention)
+            let rows = try await connection.query(
+                """
+                SELECT fingerprint, job_id FROM idempotency_keys
+                WHERE customer = \(request.customer) AND key = \(idempotency.key)
+                  AND created_at > to_timestamp(\(cutoff.unixMilliseconds) / 1000.0)
+                """, logger: logger
+            ).collect()
+            if let row = rows.first {
+                let (fingerprint, id) = try row.decode((String, String).self)
+                if let jobID = JobID(id) {
+                    guard fingerprint == idempotency.fingerprint else { return .conflict(jobID) }
+                    let made = try await PostgresJobRow.fetch(
+                        connection, "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = \(id)",
+                        logger: logger)
+                    if let job = made.first { return .replayed(job) }
+                }
+                // The job was pruned: the key is forgotten with it.
+            }
+            try await connection.query(
+                "DELETE FROM idempotency_keys WHERE customer = \(request.customer) AND key = \(idempotency.key)",
+                logger: logger)
+            let job = Job(accepting: request, id: .generate(at: now), at: now)
+            _ = try await PostgresJobRow.insert([job], connection, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO idempotency_keys (customer, key, fingerprint, job_id, created_at)
+                VALUES (\(request.customer), \(idempotency.key), \(idempotency.fingerprint), \(job.id.description),
+                        to_timestamp(\(now.unixMilliseconds) / 1000.0))
+                """, logger: logger)
+            return .created(job)
+        }
+        if case .created(let job) = result, job.state == .available { wakeups.ring([job.queue]) }
+        return result
+    }
+
     /// One statement, one round trip (`ClaimJobs`); the conformance suite holds it to the same
     /// behaviour as the SQLite engine, which runs `Job.claim` itself.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {

@@ -103,6 +103,10 @@ extension PostgresJobStore {
                 """, logger: logger
             ).collect()
             report.dead += try overflow.first?.decode(Int.self) ?? 0
+            let forgotten = now.adding(.zero - RequestIdempotency.retention)
+            try await connection.query(
+                "DELETE FROM idempotency_keys WHERE created_at <= to_timestamp(\(forgotten.unixMilliseconds) / 1000.0)",
+                logger: logger)
             return report
         }
     }

@@ -76,6 +76,9 @@ extension SQLiteJobStore {
                     """,
                 arguments: [max(policy.deadMaxCount, 0)])
             report.dead += db.changesCount
+            try db.execute(
+                sql: "DELETE FROM idempotency_keys WHERE created_at <= ?",
+                arguments: [now.adding(.zero - RequestIdempotency.retention).unixMilliseconds])
             return report
         }
     }

@@ -95,6 +95,43 @@ public final class SQLiteJobStore: JobStore {
         return results
     }
 
+    public func enqueue(_ request: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
+        let result = try await write { db, now -> IdempotentEnqueue in
+            let cutoff = now.adding(.zero - RequestIdempotency.retention).unixMilliseconds
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT fingerprint, job_id FROM idempotency_keys WHERE customer = ? AND key = ? AND created_at > ?
+                    """,
+                arguments: [request.customer, idempotency.key, cutoff]),
+                let jobID = JobID(row["job_id"] as String)
+            {
+                let fingerprint: String = row["fingerprint"]
+                guard fingerprint == idempotency.fingerprint else { return .conflict(jobID) }
+                let made = try JobRow.fetchAll(
+                    db, sql: "SELECT \(JobRow.columns) FROM jobs WHERE id = ?", arguments: [jobID.description])
+                if let job = made.first { return .replayed(job) }
+                // The job was pruned: the key is forgotten with it.
+            }
+            try db.execute(
+                sql: "DELETE FROM idempotency_keys WHERE customer = ? AND key = ?",
+                arguments: [request.customer, idempotency.key])
+            let job = Job(accepting: request, id: .generate(at: now), at: now)
+            try JobRow.insert(job, db)
+            try db.execute(
+                sql: """
+                    INSERT INTO idempotency_keys (customer, key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    request.customer, idempotency.key, idempotency.fingerprint, job.id.description,
+                    now.unixMilliseconds,
+                ])
+            return .created(job)
+        }
+        if case .created(let job) = result, job.state == .available { wakeups.ring([job.queue]) }
+        return result
+    }
+
     // MARK: Leases
 
     public func claim(_ request: ClaimRequest) async throws -> [Job] {

@@ -91,11 +91,24 @@ struct QueueRoutesTests {
             #expect(again.status == 200)
             #expect(again.header("Idempotent-Replayed") == "true")
             #expect(again.json["id"] as? String == first.json["id"] as? String)
+            let spelledOtherwise = try await server.send(
+                "POST", "/api/queue/acme", key: server.acmeKey,
+                json: #"{ "payload": {"to": "ada@example.com"}, "type": "email.send", "queue": "mail" }"#,
+                headers: headers)
+            #expect(spelledOtherwise.status == 200, "the same request, its JSON spelled differently")
             let other = try await server.send(
                 "POST", "/api/queue/acme", key: server.acmeKey,
-                json: #"{"queue":"mail","type":"email.send","payload":{"to":"bob@example.com"}}"#, headers: headers)
+                json: #"{"queue":"billing","type":"email.send","payload":{"to":"bob@example.com"}}"#, headers: headers)
             #expect(other.status == 422)
             #expect(other.json["field"] as? String == "Idempotency-Key")
+            let theirs = try await server.send(
+                "POST", "/api/queue/globex", key: server.globexKey, json: Self.email, headers: headers)
+            #expect(theirs.status == 201, "keys are per customer")
+            let bad = try await server.send(
+                "POST", "/api/queue/acme", key: server.acmeKey, json: Self.email,
+                headers: ["Idempotency-Key": String(repeating: "k", count: 300)])
+            #expect(bad.status == 422)
+            #expect(bad.json["field"] as? String == "Idempotency-Key")
             #expect(try await server.store.counts(customer: "acme").reduce(0) { $0 + $1.total } == 1)
         }
     }

@@ -20,6 +20,10 @@ public protocol JobStore: Sendable {
     /// job (or an earlier job of the same batch) come back with `inserted == false`.
     func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult]
 
+    /// Accepts one job under an HTTP idempotency key, in one transaction with the key: see
+    /// `RequestIdempotency`. Requests with the same key wait for each other.
+    func enqueue(_ job: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue
+
     /// Leases up to `request.limit` claimable jobs, each exactly once across all claimers.
     func claim(_ request: ClaimRequest) async throws -> [Job]
 
@@ -66,7 +70,7 @@ public protocol JobStore: Sendable {
     /// Deletes dead jobs; returns how many.
     func purge(_ selection: DeadLetterSelection) async throws -> Int
 
-    /// Deletes finished jobs older than the policy allows.
+    /// Deletes finished jobs older than the policy allows, and idempotency keys past their retention.
     func prune(_ policy: RetentionPolicy) async throws -> PruneReport
 
     /// Registers (or re-registers) a worker process.

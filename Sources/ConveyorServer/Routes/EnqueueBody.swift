@@ -34,6 +34,25 @@ struct EnqueueBody: Decodable, Sendable {
         maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
     }
 
+    /// A digest of everything the request asks for (payload keys sorted): equal requests, equal
+    /// fingerprints, however their JSON was spelled.
+    func fingerprint() throws -> String {
+        struct Canonical: Encodable {
+            let queue: String
+            let type: String
+            let payload: JSONValue
+            let runAt: Date?
+            let delaySeconds: Double?
+            let priority: Int?
+            let maxAttempts: Int?
+        }
+        let canonical = Canonical(
+            queue: queue, type: type, payload: payload, runAt: runAt, delaySeconds: delaySeconds, priority: priority,
+            maxAttempts: maxAttempts)
+        return RequestIdempotency.fingerprint(
+            of: String(decoding: try JSONEncoder.conveyor().encode(canonical), as: UTF8.self))
+    }
+
     /// The validated job for `customer`.
     func newJob(customer: String, idempotencyKey: String?, limits: JobLimits) throws -> NewJob {
         let start: NewJob.Start

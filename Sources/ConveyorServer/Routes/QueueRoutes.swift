@@ -28,26 +28,24 @@ struct QueueRoutes {
         let customer = try await customer(context)
         var request = request
         let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
-        let key = request.headers[.idempotencyKey].map(Self.unquoted)
-        let job: NewJob
-        do {
-            job = try body.newJob(customer: customer, idempotencyKey: key, limits: limits)
-        } catch let invalid as ValidationError where invalid.field == "idempotency_key" {
-            throw Problem.invalid("Idempotency-Key", invalid.reason)
+        let job = try body.newJob(customer: customer, idempotencyKey: nil, limits: limits)
+        guard let key = request.headers[.idempotencyKey].map(Self.unquoted) else {
+            let created = try await store.enqueue(job).job
+            return try JSONResponse.make(
+                JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])
         }
-        let result = try await store.enqueue(job)
-        let location = "/api/jobs/\(result.job.id)"
-        if result.inserted {
-            return try JSONResponse.make(JobResource(job: result.job), status: .created, headers: [.location: location])
+        let idempotency = try RequestIdempotency(key: key, fingerprint: try body.fingerprint())
+        switch try await store.enqueue(job, idempotency: idempotency) {
+        case .created(let created):
+            return try JSONResponse.make(
+                JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])
+        case .replayed(let made):
+            return try JSONResponse.make(
+                JobResource(job: made), status: .ok,
+                headers: [.location: "/api/jobs/\(made.id)", .idempotentReplayed: "true"])
+        case .conflict(let made):
+            throw Problem.invalid("Idempotency-Key", "was used for a different request (job \(made)); use a new key")
         }
-        // The key names an unfinished job already: the same request again is answered with that
-        // job; a different one under the same key is refused.
-        guard Self.sameRequest(job, result.job) else {
-            throw Problem.invalid(
-                "Idempotency-Key", "was used for a different request (job \(result.job.id)); use a new key")
-        }
-        return try JSONResponse.make(
-            JobResource(job: result.job), status: .ok, headers: [.location: location, .idempotentReplayed: "true"])
     }
 
     func list(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
@@ -94,11 +92,6 @@ struct QueueRoutes {
         guard let text else { return 100 }
         guard let number = Int(text) else { throw ValidationError(field: "limit", reason: "must be a whole number") }
         return number
-    }
-
-    static func sameRequest(_ request: NewJob, _ job: Job) -> Bool {
-        request.queue == job.queue && request.type == job.type && request.payload.value == job.payload.value
-            && request.priority == job.priority && request.maxAttempts == job.maxAttempts
     }
 
     /// The draft standard sends the key as a structured-field string ("…"); a bare token is taken as is.
