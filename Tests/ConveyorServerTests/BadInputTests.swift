@@ -61,4 +61,52 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test("lease, dead-letter and admin bodies are checked", arguments: Engine.available)
+    func otherBodies(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let created = try await server.send(
+                "POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
+            let id = try #require(created.json["id"] as? String)
+            let cases: [(String, String, String, Int, String?)] = [
+                ("POST", "/api/jobs/\(id)/complete", "{}", 422, "lease_token"),
+                ("POST", "/api/jobs/\(id)/complete", #"{"lease_token":7}"#, 422, "lease_token"),
+                ("POST", "/api/jobs/\(id)/complete", #"{"lease_token":""}"#, 422, "lease_token"),
+                ("POST", "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","lease_seconds":0}"#, 422, "lease_seconds"),
+                (
+                    "POST", "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","lease_seconds":"long"}"#, 422,
+                    "lease_seconds"
+                ),
+                ("POST", "/api/jobs/\(id)/fail", #"{"lease_token":"t"}"#, 422, "error"),
+                (
+                    "POST", "/api/jobs/\(id)/fail", #"{"lease_token":"t","error":"x","retryable":"yes"}"#, 422,
+                    "retryable"
+                ),
+                ("POST", "/api/jobs/not-a-uuid/heartbeat", #"{"lease_token":"t"}"#, 422, "id"),
+                ("POST", "/api/dlq/replay", #"{"ids":["nope"]}"#, 422, "ids[0]"),
+                ("POST", "/api/dlq/replay", #"{"ids":[]}"#, 422, "ids"),
+                ("POST", "/api/dlq/replay", #"{"filter":{"queue":"Bad Queue"}}"#, 422, "queue"),
+                ("DELETE", "/api/dlq/not-a-uuid", "", 422, "id"),
+                ("POST", "/api/jobs/\(id)/complete", #"{"lease_token":"t""#, 400, nil),
+            ]
+            for (method, path, body, status, field) in cases {
+                let answer = try await server.send(method, path, key: server.acmeKey, json: body)
+                #expect(answer.status == status, "\(method) \(path) \(body)")
+                #expect(answer.contentType == "application/problem+json", "\(method) \(path) \(body)")
+                #expect(answer.json["field"] as? String == field, "\(method) \(path) \(body)")
+            }
+            let admin: [(String, Int, String?)] = [
+                (#"{"name":"Bad Name"}"#, 422, "name"), (#"{"name":5}"#, 422, "name"), ("{}", 422, "name"),
+            ]
+            for (body, status, field) in admin {
+                let answer = try await server.send("POST", "/api/admin/customers", key: server.adminKey, json: body)
+                #expect(answer.status == status, "\(body)")
+                #expect(answer.json["field"] as? String == field, "\(body)")
+            }
+            let jobID = try #require(JobID(id))
+            let job = try #require(try await server.store.job(id: jobID))
+            #expect(job.state == .available && job.attempt == 0, "nothing was changed")
+            #expect(try await server.store.customers().map(\.name) == ["acme", "globex"])
+        }
+    }
 }
