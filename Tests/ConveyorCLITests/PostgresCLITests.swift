@@ -3,6 +3,10 @@ import ConveyorPostgres
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The same commands with `DATABASE_URL=postgres://…`: one database of its own per test, on the
 /// throwaway server `scripts/test` starts.
 @Suite(
@@ -93,5 +97,32 @@ struct PostgresCLITests {
             bad.stderr
                 == "error: DATABASE_URL has an unknown sslmode sometimes (postgres://app@127.0.0.1:5432/jobs?sslmode=sometimes)\n"
         )
+    }
+
+    @Test("conveyor serve on DATABASE_URL=postgres://…: what the API accepts, the CLI sees in the shared database")
+    func serve() async throws {
+        let (url, name) = try await Self.createDatabase()
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let env = ["DATABASE_URL": url]
+        #expect(try await cli.run(["customers", "create", "acme"], environment: env).status == 0)
+        let made = try await cli.run(["keys", "create", "--customer", "acme"], environment: env)
+        let key = String(
+            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let (server, base) = try await ServeCommandTests.serve(cli, environment: env)
+        defer { server.stop() }
+        var request = URLRequest(url: base.appendingPathComponent("api/queue/acme"))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(#"{"queue":"mail","type":"email.send","payload":{"n":1}}"#.utf8)
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 201)
+        let id = try #require((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
+        let shown = try await cli.run(["jobs", "show", id], environment: env)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(try shown.json()["queue"] as? String == "mail")
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+        await Self.dropDatabase(name)
     }
 }

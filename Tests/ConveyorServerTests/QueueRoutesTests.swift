@@ -112,4 +112,26 @@ struct QueueRoutesTests {
             #expect(try await server.store.counts(customer: "acme").reduce(0) { $0 + $1.total } == 1)
         }
     }
+
+    @Test("a listing pages with a cursor, with no gaps or repeats", arguments: Engine.available)
+    func pagination(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let batch = BatchAndDeadLetterTests.batch(7)
+            let created = try await server.send("POST", "/api/queue/acme/batch", key: server.acmeKey, json: batch)
+            let ids = Set((created.json["jobs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            #expect(ids.count == 7)
+            var seen: [String] = []
+            var path = "/api/queue/acme?limit=3"
+            for _ in 0..<5 {
+                let page = try await server.send("GET", path, key: server.acmeKey)
+                #expect(page.status == 200)
+                seen += (page.json["jobs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                guard let cursor = page.json["next_cursor"] as? String else { break }
+                path = "/api/queue/acme?limit=3&cursor=\(cursor)"
+            }
+            #expect(seen.count == 7)
+            #expect(Set(seen) == ids)
+            #expect(seen == seen.sorted(by: >), "newest first")
+        }
+    }
 }
