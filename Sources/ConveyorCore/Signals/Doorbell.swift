@@ -41,6 +41,9 @@ public final class Doorbell: Sendable {
     /// Creates a doorbell nobody has rung.
     public init() {}
 
+    /// How many are waiting now (for tests and metrics).
+    public var waiting: Int { state.withLock { $0.waiters.count + $0.arriving.count } }
+
     /// Marks now; `wait(for:after:timeout:)` returns at once if a matching ring comes after it.
     public func ticket() -> Ticket {
         state.withLock { Ticket(generation: $0.generation) }

@@ -1,6 +1,7 @@
 import ConveyorCore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// WorkerRoutes are the lease protocol for workers in any language: claim (long-polling until a
 /// job arrives or the wait is over), then heartbeat, complete or fail each job with its lease
@@ -63,11 +64,18 @@ struct WorkerRoutes {
             let ticket = store.wakeups.ticket()
             let jobs = try await store.claim(claim)
             let remaining = deadline - .now
-            if !jobs.isEmpty || remaining <= .zero || Task.isCancelled {
+            // A server shutting down answers waiting claims at once (with what they have), so
+            // that SIGTERM does not wait out a minute-long poll.
+            if !jobs.isEmpty || remaining <= .zero || Task.isCancelled || Task.isShuttingDownGracefully {
                 return try JSONResponse.make(ClaimAnswer(jobs: jobs.map(ClaimedJob.init)))
             }
-            _ = await store.wakeups.wait(
-                for: Set(claim.queues), after: ticket, timeout: min(remaining, Self.pollInterval))
+            let wakeups = store.wakeups
+            await withGracefulShutdownHandler {
+                _ = await wakeups.wait(
+                    for: Set(claim.queues), after: ticket, timeout: min(remaining, Self.pollInterval))
+            } onGracefulShutdown: {
+                wakeups.ringAll()
+            }
         }
     }
 
