@@ -82,8 +82,14 @@ let package = Package(
         .target(
             name: "ConveyorBench",
             dependencies: [
-                "ConveyorCore", "ConveyorWorker",
+                "ConveyorCore", "ConveyorWorker", "ConveyorServer",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -5,11 +5,20 @@ import ConveyorPostgres
 import ConveyorSQLite
 import Foundation
 
-/// `conveyor bench`: measures the store and the worker runtime on this machine.
+/// `conveyor bench`: measures the store, the worker runtime and the HTTP API on this machine.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure enqueue and drain throughput, enqueue→start latency and idle CPU.",
+        abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
+        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self],
+        defaultSubcommand: StoreBenchCommand.self)
+}
+
+/// `conveyor bench [store]`: the store and the worker runtime.
+struct StoreBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Measure enqueue and drain throughput, enqueue→start latency and idle CPU (the default).",
         discussion: """
             Each scenario runs on a fresh temporary SQLite file unless --database names one (jobs \
             then go to queues of their own, named bench-…, so other jobs are not touched). See BENCHMARKS.md for the \
@@ -94,6 +103,55 @@ struct BenchCommand: AsyncParsableCommand {
             ])
             let benchmark = Benchmark(store: try await location.open(mustExist: false), options: options)
             print(try await failing { try await benchmark.run(scenario) }.line)
+        }
+    }
+}
+
+/// `conveyor bench http`: single-job enqueue over HTTP beside a bare route, in one process and run.
+struct HTTPBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Measure single-job enqueue over HTTP beside a bare Hummingbird route returning a constant.",
+        discussion: """
+            Both servers run in this process on loopback; the same keep-alive clients load one, then             the other, --runs times. Jobs go to the queue bench-http of the customer bench (made if             missing) with a key made for the run and revoked after it. See BENCHMARKS.md.
+            """)
+
+    @Option(help: "Concurrent keep-alive connections.")
+    var connections: Int = 16
+
+    @Option(help: "Requests per measurement.")
+    var requests: Int = 20_000
+
+    @Option(help: "Measurements of each target; the median is reported.")
+    var runs: Int = 3
+
+    @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        for (name, value) in [("connections", connections), ("requests", requests), ("runs", runs)] where value < 1 {
+            throw CommandFailure("--\(name) must be at least 1")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conveyor-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path: String
+        if let database {
+            path = database
+        } else {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            path = directory.appendingPathComponent("http.sqlite").path
+        }
+        let location = try DatabaseOptions.parse(["--database", path])
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("conveyor bench http on \(try location.location()) — \(cores) cores")
+        let store = try await location.open(mustExist: false)
+        let benchmark = HTTPBenchmark(
+            store: store, options: .init(connections: connections, requests: requests, runs: runs))
+        let results = try await failing { try await benchmark.run() }
+        for result in results { print(result.line) }
+        if results.count == 2 {
+            print("enqueue / bare route: \(Int((results[1].median / results[0].median * 100).rounded()))%")
         }
     }
 }

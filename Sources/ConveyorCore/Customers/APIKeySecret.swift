@@ -38,7 +38,19 @@ public enum APIKeySecret {
 
     /// SHA-256 of the key, lower-case hex.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    /// Lower-case hex of a digest (`String(format:)` per byte cost more than the hashing).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Compares two hashes in time that depends only on their length, not on where they differ.

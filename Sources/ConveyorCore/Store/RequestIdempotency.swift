@@ -20,7 +20,7 @@ public struct RequestIdempotency: Sendable, Hashable {
 
     /// The fingerprint of a request described by `canonicalText` (SHA-256, hex).
     public static func fingerprint(of canonicalText: String) -> String {
-        SHA256.hash(data: Data(canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
+        APIKeySecret.hex(SHA256.hash(data: Data(canonicalText.utf8)))
     }
 }
 

@@ -7,6 +7,17 @@ import Hummingbird
 struct QueueRoutes {
     let store: any JobStore
     let limits: JobLimits
+    /// Single enqueues without a key, group-committed: requests arriving together share one
+    /// transaction, and each is answered once that transaction has committed.
+    let enqueues: GroupCommit<NewJob, Job>
+
+    init(store: any JobStore, limits: JobLimits) {
+        self.store = store
+        self.limits = limits
+        self.enqueues = GroupCommit(maxBatch: 1000) { jobs in
+            try await store.enqueue(batch: jobs).map { .success($0.job) }
+        }
+    }
 
     func register(on router: Router<ConveyorRequestContext>) {
         router.post("/api/queue/:customerId") { request, context in try await enqueue(request, context) }
@@ -30,7 +41,7 @@ struct QueueRoutes {
         let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
         let job = try body.newJob(customer: customer, idempotencyKey: nil, limits: limits)
         guard let key = request.headers[.idempotencyKey].map(Self.unquoted) else {
-            let created = try await store.enqueue(job).job
+            let created = try await enqueues.submit(job)
             return try JSONResponse.make(
                 JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])
         }

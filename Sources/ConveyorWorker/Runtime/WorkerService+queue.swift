@@ -161,7 +161,7 @@ extension WorkerService {
         do {
             switch ending.outcome {
             case .complete:
-                completions.complete(lease) { result in
+                completions.submit(lease) { result in
                     switch result {
                     case .success(let done):
                         log(.info, "job completed")

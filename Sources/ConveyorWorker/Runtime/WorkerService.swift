@@ -30,7 +30,8 @@ public final class WorkerService: Service, Sendable {
     let inFlight = InFlightJobs()
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
-    let completions: CompletionBatcher
+    /// Completions, group-committed: at most 500 per transaction.
+    let completions: GroupCommit<Lease, Job>
     /// The running handlers' leases, renewed by one task for the whole worker.
     let leases = LeaseKeeper()
 
@@ -38,7 +39,9 @@ public final class WorkerService: Service, Sendable {
     public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
     {
         self.store = store
-        self.completions = CompletionBatcher(store: store)
+        self.completions = GroupCommit(maxBatch: 500) { leases in
+            try await store.complete(batch: leases).map { $0.mapError { $0 } }
+        }
         self.handlers = handlers
         self.configuration = try configuration.validated()
         var logger = configuration.logger
