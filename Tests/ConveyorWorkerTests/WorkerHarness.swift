@@ -20,7 +20,8 @@ final class WorkerHarness: Sendable {
     let running: Task<Void, any Error>
 
     init(
-        handlers: JobHandlers, queues: [String: Int] = ["default": 2], pollInterval: Duration = .milliseconds(20),
+        handlers: JobHandlers, queues: [String: Int] = ["default": 2], lease: Duration = .seconds(30),
+        pollInterval: Duration = .milliseconds(20),
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(60),
         shutdownTimeout: Duration = .seconds(30), registryHeartbeatInterval: Duration = .seconds(5)
     ) async throws {
@@ -34,7 +35,7 @@ final class WorkerHarness: Sendable {
         worker = try WorkerService(
             store: store, handlers: handlers,
             configuration: WorkerConfiguration(
-                queues: queues, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
+                queues: queues, lease: lease, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
                 shutdownTimeout: shutdownTimeout, pollInterval: pollInterval,
                 registryHeartbeatInterval: registryHeartbeatInterval, workerID: "test-worker",
                 onEvent: { events.record($0) }, logger: Logger(label: "test")))

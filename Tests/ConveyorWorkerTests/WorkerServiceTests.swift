@@ -246,4 +246,36 @@ struct WorkerServiceTests {
         try await h.stop()
         #expect(try await h.store.workers().isEmpty)
     }
+
+    @Test("a job claimed ahead that waited half its lease goes back unstarted, then runs on a fresh claim")
+    func staleClaimedAhead() async throws {
+        let gate = Gate()
+        var handlers = JobHandlers()
+        handlers.register("quick") { (_: Greeting, _) in }
+        handlers.register("greet") { (_: Greeting, _) in await gate.pass() }
+        let h = try await WorkerHarness(
+            handlers: handlers, queues: ["default": 1], lease: .seconds(2), heartbeatInterval: .milliseconds(200))
+        defer { h.remove() }
+        for _ in 0..<3 {
+            let quick = try await h.enqueue(type: "quick")
+            try await h.waitFor(.completed, of: quick.id)
+        }
+        let running = try await h.enqueue()
+        try await h.waitFor(.claimed, of: running.id)
+        let ahead = try await h.enqueue(type: "quick")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await h.store.job(id: ahead.id)?.state != .running {
+            try #require(ContinuousClock.now < deadline, "the second job is never claimed ahead")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // Time has to pass here, not work: the waiting job's lease (2 s) is half gone after 1 s.
+        try await Task.sleep(for: .milliseconds(1100))
+        gate.open()
+        try await h.events.wait("the job claimed ahead handed back") {
+            $0.contains { if case .handedBack(ahead.id) = $0 { true } else { false } }
+        }
+        let done = try #require(try await h.waitFor(.completed, of: ahead.id))
+        #expect(done.attempt == 1, "the hand-back gave its attempt back")
+        #expect(try await h.store.job(id: running.id)?.state == .completed)
+    }
 }

@@ -75,5 +75,6 @@ struct WorkerShutdownTests {
         #expect(handedBack.attempt == 0)
         #expect(handedBack.leaseToken == nil)
         #expect(!h.events.all.contains { EventKind.claimed.matches($0, ahead.id) }, "its handler never started")
+        #expect(h.events.all.contains { if case .handedBack(ahead.id) = $0 { true } else { false } })
     }
 }

@@ -23,6 +23,8 @@ public enum WorkerEvent: Sendable {
     /// The outcome could not be written (the lease was lost at the last moment, or the store
     /// failed); the job will be rescued when its lease expires.
     case outcomeNotRecorded(JobID, reason: String)
+    /// A job claimed ahead went back unstarted: shutdown began, or it waited half its lease.
+    case handedBack(JobID)
     /// The worker told the registry it is alive, running this many jobs.
     case registryHeartbeat(jobsRunning: Int)
     /// A queue found nothing to claim and waits for a wake-up or its poll interval.

@@ -102,6 +102,7 @@ extension WorkerService {
                 let store = self.store
                 _ = try? await shielded { try await store.release(lease, after: .zero) }
             }
+            emit(.handedBack(job.id))
             lanes.finished()
         }
     }
