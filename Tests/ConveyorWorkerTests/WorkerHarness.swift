@@ -65,6 +65,26 @@ final class WorkerHarness: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Gets a job claimed ahead: runs three `quick` jobs (so the worker knows its handlers are short
+    /// and claims ahead), starts one of type `greet` (whose handler the test holds back), then
+    /// enqueues one of `aheadType` and waits until it is leased but not started. The test registers
+    /// both handlers.
+    func claimAhead(aheadType: String) async throws -> (running: Job, ahead: Job) {
+        for _ in 0..<3 {
+            let quick = try await enqueue(type: "quick")
+            try await waitFor(.completed, of: quick.id)
+        }
+        let running = try await enqueue()
+        try await waitFor(.claimed, of: running.id)
+        let ahead = try await enqueue(type: aheadType)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await store.job(id: ahead.id)?.state != .running {
+            try #require(ContinuousClock.now < deadline, "the second job is never claimed ahead")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return (running, ahead)
+    }
+
     /// Waits for an event about `id` matching `kind`, and returns the job it carries, if any.
     @discardableResult
     func waitFor(

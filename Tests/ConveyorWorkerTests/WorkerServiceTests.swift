@@ -256,18 +256,7 @@ struct WorkerServiceTests {
         let h = try await WorkerHarness(
             handlers: handlers, queues: ["default": 1], lease: .seconds(2), heartbeatInterval: .milliseconds(200))
         defer { h.remove() }
-        for _ in 0..<3 {
-            let quick = try await h.enqueue(type: "quick")
-            try await h.waitFor(.completed, of: quick.id)
-        }
-        let running = try await h.enqueue()
-        try await h.waitFor(.claimed, of: running.id)
-        let ahead = try await h.enqueue(type: "quick")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await h.store.job(id: ahead.id)?.state != .running {
-            try #require(ContinuousClock.now < deadline, "the second job is never claimed ahead")
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let (running, ahead) = try await h.claimAhead(aheadType: "quick")
         // Time has to pass here, not work: the waiting job's lease (2 s) is half gone after 1 s.
         try await Task.sleep(for: .milliseconds(1100))
         gate.open()

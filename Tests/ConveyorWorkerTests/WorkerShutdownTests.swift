@@ -52,19 +52,7 @@ struct WorkerShutdownTests {
         handlers.register("greet") { (_: Greeting, _) in await gate.pass() }
         let h = try await WorkerHarness(handlers: handlers, queues: ["default": 1])
         defer { h.remove() }
-        // Quick jobs first: once handlers are known to be short, the worker claims one ahead.
-        for _ in 0..<3 {
-            let quick = try await h.enqueue(type: "quick")
-            try await h.waitFor(.completed, of: quick.id)
-        }
-        let running = try await h.enqueue()
-        try await h.waitFor(.claimed, of: running.id)
-        let ahead = try await h.enqueue()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await h.store.job(id: ahead.id)?.state != .running {
-            try #require(ContinuousClock.now < deadline, "the second job is never claimed ahead")
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let (running, ahead) = try await h.claimAhead(aheadType: "greet")
         async let stopped: Void = h.stop()
         try await h.events.wait("draining") { $0.contains { if case .draining = $0 { true } else { false } } }
         gate.open()

@@ -2,7 +2,7 @@ import ConveyorCore
 import Foundation
 
 /// EnqueueBody is the JSON a client sends to enqueue one job.
-struct EnqueueBody: Decodable, Sendable {
+struct EnqueueBody: Codable, Sendable {
     let queue: String
     let type: String
     let payload: JSONValue
@@ -37,20 +37,7 @@ struct EnqueueBody: Decodable, Sendable {
     /// A digest of everything the request asks for (payload keys sorted): equal requests, equal
     /// fingerprints, however their JSON was spelled.
     func fingerprint() throws -> String {
-        struct Canonical: Encodable {
-            let queue: String
-            let type: String
-            let payload: JSONValue
-            let runAt: Date?
-            let delaySeconds: Double?
-            let priority: Int?
-            let maxAttempts: Int?
-        }
-        let canonical = Canonical(
-            queue: queue, type: type, payload: payload, runAt: runAt, delaySeconds: delaySeconds, priority: priority,
-            maxAttempts: maxAttempts)
-        return RequestIdempotency.fingerprint(
-            of: String(decoding: try JSONEncoder.conveyor().encode(canonical), as: UTF8.self))
+        RequestIdempotency.fingerprint(of: String(decoding: try JSONEncoder.conveyor().encode(self), as: UTF8.self))
     }
 
     /// The validated job for `customer`.
