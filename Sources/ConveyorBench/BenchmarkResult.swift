@@ -8,9 +8,12 @@ public struct BenchmarkResult: Sendable {
     /// Jobs per second of each run, for throughput scenarios.
     public let runs: [Double]
     /// The median of `runs`.
-    public var jobsPerSecond: Double? {
-        guard !runs.isEmpty else { return nil }
-        let sorted = runs.sorted()
+    public var jobsPerSecond: Double? { Self.median(runs) }
+
+    /// The median of some figures; nil for none.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
         return sorted.count % 2 == 1
             ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }

@@ -37,7 +37,7 @@ public struct HTTPBenchmark: Sendable {
         public let latency: BenchmarkResult.Latency
         public let failures: Int
 
-        public var median: Double { runs.sorted()[runs.count / 2] }
+        public var median: Double { BenchmarkResult.median(runs) ?? 0 }
 
         public var line: String {
             let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
@@ -57,7 +57,7 @@ public struct HTTPBenchmark: Sendable {
 
     /// Runs both targets `options.runs` times, alternating; returns the bare route's result first.
     public func run() async throws -> [Result] {
-        if !(try await store.customers().contains { $0.name == "bench" }) {
+        if try await store.customer(named: "bench") == nil {
             _ = try await store.createCustomer("bench")
         }
         let (newKey, secret) = APIKeySecret.generate(customer: "bench")
@@ -146,10 +146,9 @@ public struct HTTPBenchmark: Sendable {
             }
             return (merged, failures)
         }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Measurement(
-            perSecond: Double(perConnection * options.connections) / seconds, latencies: results.0,
+            perSecond: Double(perConnection * options.connections) / (ContinuousClock.now - started).timeInterval,
+            latencies: results.0,
             failures: results.1)
     }
 
@@ -185,13 +184,7 @@ public struct HTTPBenchmark: Sendable {
                     case .end: break reading
                     }
                 }
-                let elapsed = ContinuousClock.now - sent
-                histogram.record(
-                    UInt64(
-                        max(
-                            0,
-                            elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000)
-                    ))
+                histogram.record(UInt64(max((ContinuousClock.now - sent).timeInterval * 1_000_000, 0)))
                 if let code = status?.code, (200..<300).contains(code) { continue }
                 failures += 1
             }

@@ -33,6 +33,15 @@ extension PostgresJobStore {
         }
     }
 
+    public func customer(named name: String) async throws -> Customer? {
+        let logger = self.logger
+        return try await read { connection, _ in
+            try await connection.query(
+                "SELECT \(unescaped: Self.customerColumns) FROM customers WHERE name = \(name)", logger: logger
+            ).collect().first.map(Self.decodeCustomer)
+        }
+    }
+
     public func createAPIKey(_ key: NewAPIKey) async throws -> APIKey {
         let logger = self.logger
         return try await transaction { connection, now in

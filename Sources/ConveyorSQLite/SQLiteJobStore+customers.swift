@@ -20,6 +20,13 @@ extension SQLiteJobStore {
         }
     }
 
+    public func customer(named name: String) async throws -> Customer? {
+        try await read { db, _ in
+            try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE name = ?", arguments: [name]).map(
+                Self.decodeCustomer)
+        }
+    }
+
     public func createAPIKey(_ key: NewAPIKey) async throws -> APIKey {
         try await write { db, now in
             if let customer = key.customer,

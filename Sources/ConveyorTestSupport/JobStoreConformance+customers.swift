@@ -9,6 +9,8 @@ extension JobStoreConformance {
             #expect(acme.name == "acme")
             #expect(acme.createdAt == h.clock.now().truncatedToMilliseconds)
             #expect(try await h.store.customers() == [acme, globex])
+            #expect(try await h.store.customer(named: "acme") == acme)
+            #expect(try await h.store.customer(named: "initech") == nil)
             await expectStoreError(.customerExists(name: "acme")) { try await h.store.createCustomer("acme") }
             await #expect(throws: ValidationError.self) { try await h.store.createCustomer("Not A Name") }
             #expect(try await h.store.customers().count == 2)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// APIKeySecret makes and checks API keys: `cvk_` and 32 random base-62 characters (190 bits),
@@ -15,9 +14,20 @@ public enum APIKeySecret {
     ) -> (key: NewAPIKey, secret: String) {
         let random = (0..<randomLength).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
         let secret = marker + String(random)
-        let id = "key_" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
-        let key = NewAPIKey(id: id, customer: customer, prefix: prefix(of: secret), secretHash: hash(secret))
+        let key = NewAPIKey(
+            id: newID(using: &generator), customer: customer, prefix: prefix(of: secret), secretHash: hash(secret))
         return (key, secret)
+    }
+
+    /// A fresh key id (`key_` and 16 base-62 characters): keys are listed and revoked by it.
+    public static func newID(using generator: inout some RandomNumberGenerator) -> String {
+        "key_" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    /// A fresh key id from the system's cryptographic generator.
+    public static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return newID(using: &generator)
     }
 
     /// A fresh key from the system's cryptographic generator.
@@ -37,21 +47,7 @@ public enum APIKeySecret {
     static func prefix(of secret: String) -> String { String(secret.prefix(prefixLength)) }
 
     /// SHA-256 of the key, lower-case hex.
-    public static func hash(_ secret: String) -> String {
-        hex(SHA256.hash(data: Data(secret.utf8)))
-    }
-
-    /// Lower-case hex of a digest (`String(format:)` per byte cost more than the hashing).
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hash(_ secret: String) -> String { SHA256Hex.of(secret) }
 
     /// Compares two hashes in time that depends only on their length, not on where they differ.
     static func hashesMatch(_ a: String, _ b: String) -> Bool {

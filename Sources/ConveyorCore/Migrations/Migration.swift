@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 
 /// Migration is one numbered schema change (`NNN_name.sql`). Landed migrations are never edited:
@@ -30,7 +29,7 @@ public struct Migration: Sendable, Hashable {
 
     /// SHA-256 of the SQL text, hex encoded.
     public var checksum: String {
-        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.of(sql)
     }
 }
 

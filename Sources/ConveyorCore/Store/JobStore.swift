@@ -91,6 +91,9 @@ public protocol JobStore: Sendable {
     /// Every customer, by name.
     func customers() async throws -> [Customer]
 
+    /// The customer of this name, or nil.
+    func customer(named name: String) async throws -> Customer?
+
     /// Stores a key made by `APIKeySecret.generate`; `customerNotFound` if its customer is not one.
     func createAPIKey(_ key: NewAPIKey) async throws -> APIKey
 

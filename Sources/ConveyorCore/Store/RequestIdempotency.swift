@@ -1,6 +1,3 @@
-import Crypto
-import Foundation
-
 /// RequestIdempotency is an HTTP `Idempotency-Key` with a fingerprint of the request it came with.
 /// The key is the customer's (whatever the queue) for `retention` after its first use, or as long
 /// as the job it made exists, whichever is shorter: within that time the same key and
@@ -20,7 +17,7 @@ public struct RequestIdempotency: Sendable, Hashable {
 
     /// The fingerprint of a request described by `canonicalText` (SHA-256, hex).
     public static func fingerprint(of canonicalText: String) -> String {
-        APIKeySecret.hex(SHA256.hash(data: Data(canonicalText.utf8)))
+        SHA256Hex.of(canonicalText)
     }
 }
 

@@ -22,7 +22,7 @@ public enum AdminKeyBootstrap {
                 return nil
             }
             let key = NewAPIKey(
-                id: APIKeySecret.generate(customer: nil).key.id, customer: nil, prefix: prefix,
+                id: APIKeySecret.newID(), customer: nil, prefix: prefix,
                 secretHash: APIKeySecret.hash(configured))
             _ = try await store.createAPIKey(key)
             return nil

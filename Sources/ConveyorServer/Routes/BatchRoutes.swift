@@ -17,7 +17,7 @@ struct BatchRoutes {
             }
             let jobs = try body.jobs.enumerated().map { index, job in
                 do {
-                    return try job.newJob(customer: customer, idempotencyKey: nil, limits: queues.limits)
+                    return try job.newJob(customer: customer, limits: queues.limits)
                 } catch let invalid as ValidationError {
                     throw ValidationError(
                         field: "jobs[\(index)].\(invalid.field)", reason: invalid.reason, status: invalid.status)

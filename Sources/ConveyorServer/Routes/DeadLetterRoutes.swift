@@ -50,7 +50,7 @@ struct DeadLetterRoutes {
             return try JSONResponse.make(BatchAnswer(jobs: replayed.map(JobResource.init)))
         }
         router.delete("/api/dlq/:id") { _, context in
-            let job = try await JobRoutes(store: store).visibleJob(context)
+            let job = try await store.visibleJob(context)
             _ = try await store.purge(.ids([job.id]))
             return Response(status: .noContent)
         }

@@ -41,14 +41,21 @@ struct EnqueueBody: Codable, Sendable {
     }
 
     /// The validated job for `customer`.
-    func newJob(customer: String, idempotencyKey: String?, limits: JobLimits) throws -> NewJob {
+    func newJob(customer: String, limits: JobLimits) throws -> NewJob {
         let start: NewJob.Start
         switch (runAt, delaySeconds) {
         case (.some, .some):
             throw ValidationError(field: "run_at", reason: "cannot be given together with delay_seconds")
         case (.some(let date), nil): start = .at(date)
         case (nil, .some(let seconds)):
-            guard seconds.isFinite else { throw ValidationError(field: "delay_seconds", reason: "must be a number") }
+            // Checked here too, before the conversion: a huge number would overflow it.
+            guard seconds.isFinite, seconds >= 0 else {
+                throw ValidationError(field: "delay_seconds", reason: "must not be negative (got \(seconds))")
+            }
+            guard seconds <= limits.maxDelay.timeInterval else {
+                throw ValidationError(
+                    field: "delay_seconds", reason: "must be at most \(Int(limits.maxDelay.timeInterval)) seconds")
+            }
             start = .after(.milliseconds(Int64((seconds * 1000).rounded())))
         case (nil, nil): start = .now
         }
@@ -57,6 +64,6 @@ struct EnqueueBody: Codable, Sendable {
             customer: customer, queue: queue, type: type,
             payload: JobPayload(json: text, limitBytes: limits.payloadBytes),
             priority: priority ?? 0, start: start, maxAttempts: maxAttempts ?? NewJob.defaultMaxAttempts,
-            idempotencyKey: idempotencyKey, limits: limits)
+            limits: limits)
     }
 }

@@ -29,7 +29,7 @@ struct QueueRoutes {
         let caller = try context.requireCaller()
         let name = try NameRules.customer(try context.parameters.require("customerId"), field: "customerId")
         guard caller.canSee(customer: name) else { throw JobStoreError.customerNotFound(name: name) }
-        if caller.isAdmin, !(try await store.customers().contains { $0.name == name }) {
+        if caller.isAdmin, try await store.customer(named: name) == nil {
             throw JobStoreError.customerNotFound(name: name)
         }
         return name
@@ -39,7 +39,7 @@ struct QueueRoutes {
         let customer = try await customer(context)
         var request = request
         let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
-        let job = try body.newJob(customer: customer, idempotencyKey: nil, limits: limits)
+        let job = try body.newJob(customer: customer, limits: limits)
         guard let key = request.headers[.idempotencyKey].map(Self.unquoted) else {
             let created = try await enqueues.submit(job)
             return try JSONResponse.make(

@@ -17,11 +17,7 @@ struct WorkerRoutes {
         router.post("/api/workers/claim") { request, context in try await claim(request, context) }
         router.post("/api/jobs/:id/heartbeat") { request, context in
             let (lease, body) = try await lease(request, context, as: HeartbeatBody.self)
-            let seconds = body.leaseSeconds ?? 30
-            guard seconds.isFinite, ClaimRequest.leases.contains(.milliseconds(Int64(seconds * 1000))) else {
-                throw ValidationError(field: "lease_seconds", reason: "must be between 1 and 86400 seconds")
-            }
-            let job = try await store.heartbeat(lease, extendBy: .milliseconds(Int64(seconds * 1000)))
+            let job = try await store.heartbeat(lease, extendBy: try Self.lease(seconds: body.leaseSeconds))
             return try JSONResponse.make(JobResource(job: job))
         }
         router.post("/api/jobs/:id/complete") { request, context in
@@ -43,10 +39,6 @@ struct WorkerRoutes {
         guard wait.isFinite, (0...Self.maxWait).contains(wait) else {
             throw ValidationError(field: "wait_seconds", reason: "must be between 0 and \(Int(Self.maxWait))")
         }
-        let leaseSeconds = body.leaseSeconds ?? 30
-        guard leaseSeconds.isFinite, leaseSeconds >= 1 else {
-            throw ValidationError(field: "lease_seconds", reason: "must be between 1 and 86400 seconds")
-        }
         if let workerID = body.workerID, workerID.isEmpty || workerID.utf8.count > 255 {
             throw ValidationError(field: "worker_id", reason: "must be 1–255 characters")
         }
@@ -57,7 +49,7 @@ struct WorkerRoutes {
             }
         let claim = try ClaimRequest(
             queues: body.queues, customer: customer, limit: body.max ?? 1,
-            lease: .milliseconds(Int64(leaseSeconds * 1000)), workerID: body.workerID)
+            lease: try Self.lease(seconds: body.leaseSeconds), workerID: body.workerID)
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
             // Taken before the claim, so an enqueue between an empty claim and the wait still wakes it.
@@ -79,11 +71,23 @@ struct WorkerRoutes {
         }
     }
 
+    /// A `lease_seconds` (default 30) as a lease `ClaimRequest` allows. The range is checked
+    /// before the conversion: a huge number would overflow it.
+    static func lease(seconds: Double?) throws -> Duration {
+        let seconds = seconds ?? 30
+        let allowed = ClaimRequest.leases
+        guard seconds.isFinite, (allowed.lowerBound.timeInterval...allowed.upperBound.timeInterval).contains(seconds)
+        else {
+            throw ValidationError(field: "lease_seconds", reason: "must be between 1 and 86400 seconds")
+        }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
     /// The lease the body presents for the job in the path, which the caller must be able to see.
     func lease<Body: Decodable & LeaseBearing>(
         _ request: Request, _ context: ConveyorRequestContext, as: Body.Type
     ) async throws -> (Lease, Body) {
-        let job = try await JobRoutes(store: store).visibleJob(context)
+        let job = try await store.visibleJob(context)
         var request = request
         let body = try await JSONResponse.decode(Body.self, from: &request)
         guard !body.leaseToken.isEmpty else { throw ValidationError(field: "lease_token", reason: "must not be empty") }

@@ -51,7 +51,7 @@ final class LeaseKeeper: Sendable {
         plan(entry.due) { $0.watched[lease.jobID] = entry }
     }
 
-    /// Stops watching a handler that has stopped.
+    /// Stops watching a handler: it has stopped, or its lease is gone and nothing more is renewed.
     func forget(_ jobID: JobID) {
         _ = state.withLock { $0.watched.removeValue(forKey: jobID) }
     }
@@ -83,11 +83,6 @@ final class LeaseKeeper: Sendable {
             state.watched[jobID]?.renewing = false
             state.watched[jobID]?.nextBeat = nextBeat
         }
-    }
-
-    /// The lease is gone: nothing more is renewed for this handler.
-    func lost(_ jobID: JobID) {
-        forget(jobID)
     }
 
     /// Applies `change`, and wakes the keeper if `due` comes before it planned to look.

@@ -33,7 +33,7 @@ extension WorkerService {
             emit(.heartbeat(lease.jobID))
         } catch JobStoreError.leaseLost, JobStoreError.notFound {
             entry.verdict.stop(entry.handler, because: .leaseLost)
-            leases.lost(lease.jobID)
+            leases.forget(lease.jobID)
             return
         } catch {
             // The store may come back before the lease runs out; if not, the outcome write is

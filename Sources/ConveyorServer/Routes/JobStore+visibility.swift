@@ -1,0 +1,16 @@
+import ConveyorCore
+import Hummingbird
+
+extension JobStore {
+    /// The job the path's `id` names, if the caller may see it: another customer's job is a 404,
+    /// the same answer as for a job that does not exist.
+    func visibleJob(_ context: ConveyorRequestContext) async throws -> Job {
+        let caller = try context.requireCaller()
+        let text = try context.parameters.require("id")
+        guard let id = JobID(text) else { throw ValidationError(field: "id", reason: "must be a job id (a UUID)") }
+        guard let job = try await job(id: id), caller.canSee(customer: job.customer) else {
+            throw JobStoreError.notFound(id: id)
+        }
+        return job
+    }
+}
