@@ -21,6 +21,9 @@ struct BadInputTests {
                 (#"{"queue":"mail","type":"t","payload":1,"priority":12}"#, 422, "priority"),
                 (#"{"queue":"mail","type":"t","payload":1,"max_attempts":0}"#, 422, "max_attempts"),
                 (#"{"queue":"mail","type":"t","payload":1,"delay_seconds":-5}"#, 422, "delay_seconds"),
+                // Huge numbers are refused before they are turned into durations (they used to trap).
+                (#"{"queue":"mail","type":"t","payload":1,"delay_seconds":1e300}"#, 422, "delay_seconds"),
+                (#"{"queue":"mail","type":"t","payload":1,"delay_seconds":-1e300}"#, 422, "delay_seconds"),
                 (#"{"queue":"mail","type":"t","payload":1,"run_at":"tomorrow"}"#, 422, "run_at"),
                 (#"{"queue":"mail","type":"t","payload":"\#(big)"}"#, 413, "payload"),
             ]
@@ -73,6 +76,11 @@ struct BadInputTests {
                 ("POST", "/api/jobs/\(id)/complete", #"{"lease_token":7}"#, 422, "lease_token"),
                 ("POST", "/api/jobs/\(id)/complete", #"{"lease_token":""}"#, 422, "lease_token"),
                 ("POST", "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","lease_seconds":0}"#, 422, "lease_seconds"),
+                (
+                    "POST", "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","lease_seconds":1e300}"#, 422,
+                    "lease_seconds"
+                ),
+                ("POST", "/api/workers/claim", #"{"queues":["mail"],"lease_seconds":1e300}"#, 422, "lease_seconds"),
                 (
                     "POST", "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","lease_seconds":"long"}"#, 422,
                     "lease_seconds"
