@@ -62,8 +62,19 @@ public struct HTTPBenchmark: Sendable {
         }
         let (newKey, secret) = APIKeySecret.generate(customer: "bench")
         let key = try await store.createAPIKey(newKey)
-        defer { Task { [store] in _ = try? await store.revokeAPIKey(id: key.id) } }
+        // Revoked before returning, also on failure: a task started in a defer could be cut off
+        // when the command exits right after.
+        do {
+            let results = try await measure(secret: secret)
+            _ = try? await store.revokeAPIKey(id: key.id)
+            return results
+        } catch {
+            _ = try? await store.revokeAPIKey(id: key.id)
+            throw error
+        }
+    }
 
+    private func measure(secret: String) async throws -> [Result] {
         var logger = Logger(label: "conveyor.bench.http")
         logger.logLevel = .warning
         let ports = PortBook()
