@@ -18,17 +18,21 @@ extension PostgresJobStore: LeaderElector {
                     let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger)
                         .collect()
                     guard try rows.first?.decode(Bool.self) == true else { return }
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await body() }
-                        group.addTask {
-                            // Holding the lock means holding this connection: check it stays up.
-                            while true {
-                                try await Task.sleep(for: retry)
-                                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                    // Cancelled while the lock was being taken (a shutdown): hand it straight back
+                    // instead of leading for a moment and keeping a follower from taking over.
+                    if !Task.isCancelled {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask { try await body() }
+                            group.addTask {
+                                // Holding the lock means holding this connection: check it stays up.
+                                while true {
+                                    try await Task.sleep(for: retry)
+                                    _ = try await connection.query("SELECT 1", logger: logger).collect()
+                                }
                             }
+                            try await group.next()
+                            group.cancelAll()
                         }
-                        try await group.next()
-                        group.cancelAll()
                     }
                     _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger).collect()
                 }

@@ -12,26 +12,30 @@ extension SQLiteJobStore: LeaderElector {
         let lease = retry * 3
         while !Task.isCancelled {
             if try await claimLeadership(role, holder: holder, lease: lease) {
-                let renewals = Task {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: retry)
-                        guard try await self.claimLeadership(role, holder: holder, lease: lease) else { return }
+                // Cancelled while claiming (a shutdown): give the role straight back instead of
+                // leading for a moment.
+                if !Task.isCancelled {
+                    let renewals = Task {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: retry)
+                            guard try await self.claimLeadership(role, holder: holder, lease: lease) else { return }
+                        }
                     }
-                }
-                let leading = Task { try await body() }
-                // Whichever ends first (the body, or a failed renewal) ends this term; so does
-                // cancellation of the campaign.
-                await withTaskCancellationHandler {
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { _ = await renewals.result }
-                        group.addTask { _ = await leading.result }
-                        await group.next()
+                    let leading = Task { try await body() }
+                    // Whichever ends first (the body, or a failed renewal) ends this term; so does
+                    // cancellation of the campaign.
+                    await withTaskCancellationHandler {
+                        await withTaskGroup(of: Void.self) { group in
+                            group.addTask { _ = await renewals.result }
+                            group.addTask { _ = await leading.result }
+                            await group.next()
+                            renewals.cancel()
+                            leading.cancel()
+                        }
+                    } onCancel: {
                         renewals.cancel()
                         leading.cancel()
                     }
-                } onCancel: {
-                    renewals.cancel()
-                    leading.cancel()
                 }
                 _ = try? await write { db, _ in
                     try db.execute(sql: "DELETE FROM leaders WHERE role = ? AND holder = ?", arguments: [role, holder])
