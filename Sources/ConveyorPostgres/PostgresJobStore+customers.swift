@@ -3,7 +3,10 @@ import Foundation
 import PostgresNIO
 
 extension PostgresJobStore {
-    private static let customerColumns = "name, (extract(epoch from created_at) * 1000)::int8"
+    private static let customerColumns = """
+        name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
+        rate_limit_window_seconds::int8
+        """
     private static let keyColumns = """
         id, customer, prefix, secret_hash, (extract(epoch from created_at) * 1000)::int8,
         (extract(epoch from revoked_at) * 1000)::int8
@@ -103,8 +106,10 @@ extension PostgresJobStore {
     }
 
     private static func decodeCustomer(_ row: PostgresRow) throws -> Customer {
-        let (name, created) = try row.decode((String, Int64).self)
-        return Customer(name: name, createdAt: Date(unixMilliseconds: created))
+        let (name, created, requests, window) = try row.decode((String, Int64, Int64?, Int64?).self)
+        return Customer(
+            name: name, createdAt: Date(unixMilliseconds: created),
+            rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window))
     }
 
     private static func decodeKey(_ row: PostgresRow) throws -> APIKey {

@@ -222,24 +222,3 @@ func explain(_ error: any Error) -> String {
     }
     return "\(error)"
 }
-
-/// Runs `operation`, giving up with `DeadlineExceeded` after `timeout`.
-func withDeadline<T: Sendable>(
-    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw DeadlineExceeded(timeout: timeout)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// DeadlineExceeded says an operation ran out of time.
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    let timeout: Duration
-    var description: String { "no answer within \(timeout.components.seconds) s" }
-}

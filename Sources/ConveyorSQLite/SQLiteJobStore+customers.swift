@@ -79,8 +79,11 @@ extension SQLiteJobStore {
         }
     }
 
-    private static func decodeCustomer(_ row: Row) -> Customer {
-        Customer(name: row["name"], createdAt: Date(unixMilliseconds: row["created_at"]))
+    static func decodeCustomer(_ row: Row) -> Customer {
+        Customer(
+            name: row["name"], createdAt: Date(unixMilliseconds: row["created_at"]),
+            rateLimit: RateLimitPolicy.stored(
+                requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"]))
     }
 
     private static func decodeKey(_ row: Row) -> APIKey {

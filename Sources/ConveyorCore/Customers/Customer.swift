@@ -4,14 +4,26 @@ public import Foundation
 public struct Customer: Sendable, Hashable, Codable {
     public let name: String
     public let createdAt: Date
+    /// The customer's own rate limit; nil means the global default applies.
+    public let rateLimit: RateLimitPolicy?
 
-    public init(name: String, createdAt: Date) {
+    public init(name: String, createdAt: Date, rateLimit: RateLimitPolicy? = nil) {
         self.name = name
         self.createdAt = createdAt
+        self.rateLimit = rateLimit
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case createdAt = "created_at"
+        case rateLimit = "rate_limit"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(createdAt, forKey: .createdAt)
+        // Written as null, not left out: a reader sees that the default applies.
+        try container.encode(rateLimit, forKey: .rateLimit)
     }
 }

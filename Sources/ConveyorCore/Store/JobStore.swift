@@ -105,6 +105,20 @@ public protocol JobStore: Sendable {
 
     /// Revokes a key (again is no change); `apiKeyNotFound` if there is none with this id.
     func revokeAPIKey(id: String) async throws -> APIKey
+
+    /// Sets a customer's own rate limit, or with nil gives it back the default;
+    /// `customerNotFound` if there is no such customer.
+    func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer
+
+    /// Decides one request of `key` by the sliding-window rule (`SlidingWindowLog`) as one atomic
+    /// step on the database's own clock, outside any other transaction, so that every process
+    /// sharing the database counts against the same window. A customer's own policy replaces
+    /// `policy`. Only an allowed request is recorded.
+    func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision
+
+    /// Forgets the rate-limit state of keys with no request left in their window (they are as if
+    /// new); returns how many keys were forgotten.
+    func pruneRateLimits() async throws -> Int
 }
 
 /// JobStoreOptions are the engine-independent settings of a store.

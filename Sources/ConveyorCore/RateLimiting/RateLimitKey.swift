@@ -1,0 +1,19 @@
+/// RateLimitKey is whose quota a request spends: its customer's when it came with a customer key,
+/// its client address's otherwise.
+public enum RateLimitKey: Sendable, Hashable, CustomStringConvertible {
+    case customer(String)
+    case client(address: String)
+
+    /// The key as stored (`customer:acme`, `client:192.0.2.7`).
+    public var description: String {
+        switch self {
+        case .customer(let name): "customer:\(name)"
+        case .client(let address): "client:\(address)"
+        }
+    }
+
+    /// The customer whose own policy, if it has one, replaces the default.
+    public var customer: String? {
+        if case .customer(let name) = self { name } else { nil }
+    }
+}

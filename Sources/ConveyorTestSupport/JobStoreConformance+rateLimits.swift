@@ -1,0 +1,85 @@
+import ConveyorCore
+import Foundation
+import Testing
+
+/// Rate limiting runs on the database's own clock, which tests cannot move: these checks use real
+/// time, with windows long enough that a slow machine cannot cross them by accident, and poll
+/// with a deadline where a window has to pass.
+extension JobStoreConformance {
+    static let rateLimitChecks: [StoreConformanceCheck] = [
+        .init("of 105 requests in a window exactly 100 are allowed, each telling what is left; other keys are apart") {
+            h in
+            var decisions: [RateLimitDecision] = []
+            for _ in 0..<105 {
+                decisions.append(try await h.store.rateLimit(.customer("acme"), policy: .default))
+            }
+            #expect(decisions.prefix(100).allSatisfy { $0.allowed })
+            #expect(decisions.suffix(5).allSatisfy { !$0.allowed })
+            #expect(decisions.map(\.remaining) == Array((0..<100).reversed()) + [0, 0, 0, 0, 0])
+            #expect(decisions.allSatisfy { $0.policy == .default })
+            // The window started with the first request: quota returns within 60 s, never later.
+            for refused in decisions.suffix(5) { #expect((1...60).contains(refused.secondsUntilQuotaReturns)) }
+            let other = try await h.store.rateLimit(.client(address: "192.0.2.7"), policy: .default)
+            #expect(other.allowed && other.remaining == 99)
+        },
+        .init("105 concurrent requests of one key: exactly 100 are allowed") { h in
+            let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<105 {
+                    group.addTask { try await h.store.rateLimit(.customer("acme"), policy: .default).allowed }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(allowed == 100)
+            #expect(try await !h.store.rateLimit(.customer("acme"), policy: .default).allowed)
+        },
+        .init("a customer's own policy replaces the default until it is cleared") { h in
+            _ = try await h.store.createCustomer("acme")
+            let own = try RateLimitPolicy(requests: 2, windowSeconds: 3600)
+            let customer = try await h.store.setRateLimit(customer: "acme", policy: own)
+            #expect(customer.rateLimit == own)
+            #expect(try await h.store.customer(named: "acme")?.rateLimit == own)
+            let first = try await h.store.rateLimit(.customer("acme"), policy: .default)
+            #expect(first.allowed && first.policy == own && first.remaining == 1)
+            #expect(try await h.store.rateLimit(.customer("acme"), policy: .default).allowed)
+            #expect(try await !h.store.rateLimit(.customer("acme"), policy: .default).allowed)
+            // A client address of the same spelling is another key, under the default.
+            #expect(try await h.store.rateLimit(.client(address: "acme"), policy: .default).policy == .default)
+
+            #expect(try await h.store.setRateLimit(customer: "acme", policy: nil).rateLimit == nil)
+            let cleared = try await h.store.rateLimit(.customer("acme"), policy: .default)
+            #expect(cleared.allowed && cleared.policy == .default && cleared.remaining == 97)
+            await expectStoreError(.customerNotFound(name: "initech")) {
+                try await h.store.setRateLimit(customer: "initech", policy: own)
+            }
+        },
+        .init("the window slides: quota returns when the oldest request leaves it, and refusals spend none") { h in
+            let policy = try RateLimitPolicy(requests: 3, windowSeconds: 1)
+            for _ in 0..<3 { #expect(try await h.store.rateLimit(.customer("acme"), policy: policy).allowed) }
+            let refused = try await h.store.rateLimit(.customer("acme"), policy: policy)
+            #expect(!refused.allowed && refused.secondsUntilQuotaReturns == 1)
+            // Refused requests while waiting must not push the return further away.
+            let deadline = ContinuousClock.now + .seconds(10)
+            var back = false
+            while !back, ContinuousClock.now < deadline {
+                back = try await h.store.rateLimit(.customer("acme"), policy: policy).allowed
+                if !back { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(back, "quota never returned after the window passed")
+        },
+        .init("pruning forgets keys whose window has passed and keeps the others' counts") { h in
+            let brief = try RateLimitPolicy(requests: 5, windowSeconds: 1)
+            _ = try await h.store.rateLimit(.client(address: "192.0.2.1"), policy: brief)
+            _ = try await h.store.rateLimit(.customer("acme"), policy: .default)
+            _ = try await h.store.rateLimit(.customer("acme"), policy: .default)
+            let deadline = ContinuousClock.now + .seconds(10)
+            var forgotten = 0
+            while forgotten == 0, ContinuousClock.now < deadline {
+                forgotten = try await h.store.pruneRateLimits()
+                if forgotten == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(forgotten == 1)
+            #expect(try await h.store.rateLimit(.customer("acme"), policy: .default).remaining == 97)
+            #expect(try await h.store.rateLimit(.client(address: "192.0.2.1"), policy: brief).remaining == 4)
+        },
+    ]
+}
