@@ -9,8 +9,10 @@ public enum ConveyorAPI {
     /// Routes reachable without a key.
     static let openPaths: Set<String> = ["/openapi.json"]
 
-    /// The router with every route and middleware.
-    public static func router(store: any JobStore, limits: JobLimits = .default) -> Router<ConveyorRequestContext> {
+    /// The router with every route and middleware; with a rate limiter, requests are limited.
+    public static func router(
+        store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil
+    ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/openapi.json") { _, _ in
@@ -19,6 +21,7 @@ public enum ConveyorAPI {
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }
         router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths))
+        if let rateLimiter { router.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
         let queues = QueueRoutes(store: store, limits: limits)
         queues.register(on: router)
         BatchRoutes(queues: queues).register(on: router)
@@ -31,11 +34,11 @@ public enum ConveyorAPI {
 
     /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
     public static func application(
-        store: any JobStore, host: String, port: Int, limits: JobLimits = .default, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, limits: limits),
+            router: router(store: store, limits: limits, rateLimiter: rateLimiter),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

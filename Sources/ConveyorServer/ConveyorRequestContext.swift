@@ -4,18 +4,26 @@ public import Hummingbird
 /// authenticator has said.
 public struct ConveyorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The authenticated caller; nil only on the routes that need no key.
+    /// The authenticated caller; nil when the request had no valid key.
     public var caller: Caller?
+    /// Why the request's key was refused, when it was: answered by the routes that need a key,
+    /// after the rate limit has counted the request against its client address.
+    public var refusedKey: Problem?
+    /// The address of the connection's peer (a proxy's, behind one).
+    public let peerAddress: String?
     /// The largest request body read, in bytes (413 beyond it).
     public var maxUploadSize: Int { ServerLimits.bodyBytes }
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The caller, or 401 when there is none.
     func requireCaller() throws(Problem) -> Caller {
-        guard let caller else { throw Problem.unauthorized("an API key is required") }
+        guard let caller else {
+            throw refusedKey ?? Problem.unauthorized("an API key is required: send Authorization: Bearer <key>")
+        }
         return caller
     }
 }

@@ -38,6 +38,11 @@ struct AuthorizationTests {
                 ("GET", "/api/admin/keys", nil, 403, 403, 200),
                 ("POST", "/api/admin/keys", #"{"customer":"acme"}"#, 403, 403, 201),
                 ("POST", "/api/admin/keys/key_missing/revoke", nil, 403, 403, 404),
+                (
+                    "PUT", "/api/admin/customers/acme/rate-limit", #"{"requests":500,"window_seconds":60}"#, 403, 403,
+                    200
+                ),
+                ("DELETE", "/api/admin/customers/acme/rate-limit", nil, 403, 403, 200),
             ]
             #expect(
                 Set(routes.map { "\($0.0) \(OpenAPITests.template($0.1))" } + ["POST /api/jobs/{id}/cancel"])
@@ -72,7 +77,9 @@ struct AuthorizationTests {
     func badKeys(_ engine: Engine) async throws {
         try await withServer(engine) { server in
             for key in [
-                "nonsense", APIKeySecret.generate(customer: "acme").secret, String(server.acmeKey.dropLast()) + "0",
+                "nonsense", APIKeySecret.generate(customer: "acme").secret,
+                // The right prefix with a wrong last character (one that differs from the real one).
+                String(server.acmeKey.dropLast()) + (server.acmeKey.hasSuffix("0") ? "1" : "0"),
             ] {
                 let answer = try await server.send("GET", "/api/queue/acme", key: key)
                 #expect(answer.status == 401)

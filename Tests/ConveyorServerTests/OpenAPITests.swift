@@ -34,6 +34,8 @@ struct OpenAPITests {
                 templated.append("{id}")
             } else if previous == "keys" {
                 templated.append("{id}")
+            } else if previous == "customers" {
+                templated.append("{name}")
             } else {
                 templated.append(String(segment))
             }
@@ -75,6 +77,9 @@ struct OpenAPITests {
                 let responses = operation["responses"] as? [String: Any] ?? [:]
                 let open = (operation["security"] as? [Any])?.isEmpty == true
                 #expect(open || responses["401"] != nil, "\(method) \(path) does not list 401")
+                #expect(
+                    open || responses["429"] != nil, "\(method) \(path) does not list 429: every keyed route is limited"
+                )
                 let declared = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
                 for parameter in parameters {
                     #expect(declared.contains(parameter), "\(method) \(path) does not declare {\(parameter)}")

@@ -6,6 +6,7 @@ import ConveyorTestSupport
 import Foundation
 import Hummingbird
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -35,11 +36,13 @@ final class ServerHarness: Sendable {
     let acmeKey: String
     let globexKey: String
     let adminKey: String
+    /// The server's rate limiter, when it was started with one.
+    let rateLimiter: RateLimiter?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
     private let cleanup: @Sendable () async -> Void
 
-    static func start(_ engine: Engine) async throws -> ServerHarness {
+    static func start(_ engine: Engine, rateLimits: RateLimiter.Configuration? = nil) async throws -> ServerHarness {
         let store: any JobStore
         let cleanup: @Sendable () async -> Void
         switch engine {
@@ -76,31 +79,47 @@ final class ServerHarness: Sendable {
         let globexKey = try await key("globex")
         let adminKey = try await key(nil)
 
+        return try await serve(store, rateLimits: rateLimits, keys: (acmeKey, globexKey, adminKey), cleanup: cleanup)
+    }
+
+    /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
+    static func serve(
+        _ store: any JobStore, rateLimits: RateLimiter.Configuration?,
+        keys: (acme: String, globex: String, admin: String),
+        metrics: TestMetrics = TestMetrics(), cleanup: @escaping @Sendable () async -> Void
+    ) async throws -> ServerHarness {
+        let rateLimiter = rateLimits.map {
+            RateLimiter(store: store, configuration: $0, logger: Logger(label: "test-server"), metrics: metrics)
+        }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(
-            store: store, host: "127.0.0.1", port: 0, logger: Logger(label: "test-server")
+            store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, logger: Logger(label: "test-server")
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }
-        let group = ServiceGroup(services: [application], logger: Logger(label: "test-server"))
+        var services: [any Service] = [application]
+        if let rateLimiter { services.append(rateLimiter) }
+        let group = ServiceGroup(services: services, logger: Logger(label: "test-server"))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next(), "the server never started listening")
         return ServerHarness(
-            store: store, baseURL: URL(string: "http://127.0.0.1:\(port)")!, acmeKey: acmeKey, globexKey: globexKey,
-            adminKey: adminKey, group: group, running: running, cleanup: cleanup)
+            store: store, baseURL: URL(string: "http://127.0.0.1:\(port)")!, acmeKey: keys.acme, globexKey: keys.globex,
+            adminKey: keys.admin, rateLimiter: rateLimiter, group: group, running: running, cleanup: cleanup)
     }
 
     private init(
-        store: any JobStore, baseURL: URL, acmeKey: String, globexKey: String, adminKey: String, group: ServiceGroup,
-        running: Task<Void, any Error>, cleanup: @escaping @Sendable () async -> Void
+        store: any JobStore, baseURL: URL, acmeKey: String, globexKey: String, adminKey: String,
+        rateLimiter: RateLimiter?, group: ServiceGroup, running: Task<Void, any Error>,
+        cleanup: @escaping @Sendable () async -> Void
     ) {
         self.store = store
         self.baseURL = baseURL
         self.acmeKey = acmeKey
         self.globexKey = globexKey
         self.adminKey = adminKey
+        self.rateLimiter = rateLimiter
         self.group = group
         self.running = running
         self.cleanup = cleanup
@@ -161,8 +180,10 @@ final class ServerHarness: Sendable {
 }
 
 /// Runs `body` with a fresh server on `engine`, stopping it afterwards whatever happens.
-func withServer(_ engine: Engine, _ body: (ServerHarness) async throws -> Void) async throws {
-    let server = try await ServerHarness.start(engine)
+func withServer(
+    _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, _ body: (ServerHarness) async throws -> Void
+) async throws {
+    let server = try await ServerHarness.start(engine, rateLimits: rateLimits)
     do {
         try await body(server)
     } catch {

@@ -14,7 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Listens on HOST:PORT (default 127.0.0.1:8080). On first start with no admin key it makes \
             one and prints it once; CONVEYOR_ADMIN_KEY sets it instead. SIGTERM or SIGINT stops it \
-            gracefully.
+            gracefully. Requests are rate limited per customer (per client address without a \
+            key): RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW seconds (default 100 per 60), \
+            RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 250), \
+            TRUSTED_PROXIES whose X-Forwarded-For names the client.
             """)
 
     @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
@@ -35,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 return port
             } ?? 8080
+        let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
         let store = try await database.open(mustExist: false)
         let shown = try await failing {
             try await AdminKeyBootstrap.ensure(store: store, configured: environment["CONVEYOR_ADMIN_KEY"])
@@ -45,13 +49,16 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "conveyor.serve")
         logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let serverLogger = logger
-        let application = ConveyorAPI.application(store: store, host: host, port: port, logger: logger) { bound in
+        let rateLimiter = RateLimiter(store: store, configuration: rateLimits, logger: logger)
+        let application = ConveyorAPI.application(
+            store: store, host: host, port: port, rateLimiter: rateLimiter, logger: logger
+        ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
         }
         let group = ServiceGroup(
-            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            services: [application, rateLimiter], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         try await failing { try await group.run() }
     }

@@ -1,9 +1,11 @@
 public import ConveyorCore
 public import Hummingbird
 
-/// APIKeyAuthenticator turns `Authorization: Bearer <key>` into the request's caller. A missing,
-/// malformed, unknown or revoked key is a 401 problem; the key is found by its prefix and its hash
-/// compared in constant time. Routes listed as open (health, the OpenAPI document) pass without one.
+/// APIKeyAuthenticator turns `Authorization: Bearer <key>` into the request's caller; the key is
+/// found by its prefix and its hash compared in constant time. A missing, malformed, unknown or
+/// revoked key leaves the request without a caller and the 401 in `refusedKey`: it is answered by
+/// the routes, after the rate limit has counted it against the client's address. Routes listed as
+/// open (the OpenAPI document) pass untouched.
 public struct APIKeyAuthenticator: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
 
@@ -19,19 +21,21 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         if openPaths.contains(request.uri.path) { return try await next(request, context) }
+        var context = context
         guard let header = request.headers[.authorization] else {
-            throw Problem.unauthorized("an API key is required: send Authorization: Bearer <key>")
+            return try await next(request, context)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
             let prefix = APIKeySecret.lookupPrefix(of: String(parts[1]))
         else {
-            throw Problem.unauthorized("the Authorization header must be Bearer followed by a Conveyor API key")
+            context.refusedKey = .unauthorized("the Authorization header must be Bearer followed by a Conveyor API key")
+            return try await next(request, context)
         }
         guard let key = try await store.apiKey(prefix: prefix), key.accepts(String(parts[1])) else {
-            throw Problem.unauthorized("the API key is unknown or revoked")
+            context.refusedKey = .unauthorized("the API key is unknown or revoked")
+            return try await next(request, context)
         }
-        var context = context
         context.caller = key.customer.map { .customer($0, keyID: key.id) } ?? .admin(keyID: key.id)
         context.logger[metadataKey: "key_id"] = .string(key.id)
         return try await next(request, context)

@@ -14,7 +14,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Self.problem(for: error)
+            let (error, headers) =
+                if let headed = error as? ErrorWithHeaders { (headed.error, headed.headers) } else { (error, [:]) }
+            var problem = Self.problem(for: error)
+            problem.headers.append(contentsOf: headers)
             if problem.statusCode >= 500 {
                 context.logger.error("request failed", metadata: ["error": .string("\(error)")])
             }

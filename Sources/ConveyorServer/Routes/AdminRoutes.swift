@@ -2,7 +2,8 @@ import ConveyorCore
 import Foundation
 import Hummingbird
 
-/// AdminRoutes manage customers and API keys; they answer 403 to customer keys.
+/// AdminRoutes manage customers (and their own rate limits) and API keys; they answer 403 to
+/// customer keys.
 struct AdminRoutes {
     let store: any JobStore
 
@@ -16,6 +17,18 @@ struct AdminRoutes {
             var request = request
             let body = try await JSONResponse.decode(CustomerBody.self, from: &request)
             return try JSONResponse.make(try await store.createCustomer(body.name), status: .created)
+        }
+        router.put("/api/admin/customers/:name/rate-limit") { request, context in
+            try admin(context)
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            var request = request
+            let policy = try await JSONResponse.decode(RateLimitPolicy.self, from: &request)
+            return try JSONResponse.make(try await store.setRateLimit(customer: name, policy: policy))
+        }
+        router.delete("/api/admin/customers/:name/rate-limit") { _, context in
+            try admin(context)
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            return try JSONResponse.make(try await store.setRateLimit(customer: name, policy: nil))
         }
         router.get("/api/admin/keys") { request, context in
             try admin(context)

@@ -1,0 +1,182 @@
+public import ConveyorCore
+public import CoreMetrics
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// RateLimiter decides whether a request may pass. It asks the store — one atomic statement on the
+/// database's clock, so the quota is exact across every node — and when the store fails or does
+/// not answer within `storeTimeout`, it falls back to an in-memory limiter of this node: it logs
+/// the switch once, counts every decision by mode, and shows `mode == .fallback` (health reports
+/// it). As a service it probes the store in the background while in fallback and returns to it by
+/// itself, so no request waits on a store that is down; it also prunes passed windows.
+public final class RateLimiter: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// The default policy; customers may have their own.
+        public var policy: RateLimitPolicy
+        /// How long a decision may wait for the store before the node falls back.
+        public var storeTimeout: Duration
+        /// How often, in fallback, the store is tried again.
+        public var probeInterval: Duration
+        /// How often passed windows are pruned from the store and from memory.
+        public var pruneInterval: Duration
+        /// Proxies whose `X-Forwarded-For` names the client.
+        public var trustedProxies: TrustedProxies
+
+        public init(
+            policy: RateLimitPolicy = .default, storeTimeout: Duration = .milliseconds(250),
+            probeInterval: Duration = .seconds(1), pruneInterval: Duration = .seconds(60),
+            trustedProxies: TrustedProxies = .none
+        ) {
+            self.policy = policy
+            self.storeTimeout = storeTimeout
+            self.probeInterval = probeInterval
+            self.pruneInterval = pruneInterval
+            self.trustedProxies = trustedProxies
+        }
+
+        /// The configuration the environment gives (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_WINDOW`,
+        /// `RATE_LIMIT_STORE_TIMEOUT_MS`, `TRUSTED_PROXIES`); what it leaves out keeps its default.
+        public init(environment: [String: String]) throws(ValidationError) {
+            self.init()
+            func number(_ name: String) throws(ValidationError) -> Int? {
+                guard let text = environment[name] else { return nil }
+                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError(field: name, reason: "must be a whole number (got \(text.debugDescription))")
+                }
+                return value
+            }
+            let requests = try number("RATE_LIMIT_REQUESTS") ?? policy.requests
+            let window = try number("RATE_LIMIT_WINDOW") ?? policy.windowSeconds
+            do {
+                policy = try RateLimitPolicy(requests: requests, windowSeconds: window)
+            } catch {
+                let name = error.field == "requests" ? "RATE_LIMIT_REQUESTS" : "RATE_LIMIT_WINDOW"
+                throw ValidationError(field: name, reason: error.reason)
+            }
+            if let timeout = try number("RATE_LIMIT_STORE_TIMEOUT_MS") {
+                guard (1...60_000).contains(timeout) else {
+                    throw ValidationError(
+                        field: "RATE_LIMIT_STORE_TIMEOUT_MS", reason: "must be from 1 to 60000 milliseconds")
+                }
+                storeTimeout = .milliseconds(timeout)
+            }
+            if let proxies = environment["TRUSTED_PROXIES"] {
+                trustedProxies = try TrustedProxies(parsing: proxies)
+            }
+        }
+    }
+
+    /// Where decisions are made.
+    public enum Mode: String, Sendable {
+        /// By the store: exact across every node.
+        case store
+        /// By this node's memory, because the store failed or was too slow.
+        case fallback
+    }
+
+    public let configuration: Configuration
+    private let store: any JobStore
+    private let memory: InMemoryRateLimiter
+    private let logger: Logger
+    private let state = Mutex(Mode.store)
+    private let counters: [Mode: (allowed: Counter, limited: Counter)]
+
+    public init(
+        store: any JobStore, configuration: Configuration = .init(), clock: any WallClock = SystemClock(),
+        logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.memory = InMemoryRateLimiter(clock: clock)
+        self.logger = logger
+        // One label set, declared once: the decision and where it was made.
+        var counters: [Mode: (allowed: Counter, limited: Counter)] = [:]
+        for mode in [Mode.store, .fallback] {
+            func counter(_ decision: String) -> Counter {
+                Counter(
+                    label: "conveyor_rate_limit_decisions_total",
+                    dimensions: [("decision", decision), ("mode", mode.rawValue)], factory: metrics)
+            }
+            counters[mode] = (counter("allowed"), counter("limited"))
+        }
+        self.counters = counters
+    }
+
+    /// Where decisions are made now.
+    public var mode: Mode { state.withLock { $0 } }
+
+    /// Decides one request of `key`; never fails (the fallback always answers).
+    public func decide(_ key: RateLimitKey) async -> RateLimitDecision {
+        if mode == .store {
+            let store = self.store
+            let policy = configuration.policy
+            do {
+                let decision = try await withDeadline(configuration.storeTimeout) {
+                    try await store.rateLimit(key, policy: policy)
+                }
+                memory.remember(key, decidedBy: decision.policy, default: policy)
+                record(decision, in: .store)
+                return decision
+            } catch is CancellationError {
+                // The request went away; that says nothing about the store.
+            } catch {
+                fallBack(because: error)
+            }
+        }
+        let decision = memory.decide(key, policy: configuration.policy)
+        record(decision, in: .fallback)
+        return decision
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastPrune = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.configuration.probeInterval)
+                if Task.isCancelled { break }
+                let pruneDue = ContinuousClock.now - lastPrune >= self.configuration.pruneInterval
+                if self.mode == .fallback || pruneDue {
+                    // Pruning is also the probe: it exercises the very table decisions use.
+                    await self.prune()
+                    if pruneDue { lastPrune = ContinuousClock.now }
+                }
+            }
+        }
+    }
+
+    /// Prunes passed windows from the store and from memory; in fallback, success brings the
+    /// limiter back to the store.
+    func prune() async {
+        memory.prune()
+        let store = self.store
+        do {
+            let forgotten = try await withDeadline(configuration.storeTimeout) { try await store.pruneRateLimits() }
+            if forgotten > 0 { logger.debug("rate-limit keys pruned", metadata: ["keys": "\(forgotten)"]) }
+            let recovered = state.withLock { mode in
+                defer { mode = .store }
+                return mode == .fallback
+            }
+            if recovered { logger.notice("rate limiter back on the store: decisions are exact across nodes again") }
+        } catch {
+            fallBack(because: error)
+        }
+    }
+
+    private func fallBack(because error: any Error) {
+        let switched = state.withLock { mode in
+            defer { mode = .fallback }
+            return mode == .store
+        }
+        if switched {
+            logger.warning(
+                "rate limiter falls back to memory: the store failed or did not answer in time; each node now limits on its own",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func record(_ decision: RateLimitDecision, in mode: Mode) {
+        guard let pair = counters[mode] else { return }
+        (decision.allowed ? pair.allowed : pair.limited).increment()
+    }
+}

@@ -1,0 +1,151 @@
+import ConveyorCore
+import ConveyorServer
+import Foundation
+import Testing
+
+/// The rate limit as a client meets it: real HTTP on loopback, the real store deciding.
+@Suite("Rate limiting over HTTP")
+struct RateLimitTests {
+    static let enqueue = #"{"queue":"mail","type":"email.send","payload":{"n":1}}"#
+
+    /// The `r` and `t` of a `RateLimit` header.
+    static func remaining(_ answer: ServerHarness.Answer) -> (r: Int, t: Int)? {
+        guard let value = answer.header("RateLimit"),
+            let match = value.wholeMatch(of: /"default";r=(\d+);t=(\d+)/)
+        else { return nil }
+        return (Int(match.1)!, Int(match.2)!)
+    }
+
+    @Test(
+        "of 105 enqueues in a window exactly 100 are accepted; the rest are 429s that write nothing",
+        arguments: Engine.available)
+    func sequential(_ engine: Engine) async throws {
+        try await withServer(engine, rateLimits: .init()) { server in
+            var answers: [ServerHarness.Answer] = []
+            for _ in 0..<105 {
+                answers.append(
+                    try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: Self.enqueue))
+            }
+            #expect(answers.map(\.status) == Array(repeating: 201, count: 100) + Array(repeating: 429, count: 5))
+            #expect(answers.allSatisfy { $0.header("RateLimit-Policy") == #""default";q=100;w=60"# })
+            #expect(answers.compactMap { Self.remaining($0)?.r } == Array((0..<100).reversed()) + [0, 0, 0, 0, 0])
+            for refused in answers.suffix(5) {
+                let retryAfter = try #require(refused.header("Retry-After").flatMap { Int($0) })
+                #expect((1...60).contains(retryAfter))
+                // Retry-After never points earlier than the t of RateLimit.
+                #expect(retryAfter >= Self.remaining(refused)?.t ?? .max)
+                #expect(refused.contentType == "application/problem+json")
+                #expect((refused.json["type"] as? String)?.hasSuffix("/quota-exceeded") == true)
+                #expect(refused.json["status"] as? Int == 429)
+            }
+            #expect(try await server.store.counts(customer: "acme").flatMap(\.counts.values).reduce(0, +) == 100)
+            // Another customer's quota is its own.
+            let globex = try await server.send("POST", "/api/queue/globex", key: server.globexKey, json: Self.enqueue)
+            #expect(globex.status == 201 && Self.remaining(globex)?.r == 99)
+        }
+    }
+
+    @Test("105 concurrent enqueues of one customer: exactly 100 are accepted", arguments: Engine.available)
+    func concurrent(_ engine: Engine) async throws {
+        try await withServer(engine, rateLimits: .init()) { server in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<105 {
+                    group.addTask {
+                        try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: Self.enqueue).status
+                    }
+                }
+                return try await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(statuses == [201: 100, 429: 5])
+            #expect(try await server.store.counts(customer: "acme").flatMap(\.counts.values).reduce(0, +) == 100)
+        }
+    }
+
+    @Test("every limited answer carries the headers, errors too; admin keys and open routes are not limited")
+    func headersEverywhere() async throws {
+        let policy = try RateLimitPolicy(requests: 3, windowSeconds: 3600)
+        try await withServer(.sqlite, rateLimits: .init(policy: policy)) { server in
+            let missing = try await server.send(
+                "GET", "/api/jobs/00000000-0000-7000-8000-000000000000", key: server.acmeKey)
+            #expect(missing.status == 404)
+            #expect(missing.header("RateLimit-Policy") == #""default";q=3;w=3600"#)
+            #expect(Self.remaining(missing)?.r == 2)
+            let invalid = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: "{")
+            #expect(invalid.status == 400 && Self.remaining(invalid)?.r == 1)
+            for _ in 0..<5 {
+                let admin = try await server.send("GET", "/api/admin/customers", key: server.adminKey)
+                #expect(admin.status == 200 && admin.header("RateLimit") == nil)
+            }
+            let document = try await server.send("GET", "/openapi.json", key: nil)
+            #expect(document.status == 200 && document.header("RateLimit") == nil)
+        }
+    }
+
+    @Test(
+        "requests without a valid key spend their client address's quota; X-Forwarded-For counts only from a trusted proxy"
+    )
+    func perClient() async throws {
+        let policy = try RateLimitPolicy(requests: 2, windowSeconds: 3600)
+        try await withServer(.sqlite, rateLimits: .init(policy: policy)) { server in
+            let first = try await server.send(
+                "GET", "/api/queue/acme", key: nil, headers: ["X-Forwarded-For": "192.0.2.1"])
+            #expect(first.status == 401 && Self.remaining(first)?.r == 1)
+            let badKey = try await server.send(
+                "GET", "/api/queue/acme", key: "cvk_notakeyatallnotakeyatallnotakey",
+                headers: ["X-Forwarded-For": "192.0.2.2"])
+            #expect(badKey.status == 401 && Self.remaining(badKey)?.r == 0)
+            // The peer (127.0.0.1) is not a trusted proxy: the forwarded addresses changed nothing.
+            let third = try await server.send(
+                "GET", "/api/queue/acme", key: nil, headers: ["X-Forwarded-For": "192.0.2.3"])
+            #expect(third.status == 429 && third.header("Retry-After") != nil)
+            // A customer key is counted apart from the address it comes from.
+            #expect(try await server.send("GET", "/api/queue/acme", key: server.acmeKey).status == 200)
+        }
+        let trusted = RateLimiter.Configuration(
+            policy: policy, trustedProxies: try TrustedProxies(parsing: "127.0.0.0/8"))
+        try await withServer(.sqlite, rateLimits: trusted) { server in
+            for client in ["192.0.2.1", "192.0.2.2"] {
+                for expected in [401, 401, 429] {
+                    let answer = try await server.send(
+                        "GET", "/api/queue/acme", key: nil, headers: ["X-Forwarded-For": "203.0.113.9, \(client)"])
+                    #expect(answer.status == expected, "client \(client)")
+                }
+            }
+        }
+    }
+
+    @Test("an admin gives a customer its own limit and takes it back", arguments: Engine.available)
+    func customerPolicy(_ engine: Engine) async throws {
+        try await withServer(engine, rateLimits: .init()) { server in
+            let set = try await server.send(
+                "PUT", "/api/admin/customers/acme/rate-limit", key: server.adminKey,
+                json: #"{"requests":2,"window_seconds":3600}"#)
+            #expect(set.status == 200)
+            #expect(set.json["rate_limit"] as? [String: Int] == ["requests": 2, "window_seconds": 3600])
+            var statuses: [Int] = []
+            for _ in 0..<3 {
+                let answer = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: Self.enqueue)
+                #expect(answer.header("RateLimit-Policy") == #""default";q=2;w=3600"#)
+                statuses.append(answer.status)
+            }
+            #expect(statuses == [201, 201, 429])
+            let cleared = try await server.send("DELETE", "/api/admin/customers/acme/rate-limit", key: server.adminKey)
+            #expect(cleared.status == 200 && cleared.json["rate_limit"] is NSNull)
+            let back = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: Self.enqueue)
+            #expect(back.status == 201 && Self.remaining(back)?.r == 97)
+
+            let zero = try await server.send(
+                "PUT", "/api/admin/customers/acme/rate-limit", key: server.adminKey,
+                json: #"{"requests":0,"window_seconds":60}"#)
+            #expect(zero.status == 422 && zero.json["field"] as? String == "requests")
+            let unknown = try await server.send(
+                "PUT", "/api/admin/customers/initech/rate-limit", key: server.adminKey,
+                json: #"{"requests":5,"window_seconds":60}"#)
+            #expect(unknown.status == 404)
+            let byCustomer = try await server.send(
+                "PUT", "/api/admin/customers/acme/rate-limit", key: server.acmeKey,
+                json: #"{"requests":5000,"window_seconds":1}"#)
+            #expect(byCustomer.status == 403)
+        }
+    }
+}
