@@ -86,10 +86,11 @@ final class ServerHarness: Sendable {
     static func serve(
         _ store: any JobStore, rateLimits: RateLimiter.Configuration?,
         keys: (acme: String, globex: String, admin: String),
-        metrics: TestMetrics = TestMetrics(), cleanup: @escaping @Sendable () async -> Void
+        metrics: TestMetrics = TestMetrics(), logger: Logger = Logger(label: "test-server"),
+        cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
-            RateLimiter(store: store, configuration: $0, logger: Logger(label: "test-server"), metrics: metrics)
+            RateLimiter(store: store, configuration: $0, logger: logger, metrics: metrics)
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(

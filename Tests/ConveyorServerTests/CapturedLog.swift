@@ -1,0 +1,36 @@
+import Logging
+import Synchronization
+
+/// CapturedLog keeps every line logged through its handler, so a test can count what a component
+/// said (a switch logged once, say).
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[(Logger.Level, String)]>([])
+
+    var logger: Logger {
+        Logger(label: "captured") { _ in Handler(log: self) }
+    }
+
+    /// Lines at `level` or above whose message contains `text`.
+    func count(_ text: String, atLeast level: Logger.Level = .trace) -> Int {
+        lines.withLock { $0.filter { $0.0 >= level && $0.1.contains(text) }.count }
+    }
+
+    fileprivate func append(_ level: Logger.Level, _ message: String) {
+        lines.withLock { $0.append((level, message)) }
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            log.append(event.level, "\(event.message)")
+        }
+    }
+}

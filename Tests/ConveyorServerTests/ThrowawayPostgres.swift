@@ -1,0 +1,96 @@
+import Foundation
+import Subprocess
+import SystemPackage
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// ThrowawayPostgres is a PostgreSQL cluster of a test's own, in a temporary directory on a free
+/// loopback port, for tests that stop the database under a running server and start it again —
+/// which they must not do to the cluster every other test shares. The binaries are those
+/// `scripts/with-postgres` found (CONVEYOR_TEST_POSTGRES_BIN); as root, the cluster runs as the
+/// `postgres` user, because PostgreSQL refuses root.
+final class ThrowawayPostgres: Sendable {
+    static var binaries: String? { ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_BIN"] }
+
+    let directory: URL
+    let port: Int
+    let bin: String
+
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+    private var data: String { directory.appendingPathComponent("data").path }
+
+    private init(directory: URL, port: Int, bin: String) {
+        self.directory = directory
+        self.port = port
+        self.bin = bin
+    }
+
+    static func start() async throws -> ThrowawayPostgres {
+        let bin = try #require(binaries, "needs scripts/with-postgres (CONVEYOR_TEST_POSTGRES_BIN)")
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "conveyor-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory.path)
+        }
+        let cluster = ThrowawayPostgres(directory: directory, port: try freePort(), bin: bin)
+        try await cluster.run("initdb", ["-D", cluster.data, "-A", "trust", "-U", "postgres", "--no-sync"])
+        try await cluster.startServer()
+        return cluster
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    func startServer() async throws {
+        try await run(
+            "pg_ctl",
+            [
+                "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-o",
+                "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(directory.path) -c fsync=off",
+                "start",
+            ])
+    }
+
+    /// Stops the server, cutting its connections, and waits until it is gone.
+    func stopServer() async throws {
+        try await run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"])
+    }
+
+    /// Stops the server if it runs and deletes the cluster.
+    func remove() async {
+        try? await run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs a PostgreSQL tool and waits for it. Through Subprocess, which waits for the tool's own
+    /// exit: Foundation's Process never reported `pg_ctl start` done here, as the server it leaves
+    /// running holds on to what Process watches.
+    private func run(_ tool: String, _ arguments: [String]) async throws {
+        let path = "\(bin)/\(tool)"
+        let (executable, all) =
+            getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments) : (path, arguments)
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(all), input: .none, output: .discarded, error: .discarded)
+        #expect(result.terminationStatus == .exited(0), "\(tool) \(arguments.last ?? "") failed")
+    }
+
+    /// A loopback port nobody listens on now.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        try #require(bound, "no free port")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
