@@ -125,4 +125,44 @@ struct PostgresCLITests {
         #expect(try await server.waitForExit() == 0)
         await Self.dropDatabase(name)
     }
+
+    @Test("two conveyor serve processes on one PostgreSQL share one quota: of 105 concurrent enqueues exactly 100 pass")
+    func sharedQuota() async throws {
+        let (url, name) = try await Self.createDatabase()
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let env = ["DATABASE_URL": url]
+        #expect(try await cli.run(["customers", "create", "acme"], environment: env).status == 0)
+        let made = try await cli.run(["keys", "create", "--customer", "acme"], environment: env)
+        let key = String(
+            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let (first, firstURL) = try await ServeCommandTests.serve(cli, environment: env)
+        defer { first.stop() }
+        let (second, secondURL) = try await ServeCommandTests.serve(cli, environment: env)
+        defer { second.stop() }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<105 {
+                group.addTask {
+                    var request = URLRequest(
+                        url: (index.isMultiple(of: 2) ? firstURL : secondURL).appendingPathComponent("api/queue/acme"))
+                    request.httpMethod = "POST"
+                    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+                    request.httpBody = Data(#"{"queue":"mail","type":"email.send","payload":{"n":1}}"#.utf8)
+                    let (_, response) = try await URLSession.shared.data(for: request)
+                    return (response as? HTTPURLResponse)?.statusCode ?? 0
+                }
+            }
+            return try await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+        }
+        #expect(statuses == [201: 100, 429: 5])
+        let listed = try await cli.run(
+            ["jobs", "list", "--customer", "acme", "--limit", "1000", "--json"], environment: env)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect((try listed.json()["jobs"] as? [Any])?.count == 100)
+        first.signal(SIGTERM)
+        second.signal(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+        #expect(try await second.waitForExit() == 0)
+        await Self.dropDatabase(name)
+    }
 }

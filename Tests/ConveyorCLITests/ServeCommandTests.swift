@@ -67,6 +67,53 @@ struct ServeCommandTests {
         #expect(bad.stderr.contains("CONVEYOR_ADMIN_KEY must be a Conveyor key"), "\(bad.stderr)")
     }
 
+    @Test(
+        "RATE_LIMIT_REQUESTS and RATE_LIMIT_WINDOW set the default; customers set-limit gives one its own; bad settings stop start-up"
+    )
+    func rateLimits() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        #expect(try await cli.run(["customers", "create", "acme"]).status == 0)
+        #expect(try await cli.run(["customers", "create", "globex"]).status == 0)
+        let made = try await cli.run(["keys", "create", "--customer", "acme"])
+        let acme = String(
+            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let own = try await cli.run(["customers", "set-limit", "globex", "--requests", "500", "--window", "30"])
+        #expect(own.status == 0 && own.stdout.contains("500 requests per 30 s"), "\(own.stderr)")
+        let listed = try await cli.run(["customers", "list"]).stdout
+        #expect(listed.contains("500 per 30 s") && listed.contains("default"))
+        #expect(try await cli.run(["customers", "set-limit", "globex", "--default"]).stdout.contains("the default"))
+        let zero = try await cli.run(["customers", "set-limit", "globex", "--requests", "0", "--window", "30"])
+        #expect(zero.status == 1 && zero.stderr.contains("requests"), "\(zero.stderr)")
+        #expect(try await cli.run(["customers", "set-limit", "globex", "--requests", "5"]).status != 0)
+
+        let (server, url) = try await Self.serve(
+            cli, environment: ["RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW": "120"])
+        defer { server.stop() }
+        var statuses: [Int] = []
+        var policy: String?
+        for _ in 0..<4 {
+            var request = URLRequest(url: url.appendingPathComponent("api/queue/acme"))
+            request.setValue("Bearer \(acme)", forHTTPHeaderField: "Authorization")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            let http = try #require(response as? HTTPURLResponse)
+            statuses.append(http.statusCode)
+            policy = http.value(forHTTPHeaderField: "RateLimit-Policy")
+        }
+        #expect(statuses == [200, 200, 200, 429])
+        #expect(policy == #""default";q=3;w=120"#)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+
+        for (name, value) in [
+            ("RATE_LIMIT_REQUESTS", "lots"), ("RATE_LIMIT_WINDOW", "0"), ("TRUSTED_PROXIES", "10.0.0.0/99"),
+        ] {
+            let bad = try await cli.run(["serve", "--port", "0"], environment: [name: value])
+            #expect(bad.status == 1)
+            #expect(bad.stderr.contains(name), "\(bad.stderr)")
+        }
+    }
+
     @Test("customers and keys are managed from the command line; a key is printed once and listed by prefix")
     func customersAndKeys() async throws {
         let cli = try ConveyorProcess()
