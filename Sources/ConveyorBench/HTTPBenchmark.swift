@@ -22,11 +22,16 @@ public struct HTTPBenchmark: Sendable {
         public var requests: Int
         /// Measurements of each target; the median throughput is reported.
         public var runs: Int
+        /// Requests per second offered in all, on a fixed schedule (latency then counts from when a
+        /// request was due, so a slow answer cannot hide the queue behind it); nil sends each
+        /// request as soon as the previous one is answered, as fast as the server goes.
+        public var rate: Int?
 
-        public init(connections: Int = 16, requests: Int = 20_000, runs: Int = 3) {
+        public init(connections: Int = 16, requests: Int = 20_000, runs: Int = 3, rate: Int? = nil) {
             self.connections = connections
             self.requests = requests
             self.runs = runs
+            self.rate = rate
         }
     }
 
@@ -36,6 +41,8 @@ public struct HTTPBenchmark: Sendable {
         public let runs: [Double]
         public let latency: BenchmarkResult.Latency
         public let failures: Int
+        /// For the target behind the rate limiter: the time of each decision alone.
+        public var decisions: BenchmarkResult.Latency? = nil
 
         public var median: Double { BenchmarkResult.median(runs) ?? 0 }
 
@@ -55,55 +62,102 @@ public struct HTTPBenchmark: Sendable {
         self.options = options
     }
 
-    /// Runs both targets `options.runs` times, alternating; returns the bare route's result first.
+    /// The policy of the bench's customers: generous enough never to refuse a request of the run,
+    /// so the limited target measures the decision's cost, not refusals. Each connection is a
+    /// customer of its own, as in a service with many tenants.
+    static let customerPolicy = try! RateLimitPolicy(requests: RateLimitPolicy.maximumRequests, windowSeconds: 1)
+
+    /// Runs the three targets `options.runs` times, alternating: the bare route, enqueue, and
+    /// enqueue behind the rate limiter; returns their results in that order.
     public func run() async throws -> [Result] {
-        if try await store.customer(named: "bench") == nil {
-            _ = try await store.createCustomer("bench")
-        }
-        let (newKey, secret) = APIKeySecret.generate(customer: "bench")
-        let key = try await store.createAPIKey(newKey)
+        var secrets: [String] = []
+        var keyIDs: [String] = []
         // Revoked before returning, also on failure: a task started in a defer could be cut off
         // when the command exits right after.
         do {
-            let results = try await measure(secret: secret)
-            _ = try? await store.revokeAPIKey(id: key.id)
+            for index in 0..<options.connections {
+                let customer = Self.customer(index)
+                if try await store.customer(named: customer) == nil {
+                    _ = try await store.createCustomer(customer)
+                }
+                _ = try await store.setRateLimit(customer: customer, policy: Self.customerPolicy)
+                let (newKey, secret) = APIKeySecret.generate(customer: customer)
+                keyIDs.append(try await store.createAPIKey(newKey).id)
+                secrets.append(secret)
+            }
+            let results = try await measure(secrets: secrets)
+            for id in keyIDs { _ = try? await store.revokeAPIKey(id: id) }
             return results
         } catch {
-            _ = try? await store.revokeAPIKey(id: key.id)
+            for id in keyIDs { _ = try? await store.revokeAPIKey(id: id) }
             throw error
         }
     }
 
-    private func measure(secret: String) async throws -> [Result] {
+    static func customer(_ connection: Int) -> String { "bench-http-\(connection)" }
+
+    /// The lines that compare the targets of `run()`: enqueue against the bare route, and what
+    /// the rate limiter adds to an enqueue's latency.
+    public static func comparisons(_ results: [Result]) -> [String] {
+        guard results.count == 3 else { return [] }
+        let (bare, enqueue, limited) = (results[0], results[1], results[2])
+        func added(_ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String {
+            let microseconds = Int64(limited.latency[keyPath: percentile]) - Int64(enqueue.latency[keyPath: percentile])
+            return String(format: "%+.2f ms", Double(microseconds) / 1000)
+        }
+        var lines = [
+            "enqueue / bare route: \(Int((enqueue.median / bare.median * 100).rounded()))%",
+            "rate limiter, enqueue latency with it minus without: p50 \(added(\.p50)), p99 \(added(\.p99)); "
+                + "throughput \(Int((limited.median / enqueue.median * 100).rounded()))% of enqueue without it",
+        ]
+        if let decisions = limited.decisions {
+            lines.append(
+                "rate limiter, its decisions alone: p50 \(BenchmarkResult.ms(decisions.p50)) "
+                    + "p99 \(BenchmarkResult.ms(decisions.p99)) max \(BenchmarkResult.ms(decisions.max))")
+        }
+        return lines
+    }
+
+    private func measure(secrets: [String]) async throws -> [Result] {
         var logger = Logger(label: "conveyor.bench.http")
         logger.logLevel = .warning
         let ports = PortBook()
         let api = ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
             ports.set("api", $0)
         }
+        let decisionTimes = DecisionTimes()
+        let limiter = RateLimiter(store: store, logger: logger, metrics: decisionTimes)
+        let limited = ConveyorAPI.application(
+            store: store, host: "127.0.0.1", port: 0, rateLimiter: limiter, logger: logger
+        ) { ports.set("limited", $0) }
         let bareRouter = Router()
         bareRouter.get("/constant") { _, _ in "ok" }
         let bare = Application(
             router: bareRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { ports.set("bare", $0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [api, bare], logger: logger)
+        let group = ServiceGroup(services: [api, limited, limiter, bare], logger: logger)
         let serving = Task { try await group.run() }
         defer { serving.cancel() }
-        let (apiPort, barePort) = try await (ports.wait("api"), ports.wait("bare"))
+        let (apiPort, limitedPort, barePort) = try await (ports.wait("api"), ports.wait("limited"), ports.wait("bare"))
 
         let enqueue = Data(#"{"queue":"bench-http","type":"noop","payload":{"n":1}}"#.utf8)
-        let targets: [(String, Request)] = [
+        func enqueues(_ port: Int) -> [Request] {
+            secrets.indices.map { index in
+                Request(
+                    port: port, method: .POST, path: "/api/queue/\(Self.customer(index))",
+                    headers: [("Authorization", "Bearer \(secrets[index])"), ("Content-Type", "application/json")],
+                    body: enqueue)
+            }
+        }
+        let targets: [(String, [Request])] = [
             (
                 "bare route (GET /constant)",
-                Request(port: barePort, method: .GET, path: "/constant", headers: [], body: nil)
+                Array(
+                    repeating: Request(port: barePort, method: .GET, path: "/constant", headers: [], body: nil),
+                    count: options.connections)
             ),
-            (
-                "enqueue (POST /api/queue/bench)",
-                Request(
-                    port: apiPort, method: .POST, path: "/api/queue/bench",
-                    headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
-                    body: enqueue)
-            ),
+            ("enqueue (POST /api/queue/{customer})", enqueues(apiPort)),
+            ("enqueue behind the rate limiter", enqueues(limitedPort)),
         ]
         var runs = [[Double]](repeating: [], count: targets.count)
         var histograms = targets.map { _ in
@@ -120,11 +174,13 @@ public struct HTTPBenchmark: Sendable {
         }
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
-        return targets.indices.map { index in
+        var results = targets.indices.map { index in
             Result(
                 name: "\(targets[index].0), \(options.connections) connections",
                 runs: runs[index], latency: .init(histograms[index]), failures: failures[index])
         }
+        results[2].decisions = .init(decisionTimes.histogram)
+        return results
     }
 
     struct Request: Sendable {
@@ -141,13 +197,20 @@ public struct HTTPBenchmark: Sendable {
         let failures: Int
     }
 
-    /// Sends `options.requests` requests over `options.connections` keep-alive connections at once.
-    private func load(_ request: Request) async throws -> Measurement {
+    /// Sends `options.requests` requests over `options.connections` keep-alive connections at once,
+    /// connection N sending `requests[N]`.
+    private func load(_ requests: [Request]) async throws -> Measurement {
         let perConnection = max(1, options.requests / options.connections)
         let started = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
-            for _ in 0..<options.connections {
-                group.addTask { try await Self.connection(request, count: perConnection) }
+            // Each connection's share of the rate, its schedule offset so the connections interleave.
+            let interval = options.rate.map { Duration.seconds(Double(options.connections) / Double($0)) }
+            for (index, request) in requests.enumerated() {
+                let offset = interval.map { $0 * (Double(index) / Double(options.connections)) }
+                group.addTask {
+                    try await Self.connection(
+                        request, count: perConnection, interval: interval, offset: offset ?? .zero)
+                }
             }
             var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
             var failures = 0
@@ -163,8 +226,11 @@ public struct HTTPBenchmark: Sendable {
             failures: results.1)
     }
 
-    /// One keep-alive connection sending `count` requests one after another.
-    private static func connection(_ request: Request, count: Int) async throws -> (Histogram<UInt64>, Int) {
+    /// One keep-alive connection sending `count` requests one after another — each when the
+    /// previous is answered, or with `interval` on a fixed schedule.
+    private static func connection(
+        _ request: Request, count: Int, interval: Duration?, offset: Duration
+    ) async throws -> (Histogram<UInt64>, Int) {
         let channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .connect(host: "127.0.0.1", port: request.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -182,8 +248,13 @@ public struct HTTPBenchmark: Sendable {
         var failures = 0
         try await channel.executeThenClose { inbound, outbound in
             var responses = inbound.makeAsyncIterator()
-            for _ in 0..<count {
-                let sent = ContinuousClock.now
+            let start = ContinuousClock.now + offset
+            for n in 0..<count {
+                var sent = ContinuousClock.now
+                if let interval {
+                    sent = start + interval * n
+                    try await Task.sleep(until: sent, clock: .continuous)
+                }
                 try await outbound.write(.head(head))
                 if let body { try await outbound.write(.body(.byteBuffer(body))) }
                 try await outbound.write(.end(nil))

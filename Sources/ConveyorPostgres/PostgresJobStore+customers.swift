@@ -7,7 +7,7 @@ extension PostgresJobStore {
         name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
         rate_limit_window_seconds::int8
         """
-    private static let keyColumns = """
+    static let keyColumns = """
         id, customer, prefix, secret_hash, (extract(epoch from created_at) * 1000)::int8,
         (extract(epoch from revoked_at) * 1000)::int8
         """
@@ -85,9 +85,7 @@ extension PostgresJobStore {
     public func apiKey(prefix: String) async throws -> APIKey? {
         let logger = self.logger
         return try await read { connection, _ in
-            try await connection.query(
-                "SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE prefix = \(prefix)", logger: logger
-            ).collect().first.map(Self.decodeKey)
+            try await connection.all(FindAPIKey(prefix: prefix), logger: logger).first
         }
     }
 
@@ -112,9 +110,13 @@ extension PostgresJobStore {
             rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window))
     }
 
-    private static func decodeKey(_ row: PostgresRow) throws -> APIKey {
-        let (id, customer, prefix, hash, created, revoked) = try row.decode(
-            (String, String?, String, String, Int64, Int64?).self)
+    /// The key in a row's first six columns (`keyColumns`); the row may go on with others.
+    static func decodeKey(_ row: PostgresRow) throws -> APIKey {
+        let columns = row.makeRandomAccess()
+        let (id, customer, prefix, hash, created, revoked) = (
+            try columns[0].decode(String.self), try columns[1].decode(String?.self), try columns[2].decode(String.self),
+            try columns[3].decode(String.self), try columns[4].decode(Int64.self), try columns[5].decode(Int64?.self)
+        )
         return APIKey(
             id: id, customer: customer, prefix: prefix, secretHash: hash, createdAt: Date(unixMilliseconds: created),
             revokedAt: revoked.map(Date.init(unixMilliseconds:)))

@@ -148,6 +148,150 @@ struct CompleteJobs: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Job { try PostgresJobRow.decode(row) }
 }
 
+/// DecideRateLimit is one rate-limit decision by the sliding-window rule, in one statement, so it
+/// is atomic without a transaction around it: the upsert's conflict branch re-reads the key's row
+/// under its lock (ON CONFLICT DO UPDATE), so concurrent requests of one key, from any process,
+/// queue up on that row and each sees the others' hits. The WHERE refuses the update when the
+/// window is full — then nothing is written, and the row is read only to tell the client when
+/// quota returns. A customer's own policy replaces the default given. Times come from
+/// `clock_timestamp()`: the database's clock, shared by every node. Prepared, because planning
+/// this statement costs more than running it; only counts travel back, not the window's times.
+/// Row: allowed, requests in the window, the oldest of them (ms), the quota, the window (ms), now
+/// (ms). The hits are kept in order, so the oldest of an updated row is its first.
+struct DecideRateLimit: PostgresPreparedStatement {
+    static let name = "conveyor_decide_rate_limit"
+    static let sql = """
+        WITH policy AS (
+            SELECT $1::text AS key,
+                   coalesce(c.rate_limit_requests, $2) AS quota,
+                   coalesce(c.rate_limit_window_seconds, $3) * 1000 AS window_ms,
+                   (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now_ms
+            FROM (SELECT 1) AS one LEFT JOIN customers c ON c.name = $4
+        ),
+        \(decisionSQL)
+        SELECT allowed, in_window, oldest, quota, window_ms, now_ms FROM decision
+        """
+
+    /// The decision for the key of the `policy` CTE (key, quota, window_ms, now_ms; one row or
+    /// none), as the CTEs `decided` and `decision` (allowed, in_window, oldest, quota, window_ms,
+    /// now_ms).
+    static let decisionSQL = """
+        decided AS (
+            INSERT INTO rate_limit_requests AS r (key, hits, expires_at)
+            SELECT p.key, ARRAY[p.now_ms], to_timestamp((p.now_ms + p.window_ms) / 1000.0) FROM policy p
+            ON CONFLICT (key) DO UPDATE SET
+                hits = ARRAY(
+                    SELECT h FROM unnest(r.hits) AS h WHERE h > (SELECT now_ms - window_ms FROM policy) ORDER BY h
+                ) || EXCLUDED.hits,
+                expires_at = EXCLUDED.expires_at
+            WHERE (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > (SELECT now_ms - window_ms FROM policy))
+                < (SELECT quota FROM policy)
+            RETURNING cardinality(r.hits)::int8 AS in_window, r.hits[1] AS oldest
+        ),
+        decision AS (
+            SELECT true AS allowed, d.in_window, d.oldest, p.quota::int8 AS quota, p.window_ms::int8 AS window_ms,
+                   p.now_ms
+            FROM decided d CROSS JOIN policy p
+            UNION ALL
+            SELECT false, coalesce(w.in_window, 0), w.oldest, p.quota::int8, p.window_ms::int8, p.now_ms
+            FROM policy p
+            LEFT JOIN LATERAL (
+                SELECT count(*)::int8 AS in_window, min(h) AS oldest
+                FROM rate_limit_requests r, unnest(r.hits) AS h
+                WHERE r.key = p.key AND h > p.now_ms - p.window_ms
+            ) AS w ON true
+            WHERE NOT EXISTS (SELECT 1 FROM decided)
+        )
+        """
+
+    let key: String
+    let requests: Int64
+    let windowSeconds: Int64
+    let customer: String?
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(key)
+        bindings.append(requests)
+        bindings.append(windowSeconds)
+        bindings.append(customer)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> (Bool, Int64, Int64?, Int64, Int64, Int64) {
+        try row.decode((Bool, Int64, Int64?, Int64, Int64, Int64).self)
+    }
+}
+
+/// FindAPIKey finds a key by its visible prefix — once per authenticated request, so prepared.
+struct FindAPIKey: PostgresPreparedStatement {
+    static let name = "conveyor_find_api_key"
+    static let sql = "SELECT \(PostgresJobStore.keyColumns) FROM api_keys WHERE prefix = $1"
+
+    let prefix: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(prefix)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> APIKey { try PostgresJobStore.decodeKey(row) }
+}
+
+/// FindKeyAndDecide is `FindAPIKey` and `DecideRateLimit` in one round trip: the key with a
+/// prefix, and — only when it is a live customer key whose hash is the one given — its customer's
+/// rate-limit decision. Row: the key's columns, then the decision's (all NULL when none was made);
+/// no row when there is no such key.
+struct FindKeyAndDecide: PostgresPreparedStatement {
+    static let name = "conveyor_find_key_and_decide"
+    static let sql = """
+        WITH found AS (
+            SELECT * FROM api_keys WHERE prefix = $1
+        ),
+        policy AS (
+            SELECT 'customer:' || f.customer AS key,
+                   coalesce(c.rate_limit_requests, $3) AS quota,
+                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms,
+                   (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now_ms
+            FROM found f JOIN customers c ON c.name = f.customer
+            WHERE f.secret_hash = $2 AND f.revoked_at IS NULL
+        ),
+        \(DecideRateLimit.decisionSQL)
+        SELECT \(PostgresJobStore.keyColumns), d.allowed, d.in_window, d.oldest, d.quota, d.window_ms, d.now_ms
+        FROM found LEFT JOIN decision d ON true
+        """
+
+    let prefix: String
+    let secretHash: String
+    let requests: Int64
+    let windowSeconds: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(prefix)
+        bindings.append(secretHash)
+        bindings.append(requests)
+        bindings.append(windowSeconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> (APIKey, (Bool, Int64, Int64?, Int64, Int64, Int64)?) {
+        let key = try PostgresJobStore.decodeKey(row)
+        let columns = row.makeRandomAccess()
+        let start = 6
+        guard let allowed = try columns[start].decode(Bool?.self) else { return (key, nil) }
+        return (
+            key,
+            (
+                allowed, try columns[start + 1].decode(Int64.self), try columns[start + 2].decode(Int64?.self),
+                try columns[start + 3].decode(Int64.self), try columns[start + 4].decode(Int64.self),
+                try columns[start + 5].decode(Int64.self)
+            )
+        )
+    }
+}
+
 extension PostgresConnection {
     /// Runs a prepared statement and collects its rows.
     func all<Statement: PostgresPreparedStatement>(

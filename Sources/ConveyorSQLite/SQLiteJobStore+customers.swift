@@ -86,7 +86,7 @@ extension SQLiteJobStore {
                 requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"]))
     }
 
-    private static func decodeKey(_ row: Row) -> APIKey {
+    static func decodeKey(_ row: Row) -> APIKey {
         let revoked: Int64? = row["revoked_at"]
         return APIKey(
             id: row["id"], customer: row["customer"], prefix: row["prefix"], secretHash: row["secret_hash"],

@@ -20,7 +20,7 @@ public enum ConveyorAPI {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }
-        router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths))
+        router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths, rateLimiter: rateLimiter))
         if let rateLimiter { router.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
         let queues = QueueRoutes(store: store, limits: limits)
         queues.register(on: router)

@@ -1,3 +1,4 @@
+public import ConveyorCore
 public import Hummingbird
 
 /// ConveyorRequestContext is what every route sees besides the request: who is calling, once the
@@ -9,6 +10,8 @@ public struct ConveyorRequestContext: RequestContext {
     /// Why the request's key was refused, when it was: answered by the routes that need a key,
     /// after the rate limit has counted the request against its client address.
     public var refusedKey: Problem?
+    /// The rate-limit decision made together with the key lookup, when there was one.
+    public var rateLimit: RateLimitDecision?
     /// The address of the connection's peer (a proxy's, behind one).
     public let peerAddress: String?
     /// The largest request body read, in bytes (413 beyond it).

@@ -58,6 +58,8 @@ struct RateLimitTests {
             }
             #expect(statuses == [201: 100, 429: 5])
             #expect(try await server.store.counts(customer: "acme").flatMap(\.counts.values).reduce(0, +) == 100)
+            // Exact because the store decided throughout: no request fell back to memory.
+            #expect(server.rateLimiter?.mode == .store)
         }
     }
 

@@ -35,7 +35,7 @@ struct TrustedProxiesTests {
     @Test("the environment's settings: defaults, values, and one sentence naming the bad one")
     func environment() throws {
         let defaults = try RateLimiter.Configuration(environment: [:])
-        #expect(defaults.policy == .default && defaults.storeTimeout == .milliseconds(250))
+        #expect(defaults.policy == .default && defaults.storeTimeout == .milliseconds(1000))
         let set = try RateLimiter.Configuration(environment: [
             "RATE_LIMIT_REQUESTS": "500", "RATE_LIMIT_WINDOW": "30", "RATE_LIMIT_STORE_TIMEOUT_MS": "50",
         ])

@@ -113,7 +113,11 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         commandName: "http",
         abstract: "Measure single-job enqueue over HTTP beside a bare Hummingbird route returning a constant.",
         discussion: """
-            Both servers run in this process on loopback; the same keep-alive clients load one, then             the other, --runs times. Jobs go to the queue bench-http of the customer bench (made if             missing) with a key made for the run and revoked after it. See BENCHMARKS.md.
+            The servers run in this process on loopback: a bare route, the API, and the API behind \
+            the rate limiter. The same keep-alive clients load one after the other, --runs times. \
+            Each connection enqueues for a customer of its own (bench-http-N, made if missing, with \
+            a quota no run reaches) with a key made for the run and revoked after it. See \
+            BENCHMARKS.md.
             """)
 
     @Option(help: "Concurrent keep-alive connections.")
@@ -125,11 +129,17 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     @Option(help: "Measurements of each target; the median is reported.")
     var runs: Int = 3
 
+    @Option(help: "Requests per second offered in all, on a fixed schedule (default: as fast as answered).")
+    var rate: Int?
+
     @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
     var database: String?
 
     func run() async throws {
-        for (name, value) in [("connections", connections), ("requests", requests), ("runs", runs)] where value < 1 {
+        for (name, value) in [
+            ("connections", connections), ("requests", requests), ("runs", runs), ("rate", rate ?? 1),
+        ]
+        where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -147,11 +157,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         print("conveyor bench http on \(try location.location()) — \(cores) cores")
         let store = try await location.open(mustExist: false)
         let benchmark = HTTPBenchmark(
-            store: store, options: .init(connections: connections, requests: requests, runs: runs))
+            store: store, options: .init(connections: connections, requests: requests, runs: runs, rate: rate))
         let results = try await failing { try await benchmark.run() }
         for result in results { print(result.line) }
-        if results.count == 2 {
-            print("enqueue / bare route: \(Int((results[1].median / results[0].median * 100).rounded()))%")
-        }
+        for line in HTTPBenchmark.comparisons(results) { print(line) }
     }
 }

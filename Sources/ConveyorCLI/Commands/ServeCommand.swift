@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             one and prints it once; CONVEYOR_ADMIN_KEY sets it instead. SIGTERM or SIGINT stops it \
             gracefully. Requests are rate limited per customer (per client address without a \
             key): RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW seconds (default 100 per 60), \
-            RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 250), \
+            RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 1000), \
             TRUSTED_PROXIES whose X-Forwarded-For names the client.
             """)
 

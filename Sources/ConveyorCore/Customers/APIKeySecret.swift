@@ -50,7 +50,7 @@ public enum APIKeySecret {
     public static func hash(_ secret: String) -> String { SHA256Hex.of(secret) }
 
     /// Compares two hashes in time that depends only on their length, not on where they differ.
-    static func hashesMatch(_ a: String, _ b: String) -> Bool {
+    public static func hashesMatch(_ a: String, _ b: String) -> Bool {
         let a = Array(a.utf8)
         let b = Array(b.utf8)
         guard a.count == b.count else { return false }

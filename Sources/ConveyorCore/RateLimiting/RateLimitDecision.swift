@@ -22,12 +22,18 @@ public struct RateLimitDecision: Sendable, Hashable {
     /// allowed) describes at `now`.
     public init(allowed: Bool, policy: RateLimitPolicy, hits: [Int64], now: Int64) {
         let inWindow = hits.filter { $0 > now - policy.windowMilliseconds }
-        let returns = inWindow.min().map { oldest in
+        self.init(allowed: allowed, policy: policy, inWindow: inWindow.count, oldest: inWindow.min(), now: now)
+    }
+
+    /// The decision for a window holding `inWindow` accepted requests (the new one included when
+    /// allowed), the oldest at `oldest` (milliseconds; nil when there is none), at `now`.
+    public init(allowed: Bool, policy: RateLimitPolicy, inWindow: Int, oldest: Int64?, now: Int64) {
+        let returns = oldest.map { oldest in
             // Rounded up: a client that waits this long finds the unit back.
             Int((oldest + policy.windowMilliseconds - now + 999) / 1000)
         }
         self.init(
-            allowed: allowed, policy: policy, remaining: allowed ? max(policy.requests - inWindow.count, 0) : 0,
+            allowed: allowed, policy: policy, remaining: allowed ? max(policy.requests - inWindow, 0) : 0,
             secondsUntilQuotaReturns: allowed ? (returns ?? 0) : max(returns ?? policy.windowSeconds, 1))
     }
 }

@@ -116,6 +116,12 @@ public protocol JobStore: Sendable {
     /// `policy`. Only an allowed request is recorded.
     func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision
 
+    /// The key with this prefix, as `apiKey(prefix:)`, and in the same round trip — only when it
+    /// is a live customer key whose stored hash equals `secretHash`, so a wrong secret never spends
+    /// a customer's quota — a decision of its customer's request, as `rateLimit(_:policy:)`. Saves
+    /// an authenticated, rate-limited request one round trip to the database.
+    func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup
+
     /// Forgets the rate-limit state of keys with no request left in their window (they are as if
     /// new); returns how many keys were forgotten.
     func pruneRateLimits() async throws -> Int

@@ -11,10 +11,13 @@ public struct APIKeyAuthenticator: RouterMiddleware {
 
     let store: any JobStore
     let openPaths: Set<String>
+    /// With a rate limiter, the key is found and its customer's request decided in one round trip.
+    let rateLimiter: RateLimiter?
 
-    public init(store: any JobStore, openPaths: Set<String>) {
+    public init(store: any JobStore, openPaths: Set<String>, rateLimiter: RateLimiter? = nil) {
         self.store = store
         self.openPaths = openPaths
+        self.rateLimiter = rateLimiter
     }
 
     public func handle(
@@ -32,7 +35,16 @@ public struct APIKeyAuthenticator: RouterMiddleware {
             context.refusedKey = .unauthorized("the Authorization header must be Bearer followed by a Conveyor API key")
             return try await next(request, context)
         }
-        guard let key = try await store.apiKey(prefix: prefix), key.accepts(String(parts[1])) else {
+        let secret = String(parts[1])
+        let found: APIKey?
+        if let rateLimiter {
+            let lookup = try await rateLimiter.lookUp(prefix: prefix, secret: secret)
+            found = lookup.key
+            context.rateLimit = lookup.rateLimit
+        } else {
+            found = try await store.apiKey(prefix: prefix)
+        }
+        guard let key = found, key.accepts(secret) else {
             context.refusedKey = .unauthorized("the API key is unknown or revoked")
             return try await next(request, context)
         }

@@ -32,7 +32,13 @@ public struct RateLimitMiddleware: RouterMiddleware {
                 address: limiter.configuration.trustedProxies.client(
                     peer: context.peerAddress, forwardedFor: request.headers[values: .xForwardedFor]))
         }
-        let decision = await limiter.decide(key)
+        // A customer's request was usually decided with its key lookup, in the same round trip.
+        let decision: RateLimitDecision
+        if let decided = context.rateLimit, key.customer != nil {
+            decision = decided
+        } else {
+            decision = await limiter.decide(key)
+        }
         let headers = decision.headerFields
         guard decision.allowed else {
             var problem = Problem(

@@ -24,7 +24,7 @@ public final class RateLimiter: Service, Sendable {
         public var trustedProxies: TrustedProxies
 
         public init(
-            policy: RateLimitPolicy = .default, storeTimeout: Duration = .milliseconds(250),
+            policy: RateLimitPolicy = .default, storeTimeout: Duration = .milliseconds(1000),
             probeInterval: Duration = .seconds(1), pruneInterval: Duration = .seconds(60),
             trustedProxies: TrustedProxies = .none
         ) {
@@ -81,6 +81,8 @@ public final class RateLimiter: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(Mode.store)
     private let counters: [Mode: (allowed: Counter, limited: Counter)]
+    /// How long each decision took: the time the limiter adds to a request.
+    private let decisionTime: CoreMetrics.Timer
 
     public init(
         store: any JobStore, configuration: Configuration = .init(), clock: any WallClock = SystemClock(),
@@ -101,6 +103,7 @@ public final class RateLimiter: Service, Sendable {
             counters[mode] = (counter("allowed"), counter("limited"))
         }
         self.counters = counters
+        self.decisionTime = CoreMetrics.Timer(label: "conveyor_rate_limit_decision_seconds", factory: metrics)
     }
 
     /// Where decisions are made now.
@@ -108,6 +111,11 @@ public final class RateLimiter: Service, Sendable {
 
     /// Decides one request of `key`; never fails (the fallback always answers).
     public func decide(_ key: RateLimitKey) async -> RateLimitDecision {
+        let started = ContinuousClock.now
+        defer {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            decisionTime.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
         if mode == .store {
             let store = self.store
             let policy = configuration.policy
@@ -127,6 +135,36 @@ public final class RateLimiter: Service, Sendable {
         let decision = memory.decide(key, policy: configuration.policy)
         record(decision, in: .fallback)
         return decision
+    }
+
+    /// Finds the key with `prefix` and, in the same round trip, decides its customer's request —
+    /// when the store answers in time. Otherwise (or in fallback) it only finds the key, and the
+    /// caller decides with `decide(_:)`, which then answers from memory. Throws only when the key
+    /// cannot be found at all.
+    public func lookUp(prefix: String, secret: String) async throws -> KeyLookup {
+        let store = self.store
+        if mode == .store {
+            let started = ContinuousClock.now
+            let policy = configuration.policy
+            let hash = APIKeySecret.hash(secret)
+            do {
+                let lookup = try await withDeadline(configuration.storeTimeout) {
+                    try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy)
+                }
+                if let decision = lookup.rateLimit, let customer = lookup.key?.customer {
+                    let (seconds, attoseconds) = (ContinuousClock.now - started).components
+                    decisionTime.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+                    memory.remember(.customer(customer), decidedBy: decision.policy, default: policy)
+                    record(decision, in: .store)
+                }
+                return lookup
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                fallBack(because: error)
+            }
+        }
+        return KeyLookup(key: try await store.apiKey(prefix: prefix), rateLimit: nil)
     }
 
     public func run() async throws {
