@@ -85,7 +85,6 @@ let package = Package(
             dependencies: [
                 "ConveyorCore", "ConveyorWorker", "ConveyorServer",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

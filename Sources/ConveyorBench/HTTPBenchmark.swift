@@ -41,8 +41,6 @@ public struct HTTPBenchmark: Sendable {
         public let runs: [Double]
         public let latency: BenchmarkResult.Latency
         public let failures: Int
-        /// For the target behind the rate limiter: the time of each decision alone.
-        public var decisions: BenchmarkResult.Latency? = nil
 
         public var median: Double { BenchmarkResult.median(runs) ?? 0 }
 
@@ -105,17 +103,11 @@ public struct HTTPBenchmark: Sendable {
             let microseconds = Int64(limited.latency[keyPath: percentile]) - Int64(enqueue.latency[keyPath: percentile])
             return String(format: "%+.2f ms", Double(microseconds) / 1000)
         }
-        var lines = [
+        return [
             "enqueue / bare route: \(Int((enqueue.median / bare.median * 100).rounded()))%",
             "rate limiter, enqueue latency with it minus without: p50 \(added(\.p50)), p99 \(added(\.p99)); "
                 + "throughput \(Int((limited.median / enqueue.median * 100).rounded()))% of enqueue without it",
         ]
-        if let decisions = limited.decisions {
-            lines.append(
-                "rate limiter, its decisions alone: p50 \(BenchmarkResult.ms(decisions.p50)) "
-                    + "p99 \(BenchmarkResult.ms(decisions.p99)) max \(BenchmarkResult.ms(decisions.max))")
-        }
-        return lines
     }
 
     private func measure(secrets: [String]) async throws -> [Result] {
@@ -125,8 +117,7 @@ public struct HTTPBenchmark: Sendable {
         let api = ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
             ports.set("api", $0)
         }
-        let decisionTimes = DecisionTimes()
-        let limiter = RateLimiter(store: store, logger: logger, metrics: decisionTimes)
+        let limiter = RateLimiter(store: store, logger: logger)
         let limited = ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: limiter, logger: logger
         ) { ports.set("limited", $0) }
@@ -174,13 +165,11 @@ public struct HTTPBenchmark: Sendable {
         }
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
-        var results = targets.indices.map { index in
+        return targets.indices.map { index in
             Result(
                 name: "\(targets[index].0), \(options.connections) connections",
                 runs: runs[index], latency: .init(histograms[index]), failures: failures[index])
         }
-        results[2].decisions = .init(decisionTimes.histogram)
-        return results
     }
 
     struct Request: Sendable {

@@ -81,8 +81,6 @@ public final class RateLimiter: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(Mode.store)
     private let counters: [Mode: (allowed: Counter, limited: Counter)]
-    /// How long each decision took: the time the limiter adds to a request.
-    private let decisionTime: CoreMetrics.Timer
 
     public init(
         store: any JobStore, configuration: Configuration = .init(), clock: any WallClock = SystemClock(),
@@ -103,7 +101,6 @@ public final class RateLimiter: Service, Sendable {
             counters[mode] = (counter("allowed"), counter("limited"))
         }
         self.counters = counters
-        self.decisionTime = CoreMetrics.Timer(label: "conveyor_rate_limit_decision_seconds", factory: metrics)
     }
 
     /// Where decisions are made now.
@@ -111,11 +108,6 @@ public final class RateLimiter: Service, Sendable {
 
     /// Decides one request of `key`; never fails (the fallback always answers).
     public func decide(_ key: RateLimitKey) async -> RateLimitDecision {
-        let started = ContinuousClock.now
-        defer {
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
-            decisionTime.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        }
         if mode == .store {
             let store = self.store
             let policy = configuration.policy
@@ -144,7 +136,6 @@ public final class RateLimiter: Service, Sendable {
     public func lookUp(prefix: String, secret: String) async throws -> KeyLookup {
         let store = self.store
         if mode == .store {
-            let started = ContinuousClock.now
             let policy = configuration.policy
             let hash = APIKeySecret.hash(secret)
             do {
@@ -152,8 +143,6 @@ public final class RateLimiter: Service, Sendable {
                     try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy)
                 }
                 if let decision = lookup.rateLimit, let customer = lookup.key?.customer {
-                    let (seconds, attoseconds) = (ContinuousClock.now - started).components
-                    decisionTime.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
                     memory.remember(.customer(customer), decidedBy: decision.policy, default: policy)
                     record(decision, in: .store)
                 }
