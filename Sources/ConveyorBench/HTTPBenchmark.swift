@@ -66,7 +66,8 @@ public struct HTTPBenchmark: Sendable {
     static let customerPolicy = try! RateLimitPolicy(requests: RateLimitPolicy.maximumRequests, windowSeconds: 1)
 
     /// Runs the three targets `options.runs` times, alternating: the bare route, enqueue, and
-    /// enqueue behind the rate limiter; returns their results in that order.
+    /// enqueue behind the rate limiter; then both enqueues at once, half the connections each.
+    /// Returns the five results in that order.
     public func run() async throws -> [Result] {
         var secrets: [String] = []
         var keyIDs: [String] = []
@@ -97,16 +98,19 @@ public struct HTTPBenchmark: Sendable {
     /// The lines that compare the targets of `run()`: enqueue against the bare route, and what
     /// the rate limiter adds to an enqueue's latency.
     public static func comparisons(_ results: [Result]) -> [String] {
-        guard results.count == 3 else { return [] }
+        guard results.count == 5 else { return [] }
         let (bare, enqueue, limited) = (results[0], results[1], results[2])
-        func added(_ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String {
-            let microseconds = Int64(limited.latency[keyPath: percentile]) - Int64(enqueue.latency[keyPath: percentile])
+        func added(_ with: Result, _ without: Result, _ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String {
+            let microseconds = Int64(with.latency[keyPath: percentile]) - Int64(without.latency[keyPath: percentile])
             return String(format: "%+.2f ms", Double(microseconds) / 1000)
         }
         return [
             "enqueue / bare route: \(Int((enqueue.median / bare.median * 100).rounded()))%",
-            "rate limiter, enqueue latency with it minus without: p50 \(added(\.p50)), p99 \(added(\.p99)); "
+            "rate limiter, enqueue latency with it minus without (separate runs): p50 \(added(limited, enqueue, \.p50)), "
+                + "p99 \(added(limited, enqueue, \.p99)); "
                 + "throughput \(Int((limited.median / enqueue.median * 100).rounded()))% of enqueue without it",
+            "rate limiter, enqueue latency with it minus without (paired, at the same time): "
+                + "p50 \(added(results[4], results[3], \.p50)), p99 \(added(results[4], results[3], \.p99))",
         ]
     }
 
@@ -163,13 +167,42 @@ public struct HTTPBenchmark: Sendable {
                 failures[index] += measured.failures
             }
         }
+        // Paired: half the connections enqueue without the limiter and half behind it, at the same
+        // time, so both halves meet the same machine — separate runs differ by more than the
+        // limiter adds.
+        let both = enqueues(apiPort).enumerated().map { index, request in
+            index.isMultiple(of: 2) ? request : enqueues(limitedPort)[index]
+        }
+        var pairedRuns: [[Double]] = [[], []]
+        var paired = [0, 1].map { _ in
+            Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        }
+        var pairedFailures = [0, 0]
+        for _ in 0..<options.runs {
+            let measured = try await load(both)
+            for half in 0..<2 {
+                let connections = measured.connections.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+                for (histogram, failed) in connections {
+                    paired[half].add(histogram)
+                    pairedFailures[half] += failed
+                }
+                pairedRuns[half].append(measured.perSecond / 2)
+            }
+        }
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
         return targets.indices.map { index in
             Result(
                 name: "\(targets[index].0), \(options.connections) connections",
                 runs: runs[index], latency: .init(histograms[index]), failures: failures[index])
-        }
+        } + [
+            Result(
+                name: "paired: enqueue, \(options.connections / 2) connections", runs: pairedRuns[0],
+                latency: .init(paired[0]), failures: pairedFailures[0]),
+            Result(
+                name: "paired: behind the rate limiter, \(options.connections - options.connections / 2) connections at the same time",
+                runs: pairedRuns[1], latency: .init(paired[1]), failures: pairedFailures[1]),
+        ]
     }
 
     struct Request: Sendable {
@@ -184,6 +217,8 @@ public struct HTTPBenchmark: Sendable {
         let perSecond: Double
         let latencies: Histogram<UInt64>
         let failures: Int
+        /// Each connection's latencies and failures, in the order of the requests given.
+        let connections: [(Histogram<UInt64>, Int)]
     }
 
     /// Sends `options.requests` requests over `options.connections` keep-alive connections at once,
@@ -191,28 +226,26 @@ public struct HTTPBenchmark: Sendable {
     private func load(_ requests: [Request]) async throws -> Measurement {
         let perConnection = max(1, options.requests / options.connections)
         let started = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
+        let results = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>, Int).self) { group in
             // Each connection's share of the rate, its schedule offset so the connections interleave.
             let interval = options.rate.map { Duration.seconds(Double(options.connections) / Double($0)) }
             for (index, request) in requests.enumerated() {
                 let offset = interval.map { $0 * (Double(index) / Double(options.connections)) }
                 group.addTask {
-                    try await Self.connection(
+                    let (histogram, failed) = try await Self.connection(
                         request, count: perConnection, interval: interval, offset: offset ?? .zero)
+                    return (index, histogram, failed)
                 }
             }
-            var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-            var failures = 0
-            for try await (histogram, failed) in group {
-                merged.add(histogram)
-                failures += failed
-            }
-            return (merged, failures)
+            var connections = [(Histogram<UInt64>, Int)?](repeating: nil, count: requests.count)
+            for try await (index, histogram, failed) in group { connections[index] = (histogram, failed) }
+            return connections.compactMap { $0 }
         }
+        var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        for (histogram, _) in results { merged.add(histogram) }
         return Measurement(
             perSecond: Double(perConnection * options.connections) / (ContinuousClock.now - started).timeInterval,
-            latencies: results.0,
-            failures: results.1)
+            latencies: merged, failures: results.reduce(0) { $0 + $1.1 }, connections: results)
     }
 
     /// One keep-alive connection sending `count` requests one after another — each when the
