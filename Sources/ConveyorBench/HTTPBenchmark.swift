@@ -100,7 +100,8 @@ public struct HTTPBenchmark: Sendable {
     public static func comparisons(_ results: [Result]) -> [String] {
         guard results.count == 5 else { return [] }
         let (bare, enqueue, limited) = (results[0], results[1], results[2])
-        func added(_ with: Result, _ without: Result, _ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String {
+        func added(_ with: Result, _ without: Result, _ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String
+        {
             let microseconds = Int64(with.latency[keyPath: percentile]) - Int64(without.latency[keyPath: percentile])
             return String(format: "%+.2f ms", Double(microseconds) / 1000)
         }
@@ -200,7 +201,8 @@ public struct HTTPBenchmark: Sendable {
                 name: "paired: enqueue, \(options.connections / 2) connections", runs: pairedRuns[0],
                 latency: .init(paired[0]), failures: pairedFailures[0]),
             Result(
-                name: "paired: behind the rate limiter, \(options.connections - options.connections / 2) connections at the same time",
+                name:
+                    "paired: behind the rate limiter, \(options.connections - options.connections / 2) connections at the same time",
                 runs: pairedRuns[1], latency: .init(paired[1]), failures: pairedFailures[1]),
         ]
     }
