@@ -105,17 +105,11 @@ struct PostgresCLITests {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         let env = ["DATABASE_URL": url]
-        #expect(try await cli.run(["customers", "create", "acme"], environment: env).status == 0)
-        let made = try await cli.run(["keys", "create", "--customer", "acme"], environment: env)
-        let key = String(
-            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let key = try await ServeCommandTests.customerKey(cli, "acme", environment: env)
         let (server, base) = try await ServeCommandTests.serve(cli, environment: env)
         defer { server.stop() }
-        var request = URLRequest(url: base.appendingPathComponent("api/queue/acme"))
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-        request.httpBody = Data(#"{"queue":"mail","type":"email.send","payload":{"n":1}}"#.utf8)
-        let (body, response) = try await URLSession.shared.data(for: request)
+        let (body, response) = try await URLSession.shared.data(
+            for: ServeCommandTests.enqueue(base, customer: "acme", key: key))
         #expect((response as? HTTPURLResponse)?.statusCode == 201)
         let id = try #require((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
         let shown = try await cli.run(["jobs", "show", id], environment: env)
@@ -132,10 +126,7 @@ struct PostgresCLITests {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         let env = ["DATABASE_URL": url]
-        #expect(try await cli.run(["customers", "create", "acme"], environment: env).status == 0)
-        let made = try await cli.run(["keys", "create", "--customer", "acme"], environment: env)
-        let key = String(
-            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let key = try await ServeCommandTests.customerKey(cli, "acme", environment: env)
         let (first, firstURL) = try await ServeCommandTests.serve(cli, environment: env)
         defer { first.stop() }
         let (second, secondURL) = try await ServeCommandTests.serve(cli, environment: env)
@@ -143,11 +134,8 @@ struct PostgresCLITests {
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<105 {
                 group.addTask {
-                    var request = URLRequest(
-                        url: (index.isMultiple(of: 2) ? firstURL : secondURL).appendingPathComponent("api/queue/acme"))
-                    request.httpMethod = "POST"
-                    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-                    request.httpBody = Data(#"{"queue":"mail","type":"email.send","payload":{"n":1}}"#.utf8)
+                    let request = ServeCommandTests.enqueue(
+                        index.isMultiple(of: 2) ? firstURL : secondURL, customer: "acme", key: key)
                     let (_, response) = try await URLSession.shared.data(for: request)
                     return (response as? HTTPURLResponse)?.statusCode ?? 0
                 }

@@ -22,6 +22,26 @@ struct ServeCommandTests {
         return (server, try #require(url, "serve exited: \(server.output)"))
     }
 
+    /// Makes a customer and a key for it with the CLI; returns the key it printed.
+    static func customerKey(
+        _ cli: ConveyorProcess, _ customer: String, environment: [String: String] = [:]
+    ) async throws -> String {
+        #expect(try await cli.run(["customers", "create", customer], environment: environment).status == 0)
+        let made = try await cli.run(["keys", "create", "--customer", customer], environment: environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        return String(
+            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A request enqueueing one small job for `customer`.
+    static func enqueue(_ base: URL, customer: String, key: String) -> URLRequest {
+        var request = URLRequest(url: base.appendingPathComponent("api/queue/\(customer)"))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(#"{"queue":"mail","type":"email.send","payload":{"n":1}}"#.utf8)
+        return request
+    }
+
     static func get(_ url: URL, _ path: String, key: String) async throws -> Int {
         var request = URLRequest(url: url.appendingPathComponent(path))
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -73,11 +93,8 @@ struct ServeCommandTests {
     func rateLimits() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        #expect(try await cli.run(["customers", "create", "acme"]).status == 0)
+        let acme = try await Self.customerKey(cli, "acme")
         #expect(try await cli.run(["customers", "create", "globex"]).status == 0)
-        let made = try await cli.run(["keys", "create", "--customer", "acme"])
-        let acme = String(
-            try #require(made.stdout.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines))
         let own = try await cli.run(["customers", "set-limit", "globex", "--requests", "500", "--window", "30"])
         #expect(own.status == 0 && own.stdout.contains("500 requests per 30 s"), "\(own.stderr)")
         let listed = try await cli.run(["customers", "list"]).stdout
