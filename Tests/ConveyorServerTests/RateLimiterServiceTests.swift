@@ -20,7 +20,7 @@ struct RateLimiterServiceTests {
         let limiter = RateLimiter(
             store: store,
             configuration: .init(
-                policy: try RateLimitPolicy(requests: 10, windowSeconds: 1), probeInterval: .milliseconds(50),
+                policy: try RateLimitPolicy(requests: 10, windowSeconds: 2), probeInterval: .milliseconds(50),
                 pruneInterval: .milliseconds(100)),
             logger: Logger(label: "test"))
         let group = ServiceGroup(services: [limiter], logger: Logger(label: "test"))
@@ -31,13 +31,14 @@ struct RateLimiterServiceTests {
             try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rate_limit_requests") ?? 0 }
         }
         // Three rounds of the same 20 clients: the table never holds more than those 20 keys, and
-        // once they stop it empties by itself.
+        // once they stop it empties by itself. (How many of them are there at a given moment
+        // depends on when the pruning ran, so only the bounds are checked.)
         for _ in 0..<3 {
             for client in 0..<20 { _ = await limiter.decide(.client(address: "192.0.2.\(client)")) }
-            #expect(try await rows() <= 20)
+            let held = try await rows()
+            #expect((1...20).contains(held))
         }
-        #expect(try await rows() == 20)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(20)
         while try await rows() > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
