@@ -27,7 +27,12 @@ public struct APIKey: Sendable, Hashable {
 
     /// Whether `secret` is this key: the hashes compared in constant time, and not revoked.
     public func accepts(_ secret: String) -> Bool {
-        !isRevoked && APIKeySecret.hashesMatch(APIKeySecret.hash(secret), secretHash)
+        accepts(secretHash: APIKeySecret.hash(secret))
+    }
+
+    /// `accepts(_:)` for a secret already hashed (`APIKeySecret.hash`), so a request hashes once.
+    public func accepts(secretHash presented: String) -> Bool {
+        !isRevoked && APIKeySecret.hashesMatch(presented, secretHash)
     }
 }
 

@@ -35,16 +35,16 @@ public struct APIKeyAuthenticator: RouterMiddleware {
             context.refusedKey = .unauthorized("the Authorization header must be Bearer followed by a Conveyor API key")
             return try await next(request, context)
         }
-        let secret = String(parts[1])
+        let hash = APIKeySecret.hash(String(parts[1]))
         let found: APIKey?
         if let rateLimiter {
-            let lookup = try await rateLimiter.lookUp(prefix: prefix, secret: secret)
+            let lookup = try await rateLimiter.lookUp(prefix: prefix, secretHash: hash)
             found = lookup.key
             context.rateLimit = lookup.rateLimit
         } else {
             found = try await store.apiKey(prefix: prefix)
         }
-        guard let key = found, key.accepts(secret) else {
+        guard let key = found, key.accepts(secretHash: hash) else {
             context.refusedKey = .unauthorized("the API key is unknown or revoked")
             return try await next(request, context)
         }

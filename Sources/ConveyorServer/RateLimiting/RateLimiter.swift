@@ -133,11 +133,10 @@ public final class RateLimiter: Service, Sendable {
     /// when the store answers in time. Otherwise (or in fallback) it only finds the key, and the
     /// caller decides with `decide(_:)`, which then answers from memory. Throws only when the key
     /// cannot be found at all.
-    public func lookUp(prefix: String, secret: String) async throws -> KeyLookup {
+    public func lookUp(prefix: String, secretHash hash: String) async throws -> KeyLookup {
         let store = self.store
         if mode == .store {
             let policy = configuration.policy
-            let hash = APIKeySecret.hash(secret)
             do {
                 let lookup = try await withDeadline(configuration.storeTimeout) {
                     try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy)
