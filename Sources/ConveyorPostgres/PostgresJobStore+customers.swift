@@ -3,7 +3,7 @@ import Foundation
 import PostgresNIO
 
 extension PostgresJobStore {
-    private static let customerColumns = """
+    static let customerColumns = """
         name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
         rate_limit_window_seconds::int8
         """
@@ -103,7 +103,7 @@ extension PostgresJobStore {
         }
     }
 
-    private static func decodeCustomer(_ row: PostgresRow) throws -> Customer {
+    static func decodeCustomer(_ row: PostgresRow) throws -> Customer {
         let (name, created, requests, window) = try row.decode((String, Int64, Int64?, Int64?).self)
         return Customer(
             name: name, createdAt: Date(unixMilliseconds: created),

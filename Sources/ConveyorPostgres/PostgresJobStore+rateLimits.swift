@@ -10,14 +10,12 @@ extension PostgresJobStore {
                 """
                 UPDATE customers SET rate_limit_requests = \(policy?.requests),
                     rate_limit_window_seconds = \(policy?.windowSeconds)
-                WHERE name = \(customer) RETURNING name
+                WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
                 """, logger: logger
             ).collect()
         }
-        guard !updated.isEmpty, let found = try await self.customer(named: customer) else {
-            throw JobStoreError.customerNotFound(name: customer)
-        }
-        return found
+        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
+        return try Self.decodeCustomer(row)
     }
 
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {

@@ -55,7 +55,4 @@ final class InMemoryRateLimiter: Sendable {
             }
         }
     }
-
-    /// How many keys have requests in memory.
-    var keyCount: Int { state.withLock { $0.windows.count } }
 }
