@@ -157,7 +157,10 @@ struct CompleteJobs: PostgresPreparedStatement {
 /// `clock_timestamp()`: the database's clock, shared by every node. Prepared, because planning
 /// this statement costs more than running it; only counts travel back, not the window's times.
 /// Row: allowed, requests in the window, the oldest of them (ms), the quota, the window (ms), now
-/// (ms). The hits are kept in order, so the oldest of an updated row is its first.
+/// (ms). A key's hits are kept in ascending order — a hit is stamped no earlier than the one before
+/// it, even when the clock read before waiting for the row lock is — so `width_bucket`, a binary
+/// search, counts the hits that have left the window, and the cost of a decision hardly grows with
+/// the quota.
 struct DecideRateLimit: PostgresPreparedStatement {
     static let name = "conveyor_decide_rate_limit"
     static let sql = """
@@ -180,11 +183,11 @@ struct DecideRateLimit: PostgresPreparedStatement {
             INSERT INTO rate_limit_requests AS r (key, hits, expires_at)
             SELECT p.key, ARRAY[p.now_ms], to_timestamp((p.now_ms + p.window_ms) / 1000.0) FROM policy p
             ON CONFLICT (key) DO UPDATE SET
-                hits = ARRAY(
-                    SELECT h FROM unnest(r.hits) AS h WHERE h > (SELECT now_ms - window_ms FROM policy) ORDER BY h
-                ) || EXCLUDED.hits,
-                expires_at = EXCLUDED.expires_at
-            WHERE (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > (SELECT now_ms - window_ms FROM policy))
+                hits = r.hits[width_bucket((SELECT now_ms - window_ms FROM policy), r.hits) + 1:]
+                    || greatest(EXCLUDED.hits[1], r.hits[cardinality(r.hits)]),
+                expires_at = to_timestamp(
+                    (greatest(EXCLUDED.hits[1], r.hits[cardinality(r.hits)]) + (SELECT window_ms FROM policy)) / 1000.0)
+            WHERE cardinality(r.hits) - width_bucket((SELECT now_ms - window_ms FROM policy), r.hits)
                 < (SELECT quota FROM policy)
             RETURNING cardinality(r.hits)::int8 AS in_window, r.hits[1] AS oldest
         ),
@@ -196,9 +199,9 @@ struct DecideRateLimit: PostgresPreparedStatement {
             SELECT false, coalesce(w.in_window, 0), w.oldest, p.quota::int8, p.window_ms::int8, p.now_ms
             FROM policy p
             LEFT JOIN LATERAL (
-                SELECT count(*)::int8 AS in_window, min(h) AS oldest
-                FROM rate_limit_requests r, unnest(r.hits) AS h
-                WHERE r.key = p.key AND h > p.now_ms - p.window_ms
+                SELECT (cardinality(r.hits) - w.first)::int8 AS in_window, r.hits[w.first + 1] AS oldest
+                FROM rate_limit_requests r, width_bucket(p.now_ms - p.window_ms, r.hits) AS w (first)
+                WHERE r.key = p.key
             ) AS w ON true
             WHERE NOT EXISTS (SELECT 1 FROM decided)
         )
