@@ -11,6 +11,7 @@ extension PostgresJobStore: LeaderElector {
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
     {
         let key = Self.lockKey(for: role)
+        let holder = Leadership.newHolder()
         let logger = self.logger
         while !Task.isCancelled {
             do {
@@ -18,23 +19,48 @@ extension PostgresJobStore: LeaderElector {
                     let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger)
                         .collect()
                     guard try rows.first?.decode(Bool.self) == true else { return }
-                    // Cancelled while the lock was being taken (a shutdown): hand it straight back
-                    // instead of leading for a moment and keeping a follower from taking over.
+                    // Whatever ends the term — the body, a lost connection, cancellation (a shutdown) —
+                    // the role is handed back before the connection returns to the pool; otherwise the
+                    // pooled connection would keep the lock and no follower could take over.
+                    var ended: (any Error)?
+                    // Cancelled while the lock was being taken: hand it straight back instead of
+                    // leading for a moment.
                     if !Task.isCancelled {
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask { try await body() }
-                            group.addTask {
-                                // Holding the lock means holding this connection: check it stays up.
-                                while true {
-                                    try await Task.sleep(for: retry)
-                                    _ = try await connection.query("SELECT 1", logger: logger).collect()
+                        do {
+                            let since = self.clock.now().unixMilliseconds
+                            _ = try await connection.query(
+                                """
+                                INSERT INTO maintenance_leaders (role, holder, backend_pid, lock_key, since)
+                                VALUES (\(role), \(holder), pg_backend_pid(), \(key), to_timestamp(\(since) / 1000.0))
+                                ON CONFLICT (role) DO UPDATE SET holder = EXCLUDED.holder,
+                                    backend_pid = EXCLUDED.backend_pid, lock_key = EXCLUDED.lock_key, since = EXCLUDED.since
+                                """, logger: logger
+                            ).collect()
+                            try await withThrowingTaskGroup(of: Void.self) { group in
+                                group.addTask { try await body() }
+                                group.addTask {
+                                    // Holding the lock means holding this connection: check it stays up.
+                                    while true {
+                                        try await Task.sleep(for: retry)
+                                        _ = try await connection.query("SELECT 1", logger: logger).collect()
+                                    }
                                 }
+                                try await group.next()
+                                group.cancelAll()
                             }
-                            try await group.next()
-                            group.cancelAll()
+                        } catch {
+                            ended = error
                         }
                     }
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger).collect()
+                    // In a task of its own, which does not inherit the campaign's cancellation.
+                    await Task {
+                        _ = try? await connection.query(
+                            "DELETE FROM maintenance_leaders WHERE role = \(role) AND holder = \(holder)",
+                            logger: logger
+                        ).collect()
+                        _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger).collect()
+                    }.value
+                    if let ended { throw ended }
                 }
             } catch is CancellationError {
                 return
@@ -45,6 +71,26 @@ extension PostgresJobStore: LeaderElector {
                     metadata: ["role": .string(role), "error": .string(explain(error))])
             }
             try? await Task.sleep(for: retry)
+        }
+    }
+
+    /// The row the leader wrote, when its backend still holds the role's lock (a bigint advisory
+    /// lock shows in pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+    public func leader(of role: String) async throws -> Leadership? {
+        let logger = self.logger
+        return try await read { connection, _ in
+            let rows = try await connection.query(
+                """
+                SELECT m.holder, (extract(epoch FROM m.since) * 1000)::int8 FROM maintenance_leaders m
+                WHERE m.role = \(role) AND EXISTS (
+                    SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.pid = m.backend_pid AND l.objsubid = 1
+                      AND l.classid::int8 = (m.lock_key >> 32) & 4294967295 AND l.objid::int8 = m.lock_key & 4294967295)
+                """, logger: logger
+            ).collect()
+            guard let row = rows.first else { return nil }
+            let (holder, since) = try row.decode((String, Int64).self)
+            return Leadership(role: role, holder: holder, since: Date(unixMilliseconds: since))
         }
     }
 

@@ -1,4 +1,5 @@
 public import ConveyorCore
+import Foundation
 import PostgresNIO
 
 extension PostgresJobStore {
@@ -55,6 +56,27 @@ extension PostgresJobStore {
                     result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
                 }
                 result[result.count - 1].counts[state] = count
+            }
+            return result
+        }
+    }
+
+    public func backlogs() async throws -> [QueueBacklog] {
+        let logger = self.logger
+        return try await read { connection, now in
+            let rows = try await connection.query(
+                """
+                SELECT customer, queue, count(*)::int8, (extract(epoch FROM min(run_at)) * 1000)::int8 FROM jobs
+                WHERE state IN ('scheduled', 'available', 'retryable') AND run_at <= to_timestamp(\(now.unixMilliseconds) / 1000.0)
+                GROUP BY customer, queue
+                """, logger: logger
+            ).decode((String, String, Int, Int64).self)
+            var result: [QueueBacklog] = []
+            for try await (customer, queue, ready, oldest) in rows {
+                result.append(
+                    QueueBacklog(
+                        customer: customer, queue: queue, ready: ready, oldestReadySince: Date(unixMilliseconds: oldest)
+                    ))
             }
             return result
         }

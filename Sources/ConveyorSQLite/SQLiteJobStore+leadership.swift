@@ -8,7 +8,7 @@ import GRDB
 extension SQLiteJobStore: LeaderElector {
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
     {
-        let holder = UUID().lowercasedString
+        let holder = Leadership.newHolder()
         let lease = retry * 3
         while !Task.isCancelled {
             if try await claimLeadership(role, holder: holder, lease: lease) {
@@ -37,9 +37,14 @@ extension SQLiteJobStore: LeaderElector {
                         leading.cancel()
                     }
                 }
-                _ = try? await write { db, _ in
-                    try db.execute(sql: "DELETE FROM leaders WHERE role = ? AND holder = ?", arguments: [role, holder])
-                }
+                // Handing the role back must happen even when the campaign was cancelled (a
+                // shutdown): in a task of its own, which does not inherit the cancellation.
+                await Task {
+                    _ = try? await self.write { db, _ in
+                        try db.execute(
+                            sql: "DELETE FROM leaders WHERE role = ? AND holder = ?", arguments: [role, holder])
+                    }
+                }.value
             }
             try? await Task.sleep(for: retry)
         }
@@ -50,13 +55,25 @@ extension SQLiteJobStore: LeaderElector {
         try await write { db, now in
             try db.execute(
                 sql: """
-                    INSERT INTO leaders (role, holder, expires_at) VALUES (?, ?, ?)
-                    ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                    INSERT INTO leaders (role, holder, expires_at, since) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+                        since = CASE WHEN leaders.holder = excluded.holder THEN leaders.since ELSE excluded.since END
                     WHERE leaders.expires_at <= ? OR leaders.holder = excluded.holder
                     """,
-                arguments: [role, holder, now.adding(lease).unixMilliseconds, now.unixMilliseconds])
+                arguments: [
+                    role, holder, now.adding(lease).unixMilliseconds, now.unixMilliseconds, now.unixMilliseconds,
+                ])
             return try String.fetchOne(db, sql: "SELECT holder FROM leaders WHERE role = ?", arguments: [role])
                 == holder
+        }
+    }
+
+    public func leader(of role: String) async throws -> Leadership? {
+        try await read { db, now in
+            try Row.fetchOne(
+                db, sql: "SELECT holder, since FROM leaders WHERE role = ? AND expires_at > ?",
+                arguments: [role, now.unixMilliseconds]
+            ).map { Leadership(role: role, holder: $0["holder"], since: Date(unixMilliseconds: $0["since"])) }
         }
     }
 }

@@ -1,4 +1,5 @@
 public import ConveyorCore
+import Foundation
 import GRDB
 
 extension SQLiteJobStore {
@@ -43,6 +44,24 @@ extension SQLiteJobStore {
                 result[result.count - 1].counts[state] = row["n"]
             }
             return result
+        }
+    }
+
+    public func backlogs() async throws -> [QueueBacklog] {
+        try await read { db, now in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT customer, queue, COUNT(*) AS ready, MIN(run_at) AS oldest FROM jobs
+                    WHERE state IN ('scheduled', 'available', 'retryable') AND run_at <= ?
+                    GROUP BY customer, queue
+                    """,
+                arguments: [now.unixMilliseconds]
+            ).map { row in
+                QueueBacklog(
+                    customer: row["customer"], queue: row["queue"], ready: row["ready"],
+                    oldestReadySince: Date(unixMilliseconds: row["oldest"]))
+            }
         }
     }
 

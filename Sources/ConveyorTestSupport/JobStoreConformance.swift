@@ -42,5 +42,5 @@ public enum JobStoreConformance {
     public static let checks: [StoreConformanceCheck] =
         enqueueChecks + claimChecks + leaseChecks + failureChecks + staleChecks + cancelChecks + deadLetterChecks
         + listingChecks + retentionChecks + workerChecks + wakeupChecks + concurrencyChecks + customerChecks
-        + idempotencyChecks + rateLimitChecks
+        + idempotencyChecks + rateLimitChecks + healthChecks
 }

@@ -8,4 +8,7 @@ public protocol LeaderElector: Sendable {
     /// lease could not be renewed). A follower tries again every `retry`, which bounds how long
     /// a dead leader's role stays vacant.
     func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
+
+    /// Who leads `role` now, and since when; nil when nobody does.
+    func leader(of role: String) async throws -> Leadership?
 }

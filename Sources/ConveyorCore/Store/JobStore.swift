@@ -58,6 +58,10 @@ public protocol JobStore: Sendable {
     /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
     func counts(customer: String?) async throws -> [QueueCounts]
 
+    /// For each queue with jobs ready to run (waiting, run time come), how many and since when the
+    /// oldest has been ready.
+    func backlogs() async throws -> [QueueBacklog]
+
     /// Running jobs whose lease expired more than `grace` ago.
     func staleJobs(grace: Duration) async throws -> [Job]
 

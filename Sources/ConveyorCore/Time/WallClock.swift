@@ -43,4 +43,7 @@ extension Duration {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
+
+    /// The duration in (fractional) milliseconds, for reports.
+    public var milliseconds: Double { timeInterval * 1000 }
 }

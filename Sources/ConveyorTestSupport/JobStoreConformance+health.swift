@@ -1,0 +1,51 @@
+import ConveyorCore
+import Foundation
+import Testing
+
+extension JobStoreConformance {
+    static let healthChecks: [StoreConformanceCheck] = [
+        .init(
+            "a queue's backlog counts its jobs ready to run and dates the oldest; running and future jobs are not in it"
+        ) {
+            h in
+            let start = h.clock.now()
+            try await h.enqueue(queue: "default")
+            try await h.enqueue(queue: "default", start: .after(.seconds(60)))
+            try await h.enqueue(queue: "busy")
+            _ = try await h.claim(queues: ["busy"])
+            h.clock.advance(by: .seconds(10))
+            try await h.enqueue(queue: "default")
+            try await h.enqueue(customer: "globex", queue: "mail")
+            let backlogs = try await h.store.backlogs().sorted { ($0.customer, $0.queue) < ($1.customer, $1.queue) }
+            #expect(
+                backlogs == [
+                    QueueBacklog(customer: "acme", queue: "default", ready: 2, oldestReadySince: start),
+                    QueueBacklog(customer: "globex", queue: "mail", ready: 1, oldestReadySince: h.clock.now()),
+                ])
+            // Its run time come, the scheduled job is ready too (and still dated by the oldest).
+            h.clock.advance(by: .seconds(60))
+            #expect(try await h.store.backlogs().first { $0.queue == "default" }?.ready == 3)
+        },
+        .init("the leader of a role is named with its process and the time it took the role; nobody once it stops") {
+            h in
+            let elector = try #require(h.store as? any LeaderElector, "every engine elects leaders")
+            #expect(try await elector.leader(of: "health-check") == nil)
+            let (entered, signal) = AsyncStream.makeStream(of: Void.self)
+            let campaign = Task {
+                try await elector.lead("health-check", retry: .milliseconds(100)) {
+                    signal.yield()
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            }
+            var waiting = entered.makeAsyncIterator()
+            _ = await waiting.next()
+            let leader = try #require(try await elector.leader(of: "health-check"))
+            #expect(leader.holder.contains(":\(ProcessInfo.processInfo.processIdentifier)/"))
+            #expect(leader.since == h.clock.now())
+            #expect(try await elector.leader(of: "another-role") == nil)
+            campaign.cancel()
+            _ = await campaign.result
+            #expect(try await elector.leader(of: "health-check") == nil)
+        },
+    ]
+}
