@@ -9,9 +9,11 @@ public enum ConveyorAPI {
     /// Routes reachable without a key.
     static let openPaths: Set<String> = ["/openapi.json"]
 
-    /// The router with every route and middleware; with a rate limiter, requests are limited.
+    /// The router with every route and middleware; with a rate limiter, requests are limited; with
+    /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
     public static func router(
-        store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil
+        store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
+        health: HealthMonitor? = nil
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         router.add(middleware: ProblemMiddleware())
@@ -20,8 +22,12 @@ public enum ConveyorAPI {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }
-        router.add(middleware: APIKeyAuthenticator(store: store, openPaths: openPaths, rateLimiter: rateLimiter))
+        router.add(
+            middleware: APIKeyAuthenticator(
+                store: store, openPaths: health == nil ? openPaths : openPaths.union(HealthRoutes.openPaths),
+                rateLimiter: rateLimiter))
         if let rateLimiter { router.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
+        if let health { HealthRoutes(monitor: health).register(on: router) }
         let queues = QueueRoutes(store: store, limits: limits)
         queues.register(on: router)
         BatchRoutes(queues: queues).register(on: router)
@@ -35,10 +41,10 @@ public enum ConveyorAPI {
     /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
     public static func application(
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
-        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        health: HealthMonitor? = nil, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, limits: limits, rateLimiter: rateLimiter),
+            router: router(store: store, limits: limits, rateLimiter: rateLimiter, health: health),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

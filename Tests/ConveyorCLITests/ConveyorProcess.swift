@@ -83,6 +83,7 @@ struct ConveyorProcess {
     }
 
     /// `conveyor ARGUMENTS` in this directory, with the test's environment less DATABASE_URL, plus `environment`.
+    /// `serve` stops without a drain period unless a test asks for one (SHUTDOWN_DRAIN_SECONDS).
     private func makeProcess(_ arguments: [String], _ environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = Self.binary
@@ -90,6 +91,7 @@ struct ConveyorProcess {
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
+        env["SHUTDOWN_DRAIN_SECONDS"] = "0"
         env.merge(environment) { $1 }
         process.environment = env
         return process

@@ -38,36 +38,16 @@ final class ServerHarness: Sendable {
     let adminKey: String
     /// The server's rate limiter, when it was started with one.
     let rateLimiter: RateLimiter?
+    let health: HealthMonitor?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
     private let cleanup: @Sendable () async -> Void
 
-    static func start(_ engine: Engine, rateLimits: RateLimiter.Configuration? = nil) async throws -> ServerHarness {
-        let store: any JobStore
-        let cleanup: @Sendable () async -> Void
-        switch engine {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "conveyor-server-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = try await SQLiteJobStore.open(path: directory.appendingPathComponent("conveyor.sqlite").path)
-            cleanup = { try? FileManager.default.removeItem(at: directory) }
-        case .postgres:
-            let url = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
-            let schema = "server_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-            let postgres = try await PostgresJobStore.open(
-                url: url, options: .init(schema: String(schema), maximumConnections: 5))
-            store = postgres
-            cleanup = {
-                postgres.close()
-                if let admin = try? await PostgresJobStore.open(
-                    url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
-                {
-                    try? await admin.execute("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE")
-                    admin.close()
-                }
-            }
-        }
+    static func start(
+        _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, health: HealthConfiguration? = nil,
+        clock: any WallClock = SystemClock()
+    ) async throws -> ServerHarness {
+        let (store, cleanup) = try await openStore(engine, clock: clock)
         _ = try await store.createCustomer("acme")
         _ = try await store.createCustomer("globex")
         func key(_ customer: String?) async throws -> String {
@@ -79,42 +59,83 @@ final class ServerHarness: Sendable {
         let globexKey = try await key("globex")
         let adminKey = try await key(nil)
 
-        return try await serve(store, rateLimits: rateLimits, keys: (acmeKey, globexKey, adminKey), cleanup: cleanup)
+        return try await serve(
+            store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
+            cleanup: cleanup)
+    }
+
+    /// A fresh, empty store of `engine` reading `clock`, and how to remove it.
+    static func openStore(
+        _ engine: Engine, clock: any WallClock = SystemClock()
+    ) async throws -> (any JobStore & LeaderElector, @Sendable () async -> Void) {
+        switch engine {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "conveyor-server-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let store = try await SQLiteJobStore.open(
+                path: directory.appendingPathComponent("conveyor.sqlite").path, clock: clock)
+            return (store, { try? FileManager.default.removeItem(at: directory) })
+        case .postgres:
+            let url = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
+            let schema = "server_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            let postgres = try await PostgresJobStore.open(
+                url: url, clock: clock, options: .init(schema: String(schema), maximumConnections: 5))
+            return (
+                postgres,
+                {
+                    postgres.close()
+                    if let admin = try? await PostgresJobStore.open(
+                        url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
+                    {
+                        try? await admin.execute("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE")
+                        admin.close()
+                    }
+                }
+            )
+        }
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
     static func serve(
-        _ store: any JobStore, rateLimits: RateLimiter.Configuration?,
-        keys: (acme: String, globex: String, admin: String),
+        _ store: any JobStore, rateLimits: RateLimiter.Configuration?, health: HealthConfiguration? = nil,
+        clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
         metrics: TestMetrics = TestMetrics(), logger: Logger = Logger(label: "test-server"),
         cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
             RateLimiter(store: store, configuration: $0, logger: logger, metrics: metrics)
         }
+        let monitor = health.map {
+            HealthMonitor(store: store, rateLimiter: rateLimiter, configuration: $0, clock: clock, logger: logger)
+        }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(
-            store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, logger: Logger(label: "test-server")
+            store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor,
+            logger: Logger(label: "test-server")
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }
         var services: [any Service] = [application]
         if let rateLimiter { services.append(rateLimiter) }
+        if let monitor { services.append(monitor) }
         let group = ServiceGroup(services: services, logger: Logger(label: "test-server"))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next(), "the server never started listening")
         return ServerHarness(
             store: store, baseURL: URL(string: "http://127.0.0.1:\(port)")!, acmeKey: keys.acme, globexKey: keys.globex,
-            adminKey: keys.admin, rateLimiter: rateLimiter, group: group, running: running, cleanup: cleanup)
+            adminKey: keys.admin, rateLimiter: rateLimiter, health: monitor, group: group, running: running,
+            cleanup: cleanup)
     }
 
     private init(
         store: any JobStore, baseURL: URL, acmeKey: String, globexKey: String, adminKey: String,
-        rateLimiter: RateLimiter?, group: ServiceGroup, running: Task<Void, any Error>,
+        rateLimiter: RateLimiter?, health: HealthMonitor?, group: ServiceGroup, running: Task<Void, any Error>,
         cleanup: @escaping @Sendable () async -> Void
     ) {
+        self.health = health
         self.store = store
         self.baseURL = baseURL
         self.acmeKey = acmeKey
@@ -127,9 +148,14 @@ final class ServerHarness: Sendable {
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
+        await beginShutdown()
         _ = try? await running.value
         await cleanup()
+    }
+
+    /// Starts a graceful shutdown without waiting for it.
+    func beginShutdown() async {
+        await group.triggerGracefulShutdown()
     }
 
     /// An HTTP answer.

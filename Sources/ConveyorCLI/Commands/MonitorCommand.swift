@@ -36,11 +36,7 @@ struct MonitorCommand: AsyncParsableCommand {
             }
             guard grace.isFinite, grace >= 0 else { throw CommandFailure("--grace must be zero or more seconds") }
             let opened = try await database.openEngine(mustExist: false)
-            let store: any JobStore & LeaderElector =
-                switch opened {
-                case .sqlite(let store): store
-                case .postgres(let store): store
-                }
+            let store = opened.store
             let logger = Logger(label: "conveyor.stale")
             let rescuer = StaleJobRescuer(
                 store: store, interval: .milliseconds(Int64(interval * 1000)),

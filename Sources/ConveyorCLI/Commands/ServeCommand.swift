@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConveyorCore
+import ConveyorMaintenance
 import ConveyorServer
 import Foundation
 import Hummingbird
@@ -39,7 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
                 return port
             } ?? 8080
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
-        let store = try await database.open(mustExist: false)
+        let opened = try await database.openEngine(mustExist: false)
+        let store = opened.store
+        let health = try await failing {
+            try HealthConfiguration(
+                environment: environment, version: ConveyorVersion.current, leaderRole: StaleJobRescuer.role,
+                pendingMigrations: { try await opened.pendingMigrations() })
+        }
         let shown = try await failing {
             try await AdminKeyBootstrap.ensure(store: store, configured: environment["CONVEYOR_ADMIN_KEY"])
         }
@@ -50,15 +57,18 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let serverLogger = logger
         let rateLimiter = RateLimiter(store: store, configuration: rateLimits, logger: logger)
+        let monitor = HealthMonitor(store: store, rateLimiter: rateLimiter, configuration: health, logger: logger)
         let application = ConveyorAPI.application(
-            store: store, host: host, port: port, rateLimiter: rateLimiter, logger: logger
+            store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
         }
         let group = ServiceGroup(
-            services: [application, rateLimiter], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            // Shut down in reverse order: readiness turns off first, the server stops last.
+            services: [application, rateLimiter, StaleJobRescuer(store: store, logger: logger), monitor],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         try await failing { try await group.run() }
     }

@@ -62,7 +62,7 @@ enum OpenedStore {
     case sqlite(SQLiteJobStore)
     case postgres(PostgresJobStore)
 
-    var store: any JobStore {
+    var store: any JobStore & LeaderElector {
         switch self {
         case .sqlite(let store): store
         case .postgres(let store): store
@@ -88,6 +88,16 @@ enum OpenedStore {
         switch self {
         case .sqlite(let store): try await store.migrator().status()
         case .postgres(let store): try await store.migrator().status()
+        }
+    }
+
+    /// The bundled migrations the database lacks. A database migrated by a newer version counts as
+    /// up to date: migrations only add, so its schema serves this one (a rolling upgrade).
+    func pendingMigrations() async throws -> [String] {
+        do {
+            return try await migrationStatus().filter { $0.appliedAt == nil }.map(\.migration.label)
+        } catch MigrationError.unknownApplied {
+            return []
         }
     }
 }

@@ -82,9 +82,10 @@ public struct HealthReport: Sendable, Encodable {
             let degraded = mode != "store"
             checks[Key.rateLimiter] = [
                 HealthCheck(
-                    componentType: "component", observedValue: .string(mode), status: degraded ? .warn : .pass,
+                    componentType: "component", observedValue: .string(mode),
+                    status: degraded ? thresholds.rateLimiterFallback : .pass,
                     time: now,
-                    output: degraded
+                    output: degraded && thresholds.rateLimiterFallback != .pass
                         ? "degraded: the limiter's table failed or was too slow, so this node limits from memory on its own"
                         : nil)
             ]
@@ -93,8 +94,10 @@ public struct HealthReport: Sendable, Encodable {
             observations.leader.map { leadership -> HealthCheck in
                 guard let leadership else {
                     return HealthCheck(
-                        componentId: role, componentType: "component", observedValue: .null, status: .warn, time: now,
-                        output: "no process leads \(role): stale jobs are not being rescued")
+                        componentId: role, componentType: "component", observedValue: .null,
+                        status: thresholds.noLeader, time: now,
+                        output: thresholds.noLeader == .pass
+                            ? nil : "no process leads \(role): stale jobs are not being rescued")
                 }
                 return HealthCheck(
                     componentId: role, componentType: "component", observedValue: .string(leadership.holder),

@@ -14,6 +14,10 @@ public struct HealthThresholds: Sendable, Hashable {
     public var oldestAvailableSeconds = HealthThreshold.above(warn: 300, fail: nil)
     /// Dead jobs in all.
     public var deadLetters = HealthThreshold.above(warn: 1_000, fail: nil)
+    /// The status when no process leads maintenance (stale jobs are then not rescued).
+    public var noLeader = HealthStatus.warn
+    /// The status while the rate limiter decides from memory (each node on its own).
+    public var rateLimiterFallback = HealthStatus.warn
     /// How long each check may take before it counts as failed (database) or unmeasured (the rest).
     public var checkTimeout = Duration.seconds(2)
     /// How recent a worker's heartbeat must be for it to count as alive.
@@ -22,8 +26,9 @@ public struct HealthThresholds: Sendable, Hashable {
     /// The documented defaults.
     public init() {}
 
-    /// The defaults, overridden by `HEALTH_*` settings: for each check `…_WARN` and `…_FAIL` (a
-    /// number, or `off` for never), and `HEALTH_CHECK_TIMEOUT_MS`.
+    /// The defaults, overridden by `HEALTH_*` settings: for each measured check `…_WARN` and `…_FAIL`
+    /// (a number, or `off` for never), `HEALTH_NO_LEADER` and `HEALTH_RATE_LIMITER_FALLBACK` (pass,
+    /// warn or fail), and `HEALTH_CHECK_TIMEOUT_MS`.
     public init(environment: [String: String]) throws(ValidationError) {
         self.init()
         try Self.read(&databaseLatencyMs, "HEALTH_DATABASE_LATENCY_MS", environment)
@@ -32,6 +37,8 @@ public struct HealthThresholds: Sendable, Hashable {
         try Self.read(&queueDepth, "HEALTH_QUEUE_DEPTH", environment)
         try Self.read(&oldestAvailableSeconds, "HEALTH_OLDEST_AVAILABLE_SECONDS", environment)
         try Self.read(&deadLetters, "HEALTH_DEAD_LETTERS", environment)
+        noLeader = try Self.status("HEALTH_NO_LEADER", environment) ?? noLeader
+        rateLimiterFallback = try Self.status("HEALTH_RATE_LIMITER_FALLBACK", environment) ?? rateLimiterFallback
         if let text = environment["HEALTH_CHECK_TIMEOUT_MS"] {
             guard let milliseconds = Int(text.trimmingCharacters(in: .whitespaces)), (1...60_000).contains(milliseconds)
             else {
@@ -41,6 +48,15 @@ public struct HealthThresholds: Sendable, Hashable {
             }
             checkTimeout = .milliseconds(milliseconds)
         }
+    }
+
+    private static func status(_ name: String, _ environment: [String: String]) throws(ValidationError) -> HealthStatus?
+    {
+        guard let text = environment[name] else { return nil }
+        guard let status = HealthStatus(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw ValidationError(field: name, reason: "must be pass, warn or fail (got \(text.debugDescription))")
+        }
+        return status
     }
 
     private static func read(

@@ -5,7 +5,9 @@ public import Hummingbird
 /// found by its prefix and its hash compared in constant time. A missing, malformed, unknown or
 /// revoked key leaves the request without a caller and the 401 in `refusedKey`: it is answered by
 /// the routes, after the rate limit has counted it against the client's address. Routes listed as
-/// open (the OpenAPI document) pass untouched.
+/// open (the OpenAPI document, the probes) pass untouched. On `/api/health` the key is optional and
+/// looked up on a best-effort basis: with the database gone the health report must still answer,
+/// so a lookup that fails or takes over a second leaves the caller anonymous instead of failing.
 public struct APIKeyAuthenticator: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
 
@@ -13,6 +15,8 @@ public struct APIKeyAuthenticator: RouterMiddleware {
     let openPaths: Set<String>
     /// With a rate limiter, the key is found and its customer's request decided in one round trip.
     let rateLimiter: RateLimiter?
+
+    static let healthPath = "/api/health"
 
     public init(store: any JobStore, openPaths: Set<String>, rateLimiter: RateLimiter? = nil) {
         self.store = store
@@ -37,7 +41,10 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         }
         let hash = APIKeySecret.hash(String(parts[1]))
         let found: APIKey?
-        if let rateLimiter {
+        if request.uri.path == Self.healthPath {
+            let store = self.store
+            found = try? await withDeadline(.seconds(1)) { try await store.apiKey(prefix: prefix) }
+        } else if let rateLimiter {
             let lookup = try await rateLimiter.lookUp(prefix: prefix, secretHash: hash)
             found = lookup.key
             context.rateLimit = lookup.rateLimit

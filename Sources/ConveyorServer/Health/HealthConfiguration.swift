@@ -1,0 +1,53 @@
+public import ConveyorCore
+
+/// HealthConfiguration is what `/api/health` and `/readyz` need besides the store: the thresholds,
+/// the version to report, how to learn whether migrations are pending (engine-specific, so given by
+/// the caller), and how long to keep answering not-ready before the server stops on shutdown.
+public struct HealthConfiguration: Sendable {
+    public var thresholds: HealthThresholds
+    public var version: String
+    /// The maintenance role whose leader health reports.
+    public var leaderRole: String
+    /// Names of bundled migrations not applied to the database.
+    public var pendingMigrations: @Sendable () async throws -> [String]
+    /// On graceful shutdown, how long `/readyz` answers 503 while the server still serves, so that a
+    /// load balancer stops sending before the listener closes (`SHUTDOWN_DRAIN_SECONDS`, default 3).
+    public var drainDelay: Duration
+    /// How long a computed report is reused, so that health polling cannot load the database
+    /// (default 1 s; 0 computes every time).
+    public var reuseFor: Duration
+
+    /// Creates a configuration.
+    public init(
+        thresholds: HealthThresholds = .init(), version: String, leaderRole: String,
+        pendingMigrations: @escaping @Sendable () async throws -> [String] = { [] },
+        drainDelay: Duration = .seconds(3), reuseFor: Duration = .seconds(1)
+    ) {
+        self.thresholds = thresholds
+        self.version = version
+        self.leaderRole = leaderRole
+        self.pendingMigrations = pendingMigrations
+        self.drainDelay = drainDelay
+        self.reuseFor = reuseFor
+    }
+
+    /// Reads `SHUTDOWN_DRAIN_SECONDS` and the `HEALTH_*` thresholds over the defaults.
+    public init(
+        environment: [String: String], version: String, leaderRole: String,
+        pendingMigrations: @escaping @Sendable () async throws -> [String]
+    ) throws(ValidationError) {
+        self.init(
+            thresholds: try HealthThresholds(environment: environment), version: version, leaderRole: leaderRole,
+            pendingMigrations: pendingMigrations)
+        if let text = environment["SHUTDOWN_DRAIN_SECONDS"] {
+            guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite,
+                (0...300).contains(seconds)
+            else {
+                throw ValidationError(
+                    field: "SHUTDOWN_DRAIN_SECONDS",
+                    reason: "must be a number of seconds from 0 to 300 (got \(text.debugDescription))")
+            }
+            drainDelay = .milliseconds(Int64(seconds * 1000))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+public import ConveyorCore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// HealthMonitor takes the health readings (`/api/health`), says whether this node can serve
+/// (`/readyz`), and — as a service of `conveyor serve` — turns readiness off first on graceful
+/// shutdown. Every reading has its own timeout and they run at once, so a report takes at most
+/// about one timeout, whatever the database does.
+public final class HealthMonitor: Service, Sendable {
+    public let configuration: HealthConfiguration
+    let store: any JobStore
+    let rateLimiter: RateLimiter?
+    let clock: any WallClock
+    let logger: Logger
+    private let draining = Atomic(false)
+    private let lastReport = Mutex<(at: ContinuousClock.Instant, report: HealthReport)?>(nil)
+
+    /// Creates the monitor; `rateLimiter` is reported when requests are limited.
+    public init(
+        store: any JobStore, rateLimiter: RateLimiter?, configuration: HealthConfiguration,
+        clock: any WallClock = SystemClock(), logger: Logger
+    ) {
+        self.store = store
+        self.rateLimiter = rateLimiter
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Whether graceful shutdown has begun.
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// The current report, or one at most `reuseFor` old.
+    public func report() async -> HealthReport {
+        let reuseFor = configuration.reuseFor
+        if let last = lastReport.withLock({ $0 }), ContinuousClock.now - last.at < reuseFor { return last.report }
+        let report = await measure()
+        lastReport.withLock { $0 = (ContinuousClock.now, report) }
+        return report
+    }
+
+    /// Takes every reading now.
+    func measure() async -> HealthReport {
+        let store = self.store
+        let timeout = configuration.thresholds.checkTimeout
+        let role = configuration.leaderRole
+        async let database = Self.reading(within: timeout) {
+            let start = ContinuousClock.now
+            try await store.ping()
+            return ContinuousClock.now - start
+        }
+        async let workers = Self.reading(within: timeout) { try await store.workers() }
+        async let stale = Self.reading(within: timeout) { try await store.staleJobs(grace: .zero).count }
+        async let backlogs = Self.reading(within: timeout) { try await store.backlogs() }
+        async let dead = Self.reading(within: timeout) {
+            try await store.counts(customer: nil).reduce(0) { $0 + ($1.counts[.dead] ?? 0) }
+        }
+        async let leader = Self.reading(within: timeout) { () async throws -> Leadership? in
+            guard let elector = store as? any LeaderElector else { return nil }
+            return try await elector.leader(of: role)
+        }
+        let observations = HealthObservations(
+            database: await database, workers: await workers, staleJobs: await stale, backlogs: await backlogs,
+            deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader)
+        let report = HealthReport(
+            observations, thresholds: configuration.thresholds, version: configuration.version, role: role,
+            at: clock.now())
+        if report.status != .pass {
+            let failing = report.checks.filter { $0.value.contains { $0.status != .pass } }.keys.sorted()
+            logger.debug(
+                "health is not passing",
+                metadata: [
+                    "status": .string(report.status.rawValue), "checks": .string(failing.joined(separator: ",")),
+                ])
+        }
+        return report
+    }
+
+    /// Whether this node can serve: not shutting down, the database answering, no migration
+    /// pending. Nil when ready; otherwise why not.
+    public func notReadyBecause() async -> String? {
+        if isDraining { return "shutting down" }
+        let store = self.store
+        let pending = configuration.pendingMigrations
+        let timeout = configuration.thresholds.checkTimeout
+        let answer = await Self.reading(within: timeout) { () async throws -> [String] in
+            try await store.ping()
+            return try await pending()
+        }
+        switch answer {
+        case .failure(let failure): return "the database is not reachable: \(failure.reason)"
+        case .success(let names) where !names.isEmpty:
+            return "migrations pending: \(names.joined(separator: ", ")) (run conveyor migrate)"
+        case .success: return nil
+        }
+    }
+
+    /// Waits for graceful shutdown, then answers not-ready for `drainDelay` before letting the
+    /// services listed before it (the HTTP server) stop.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        draining.store(true, ordering: .relaxed)
+        logger.info(
+            "shutting down: /readyz answers 503 while the server drains",
+            metadata: ["drain_seconds": "\(configuration.drainDelay.timeInterval)"])
+        try? await Task.sleep(for: configuration.drainDelay)
+    }
+
+    /// Runs `operation` with a deadline, as a reading.
+    static func reading<Value: Sendable>(
+        within timeout: Duration, _ operation: @escaping @Sendable () async throws -> Value
+    ) async -> HealthObservations.Reading<Value> {
+        do {
+            return .success(try await withDeadline(timeout, operation))
+        } catch let error as DeadlineExceeded {
+            return .failure(HealthProbeFailure(error.description))
+        } catch {
+            return .failure(HealthProbeFailure("\(error)"))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ConveyorCore
+import Foundation
+import Hummingbird
+
+/// HealthRoutes are the probes: `/api/health` (the health-check draft's report: details for an
+/// admin key, the overall status for everyone else), `/livez` (the process alone, never the
+/// database: an outage must not restart every replica) and `/readyz` (can this node serve now).
+struct HealthRoutes {
+    let monitor: HealthMonitor
+
+    static let mediaType = "application/health+json"
+    /// Paths answered without a key (and so never 401).
+    static let openPaths: Set<String> = ["/livez", "/readyz"]
+
+    func register(on router: Router<ConveyorRequestContext>) {
+        router.get("/api/health") { _, context in
+            let report = await monitor.report()
+            return try Self.response(
+                report.encoded(details: context.caller?.isAdmin == true),
+                status: report.status == .fail ? .serviceUnavailable : .ok)
+        }
+        router.get("/livez") { _, _ in
+            try Self.response(JSONEncoder.conveyor().encode(["status": HealthStatus.pass.rawValue]), status: .ok)
+        }
+        router.get("/readyz") { _, _ in
+            guard let reason = await monitor.notReadyBecause() else {
+                return try Self.response(
+                    JSONEncoder.conveyor().encode(["status": HealthStatus.pass.rawValue]), status: .ok)
+            }
+            return try Self.response(
+                JSONEncoder.conveyor().encode(["status": HealthStatus.fail.rawValue, "output": reason]),
+                status: .serviceUnavailable)
+        }
+    }
+
+    static func response(_ body: Data, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: mediaType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
