@@ -1,0 +1,188 @@
+import ConveyorCore
+import ConveyorPostgres
+import ConveyorSQLite
+import ConveyorServer
+import Foundation
+import GRDB
+import Testing
+
+/// The probes over HTTP: who sees what of `/api/health`, what its status codes are, `/livez` and
+/// `/readyz` — also with migrations pending, during shutdown, and with PostgreSQL stopped.
+@Suite("Health, liveness and readiness over HTTP")
+struct HealthRoutesTests {
+    static func configuration(
+        _ thresholds: HealthThresholds = .init(), drainDelay: Duration = .zero,
+        pendingMigrations: @escaping @Sendable () async throws -> [String] = { [] }
+    ) -> HealthConfiguration {
+        HealthConfiguration(
+            thresholds: thresholds, version: "9.9.9", leaderRole: "maintenance", pendingMigrations: pendingMigrations,
+            drainDelay: drainDelay, reuseFor: .zero)
+    }
+
+    @Test(
+        "an admin key sees every check; anonymous callers and customer keys only the status and version",
+        arguments: Engine.available)
+    func whoSeesWhat(_ engine: Engine) async throws {
+        let limits = RateLimiter.Configuration()
+        let server = try await ServerHarness.start(engine, rateLimits: limits, health: Self.configuration())
+        do {
+            let admin = try await server.send("GET", "/api/health", key: server.adminKey)
+            #expect(admin.status == 200)
+            #expect(admin.contentType == "application/health+json")
+            let checks = try #require(admin.json["checks"] as? [String: [[String: Any]]])
+            #expect(
+                Set(checks.keys)
+                    == [
+                        "database:responseTime", "workers:live", "jobs:stale", "queue:depth",
+                        "queue:oldestAvailableAge", "deadLetters:count", "rateLimiter:mode", "maintenance:leader",
+                    ])
+            // An idle, fresh service: no workers and no leader are warnings, the rest passes.
+            #expect(admin.json["status"] as? String == "warn")
+            #expect(admin.json["version"] as? String == "9.9.9")
+            let database = try #require(checks["database:responseTime"]?.first)
+            #expect(database["status"] as? String == "pass" && database["observedUnit"] as? String == "ms")
+            #expect(database["output"] == nil && database["time"] is String)
+            #expect(checks["rateLimiter:mode"]?.first?["observedValue"] as? String == "store")
+            #expect(checks["workers:live"]?.first?["output"] as? String != nil)
+
+            for key in [nil, server.acmeKey, "cvk_wrongwrongwrong"] {
+                let answer = try await server.send("GET", "/api/health", key: key)
+                #expect(answer.status == 200 && answer.contentType == "application/health+json")
+                #expect(Set(answer.json.keys) == ["status", "version"], "\(answer.json)")
+                #expect(answer.json["status"] as? String == "warn")
+                // The probes are never limited.
+                #expect(answer.header("RateLimit") == nil)
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    @Test("a failing check answers 503 with the report; passing and warning answer 200", arguments: Engine.available)
+    func statusCodes(_ engine: Engine) async throws {
+        var failing = HealthThresholds()
+        failing.databaseLatencyMs = .above(warn: nil, fail: 0)
+        let server = try await ServerHarness.start(engine, health: Self.configuration(failing))
+        do {
+            let answer = try await server.send("GET", "/api/health", key: server.adminKey)
+            #expect(answer.status == 503 && answer.json["status"] as? String == "fail")
+            let database = (answer.json["checks"] as? [String: [[String: Any]]])?["database:responseTime"]?.first
+            #expect((database?["output"] as? String)?.contains("fail threshold of 0") == true, "\(answer.json)")
+            #expect(try await server.send("GET", "/api/health", key: nil).status == 503)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    @Test(
+        "/livez and /readyz answer 200 without a key; /readyz is 503 once shutdown begins, while the server still serves",
+        arguments: Engine.available)
+    func probes(_ engine: Engine) async throws {
+        let server = try await ServerHarness.start(engine, health: Self.configuration(drainDelay: .seconds(5)))
+        let livez = try await server.send("GET", "/livez", key: nil)
+        #expect(livez.status == 200 && livez.json["status"] as? String == "pass")
+        let readyz = try await server.send("GET", "/readyz", key: nil)
+        #expect(readyz.status == 200 && readyz.contentType == "application/health+json")
+
+        await server.beginShutdown()
+        let draining = try await server.send("GET", "/readyz", key: nil)
+        #expect(draining.status == 503 && draining.json["output"] as? String == "shutting down")
+        // Still serving meanwhile: liveness and the API answer.
+        #expect(try await server.send("GET", "/livez", key: nil).status == 200)
+        #expect(try await server.send("GET", "/api/queue/acme", key: server.acmeKey).status == 200)
+        await server.stop()
+    }
+
+    @Test("/readyz is 503 naming the migration when the database lacks one")
+    func pendingMigration() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("db.sqlite").path
+        let store = try await SQLiteJobStore.open(path: path)
+        let pending: @Sendable () async throws -> [String] = {
+            try await store.migrator().status().filter { $0.appliedAt == nil }.map(\.migration.label)
+        }
+        let server = try await ServerHarness.serve(
+            store, rateLimits: nil, health: Self.configuration(pendingMigrations: pending), keys: ("", "", ""),
+            cleanup: { try? FileManager.default.removeItem(at: directory) })
+        do {
+            #expect(try await server.send("GET", "/readyz", key: nil).status == 200)
+            // The newest migration is forgotten, as if the database came from an older version.
+            let newest = try #require(SQLiteMigrator.bundled.last)
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "DELETE FROM schema_migrations WHERE version = ?", arguments: [newest.version])
+            }
+            let answer = try await server.send("GET", "/readyz", key: nil)
+            #expect(answer.status == 503)
+            #expect(answer.json["output"] as? String == "migrations pending: \(newest.label) (run conveyor migrate)")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}
+
+/// The probes with the database really gone: PostgreSQL stopped under a running server.
+@Suite(
+    "Health with PostgreSQL stopped",
+    .enabled(if: ThrowawayPostgres.binaries != nil, "needs scripts/test's PostgreSQL binaries"))
+struct HealthOutageTests {
+    @Test("/api/health fails with 503 within its bound, /readyz is 503, /livez stays 200; all recover with it")
+    func outage() async throws {
+        let cluster = try await ThrowawayPostgres.start()
+        let store = try await PostgresJobStore.open(
+            url: cluster.url, options: .init(maximumConnections: 4, connectTimeout: .seconds(2)))
+        _ = try await store.createCustomer("acme")
+        let (admin, secret) = APIKeySecret.generate(customer: nil)
+        _ = try await store.createAPIKey(admin)
+        var thresholds = HealthThresholds()
+        thresholds.checkTimeout = .milliseconds(500)
+        let limits = RateLimiter.Configuration(storeTimeout: .milliseconds(300), probeInterval: .milliseconds(100))
+        let server = try await ServerHarness.serve(
+            store, rateLimits: limits, health: HealthRoutesTests.configuration(thresholds), keys: ("", "", secret),
+            cleanup: {
+                store.close()
+                await cluster.remove()
+            })
+        do {
+            #expect(try await server.send("GET", "/api/health", key: secret).status == 200)
+            try await cluster.stopServer()
+
+            let start = ContinuousClock.now
+            let answer = try await server.send("GET", "/api/health", key: secret)
+            let took = ContinuousClock.now - start
+            #expect(answer.status == 503 && answer.json["status"] as? String == "fail")
+            // The bound: the key lookup's second plus one check timeout, with room for a slow machine.
+            #expect(took < .seconds(5), "took \(took)")
+            #expect(try await server.send("GET", "/livez", key: nil).status == 200)
+            let readyz = try await server.send("GET", "/readyz", key: nil)
+            #expect(readyz.status == 503)
+            #expect((readyz.json["output"] as? String)?.hasPrefix("the database is not reachable") == true)
+            // Anonymous callers learn the status too.
+            #expect(try await server.send("GET", "/api/health", key: nil).status == 503)
+
+            try await cluster.startServer()
+            let deadline = ContinuousClock.now + .seconds(60)
+            var status = 0
+            while ContinuousClock.now < deadline {
+                status = try await server.send("GET", "/readyz", key: nil).status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == 200, "never ready again")
+            // Back: the database passes again (the fresh service only warns, for workers and leader).
+            let back = try await server.send("GET", "/api/health", key: secret)
+            let checks = back.json["checks"] as? [String: [[String: Any]]]
+            #expect(checks?["database:responseTime"]?.first?["status"] as? String == "pass", "\(back.json)")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}
