@@ -11,11 +11,13 @@ public enum ConveyorAPI {
 
     /// The router with every route and middleware; with a rate limiter, requests are limited; with
     /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
+    /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
-        health: HealthMonitor? = nil
+        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
+        if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
         router.add(middleware: ProblemMiddleware())
         router.get("/openapi.json") { _, _ in
             Response(
@@ -25,9 +27,10 @@ public enum ConveyorAPI {
         router.add(
             middleware: APIKeyAuthenticator(
                 store: store, openPaths: health == nil ? openPaths : openPaths.union(HealthRoutes.openPaths),
-                rateLimiter: rateLimiter))
+                rateLimiter: rateLimiter, configuredAdminKey: configuredAdminKey))
         if let rateLimiter { router.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
         if let health { HealthRoutes(monitor: health).register(on: router) }
+        if let metrics { MetricsRoutes(registry: metrics.registry, health: health).register(on: router) }
         let queues = QueueRoutes(store: store, limits: limits)
         queues.register(on: router)
         BatchRoutes(queues: queues).register(on: router)
@@ -41,10 +44,13 @@ public enum ConveyorAPI {
     /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
     public static func application(
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
-        health: HealthMonitor? = nil, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, limits: limits, rateLimiter: rateLimiter, health: health),
+            router: router(
+                store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
+                configuredAdminKey: configuredAdminKey),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -100,18 +100,22 @@ final class ServerHarness: Sendable {
     static func serve(
         _ store: any JobStore, rateLimits: RateLimiter.Configuration?, health: HealthConfiguration? = nil,
         clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
-        metrics: TestMetrics = TestMetrics(), logger: Logger = Logger(label: "test-server"),
+        metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil,
+        logger: Logger = Logger(label: "test-server"),
         cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
-            RateLimiter(store: store, configuration: $0, logger: logger, metrics: metrics)
+            RateLimiter(
+                store: store, configuration: $0, logger: logger, metrics: export?.metrics.factory ?? metrics)
         }
         let monitor = health.map {
-            HealthMonitor(store: store, rateLimiter: rateLimiter, configuration: $0, clock: clock, logger: logger)
+            HealthMonitor(
+                store: store, rateLimiter: rateLimiter, configuration: $0, clock: clock, metrics: export?.metrics,
+                logger: logger)
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(
-            store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor,
+            store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
             logger: Logger(label: "test-server")
         ) { port in
             portContinuation.yield(port)

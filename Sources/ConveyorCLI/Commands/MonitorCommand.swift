@@ -30,19 +30,24 @@ struct MonitorCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
+        @OptionGroup var metrics: MetricsOptions
+
         func run() async throws {
             guard interval.isFinite, interval > 0 else {
                 throw CommandFailure("--interval must be a positive number of seconds")
             }
             guard grace.isFinite, grace >= 0 else { throw CommandFailure("--grace must be zero or more seconds") }
             let opened = try await database.openEngine(mustExist: false)
-            let store = opened.store
             let logger = Logger(label: "conveyor.stale")
+            let endpoint = try metrics.endpoint(logger: logger)
+            let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
             let rescuer = StaleJobRescuer(
                 store: store, interval: .milliseconds(Int64(interval * 1000)),
                 grace: .milliseconds(Int64(grace * 1000)),
                 logger: logger)
-            let group = ServiceGroup(services: [rescuer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let group = ServiceGroup(
+                services: [rescuer] + (endpoint.map { [$0.service] } ?? []),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }
         }
     }

@@ -41,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
             } ?? 8080
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
         let opened = try await database.openEngine(mustExist: false)
-        let store = opened.store
+        let export = MetricsExport.prometheus()
+        let store = MeteredJobStore(opened.store, metrics: export.metrics)
         let health = try await failing {
             try HealthConfiguration(
                 environment: environment, version: ConveyorVersion.current, leaderRole: StaleJobRescuer.role,
@@ -56,10 +57,13 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "conveyor.serve")
         logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let serverLogger = logger
-        let rateLimiter = RateLimiter(store: store, configuration: rateLimits, logger: logger)
-        let monitor = HealthMonitor(store: store, rateLimiter: rateLimiter, configuration: health, logger: logger)
+        let rateLimiter = RateLimiter(
+            store: store, configuration: rateLimits, logger: logger, metrics: export.metrics.factory)
+        let monitor = HealthMonitor(
+            store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
-            store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, logger: logger
+            store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
+            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.

@@ -57,6 +57,8 @@ struct WorkCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
 
@@ -83,12 +85,16 @@ struct WorkCommand: AsyncParsableCommand {
             shutdownTimeout: try seconds(shutdownTimeout, "shutdown-timeout"),
             pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
         // Configuration is checked before the database is opened.
-        let store = try await database.open(mustExist: false)
+        let endpoint = try metrics.endpoint(logger: logger)
+        let opened = try await database.openEngine(mustExist: false)
+        let store: any JobStore =
+            endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
         let worker = try await failing {
             try WorkerService(store: store, handlers: handlers, configuration: configuration)
         }
         let group = ServiceGroup(
-            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            services: [worker] + (endpoint.map { [$0.service] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [], logger: logger)
         try await failing { try await group.run() }
     }
 

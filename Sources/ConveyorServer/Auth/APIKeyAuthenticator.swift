@@ -5,9 +5,10 @@ public import Hummingbird
 /// found by its prefix and its hash compared in constant time. A missing, malformed, unknown or
 /// revoked key leaves the request without a caller and the 401 in `refusedKey`: it is answered by
 /// the routes, after the rate limit has counted it against the client's address. Routes listed as
-/// open (the OpenAPI document, the probes) pass untouched. On `/api/health` the key is optional and
-/// looked up on a best-effort basis: with the database gone the health report must still answer,
-/// so a lookup that fails or takes over a second leaves the caller anonymous instead of failing.
+/// open (the OpenAPI document, the probes) pass untouched. On `/api/health` and `/metrics` the key
+/// is looked up on a best-effort basis, because they must answer with the database gone: a lookup
+/// that fails or takes over a second leaves the caller anonymous instead of failing — unless the
+/// key is the one configured in `CONVEYOR_ADMIN_KEY`, which is then recognised from memory.
 public struct APIKeyAuthenticator: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
 
@@ -16,12 +17,18 @@ public struct APIKeyAuthenticator: RouterMiddleware {
     /// With a rate limiter, the key is found and its customer's request decided in one round trip.
     let rateLimiter: RateLimiter?
 
-    static let healthPath = "/api/health"
+    /// The hash of `CONVEYOR_ADMIN_KEY`, when set.
+    let configuredAdminHash: String?
 
-    public init(store: any JobStore, openPaths: Set<String>, rateLimiter: RateLimiter? = nil) {
+    static let bestEffortPaths: Set<String> = ["/api/health", "/metrics"]
+
+    public init(
+        store: any JobStore, openPaths: Set<String>, rateLimiter: RateLimiter? = nil, configuredAdminKey: String? = nil
+    ) {
         self.store = store
         self.openPaths = openPaths
         self.rateLimiter = rateLimiter
+        self.configuredAdminHash = configuredAdminKey.map(APIKeySecret.hash)
     }
 
     public func handle(
@@ -41,9 +48,18 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         }
         let hash = APIKeySecret.hash(String(parts[1]))
         let found: APIKey?
-        if request.uri.path == Self.healthPath {
+        if Self.bestEffortPaths.contains(request.uri.path) {
             let store = self.store
-            found = try? await withDeadline(.seconds(1)) { try await store.apiKey(prefix: prefix) }
+            do {
+                found = try await withDeadline(.seconds(1)) { try await store.apiKey(prefix: prefix) }
+            } catch {
+                if let configuredAdminHash, APIKeySecret.hashesMatch(configuredAdminHash, hash) {
+                    context.caller = .admin(keyID: "configured")
+                } else {
+                    context.refusedKey = ProblemMiddleware<Context>.problem(for: .unavailable(reason: "\(error)"))
+                }
+                return try await next(request, context)
+            }
         } else if let rateLimiter {
             let lookup = try await rateLimiter.lookUp(prefix: prefix, secretHash: hash)
             found = lookup.key

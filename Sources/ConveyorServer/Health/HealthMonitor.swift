@@ -14,14 +14,18 @@ public final class HealthMonitor: Service, Sendable {
     let rateLimiter: RateLimiter?
     let clock: any WallClock
     let logger: Logger
+    let metrics: ConveyorMetrics?
+    private let knownQueues = Mutex<Set<QueueName>>([])
     private let draining = Atomic(false)
     private let lastReport = Mutex<(at: ContinuousClock.Instant, report: HealthReport)?>(nil)
 
-    /// Creates the monitor; `rateLimiter` is reported when requests are limited.
+    /// Creates the monitor; `rateLimiter` is reported when requests are limited; with `metrics`,
+    /// each measurement also sets the queue, dead-letter and worker gauges.
     public init(
         store: any JobStore, rateLimiter: RateLimiter?, configuration: HealthConfiguration,
-        clock: any WallClock = SystemClock(), logger: Logger
+        clock: any WallClock = SystemClock(), metrics: ConveyorMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.rateLimiter = rateLimiter
         self.configuration = configuration
@@ -64,9 +68,10 @@ public final class HealthMonitor: Service, Sendable {
         let observations = HealthObservations(
             database: await database, workers: await workers, staleJobs: await stale, backlogs: await backlogs,
             deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader)
+        let now = clock.now()
+        if let metrics { record(observations, in: metrics, at: now) }
         let report = HealthReport(
-            observations, thresholds: configuration.thresholds, version: configuration.version, role: role,
-            at: clock.now())
+            observations, thresholds: configuration.thresholds, version: configuration.version, role: role, at: now)
         if report.status != .pass {
             let failing = report.checks.filter { $0.value.contains { $0.status != .pass } }.keys.sorted()
             logger.debug(
@@ -76,6 +81,18 @@ public final class HealthMonitor: Service, Sendable {
                 ])
         }
         return report
+    }
+
+    /// Sets the gauges from the readings taken; a reading that failed leaves its gauge as it was.
+    private func record(_ observations: HealthObservations, in metrics: ConveyorMetrics, at now: Date) {
+        if case .success(let backlogs) = observations.backlogs {
+            knownQueues.withLock { known in known = metrics.backlogs(backlogs, at: now, previously: known) }
+        }
+        if case .success(let dead) = observations.deadLetters { metrics.deadLetters(dead) }
+        if case .success(let workers) = observations.workers {
+            let liveness = configuration.thresholds.workerLiveness
+            metrics.liveWorkers(workers.filter { $0.isLive(at: now, timeout: liveness) }.count)
+        }
     }
 
     /// Whether this node can serve: not shutting down, the database answering, no migration

@@ -93,12 +93,11 @@ public final class RateLimiter: Service, Sendable {
         // One label set, declared once: the decision and where it was made.
         var counters: [Mode: (allowed: Counter, limited: Counter)] = [:]
         for mode in [Mode.store, .fallback] {
-            func counter(_ decision: String) -> Counter {
-                Counter(
-                    label: "conveyor_rate_limit_decisions_total",
-                    dimensions: [("decision", decision), ("mode", mode.rawValue)], factory: metrics)
-            }
-            counters[mode] = (counter("allowed"), counter("limited"))
+            let declared = ConveyorMetrics(factory: metrics)
+            counters[mode] = (
+                declared.rateLimitDecisions(decision: "allowed", mode: mode.rawValue),
+                declared.rateLimitDecisions(decision: "limited", mode: mode.rawValue)
+            )
         }
         self.counters = counters
     }

@@ -1,0 +1,125 @@
+/// MeteredJobStore records job metrics around any store: every path that enqueues, claims,
+/// completes, fails, rescues or cancels a job — HTTP routes, workers, monitors — goes through a
+/// store, so recording here counts each event once, in whichever process caused it. Everything
+/// else is passed through untouched.
+public struct MeteredJobStore: JobStore, LeaderElector {
+    public let base: any JobStore & LeaderElector
+    let metrics: ConveyorMetrics
+    let clock: any WallClock
+
+    /// Wraps `base`, recording into `metrics`; durations end at `clock`'s now.
+    public init(_ base: any JobStore & LeaderElector, metrics: ConveyorMetrics, clock: any WallClock = SystemClock()) {
+        self.base = base
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    public var wakeups: Doorbell { base.wakeups }
+
+    public func ping() async throws { try await base.ping() }
+
+    // MARK: Recorded
+
+    public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
+        let result = try await base.enqueue(job)
+        if result.inserted { metrics.enqueued(result.job) }
+        return result
+    }
+
+    public func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult] {
+        let results = try await base.enqueue(batch: jobs)
+        for result in results where result.inserted { metrics.enqueued(result.job) }
+        return results
+    }
+
+    public func enqueue(_ job: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
+        let result = try await base.enqueue(job, idempotency: idempotency)
+        if case .created(let job) = result { metrics.enqueued(job) }
+        return result
+    }
+
+    public func claim(_ request: ClaimRequest) async throws -> [Job] {
+        let jobs = try await base.claim(request)
+        let now = clock.now()
+        for job in jobs { metrics.claimed(job, at: now) }
+        return jobs
+    }
+
+    public func complete(_ lease: Lease) async throws -> Job {
+        let job = try await base.complete(lease)
+        metrics.completed(job, at: clock.now())
+        return job
+    }
+
+    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
+        let results = try await base.complete(batch: leases)
+        let now = clock.now()
+        for case .success(let job) in results { metrics.completed(job, at: now) }
+        return results
+    }
+
+    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+        let job = try await base.fail(lease, message: message, retryable: retryable)
+        metrics.failed(job, at: clock.now())
+        return job
+    }
+
+    public func rescueStaleJobs(grace: Duration) async throws -> [Job] {
+        let jobs = try await base.rescueStaleJobs(grace: grace)
+        for job in jobs { metrics.rescued(job) }
+        return jobs
+    }
+
+    public func cancel(id: JobID) async throws -> Job {
+        let job = try await base.cancel(id: id)
+        metrics.cancelled(job)
+        return job
+    }
+
+    // MARK: Passed through
+
+    public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
+        try await base.heartbeat(lease, extendBy: duration)
+    }
+    public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
+        try await base.release(lease, after: delay)
+    }
+    public func job(id: JobID) async throws -> Job? { try await base.job(id: id) }
+    public func list(_ query: JobQuery) async throws -> JobPage { try await base.list(query) }
+    public func counts(customer: String?) async throws -> [QueueCounts] { try await base.counts(customer: customer) }
+    public func backlogs() async throws -> [QueueBacklog] { try await base.backlogs() }
+    public func staleJobs(grace: Duration) async throws -> [Job] { try await base.staleJobs(grace: grace) }
+    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] { try await base.replay(selection) }
+    public func purge(_ selection: DeadLetterSelection) async throws -> Int { try await base.purge(selection) }
+    public func prune(_ policy: RetentionPolicy) async throws -> PruneReport { try await base.prune(policy) }
+    public func registerWorker(_ registration: WorkerRegistration) async throws -> Worker {
+        try await base.registerWorker(registration)
+    }
+    public func heartbeatWorker(id: String, jobsRunning: Int) async throws -> Worker {
+        try await base.heartbeatWorker(id: id, jobsRunning: jobsRunning)
+    }
+    public func workers() async throws -> [Worker] { try await base.workers() }
+    public func removeWorker(id: String) async throws { try await base.removeWorker(id: id) }
+    public func createCustomer(_ name: String) async throws -> Customer { try await base.createCustomer(name) }
+    public func customers() async throws -> [Customer] { try await base.customers() }
+    public func customer(named name: String) async throws -> Customer? { try await base.customer(named: name) }
+    public func createAPIKey(_ key: NewAPIKey) async throws -> APIKey { try await base.createAPIKey(key) }
+    public func apiKeys(customer: String?) async throws -> [APIKey] { try await base.apiKeys(customer: customer) }
+    public func apiKey(prefix: String) async throws -> APIKey? { try await base.apiKey(prefix: prefix) }
+    public func revokeAPIKey(id: String) async throws -> APIKey { try await base.revokeAPIKey(id: id) }
+    public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
+        try await base.setRateLimit(customer: customer, policy: policy)
+    }
+    public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
+        try await base.rateLimit(key, policy: policy)
+    }
+    public func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup {
+        try await base.apiKey(prefix: prefix, secretHash: secretHash, deciding: policy)
+    }
+    public func pruneRateLimits() async throws -> Int { try await base.pruneRateLimits() }
+    public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
+    {
+        try await base.lead(role, retry: retry, body)
+    }
+    public func leader(of role: String) async throws -> Leadership? { try await base.leader(of: role) }
+}
