@@ -145,6 +145,7 @@ struct HealthOutageTests {
         let limits = RateLimiter.Configuration(storeTimeout: .milliseconds(300), probeInterval: .milliseconds(100))
         let server = try await ServerHarness.serve(
             store, rateLimits: limits, health: HealthRoutesTests.configuration(thresholds), keys: ("", "", secret),
+            configuredAdminKey: secret,
             cleanup: {
                 store.close()
                 await cluster.remove()
@@ -157,6 +158,12 @@ struct HealthOutageTests {
             let answer = try await server.send("GET", "/api/health", key: secret)
             let took = ContinuousClock.now - start
             #expect(answer.status == 503 && answer.json["status"] as? String == "fail")
+            // The key in CONVEYOR_ADMIN_KEY is known without the database: the details show why.
+            let checks = try #require(answer.json["checks"] as? [String: [[String: Any]]], "\(answer.json)")
+            let database = try #require(checks["database:responseTime"]?.first)
+            #expect(database["status"] as? String == "fail")
+            #expect((database["output"] as? String)?.hasPrefix("unreachable: ") == true, "\(database)")
+            #expect(checks["workers:live"]?.first?["status"] as? String == "warn")
             // The bound: the key lookup's second plus one check timeout, with room for a slow machine.
             #expect(took < .seconds(5), "took \(took)")
             #expect(try await server.send("GET", "/livez", key: nil).status == 200)
@@ -177,8 +184,8 @@ struct HealthOutageTests {
             #expect(status == 200, "never ready again")
             // Back: the database passes again (the fresh service only warns, for workers and leader).
             let back = try await server.send("GET", "/api/health", key: secret)
-            let checks = back.json["checks"] as? [String: [[String: Any]]]
-            #expect(checks?["database:responseTime"]?.first?["status"] as? String == "pass", "\(back.json)")
+            let recovered = back.json["checks"] as? [String: [[String: Any]]]
+            #expect(recovered?["database:responseTime"]?.first?["status"] as? String == "pass", "\(back.json)")
         } catch {
             await server.stop()
             throw error

@@ -100,7 +100,7 @@ final class ServerHarness: Sendable {
     static func serve(
         _ store: any JobStore, rateLimits: RateLimiter.Configuration?, health: HealthConfiguration? = nil,
         clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
-        metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil,
+        metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil, configuredAdminKey: String? = nil,
         logger: Logger = Logger(label: "test-server"),
         cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
@@ -116,7 +116,7 @@ final class ServerHarness: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            logger: Logger(label: "test-server")
+            configuredAdminKey: configuredAdminKey, logger: Logger(label: "test-server")
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
