@@ -44,12 +44,7 @@ public struct StaleJobRescuer: Service {
                         let rescued = try await store.rescueStaleJobs(grace: grace)
                         for job in rescued {
                             logger.warning(
-                                "rescued a stale job: its worker stopped heartbeating",
-                                metadata: [
-                                    "job_id": .string(job.id.description), "customer": .string(job.customer),
-                                    "queue": .string(job.queue), "state": .string(job.state.rawValue),
-                                    "attempt": "\(job.attempt)",
-                                ])
+                                "rescued a stale job: its worker stopped heartbeating", metadata: job.logMetadata)
                         }
                         onRescue?(rescued)
                         failing = false

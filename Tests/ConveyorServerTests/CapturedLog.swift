@@ -4,7 +4,7 @@ import Synchronization
 /// CapturedLog keeps every line logged through its handler, so a test can count what a component
 /// said (a switch logged once, say).
 final class CapturedLog: Sendable {
-    private let lines = Mutex<[(Logger.Level, String)]>([])
+    private let lines = Mutex<[(Logger.Level, String, Logger.Metadata)]>([])
 
     var logger: Logger {
         Logger(label: "captured") { _ in Handler(log: self) }
@@ -15,8 +15,13 @@ final class CapturedLog: Sendable {
         lines.withLock { $0.filter { $0.0 >= level && $0.1.contains(text) }.count }
     }
 
-    fileprivate func append(_ level: Logger.Level, _ message: String) {
-        lines.withLock { $0.append((level, message)) }
+    /// The metadata of each line whose message is `text`, the logger's and the line's own merged.
+    func metadata(of text: String) -> [Logger.Metadata] {
+        lines.withLock { $0.filter { $0.1 == text }.map(\.2) }
+    }
+
+    fileprivate func append(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) {
+        lines.withLock { $0.append((level, message, metadata)) }
     }
 
     private struct Handler: LogHandler {
@@ -30,7 +35,7 @@ final class CapturedLog: Sendable {
         }
 
         func log(event: LogEvent) {
-            log.append(event.level, "\(event.message)")
+            log.append(event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })
         }
     }
 }

@@ -116,7 +116,7 @@ final class ServerHarness: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, logger: Logger(label: "test-server")
+            configuredAdminKey: configuredAdminKey, logger: logger
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()

@@ -73,6 +73,7 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         }
         context.caller = key.customer.map { .customer($0, keyID: key.id) } ?? .admin(keyID: key.id)
         context.logger[metadataKey: "key_id"] = .string(key.id)
+        if let customer = key.customer { context.logger[metadataKey: "customer"] = .string(customer) }
         return try await next(request, context)
     }
 }

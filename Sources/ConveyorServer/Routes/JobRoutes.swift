@@ -11,7 +11,9 @@ struct JobRoutes {
         }
         router.post("/api/jobs/:id/cancel") { _, context in
             let job = try await store.visibleJob(context)
-            return try JSONResponse.make(JobResource(job: try await store.cancel(id: job.id)))
+            let cancelled = try await store.cancel(id: job.id)
+            context.logger.info("job cancelled", metadata: cancelled.logMetadata)
+            return try JSONResponse.make(JobResource(job: cancelled))
         }
     }
 }

@@ -42,12 +42,14 @@ struct QueueRoutes {
         let job = try body.newJob(customer: customer, limits: limits)
         guard let key = request.headers[.idempotencyKey].map(Self.unquoted) else {
             let created = try await enqueues.submit(job)
+            context.logger.debug("job enqueued", metadata: created.logMetadata)
             return try JSONResponse.make(
                 JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])
         }
         let idempotency = try RequestIdempotency(key: key, fingerprint: try body.fingerprint())
         switch try await store.enqueue(job, idempotency: idempotency) {
         case .created(let created):
+            context.logger.debug("job enqueued", metadata: created.logMetadata)
             return try JSONResponse.make(
                 JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])
         case .replayed(let made):

@@ -22,11 +22,15 @@ struct WorkerRoutes {
         }
         router.post("/api/jobs/:id/complete") { request, context in
             let (lease, _) = try await lease(request, context, as: LeaseBody.self)
-            return try JSONResponse.make(JobResource(job: try await store.complete(lease)))
+            let done = try await store.complete(lease)
+            context.logger.info("job completed", metadata: done.logMetadata)
+            return try JSONResponse.make(JobResource(job: done))
         }
         router.post("/api/jobs/:id/fail") { request, context in
             let (lease, body) = try await lease(request, context, as: FailBody.self)
             let failed = try await store.fail(lease, message: body.error, retryable: body.retryable ?? true)
+            context.logger.warning(
+                "job failed", metadata: failed.logMetadata.merging(["error": .string(body.error)]) { $1 })
             return try JSONResponse.make(JobResource(job: failed))
         }
     }
@@ -58,6 +62,7 @@ struct WorkerRoutes {
             let remaining = deadline - .now
             // A server shutting down answers waiting claims at once (with what they have), so
             // that SIGTERM does not wait out a minute-long poll.
+            for job in jobs { context.logger.debug("job claimed", metadata: job.logMetadata) }
             if !jobs.isEmpty || remaining <= .zero || Task.isCancelled || Task.isShuttingDownGracefully {
                 return try JSONResponse.make(ClaimAnswer(jobs: jobs.map(ClaimedJob.init)))
             }

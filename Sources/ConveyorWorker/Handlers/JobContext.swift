@@ -20,10 +20,7 @@ public struct JobContext: Sendable {
     /// `base` with the job's metadata added.
     static func logger(_ base: Logger, for job: Job) -> Logger {
         var logger = base
-        logger[metadataKey: "job_id"] = .stringConvertible(job.id)
-        logger[metadataKey: "customer"] = .string(job.customer)
-        logger[metadataKey: "queue"] = .string(job.queue)
-        logger[metadataKey: "attempt"] = .stringConvertible(job.attempt)
+        for (key, value) in job.logMetadata where key != "state" { logger[metadataKey: key] = value }
         return logger
     }
 }
