@@ -18,7 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             gracefully. Requests are rate limited per customer (per client address without a \
             key): RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW seconds (default 100 per 60), \
             RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 1000), \
-            TRUSTED_PROXIES whose X-Forwarded-For names the client.
+            TRUSTED_PROXIES whose X-Forwarded-For names the client. /api/health, /livez, /readyz and \
+            /metrics are the probes (HEALTH_* thresholds; SHUTDOWN_DRAIN_SECONDS of not-ready before \
+            stopping, default 3). It also campaigns to lead the stale-job rescuer.
             """)
 
     @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
