@@ -125,7 +125,9 @@ struct PostgresCLITests {
         let (url, name) = try await Self.createDatabase()
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let env = ["DATABASE_URL": url]
+        // The database decides every request: a generous timeout keeps a loaded machine from sending
+        // some to each node's in-memory fallback (its overshoot is documented and tested apart).
+        let env = ["DATABASE_URL": url, "RATE_LIMIT_STORE_TIMEOUT_MS": "30000"]
         let key = try await ServeCommandTests.customerKey(cli, "acme", environment: env)
         let (first, firstURL) = try await ServeCommandTests.serve(cli, environment: env)
         defer { first.stop() }

@@ -61,7 +61,7 @@ final class ServerHarness: Sendable {
 
         return try await serve(
             store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
-            cleanup: cleanup)
+            export: .prometheus(), cleanup: cleanup)
     }
 
     /// A fresh, empty store of `engine` reading `clock`, and how to remove it.
