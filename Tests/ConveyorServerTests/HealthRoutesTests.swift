@@ -152,9 +152,10 @@ struct HealthOutageTests {
         var thresholds = HealthThresholds()
         thresholds.checkTimeout = .milliseconds(500)
         let limits = RateLimiter.Configuration(storeTimeout: .milliseconds(300), probeInterval: .milliseconds(100))
+        let export = MetricsExport.prometheus()
         let server = try await ServerHarness.serve(
             store, rateLimits: limits, health: HealthRoutesTests.configuration(thresholds), keys: ("", "", secret),
-            configuredAdminKey: secret,
+            export: export, configuredAdminKey: secret,
             cleanup: {
                 store.close()
                 await cluster.remove()
@@ -173,6 +174,18 @@ struct HealthOutageTests {
             #expect(database["status"] as? String == "fail")
             #expect((database["output"] as? String)?.hasPrefix("unreachable: ") == true, "\(database)")
             #expect(checks["workers:live"]?.first?["status"] as? String == "warn")
+            // A request without a key is decided by the limiter, now from memory: health shows it
+            // degraded, and the decision is counted as a fallback one.
+            #expect(try await server.send("GET", "/api/queue/acme", key: nil).status == 401)
+            let degraded = try await server.send("GET", "/api/health", key: secret)
+            let limiter = (degraded.json["checks"] as? [String: [[String: Any]]])?["rateLimiter:mode"]?.first
+            #expect(limiter?["observedValue"] as? String == "fallback" && limiter?["status"] as? String == "warn")
+            let scrape = try await server.send("GET", "/metrics", key: secret)
+            #expect(scrape.status == 200)
+            #expect(
+                MetricsTests.sample(
+                    String(decoding: scrape.body, as: UTF8.self), ConveyorMetrics.Name.rateLimitDecisions,
+                    [("decision", "allowed"), ("mode", "fallback")]) == 1)
             // The bound: the key lookup's second plus one check timeout, with room for a slow machine.
             #expect(took < .seconds(5), "took \(took)")
             #expect(try await server.send("GET", "/livez", key: nil).status == 200)

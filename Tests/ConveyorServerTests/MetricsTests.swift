@@ -132,4 +132,15 @@ struct MetricsTests {
         }
         await server.stop()
     }
+
+    @Test("alert deliveries are counted by rule, sent and failed apart")
+    func alerts() {
+        let export = MetricsExport.prometheus()
+        export.metrics.alert(rule: "dlq_size", delivered: true)
+        export.metrics.alert(rule: "dlq_size", delivered: true)
+        export.metrics.alert(rule: "stale_rescues", delivered: false)
+        let scrape = String(decoding: export.registry.emitToBuffer(), as: UTF8.self)
+        #expect(Self.sample(scrape, ConveyorMetrics.Name.alertsSent, [("rule", "dlq_size")]) == 2)
+        #expect(Self.sample(scrape, ConveyorMetrics.Name.alertsFailed, [("rule", "stale_rescues")]) == 1)
+    }
 }
