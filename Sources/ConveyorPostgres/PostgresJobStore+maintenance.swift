@@ -1,5 +1,5 @@
 public import ConveyorCore
-import Foundation
+public import Foundation
 import PostgresNIO
 
 extension PostgresJobStore {
@@ -11,6 +11,19 @@ extension PostgresJobStore {
                 """
                 SELECT \(unescaped: PostgresJobRow.columns)
                 FROM find_stale_jobs(make_interval(secs => \(grace.timeInterval)), to_timestamp(\(now.unixMilliseconds) / 1000.0))
+                """, logger: logger)
+        }
+    }
+
+    public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
+        let logger = self.logger
+        return try await read { connection, _ in
+            try await PostgresJobRow.fetch(
+                connection,
+                """
+                SELECT \(unescaped: PostgresJobRow.columns) FROM jobs
+                WHERE last_failed_at > to_timestamp(\(since.unixMilliseconds) / 1000.0)
+                ORDER BY last_failed_at DESC LIMIT \(limit)
                 """, logger: logger)
         }
     }

@@ -1,10 +1,22 @@
 public import ConveyorCore
-import Foundation
+public import Foundation
 import GRDB
 
 extension SQLiteJobStore {
     public func staleJobs(grace: Duration) async throws -> [Job] {
         try await read { db, now in try Self.stale(db, grace: grace, now: now) }
+    }
+
+    public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
+        try await read { db, _ in
+            try JobRow.fetchAll(
+                db,
+                sql: """
+                    SELECT \(JobRow.columns) FROM jobs WHERE last_failed_at > ?
+                    ORDER BY last_failed_at DESC LIMIT ?
+                    """,
+                arguments: [since.unixMilliseconds, limit])
+        }
     }
 
     public func rescueStaleJobs(grace: Duration) async throws -> [Job] {

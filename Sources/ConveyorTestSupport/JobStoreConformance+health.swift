@@ -26,6 +26,29 @@ extension JobStoreConformance {
             h.clock.advance(by: .seconds(60))
             #expect(try await h.store.backlogs().first { $0.queue == "default" }?.ready == 3)
         },
+        .init("recent failures are the jobs whose last attempt failed after a time, latest first, up to a limit") { h in
+            try await h.enqueue(queue: "q", maxAttempts: 1)
+            try await h.enqueue(queue: "q")
+            try await h.enqueue(queue: "q")
+            try await h.enqueue(queue: "ok")
+            let early = try await h.claimOne(queues: ["q"])
+            _ = try await h.store.fail(try #require(early.lease), message: "first", retryable: false)
+            let since = h.clock.now()
+            h.clock.advance(by: .seconds(1))
+            let second = try await h.claimOne(queues: ["q"])
+            _ = try await h.store.fail(try #require(second.lease), message: "second", retryable: true)
+            h.clock.advance(by: .seconds(1))
+            let third = try await h.claimOne(queues: ["q"], lease: .seconds(5))
+            h.clock.advance(by: .seconds(10))
+            _ = try await h.store.rescueStaleJobs(grace: .zero)
+            let fine = try await h.claimOne(queues: ["ok"])
+            _ = try await h.store.complete(try #require(fine.lease))
+            let recent = try await h.store.recentFailures(since: since, limit: 10)
+            #expect(recent.map(\.id) == [third.id, second.id], "the failure at `since` itself is not after it")
+            #expect(recent.first?.errors.last?.message == Job.staleErrorMessage)
+            #expect(try await h.store.recentFailures(since: since, limit: 1).map(\.id) == [third.id])
+            #expect(try await h.store.recentFailures(since: .distantPast, limit: 10).count == 3)
+        },
         .init("the leader of a role is named with its process and the time it took the role; nobody once it stops") {
             h in
             let elector = try #require(h.store as? any LeaderElector, "every engine elects leaders")

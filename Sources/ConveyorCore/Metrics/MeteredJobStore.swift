@@ -1,3 +1,5 @@
+public import Foundation
+
 /// MeteredJobStore records job metrics around any store: every path that enqueues, claims,
 /// completes, fails, rescues or cancels a job — HTTP routes, workers, monitors — goes through a
 /// store, so recording here counts each event once, in whichever process caused it. Everything
@@ -89,6 +91,9 @@ public struct MeteredJobStore: JobStore, LeaderElector {
     public func counts(customer: String?) async throws -> [QueueCounts] { try await base.counts(customer: customer) }
     public func backlogs() async throws -> [QueueBacklog] { try await base.backlogs() }
     public func staleJobs(grace: Duration) async throws -> [Job] { try await base.staleJobs(grace: grace) }
+    public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
+        try await base.recentFailures(since: since, limit: limit)
+    }
     public func replay(_ selection: DeadLetterSelection) async throws -> [Job] { try await base.replay(selection) }
     public func purge(_ selection: DeadLetterSelection) async throws -> Int { try await base.purge(selection) }
     public func prune(_ policy: RetentionPolicy) async throws -> PruneReport { try await base.prune(policy) }

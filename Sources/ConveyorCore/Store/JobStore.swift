@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// JobStore is the one interface every storage engine implements (SQLite now, PostgreSQL later) and
 /// that the conformance suite in ConveyorTestSupport checks. Every method is atomic: it either
@@ -61,6 +61,10 @@ public protocol JobStore: Sendable {
     /// For each queue with jobs ready to run (waiting, run time come), how many and since when the
     /// oldest has been ready.
     func backlogs() async throws -> [QueueBacklog]
+
+    /// Jobs whose last attempt failed after `since` (whatever they are now), the latest first, at
+    /// most `limit`: what the dead-letter monitor judges new dead jobs and stale rescues by.
+    func recentFailures(since: Date, limit: Int) async throws -> [Job]
 
     /// Running jobs whose lease expired more than `grace` ago.
     func staleJobs(grace: Duration) async throws -> [Job]
