@@ -102,7 +102,7 @@ let package = Package(
         // The store conformance suite and the test clock, shared by every engine's tests.
         .target(
             name: "ConveyorTestSupport",
-            dependencies: ["ConveyorCore"],
+            dependencies: ["ConveyorCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // glibc heap tuning for the long-running `conveyor` processes (see Conveyor.main).
@@ -149,6 +149,16 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConveyorMaintenanceTests",
+            dependencies: [
+                "ConveyorMaintenance", "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

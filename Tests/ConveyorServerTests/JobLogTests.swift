@@ -1,5 +1,6 @@
 import ConveyorCore
 import ConveyorServer
+import ConveyorTestSupport
 import Foundation
 import Logging
 import Testing

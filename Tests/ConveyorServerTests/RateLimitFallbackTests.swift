@@ -1,6 +1,7 @@
 import ConveyorCore
 import ConveyorPostgres
 import ConveyorServer
+import ConveyorTestSupport
 import Foundation
 import Logging
 import MetricsTestKit

@@ -44,7 +44,8 @@ public struct Alert: Sendable, Hashable {
         case .deadLetters: return "\(shown) dead jobs in the dead-letter queue (threshold \(bound))"
         case .newDeadLetters: return "\(shown) jobs died in \(scope) in the last interval (threshold \(bound))"
         case .oldestAvailable:
-            return "the oldest ready job in \(scope) has waited \(shown) s (threshold \(bound) s): are its workers running?"
+            return
+                "the oldest ready job in \(scope) has waited \(shown) s (threshold \(bound) s): are its workers running?"
         case .staleRescues:
             return "\(shown) jobs were rescued from dead workers in the last interval (threshold \(bound))"
         }

@@ -18,7 +18,9 @@ public enum AlertConditions {
         }
         let recent = recentFailures.filter { ($0.lastFailedAt ?? .distantPast) > since }
         if let threshold = thresholds.newDeadLetters {
-            let dead = Dictionary(grouping: recent.filter { $0.state == .dead }) { QueueName(customer: $0.customer, queue: $0.queue) }
+            let dead = Dictionary(grouping: recent.filter { $0.state == .dead }) {
+                QueueName(customer: $0.customer, queue: $0.queue)
+            }
             for (name, jobs) in dead.sorted(by: { ($0.key.customer, $0.key.queue) < ($1.key.customer, $1.key.queue) })
             where jobs.count > threshold {
                 alerts.append(

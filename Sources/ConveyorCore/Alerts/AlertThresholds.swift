@@ -35,7 +35,8 @@ public struct AlertThresholds: Sendable, Hashable {
             guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return current }
             guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else {
                 throw ValidationError(
-                    field: name, reason: "must be a number of seconds above 0, at most 86400 (got \(text.debugDescription))")
+                    field: name,
+                    reason: "must be a number of seconds above 0, at most 86400 (got \(text.debugDescription))")
             }
             return .milliseconds(Int64(value * 1000))
         }

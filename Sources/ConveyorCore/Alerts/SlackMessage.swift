@@ -8,8 +8,10 @@ public enum SlackMessage {
         let alert = notification.alert
         let resolved: Bool
         if case .resolved = notification { resolved = true } else { resolved = false }
-        let title = resolved ? "Resolved: \(alert.rule.rawValue) in \(alert.scope)" : "\(alert.rule.rawValue) in \(alert.scope)"
-        let text = resolved
+        let title =
+            resolved ? "Resolved: \(alert.rule.rawValue) in \(alert.scope)" : "\(alert.rule.rawValue) in \(alert.scope)"
+        let text =
+            resolved
             ? "[\(service)] resolved: \(alert.rule.rawValue) in \(alert.scope) no longer holds"
             : "[\(service)] \(alert.summary)"
         var blocks: [JSONValue] = [

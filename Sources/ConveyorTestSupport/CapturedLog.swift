@@ -1,22 +1,24 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// CapturedLog keeps every line logged through its handler, so a test can count what a component
 /// said (a switch logged once, say).
-final class CapturedLog: Sendable {
+public final class CapturedLog: Sendable {
     private let lines = Mutex<[(Logger.Level, String, Logger.Metadata)]>([])
 
-    var logger: Logger {
+    public init() {}
+
+    public var logger: Logger {
         Logger(label: "captured") { _ in Handler(log: self) }
     }
 
     /// Lines at `level` or above whose message contains `text`.
-    func count(_ text: String, atLeast level: Logger.Level = .trace) -> Int {
+    public func count(_ text: String, atLeast level: Logger.Level = .trace) -> Int {
         lines.withLock { $0.filter { $0.0 >= level && $0.1.contains(text) }.count }
     }
 
     /// The metadata of each line whose message is `text`, the logger's and the line's own merged.
-    func metadata(of text: String) -> [Logger.Metadata] {
+    public func metadata(of text: String) -> [Logger.Metadata] {
         lines.withLock { $0.filter { $0.1 == text }.map(\.2) }
     }
 

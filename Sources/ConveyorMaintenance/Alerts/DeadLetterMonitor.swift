@@ -1,0 +1,81 @@
+public import ConveyorCore
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// DeadLetterMonitor watches, on the elected leader only, what needs a person: the dead-letter
+/// queue's size, jobs newly dead per customer's queue, queues whose oldest ready job waits too long,
+/// and stale rescues. Every `interval` it reads the store, judges the readings
+/// (`AlertConditions`), deduplicates (`AlertTracker`: a firing alert is repeated only after the
+/// cooldown; a cleared one sends a resolved notice) and hands notifications to the dispatcher,
+/// which never makes it wait. It runs inside `conveyor serve` and as `conveyor monitor dlq`.
+public struct DeadLetterMonitor: Service {
+    /// The maintenance role leadership is sought for.
+    public static let role = "dlq-monitor"
+    /// The most recent failures read per look; beyond it, counts are a lower bound.
+    static let failuresPerLook = 10_000
+
+    let store: any JobStore & LeaderElector
+    let dispatcher: AlertDispatcher
+    let thresholds: AlertThresholds
+    let clock: any WallClock
+    let logger: Logger
+    let onLook: (@Sendable ([AlertNotification]) -> Void)?
+
+    /// Creates the monitor; `onLook` hears what each look sent (for tests and tools).
+    public init(
+        store: any JobStore & LeaderElector, dispatcher: AlertDispatcher, thresholds: AlertThresholds,
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "conveyor.dlq"),
+        onLook: (@Sendable ([AlertNotification]) -> Void)? = nil
+    ) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.thresholds = thresholds
+        self.clock = clock
+        self.logger = logger
+        self.onLook = onLook
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await store.lead(Self.role, retry: thresholds.interval) {
+                logger.info("became the leader", metadata: ["role": .string(Self.role)])
+                defer { logger.info("no longer the leader", metadata: ["role": .string(Self.role)]) }
+                var tracker = AlertTracker()
+                var since = clock.now().adding(.zero - thresholds.interval)
+                var failing = false
+                while !Task.isCancelled {
+                    do {
+                        let now = clock.now()
+                        let sent = try await look(since: since, now: now, tracker: &tracker)
+                        since = now
+                        onLook?(sent)
+                        failing = false
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        if !failing {
+                            logger.error("dead-letter look failed; retrying", metadata: ["error": "\(error)"])
+                        }
+                        failing = true
+                    }
+                    try await Task.sleep(for: thresholds.interval)
+                }
+            }
+        }
+    }
+
+    /// One look: read, judge, deduplicate, send. Returns what was sent.
+    public func look(since: Date, now: Date, tracker: inout AlertTracker) async throws -> [AlertNotification] {
+        async let counts = store.counts(customer: nil)
+        async let failures = store.recentFailures(since: since, limit: Self.failuresPerLook)
+        async let backlogs = store.backlogs()
+        let dead = try await counts.reduce(0) { $0 + ($1.counts[.dead] ?? 0) }
+        let holding = AlertConditions.evaluate(
+            deadLetters: dead, recentFailures: try await failures, since: since, backlogs: try await backlogs,
+            thresholds: thresholds, at: now)
+        let notifications = tracker.update(holding, cooldown: thresholds.cooldown, at: now)
+        for notification in notifications { dispatcher.send(notification) }
+        return notifications
+    }
+}
