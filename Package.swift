@@ -102,7 +102,9 @@ let package = Package(
         // The store conformance suite and the test clock, shared by every engine's tests.
         .target(
             name: "ConveyorTestSupport",
-            dependencies: ["ConveyorCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // glibc heap tuning for the long-running `conveyor` processes (see Conveyor.main).

@@ -15,17 +15,8 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// Engine is a store engine the server tests run against: SQLite always, PostgreSQL when
-/// `scripts/test` started one (CONVEYOR_TEST_POSTGRES_URL).
-enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-
-    static var available: [Engine] {
-        ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"] == nil ? [.sqlite] : [.sqlite, .postgres]
-    }
-
-    var testDescription: String { rawValue }
-}
+/// The engines the server tests run against (see `TestEngine`).
+typealias Engine = TestEngine
 
 /// ServerHarness runs the real HTTP API on a free loopback port over a fresh store, with two
 /// customers (acme, globex), a key for each and an admin key, and speaks HTTP to it with
@@ -68,32 +59,7 @@ final class ServerHarness: Sendable {
     static func openStore(
         _ engine: Engine, clock: any WallClock = SystemClock()
     ) async throws -> (any JobStore & LeaderElector, @Sendable () async -> Void) {
-        switch engine {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "conveyor-server-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let store = try await SQLiteJobStore.open(
-                path: directory.appendingPathComponent("conveyor.sqlite").path, clock: clock)
-            return (store, { try? FileManager.default.removeItem(at: directory) })
-        case .postgres:
-            let url = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
-            let schema = "server_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-            let postgres = try await PostgresJobStore.open(
-                url: url, clock: clock, options: .init(schema: String(schema), maximumConnections: 5))
-            return (
-                postgres,
-                {
-                    postgres.close()
-                    if let admin = try? await PostgresJobStore.open(
-                        url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
-                    {
-                        try? await admin.execute("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE")
-                        admin.close()
-                    }
-                }
-            )
-        }
+        try await engine.openStore(clock: clock)
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
