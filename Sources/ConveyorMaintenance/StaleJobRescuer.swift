@@ -10,6 +10,33 @@ public struct StaleJobRescuer: Service {
     /// The maintenance role leadership is sought for.
     public static let role = "stale-job-rescuer"
 
+    /// The rescuer's interval and grace from `STALE_INTERVAL_SECONDS` (default 5, at most 10: a
+    /// dead worker's jobs should not wait longer than a lease plus this) and `STALE_GRACE_SECONDS`
+    /// (default 10).
+    public static func settings(
+        environment: [String: String]
+    ) throws(ValidationError) -> (interval: Duration, grace: Duration) {
+        func seconds(
+            _ name: String, _ fallback: Double, _ range: ClosedRange<Double>
+        ) throws(ValidationError) -> Duration {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else {
+                return .milliseconds(Int64(fallback * 1000))
+            }
+            guard let value = Double(text), value.isFinite, range.contains(value), value > 0 || range.lowerBound == 0
+            else {
+                throw ValidationError(
+                    field: name,
+                    reason:
+                        "must be a number of seconds from \(HealthThreshold.format(range.lowerBound)) to \(HealthThreshold.format(range.upperBound)) (got \(text.debugDescription))"
+                )
+            }
+            return .milliseconds(Int64(value * 1000))
+        }
+        return (
+            try seconds("STALE_INTERVAL_SECONDS", 5, 0.01...10), try seconds("STALE_GRACE_SECONDS", 10, 0...3600)
+        )
+    }
+
     let store: any JobStore & LeaderElector
     let interval: Duration
     let grace: Duration

@@ -88,6 +88,52 @@ struct ClusterTests {
     }
 
     @Test(
+        "a worker killed by SIGKILL mid-job: its job is rescued within lease + interval and another worker completes it",
+        arguments: engines)
+    func killedMidJob(_ engine: Engine) async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let (url, store, drop) = try await Self.database(engine, in: cli)
+        let env = ["DATABASE_URL": url]
+        let job = try await store.enqueue(
+            NewJob(customer: "acme", queue: "media", type: "transcode", payloadJSON: "{}")
+        )
+        .job
+        let lease = Duration.seconds(2)
+        let interval = Duration.seconds(1)
+        let rescuer = try cli.start(["monitor", "stale", "--interval", "1", "--grace", "0"], environment: env)
+        defer { rescuer.stop() }
+        let doomed = try cli.start(["work", "--queue", "media", "--lease", "2", "--", "sleep", "30"], environment: env)
+        defer { doomed.stop() }
+        try await poll("the worker to start the job") { try await store.job(id: job.id)?.state == .running }
+        doomed.signal(SIGKILL)
+        _ = try await doomed.waitForExit()
+        let killed = ContinuousClock.now
+        try await poll("the job to be rescued", every: .milliseconds(10)) {
+            try await store.job(id: job.id)?.state == .retryable
+        }
+        let rescuedAfter = ContinuousClock.now - killed
+        // Its last heartbeat came at most a lease before the kill; then one rescue pass. A second
+        // of slack for the processes being scheduled on a loaded machine.
+        #expect(rescuedAfter <= lease + interval + .seconds(1), "rescued \(rescuedAfter) after the kill")
+        let rescued = try #require(try await store.job(id: job.id))
+        #expect(rescued.errors.last?.message == Job.staleErrorMessage && rescued.attempt == 1)
+
+        // Another worker runs it once its retry delay (15 s by default) has passed.
+        let survivor = try cli.start(["work", "--queue", "media", "--", "true"], environment: env)
+        defer { survivor.stop() }
+        try await poll("another worker to complete the job", timeout: .seconds(60), every: .milliseconds(100)) {
+            try await store.job(id: job.id)?.state == .completed
+        }
+        #expect(try await store.job(id: job.id)?.attempt == 2)
+        survivor.signal(SIGTERM)
+        #expect(try await survivor.waitForExit() == 0)
+        rescuer.signal(SIGTERM)
+        _ = try await rescuer.waitForExit()
+        await drop()
+    }
+
+    @Test(
         "4 worker processes drain 20,000 jobs, each run exactly once; with one killed mid-run, its jobs are rescued and nothing is lost",
         .enabled(
             if: ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"] != nil,

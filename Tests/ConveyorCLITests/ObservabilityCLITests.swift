@@ -17,7 +17,7 @@ struct ObservabilityCLITests {
     }
 
     @Test(
-        "serve answers /livez, /readyz, /api/health and /metrics; LOG_LEVEL=debug logs each enqueue with its job; bad HEALTH_* settings stop start-up"
+        "serve answers /livez, /readyz, /api/health and /metrics, leads the monitors; LOG_LEVEL=debug logs each enqueue with its job; bad HEALTH_* settings stop start-up"
     )
     func serve() async throws {
         let cli = try ConveyorProcess()
@@ -25,7 +25,11 @@ struct ObservabilityCLITests {
         let admin = APIKeySecret.generate(customer: nil).secret
         let acme = try await ServeCommandTests.customerKey(cli, "acme")
         let (server, url) = try await ServeCommandTests.serve(
-            cli, environment: ["CONVEYOR_ADMIN_KEY": admin, "LOG_LEVEL": "debug"])
+            cli,
+            environment: [
+                "CONVEYOR_ADMIN_KEY": admin, "LOG_LEVEL": "debug", "ALERT_OLDEST_AVAILABLE_SECONDS": "0",
+                "DLQ_MONITOR_INTERVAL_SECONDS": "0.2",
+            ])
         defer { server.stop() }
         #expect(try await Self.fetch(url.appendingPathComponent("livez")).status == 200)
         #expect(try await Self.fetch(url.appendingPathComponent("readyz")).status == 200)
@@ -52,6 +56,10 @@ struct ObservabilityCLITests {
         #expect(metrics.body.contains(#"conveyor_queue_depth{customer="acme",queue="mail"} 1"#))
         #expect(try await Self.fetch(url.appendingPathComponent("metrics"), key: acme).status == 403)
 
+        // serve leads the dead-letter monitor too: the waiting job trips the (zero) age rule.
+        try await poll("serve's dead-letter monitor to alert") {
+            server.output.contains("alert: the oldest ready job in acme/mail")
+        }
         try await poll("the enqueue's debug line") { server.output.contains("job enqueued") }
         let line = try #require(server.output.split(separator: "\n").first { $0.contains("job enqueued") })
         #expect(line.contains("customer=acme") && line.contains("queue=mail") && line.contains("job_id="), "\(line)")
@@ -90,5 +98,33 @@ struct ObservabilityCLITests {
         #expect(line.contains("customer=acme") && line.contains("queue=mail") && line.contains("worker_id="), "\(line)")
         worker.signal(SIGTERM)
         #expect(try await worker.waitForExit() == 0)
+    }
+
+    @Test(
+        "monitor dlq alerts to the log without SLACK_WEBHOOK_URL; a bad ALERT_* setting or webhook stops it with one sentence"
+    )
+    func deadLetterMonitor() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let enqueued = try await cli.run([
+            "enqueue", "--customer", "acme", "--queue", "reports", "--type", "t", "--payload", "{}",
+        ])
+        #expect(enqueued.status == 0, "\(enqueued.stderr)")
+        let monitor = try cli.start(
+            ["monitor", "dlq"],
+            environment: ["ALERT_OLDEST_AVAILABLE_SECONDS": "0", "DLQ_MONITOR_INTERVAL_SECONDS": "0.2"])
+        defer { monitor.stop() }
+        try await poll("the alert in the log") {
+            monitor.output.contains("alert: the oldest ready job in acme/reports")
+        }
+        let line = try #require(monitor.output.split(separator: "\n").first { $0.contains("alert: ") })
+        #expect(line.contains("warning") && line.contains("rule=oldest_available"), "\(line)")
+        monitor.signal(SIGTERM)
+        #expect(try await monitor.waitForExit() == 0)
+
+        for (name, value) in [("ALERT_NEW_DEAD_LETTERS", "some"), ("SLACK_WEBHOOK_URL", "hooks.slack.com/x")] {
+            let bad = try await cli.run(["monitor", "dlq"], environment: [name: value])
+            #expect(bad.status == 1 && bad.stderr.contains(name), "\(bad.stderr)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConveyorCore
 import ConveyorMaintenance
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -9,7 +10,7 @@ struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Run a maintenance monitor as a process of its own.",
-        subcommands: [Stale.self]
+        subcommands: [Stale.self, DeadLetters.self]
     )
 
     struct Stale: AsyncParsableCommand {
@@ -22,17 +23,28 @@ struct MonitorCommand: AsyncParsableCommand {
                 "lease expired: worker presumed dead"), or dead with reason stale on its last attempt.
                 """)
 
-        @Option(help: "Seconds between rescue passes, and between a follower's tries for leadership.")
-        var interval: Double = 5
+        @Option(
+            help:
+                "Seconds between rescue passes, and between a follower's tries for leadership (default: STALE_INTERVAL_SECONDS, else 5)."
+        )
+        var interval: Double?
 
-        @Option(help: "Seconds a lease must be expired before its job counts as stale.")
-        var grace: Double = 10
+        @Option(
+            help:
+                "Seconds a lease must be expired before its job counts as stale (default: STALE_GRACE_SECONDS, else 10)."
+        )
+        var grace: Double?
 
         @OptionGroup var database: DatabaseOptions
 
         @OptionGroup var metrics: MetricsOptions
 
         func run() async throws {
+            let settings = try await failing {
+                try StaleJobRescuer.settings(environment: ProcessInfo.processInfo.environment)
+            }
+            let interval = self.interval ?? settings.interval.timeInterval
+            let grace = self.grace ?? settings.grace.timeInterval
             guard interval.isFinite, interval > 0 else {
                 throw CommandFailure("--interval must be a positive number of seconds")
             }
@@ -47,6 +59,42 @@ struct MonitorCommand: AsyncParsableCommand {
                 logger: logger)
             let group = ServiceGroup(
                 services: [rescuer] + (endpoint.map { [$0.service] } ?? []),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await failing { try await group.run() }
+        }
+    }
+
+    struct DeadLetters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dlq",
+            abstract: "Watch the dead-letter queue and alert: to Slack with SLACK_WEBHOOK_URL, else to the log.",
+            discussion: """
+                Rules (a number, or off): ALERT_DEAD_LETTERS (dead jobs in all, default 100), \
+                ALERT_NEW_DEAD_LETTERS (jobs of one queue newly dead per interval, default 10), \
+                ALERT_OLDEST_AVAILABLE_SECONDS (default 900), ALERT_STALE_RESCUES (per interval, default \
+                5); DLQ_MONITOR_INTERVAL_SECONDS (default 60), ALERT_COOLDOWN_SECONDS (default 1800). \
+                Any number may run; one elected leader looks. See docs/OPERATIONS.md.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+
+        @OptionGroup var metrics: MetricsOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let thresholds = try await failing { try AlertThresholds(environment: environment) }
+            let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
+            let opened = try await database.openEngine(mustExist: false)
+            let logger = Logger(label: "conveyor.dlq")
+            let endpoint = try metrics.endpoint(logger: logger)
+            let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
+            let dispatcher = AlertDispatcher(
+                configuration: delivery, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
+            let monitor = DeadLetterMonitor(
+                store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger)
+            // The dispatcher is listed first, so it stops last: what the monitor queued is still sent.
+            let group = ServiceGroup(
+                services: [dispatcher, monitor] + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }
         }

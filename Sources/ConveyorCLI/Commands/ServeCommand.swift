@@ -20,7 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
             RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 1000), \
             TRUSTED_PROXIES whose X-Forwarded-For names the client. /api/health, /livez, /readyz and \
             /metrics are the probes (HEALTH_* thresholds; SHUTDOWN_DRAIN_SECONDS of not-ready before \
-            stopping, default 3). It also campaigns to lead the stale-job rescuer.
+            stopping, default 3). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
+            STALE_GRACE_SECONDS) and the dead-letter monitor (ALERT_*, SLACK_WEBHOOK_URL; see conveyor \
+            monitor dlq --help).
             """)
 
     @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
@@ -42,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
                 return port
             } ?? 8080
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
+        let stale = try await failing { try StaleJobRescuer.settings(environment: environment) }
+        let alerting = try await failing { try AlertThresholds(environment: environment) }
+        let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
         let opened = try await database.openEngine(mustExist: false)
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
@@ -61,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         let serverLogger = logger
         let rateLimiter = RateLimiter(
             store: store, configuration: rateLimits, logger: logger, metrics: export.metrics.factory)
+        let dispatcher = AlertDispatcher(configuration: delivery, metrics: export.metrics, logger: logger)
         let monitor = HealthMonitor(
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
@@ -73,7 +79,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             // Shut down in reverse order: readiness turns off first, the server stops last.
-            services: [application, rateLimiter, StaleJobRescuer(store: store, logger: logger), monitor],
+            services: [
+                application, dispatcher, rateLimiter,
+                StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
+                DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: alerting, logger: logger), monitor,
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         try await failing { try await group.run() }

@@ -38,7 +38,7 @@ public struct HealthThreshold: Sendable, Hashable {
             : "\(shown) \(unit), at or above the \(status.rawValue) threshold of \(Self.format(bound))"
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format3: value)
     }
 }
