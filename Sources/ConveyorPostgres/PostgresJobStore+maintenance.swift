@@ -52,12 +52,13 @@ extension PostgresJobStore {
         }
     }
 
-    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
         let logger = self.logger
         let replayed = try await transaction { connection, now in
             var jobs = try await self.deadLetters(selection, for: .replay, connection)
+            let turns = DeadLetterSelection.turns(count: jobs.count, perSecond: pace, from: now)
             for index in jobs.indices {
-                try jobs[index].replay(at: now)
+                try jobs[index].replay(at: now, runAt: turns[index])
                 // The key may have been reused by a newer job while this one was dead; the newer
                 // job keeps it, so that the unique index (and the producer's intent) hold.
                 if let key = jobs[index].idempotencyKey {
@@ -146,11 +147,21 @@ extension PostgresJobStore {
                 }
                 return job
             }
-        case .matching(var filter):
+        case .matching(let dead):
+            var filter = dead.filter
             filter.states = [.dead]
-            let (sql, bindings) = Self.selecting(filter)
+            var (sql, bindings) = Self.selecting(filter)
+            if let after = dead.diedAfter {
+                bindings.append(after.unixMilliseconds)
+                sql += " AND finished_at >= to_timestamp($\(bindings.count)::int8 / 1000.0)"
+            }
+            if let before = dead.diedBefore {
+                bindings.append(before.unixMilliseconds)
+                sql += " AND finished_at < to_timestamp($\(bindings.count)::int8 / 1000.0)"
+            }
             return try await PostgresJobRow.fetch(
-                connection, PostgresQuery(unsafeSQL: sql + " ORDER BY id FOR UPDATE", binds: bindings), logger: logger)
+                connection, PostgresQuery(unsafeSQL: sql + " ORDER BY id FOR UPDATE", binds: bindings), logger: logger
+            ).filter(dead.matches)
         }
     }
 }

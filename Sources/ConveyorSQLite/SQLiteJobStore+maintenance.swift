@@ -32,11 +32,13 @@ extension SQLiteJobStore {
         }
     }
 
-    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
         let replayed = try await write { db, now in
-            try Self.deadLetters(selection, for: .replay, db).map { dead in
+            let dead = try Self.deadLetters(selection, for: .replay, db)
+            return try zip(dead, DeadLetterSelection.turns(count: dead.count, perSecond: pace, from: now)).map {
+                dead, turn in
                 var job = dead
-                try job.replay(at: now)
+                try job.replay(at: now, runAt: turn)
                 // The key may have been reused by a newer job while this one was dead; the newer
                 // job keeps it, so that the unique index (and the producer's intent) hold.
                 if let key = job.idempotencyKey,
@@ -119,10 +121,19 @@ extension SQLiteJobStore {
                 }
                 return job
             }
-        case .matching(var filter):
+        case .matching(let dead):
+            var filter = dead.filter
             filter.states = [.dead]
-            let (sql, arguments) = selecting(filter)
-            return try JobRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments)
+            var (sql, arguments) = selecting(filter)
+            if let after = dead.diedAfter {
+                sql += " AND finished_at >= ?"
+                arguments += [after.unixMilliseconds]
+            }
+            if let before = dead.diedBefore {
+                sql += " AND finished_at < ?"
+                arguments += [before.unixMilliseconds]
+            }
+            return try JobRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).filter(dead.matches)
         }
     }
 }

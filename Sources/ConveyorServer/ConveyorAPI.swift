@@ -14,7 +14,8 @@ public enum ConveyorAPI {
     /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
-        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil
+        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
+        retention: RetentionPolicy = .default
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
@@ -34,7 +35,7 @@ public enum ConveyorAPI {
         let queues = QueueRoutes(store: store, limits: limits)
         queues.register(on: router)
         BatchRoutes(queues: queues).register(on: router)
-        DeadLetterRoutes(store: store).register(on: router)
+        DeadLetterRoutes(store: store, retention: retention).register(on: router)
         AdminRoutes(store: store).register(on: router)
         JobRoutes(store: store).register(on: router)
         WorkerRoutes(store: store).register(on: router)
@@ -44,13 +45,14 @@ public enum ConveyorAPI {
     /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
     public static func application(
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
-        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil, logger: Logger,
+        health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
+        retention: RetentionPolicy = .default, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
-                configuredAdminKey: configuredAdminKey),
+                configuredAdminKey: configuredAdminKey, retention: retention),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -1,16 +1,18 @@
 import ConveyorCore
+import Foundation
 import Testing
 
 extension JobStoreConformance {
     /// Enqueues a job and fails it non-retryably, returning it dead.
     static func deadJob(
-        _ h: StoreHarness, queue: String = "default", type: String = "email.send", key: String? = nil
+        _ h: StoreHarness, queue: String = "default", type: String = "email.send", key: String? = nil,
+        error: String = "poison"
     )
         async throws -> Job
     {
         try await h.enqueue(queue: queue, type: type, idempotencyKey: key)
         let job = try #require(try await h.claim(1, queues: [queue]).first)
-        return try await h.store.fail(try #require(job.lease), message: "poison", retryable: false)
+        return try await h.store.fail(try #require(job.lease), message: error, retryable: false)
     }
 
     static let deadLetterChecks: [StoreConformanceCheck] = [
@@ -47,13 +49,44 @@ extension JobStoreConformance {
             let mailOther = try await deadJob(h, queue: "mail", type: "sms.send")
             let billing = try await deadJob(h, queue: "billing")
             try await h.enqueue(queue: "mail")
-            let replayed = try await h.store.replay(.matching(try JobFilter(queue: "mail", type: "email.send")))
+            let replayed = try await h.store.replay(
+                .matching(try DeadLetterFilter(try JobFilter(queue: "mail", type: "email.send"))))
             #expect(replayed.map(\.id) == [mail.id])
-            #expect(try await h.store.purge(.matching(try JobFilter(queue: "mail"))) == 1)
+            #expect(try await h.store.purge(.matching(try DeadLetterFilter(try JobFilter(queue: "mail")))) == 1)
             #expect(try await h.store.job(id: mailOther.id) == nil)
             #expect(try await h.reload(billing).state == .dead)
             #expect(try await h.reload(mail).state == .available)
             #expect(try await h.totalJobs() == 3)
+        },
+        .init("replay and purge filter by error text (any case) and by when the job died") { h in
+            let start = h.clock.now()
+            let smtp = try await deadJob(h, error: "SMTP timeout after 30 s")
+            h.clock.advance(by: .seconds(60))
+            let later = try await deadJob(h, error: "smtp timeout again")
+            let other = try await deadJob(h, error: "bad address")
+            let timeouts = try DeadLetterFilter(errorContains: "smtp TIMEOUT")
+            #expect(try await h.store.purge(.matching(try DeadLetterFilter(errorContains: "no such text"))) == 0)
+            let early = try DeadLetterFilter(
+                errorContains: "timeout", diedAfter: start, diedBefore: start.addingTimeInterval(30))
+            #expect(try await h.store.replay(.matching(early)).map(\.id) == [smtp.id])
+            #expect(try await h.store.purge(.matching(timeouts)) == 1)
+            #expect(try await h.store.job(id: later.id) == nil)
+            #expect(try await h.reload(other).state == .dead)
+            #expect(throws: ValidationError.self) { try DeadLetterFilter(diedAfter: start, diedBefore: start) }
+        },
+        .init("a paced replay schedules the jobs at most that many a second, in id order") { h in
+            var dead: [Job] = []
+            for _ in 0..<4 { dead.append(try await deadJob(h, queue: "bulk")) }
+            let now = h.clock.now()
+            let replayed = try await h.store.replay(
+                .matching(try DeadLetterFilter(try JobFilter(queue: "bulk"))), perSecond: 2)
+            #expect(replayed.map(\.id) == dead.map(\.id).sorted())
+            #expect(replayed.map(\.state) == [.available, .scheduled, .scheduled, .scheduled])
+            #expect(replayed.map { $0.runAt.timeIntervalSince(now) } == [0, 0.5, 1, 1.5])
+            // Claims take them as their turns come.
+            #expect(try await h.claim(10, queues: ["bulk"]).count == 1)
+            h.clock.advance(by: .seconds(1))
+            #expect(try await h.claim(10, queues: ["bulk"]).count == 2)
         },
         .init("purge by ids deletes only dead jobs and refuses any other") { h in
             let dead = try await deadJob(h)

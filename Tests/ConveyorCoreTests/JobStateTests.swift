@@ -13,7 +13,7 @@ struct JobStateTests {
             .rescueRetryable: .retryable, .rescueDead: .dead, .release: .available, .releaseLater: .scheduled,
             .cancel: .cancelled,
         ],
-        .dead: [.replay: .available],
+        .dead: [.replay: .available, .replayLater: .scheduled],
         .completed: [:],
         .cancelled: [:],
     ]
@@ -21,7 +21,7 @@ struct JobStateTests {
     static let events: [JobEvent] = [
         .claim, .heartbeat, .complete, .failRetryable, .failDead, .release, .releaseLater, .rescueRetryable,
         .rescueDead,
-        .cancel, .replay, .purge,
+        .cancel, .replay, .replayLater, .purge,
     ]
 
     @Test("every state's exits are exactly the documented ones", arguments: JobState.allCases)

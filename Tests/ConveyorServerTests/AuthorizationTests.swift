@@ -40,6 +40,8 @@ struct AuthorizationTests {
                 ("GET", "/api/dlq", nil, 200, 200, 200),
                 ("POST", "/api/dlq/replay", #"{"ids":["\#(id)"]}"#, 409, 404, 409),
                 ("DELETE", "/api/dlq/\(id)", nil, 409, 404, 409),
+                ("POST", "/api/dlq/purge", #"{"ids":["\#(id)"]}"#, 409, 404, 409),
+                ("POST", "/api/dlq/prune", "{}", 403, 403, 200),
                 ("GET", "/api/admin/customers", nil, 403, 403, 200),
                 ("POST", "/api/admin/customers", #"{"name":"newco"}"#, 403, 403, 201),
                 ("GET", "/api/admin/keys", nil, 403, 403, 200),

@@ -83,4 +83,51 @@ struct BatchAndDeadLetterTests {
             #expect(neither.status == 422)
         }
     }
+
+    @Test(
+        "dead jobs are replayed by error text and paced, purged by filter, and pruned by an admin",
+        arguments: Engine.available)
+    func deadLetterTools(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            func dead(_ error: String) async throws -> String {
+                _ = try await WorkerRoutesTests.enqueue(server, key: server.acmeKey, customer: "acme")
+                let claimed = try await server.send(
+                    "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
+                let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
+                let id = try #require(job["id"] as? String)
+                let token = try #require(job["lease_token"] as? String)
+                _ = try await server.send(
+                    "POST", "/api/jobs/\(id)/fail", key: server.acmeKey,
+                    json: #"{"lease_token":"\#(token)","error":"\#(error)","retryable":false}"#)
+                return id
+            }
+            let timeouts = [
+                try await dead("SMTP timeout"), try await dead("smtp timeout"), try await dead("smtp timeout"),
+            ]
+            let bounced = try await dead("mailbox full")
+            let paced = try await server.send(
+                "POST", "/api/dlq/replay", key: server.acmeKey,
+                json: #"{"filter":{"error":"timeout","died_after":"2000-01-01T00:00:00Z"},"per_second":1}"#)
+            #expect(paced.status == 200)
+            let jobs = try #require(paced.json["jobs"] as? [[String: Any]])
+            #expect(Set(jobs.compactMap { $0["id"] as? String }) == Set(timeouts))
+            #expect(jobs.map { $0["state"] as? String } == ["available", "scheduled", "scheduled"])
+            let bad = try await server.send(
+                "POST", "/api/dlq/replay", key: server.acmeKey, json: #"{"filter":{},"per_second":0}"#)
+            #expect(bad.status == 422 && bad.json["field"] as? String == "per_second")
+            let empty = try await server.send(
+                "POST", "/api/dlq/purge", key: server.acmeKey, json: #"{"filter":{"error":"no such error"}}"#)
+            #expect(empty.json["purged"] as? Int == 0)
+            let purged = try await server.send(
+                "POST", "/api/dlq/purge", key: server.acmeKey, json: #"{"filter":{"error":"MAILBOX"}}"#)
+            #expect(purged.status == 200 && purged.json["purged"] as? Int == 1)
+            #expect(try await server.store.job(id: try #require(JobID(bounced))) == nil)
+
+            _ = try await dead("old news")
+            #expect(try await server.send("POST", "/api/dlq/prune", key: server.acmeKey, json: "{}").status == 403)
+            let pruned = try await server.send(
+                "POST", "/api/dlq/prune", key: server.adminKey, json: #"{"dead_max_count":0}"#)
+            #expect(pruned.status == 200 && pruned.json["dead"] as? Int == 1, "\(pruned.json)")
+        }
+    }
 }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import ConveyorCore
+import Foundation
 
 /// `conveyor dlq`: inspects the dead-letter queue, replays and purges dead jobs.
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq",
         abstract: "Inspect, replay and purge dead jobs.",
-        subcommands: [List.self, Replay.self, Purge.self]
+        subcommands: [List.self, Replay.self, Purge.self, Prune.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -33,10 +34,17 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var selection: SelectionOptions
         @OptionGroup var database: DatabaseOptions
 
+        @Option(
+            help: "Make at most this many replayed jobs available a second (the rest are scheduled for their turn).")
+        var perSecond: Double?
+
         func run() async throws {
             let selection = try selection.selection()
+            if let perSecond, !(perSecond.isFinite && perSecond > 0 && perSecond <= 10_000) {
+                throw CommandFailure("--per-second must be a number above 0, at most 10000")
+            }
             let store = try await database.open(mustExist: true)
-            let replayed = try await failing { try await store.replay(selection) }
+            let replayed = try await failing { try await store.replay(selection, perSecond: perSecond) }
             for job in replayed { print("replayed \(job.id) (\(job.customer)/\(job.queue) \(job.type))") }
             print("\(replayed.count) job\(replayed.count == 1 ? "" : "s") replayed")
         }
@@ -58,6 +66,41 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Apply the retention policy now: delete finished jobs past their age, dead jobs past their age or count.",
+            discussion: """
+                Keeps completed and cancelled jobs RETENTION_COMPLETED_HOURS / RETENTION_CANCELLED_HOURS \
+                (default 24), dead jobs RETENTION_DEAD_DAYS (default 7) and at most RETENTION_DEAD_MAX \
+                (default 10000, the oldest deaths go first). conveyor serve and conveyor monitor dlq do \
+                this by themselves every RETENTION_INTERVAL_SECONDS (default 300).
+                """)
+
+        @Option(help: "Keep dead jobs this many days (default: RETENTION_DEAD_DAYS, else 7).")
+        var deadDays: Double?
+
+        @Option(help: "Keep at most this many dead jobs (default: RETENTION_DEAD_MAX, else 10000).")
+        var deadMax: Int?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            var policy = try await failing { try RetentionPolicy(environment: ProcessInfo.processInfo.environment) }
+            if let deadDays {
+                guard deadDays.isFinite, deadDays >= 0 else { throw CommandFailure("--dead-days must be 0 or more") }
+                policy.dead = .seconds(deadDays * 86_400)
+            }
+            if let deadMax {
+                guard deadMax >= 0 else { throw CommandFailure("--dead-max must be 0 or more") }
+                policy.deadMaxCount = deadMax
+            }
+            let store = try await database.open(mustExist: true)
+            let report = try await failing { try await store.prune(policy) }
+            print("pruned \(report.completed) completed, \(report.cancelled) cancelled, \(report.dead) dead jobs")
+        }
+    }
+
     /// SelectionOptions pick the dead jobs a replay or purge acts on.
     struct SelectionOptions: ParsableArguments {
         @Argument(help: "Ids of dead jobs.")
@@ -68,18 +111,48 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         @OptionGroup var filters: FilterOptions
 
+        @Option(help: "With --all: only jobs whose last error contains this text (any case).")
+        var error: String?
+
+        @Option(help: "With --all: only jobs that died at or after this time (RFC 3339, e.g. 2026-11-29T10:00:00Z).")
+        var diedAfter: String?
+
+        @Option(help: "With --all: only jobs that died before this time (RFC 3339).")
+        var diedBefore: String?
+
         /// Ids or `--all` with filters, never both and never neither: a bare `replay` doing
         /// everything would be too easy to type by mistake.
         func selection() throws(CommandFailure) -> DeadLetterSelection {
             switch (ids.isEmpty, all) {
             case (false, false):
-                guard filters.customer == nil, filters.queue == nil, filters.type == nil else {
+                guard filters.customer == nil, filters.queue == nil, filters.type == nil, error == nil,
+                    diedAfter == nil, diedBefore == nil
+                else {
                     throw CommandFailure(
-                        "--customer, --queue and --type narrow --all; they cannot be combined with job ids")
+                        "--customer, --queue, --type, --error, --died-after and --died-before narrow --all; they cannot be combined with job ids"
+                    )
                 }
                 return .ids(try ids.map { text throws(CommandFailure) in try JobID.argument(text) })
             case (true, true):
-                return .matching(try filters.filter())
+                func time(_ text: String?, _ option: String) throws(CommandFailure) -> Date? {
+                    guard let text else { return nil }
+                    let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+                    guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+                        throw CommandFailure(
+                            "\(option) must be an RFC 3339 time such as 2026-11-29T10:00:00Z (got \(text))")
+                    }
+                    return date
+                }
+                do {
+                    return .matching(
+                        try DeadLetterFilter(
+                            try filters.filter(), errorContains: error, diedAfter: try time(diedAfter, "--died-after"),
+                            diedBefore: try time(diedBefore, "--died-before")))
+                } catch let failure as CommandFailure {
+                    throw failure
+                } catch {
+                    throw CommandFailure(error)
+                }
             case (false, true):
                 throw CommandFailure("give job ids or --all, not both")
             case (true, false):

@@ -73,7 +73,8 @@ struct MonitorCommand: AsyncParsableCommand {
                 ALERT_NEW_DEAD_LETTERS (jobs of one queue newly dead per interval, default 10), \
                 ALERT_OLDEST_AVAILABLE_SECONDS (default 900), ALERT_STALE_RESCUES (per interval, default \
                 5); DLQ_MONITOR_INTERVAL_SECONDS (default 60), ALERT_COOLDOWN_SECONDS (default 1800). \
-                Any number may run; one elected leader looks. See docs/OPERATIONS.md.
+                Any number may run; one elected leader looks. It also applies the retention policy \
+                (RETENTION_*; see conveyor dlq prune --help). See docs/OPERATIONS.md.
                 """)
 
         @OptionGroup var database: DatabaseOptions
@@ -84,6 +85,8 @@ struct MonitorCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let thresholds = try await failing { try AlertThresholds(environment: environment) }
             let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
+            let retention = try await failing { try RetentionPolicy(environment: environment) }
+            let pruneEvery = try await failing { try RetentionPruner.interval(environment: environment) }
             let opened = try await database.openEngine(mustExist: false)
             let logger = Logger(label: "conveyor.dlq")
             let endpoint = try metrics.endpoint(logger: logger)
@@ -94,7 +97,10 @@ struct MonitorCommand: AsyncParsableCommand {
                 store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger)
             // The dispatcher is listed first, so it stops last: what the monitor queued is still sent.
             let group = ServiceGroup(
-                services: [dispatcher, monitor] + (endpoint.map { [$0.service] } ?? []),
+                services: [
+                    dispatcher, monitor,
+                    RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger),
+                ] + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }
         }

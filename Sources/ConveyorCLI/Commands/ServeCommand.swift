@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
         let stale = try await failing { try StaleJobRescuer.settings(environment: environment) }
         let alerting = try await failing { try AlertThresholds(environment: environment) }
         let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
+        let retention = try await failing { try RetentionPolicy(environment: environment) }
+        let pruneEvery = try await failing { try RetentionPruner.interval(environment: environment) }
         let opened = try await database.openEngine(mustExist: false)
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
@@ -71,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
             store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], logger: logger
+            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: retention, logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.
@@ -82,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
             services: [
                 application, dispatcher, rateLimiter,
                 StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
-                DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: alerting, logger: logger), monitor,
+                DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: alerting, logger: logger),
+                RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger), monitor,
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)

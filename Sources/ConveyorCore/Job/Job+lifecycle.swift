@@ -99,14 +99,15 @@ extension Job {
 
     /// Moves a dead job back to `available` with a fresh attempt budget; the replay is counted and
     /// the error history kept.
-    public mutating func replay(at now: Date) throws(JobStoreError) {
+    public mutating func replay(at now: Date, runAt turn: Date? = nil) throws(JobStoreError) {
         let now = now.truncatedToMilliseconds
-        try move(.replay)
+        let turn = max(turn?.truncatedToMilliseconds ?? now, now)
+        try move(turn > now ? .replayLater : .replay)
         attempt = 0
         replayCount += 1
         deadReason = nil
         finishedAt = nil
-        runAt = now
+        runAt = turn
     }
 
     /// Drops the idempotency key, for a replayed job whose key a newer live job now holds.

@@ -12,7 +12,8 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     case retryable
     /// Done. Leaves by: pruning after retention.
     case completed
-    /// In the dead-letter queue. Leaves by: replay (→ available), purge, pruning after retention.
+    /// In the dead-letter queue. Leaves by: replay (→ available, or scheduled when paced), purge,
+    /// pruning after retention.
     case dead
     /// Cancelled by a user. Leaves by: pruning after retention.
     case cancelled
@@ -41,6 +42,7 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
         case (.running, .release): .available
         case (.running, .releaseLater): .scheduled
         case (.dead, .replay): .available
+        case (.dead, .replayLater): .scheduled
         default: nil
         }
     }
@@ -59,6 +61,8 @@ public enum JobEvent: String, Sendable, Codable {
     case rescueDead = "rescue_dead"
     case cancel
     case replay
+    /// A replay paced out: the job waits until its turn.
+    case replayLater = "replay_later"
     case purge
 }
 

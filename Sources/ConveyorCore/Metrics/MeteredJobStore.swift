@@ -94,7 +94,9 @@ public struct MeteredJobStore: JobStore, LeaderElector {
     public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
         try await base.recentFailures(since: since, limit: limit)
     }
-    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] { try await base.replay(selection) }
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
+        try await base.replay(selection, perSecond: pace)
+    }
     public func purge(_ selection: DeadLetterSelection) async throws -> Int { try await base.purge(selection) }
     public func prune(_ policy: RetentionPolicy) async throws -> PruneReport { try await base.prune(policy) }
     public func registerWorker(_ registration: WorkerRegistration) async throws -> Worker {

@@ -1,7 +1,49 @@
+public import Foundation
+
 /// DeadLetterSelection picks jobs in the dead-letter queue to replay or purge.
 public enum DeadLetterSelection: Sendable, Hashable {
     /// Exactly these jobs; the operation is refused as a whole if any of them is unknown or not dead.
     case ids([JobID])
-    /// Every dead job matching the filter (its `states` is ignored).
-    case matching(JobFilter)
+    /// Every dead job matching the filter.
+    case matching(DeadLetterFilter)
+}
+
+/// DeadLetterFilter narrows the dead-letter queue: by customer, queue and type (`filter`, its
+/// `states` ignored), by text in the last error (case-insensitive), and by when the job died.
+public struct DeadLetterFilter: Sendable, Hashable {
+    public var filter: JobFilter
+    public var errorContains: String?
+    /// Died at or after this time.
+    public var diedAfter: Date?
+    /// Died before this time.
+    public var diedBefore: Date?
+
+    /// Creates a filter; an empty error text or a range that ends before it starts is refused.
+    public init(
+        _ filter: JobFilter = .all, errorContains: String? = nil, diedAfter: Date? = nil, diedBefore: Date? = nil
+    ) throws(ValidationError) {
+        if let errorContains, errorContains.isEmpty || errorContains.utf8.count > 1000 {
+            throw ValidationError(field: "error", reason: "must be 1 to 1000 bytes of text")
+        }
+        if let diedAfter, let diedBefore, diedBefore <= diedAfter {
+            throw ValidationError(field: "died_before", reason: "must be later than died_after")
+        }
+        self.filter = filter
+        self.errorContains = errorContains
+        self.diedAfter = diedAfter
+        self.diedBefore = diedBefore
+    }
+
+    /// Whether a dead job's last error and time of death match (engines select the rest in SQL).
+    public func matches(_ job: Job) -> Bool {
+        if let errorContains,
+            job.errors.last?.message.range(of: errorContains, options: .caseInsensitive) == nil
+        {
+            return false
+        }
+        let died = job.finishedAt ?? .distantPast
+        if let diedAfter, died < diedAfter { return false }
+        if let diedBefore, died >= diedBefore { return false }
+        return true
+    }
 }

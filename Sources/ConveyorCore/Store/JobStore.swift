@@ -72,8 +72,9 @@ public protocol JobStore: Sendable {
     /// Rescues every stale job (see `Job.rescueStale`) and returns them as they are now.
     func rescueStaleJobs(grace: Duration) async throws -> [Job]
 
-    /// Moves dead jobs back to `available` with a fresh attempt budget.
-    func replay(_ selection: DeadLetterSelection) async throws -> [Job]
+    /// Moves dead jobs back with a fresh attempt budget: to `available`, or — at most `pace` a
+    /// second, in id order — `scheduled` for their turn.
+    func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job]
 
     /// Deletes dead jobs; returns how many.
     func purge(_ selection: DeadLetterSelection) async throws -> Int
@@ -146,4 +147,20 @@ public struct JobStoreOptions: Sendable {
         self.limits = limits
     }
 
+}
+
+extension JobStore {
+    /// Replays at once (no pacing).
+    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
+        try await replay(selection, perSecond: nil)
+    }
+}
+
+extension DeadLetterSelection {
+    /// When each of `count` replayed jobs (in order) runs: all at `now`, or at most `pace` a second
+    /// from `now` — so a large replay does not flood the workers.
+    public static func turns(count: Int, perSecond pace: Double?, from now: Date) -> [Date] {
+        guard let pace, pace > 0 else { return Array(repeating: now, count: count) }
+        return (0..<count).map { now.addingTimeInterval(Double($0) / pace) }
+    }
 }

@@ -45,7 +45,7 @@ extension JobEvent {
         case .release, .releaseLater: "be released"
         case .rescueRetryable, .rescueDead: "be rescued"
         case .cancel: "be cancelled"
-        case .replay: "be replayed (only dead jobs can)"
+        case .replay, .replayLater: "be replayed (only dead jobs can)"
         case .purge: "be purged (only dead jobs can)"
         }
     }

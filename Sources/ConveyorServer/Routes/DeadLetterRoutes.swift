@@ -1,10 +1,13 @@
 import ConveyorCore
+import Foundation
 import Hummingbird
 
 /// DeadLetterRoutes are the dead-letter queue: list dead jobs, replay them (by id or by filter),
 /// delete one. A customer key sees and touches only its own customer's dead jobs.
 struct DeadLetterRoutes {
     let store: any JobStore
+    /// What `POST /api/dlq/prune` keeps (`RETENTION_*`).
+    let retention: RetentionPolicy
 
     func register(on router: Router<ConveyorRequestContext>) {
         router.get("/api/dlq") { request, context in
@@ -22,37 +25,88 @@ struct DeadLetterRoutes {
         router.post("/api/dlq/replay") { request, context in
             let caller = try context.requireCaller()
             var request = request
-            let body = try await JSONResponse.decode(ReplayBody.self, from: &request)
-            let selection: DeadLetterSelection
-            switch (body.ids, body.filter) {
-            case (.some(let texts), nil):
-                guard !texts.isEmpty, texts.count <= 1000 else {
-                    throw ValidationError(field: "ids", reason: "must hold 1 to 1000 job ids")
-                }
-                var ids: [JobID] = []
-                for (index, text) in texts.enumerated() {
-                    guard let id = JobID(text) else {
-                        throw ValidationError(field: "ids[\(index)]", reason: "must be a job id (a UUID)")
-                    }
-                    guard let job = try await store.job(id: id), caller.canSee(customer: job.customer) else {
-                        throw JobStoreError.notFound(id: id)
-                    }
-                    ids.append(id)
-                }
-                selection = .ids(ids)
-            case (nil, .some(let given)):
-                selection = .matching(
-                    try filter(caller, customer: given.customer, queue: given.queue, type: given.type, states: nil))
-            default:
-                throw ValidationError(field: "ids", reason: "give either ids or filter, not both and not neither")
+            let body = try await JSONResponse.decode(SelectionBody.self, from: &request)
+            if let pace = body.perSecond, !(pace.isFinite && pace > 0 && pace <= 10_000) {
+                throw ValidationError(field: "per_second", reason: "must be a number above 0, at most 10000")
             }
-            let replayed = try await store.replay(selection)
+            let replayed = try await store.replay(try await selection(body, caller), perSecond: body.perSecond)
+            context.logger.notice(
+                "dead jobs replayed",
+                metadata: [
+                    "jobs": .stringConvertible(replayed.count),
+                    "per_second": .string(body.perSecond.map { "\($0)" } ?? "all at once"),
+                ])
             return try JSONResponse.make(BatchAnswer(jobs: replayed.map(JobResource.init)))
+        }
+        router.post("/api/dlq/purge") { request, context in
+            let caller = try context.requireCaller()
+            var request = request
+            let body = try await JSONResponse.decode(SelectionBody.self, from: &request)
+            guard body.perSecond == nil else {
+                throw ValidationError(field: "per_second", reason: "paces a replay; a purge takes none")
+            }
+            let purged = try await store.purge(try await selection(body, caller))
+            context.logger.notice("dead jobs purged", metadata: ["jobs": "\(purged)"])
+            return try JSONResponse.make(PurgeAnswer(purged: purged))
+        }
+        router.post("/api/dlq/prune") { request, context in
+            guard try context.requireCaller().isAdmin else {
+                throw Problem.forbidden("pruning applies to every customer: admin keys only")
+            }
+            var request = request
+            let body = try await JSONResponse.decode(PruneBody.self, from: &request)
+            var policy = retention
+            if let age = body.deadMaxAgeSeconds {
+                guard age.isFinite, age >= 0, age <= 10 * 365 * 86_400 else {
+                    throw ValidationError(field: "dead_max_age_seconds", reason: "must be 0 to 315360000 seconds")
+                }
+                policy.dead = .milliseconds(Int64(age * 1000))
+            }
+            if let count = body.deadMaxCount {
+                guard count >= 0 else { throw ValidationError(field: "dead_max_count", reason: "must be 0 or more") }
+                policy.deadMaxCount = count
+            }
+            let report = try await store.prune(policy)
+            context.logger.notice(
+                "pruned",
+                metadata: [
+                    "completed": "\(report.completed)", "cancelled": "\(report.cancelled)", "dead": "\(report.dead)",
+                ])
+            return try JSONResponse.make(PruneAnswer(report))
         }
         router.delete("/api/dlq/:id") { _, context in
             let job = try await store.visibleJob(context)
             _ = try await store.purge(.ids([job.id]))
             return Response(status: .noContent)
+        }
+    }
+
+    /// The dead jobs a replay or purge body names: ids (each visible to the caller, or 404 as if
+    /// absent) or a filter (held to the caller's own customer).
+    func selection(_ body: SelectionBody, _ caller: Caller) async throws -> DeadLetterSelection {
+        switch (body.ids, body.filter) {
+        case (.some(let texts), nil):
+            guard !texts.isEmpty, texts.count <= 1000 else {
+                throw ValidationError(field: "ids", reason: "must hold 1 to 1000 job ids")
+            }
+            var ids: [JobID] = []
+            for (index, text) in texts.enumerated() {
+                guard let id = JobID(text) else {
+                    throw ValidationError(field: "ids[\(index)]", reason: "must be a job id (a UUID)")
+                }
+                guard let job = try await store.job(id: id), caller.canSee(customer: job.customer) else {
+                    throw JobStoreError.notFound(id: id)
+                }
+                ids.append(id)
+            }
+            return .ids(ids)
+        case (nil, .some(let given)):
+            return .matching(
+                try DeadLetterFilter(
+                    try filter(caller, customer: given.customer, queue: given.queue, type: given.type, states: nil),
+                    errorContains: given.error, diedAfter: given.diedAfter, diedBefore: given.diedBefore))
+        default:
+            throw ValidationError(field: "ids", reason: "give either ids or filter, not both and not neither")
         }
     }
 
@@ -69,13 +123,58 @@ struct DeadLetterRoutes {
     }
 }
 
-struct ReplayBody: Decodable, Sendable {
+/// SelectionBody names dead jobs to replay or purge: `ids`, or a `filter`; a replay may be paced.
+struct SelectionBody: Decodable, Sendable {
     struct Filter: Decodable, Sendable {
         let customer: String?
         let queue: String?
         let type: String?
+        /// Text in the last error, case-insensitive.
+        let error: String?
+        let diedAfter: Date?
+        let diedBefore: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case customer, queue, type, error
+            case diedAfter = "died_after"
+            case diedBefore = "died_before"
+        }
     }
 
     let ids: [String]?
     let filter: Filter?
+    /// At most this many replayed jobs become available a second.
+    let perSecond: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ids, filter
+        case perSecond = "per_second"
+    }
+}
+
+struct PurgeAnswer: Encodable, Sendable {
+    let purged: Int
+}
+
+/// PruneBody overrides the configured retention of dead jobs for one pass.
+struct PruneBody: Decodable, Sendable {
+    let deadMaxAgeSeconds: Double?
+    let deadMaxCount: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case deadMaxAgeSeconds = "dead_max_age_seconds"
+        case deadMaxCount = "dead_max_count"
+    }
+}
+
+struct PruneAnswer: Encodable, Sendable {
+    let completed: Int
+    let cancelled: Int
+    let dead: Int
+
+    init(_ report: PruneReport) {
+        completed = report.completed
+        cancelled = report.cancelled
+        dead = report.dead
+    }
 }

@@ -1,0 +1,65 @@
+public import ConveyorCore
+public import Logging
+public import ServiceLifecycle
+
+/// RetentionPruner applies the retention policy on the elected leader every `interval`: finished
+/// jobs past their age, dead jobs past their age or beyond the count, expired idempotency keys.
+/// It runs inside `conveyor serve` and `conveyor monitor dlq`; `conveyor dlq prune` does one pass.
+public struct RetentionPruner: Service {
+    /// The maintenance role leadership is sought for.
+    public static let role = "retention-pruner"
+
+    let store: any JobStore & LeaderElector
+    let policy: RetentionPolicy
+    let interval: Duration
+    let logger: Logger
+
+    /// Creates the pruner; `interval` defaults to five minutes.
+    public init(
+        store: any JobStore & LeaderElector, policy: RetentionPolicy, interval: Duration = .seconds(300),
+        logger: Logger = Logger(label: "conveyor.retention")
+    ) {
+        self.store = store
+        self.policy = policy
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// `RETENTION_INTERVAL_SECONDS` (default 300).
+    public static func interval(environment: [String: String]) throws(ValidationError) -> Duration {
+        guard let text = environment["RETENTION_INTERVAL_SECONDS"]?.trimmingCharacters(in: .whitespaces) else {
+            return .seconds(300)
+        }
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw ValidationError(
+                field: "RETENTION_INTERVAL_SECONDS",
+                reason: "must be a number of seconds above 0, at most 86400 (got \(text.debugDescription))")
+        }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await store.lead(Self.role, retry: interval) {
+                while !Task.isCancelled {
+                    do {
+                        let report = try await store.prune(policy)
+                        if report.total > 0 {
+                            logger.info(
+                                "pruned by retention",
+                                metadata: [
+                                    "completed": "\(report.completed)", "cancelled": "\(report.cancelled)",
+                                    "dead": "\(report.dead)",
+                                ])
+                        }
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        logger.error("retention pass failed; retrying next interval", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+}
