@@ -226,11 +226,35 @@ struct CLITests {
         #expect(try await store.counts(customer: nil).reduce(0) { $0 + $1.total } == 1)
     }
 
+    @Test("dlq replays by error text at a pace, refuses a bad time, and prunes by retention")
+    func deadLetterTools() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        for message in ["smtp timeout", "SMTP timeout", "mailbox full"] {
+            _ = try await store.enqueue(
+                NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}", maxAttempts: 1))
+            let job = try #require(try await store.claim(ClaimRequest(queues: ["mail"])).first)
+            _ = try await store.fail(try #require(job.lease), message: message, retryable: false)
+        }
+        let replayed = try await cli.run(["dlq", "replay", "--all", "--error", "Timeout", "--per-second", "0.5"])
+        #expect(replayed.status == 0 && replayed.stdout.hasSuffix("2 jobs replayed\n"), "\(replayed.stderr)")
+        let states = try await store.counts(customer: "acme").first?.counts
+        #expect(states == [.available: 1, .scheduled: 1, .dead: 1], "one now, the next two seconds later")
+        let badTime = try await cli.run(["dlq", "purge", "--all", "--died-after", "yesterday"])
+        #expect(badTime.status == 1 && badTime.stderr.contains("--died-after must be an RFC 3339 time"))
+        let mixed = try await cli.run(["dlq", "purge", "some-id", "--error", "x"])
+        #expect(mixed.status != 0 && mixed.stderr.contains("cannot be combined with job ids"))
+        let pruned = try await cli.run(["dlq", "prune", "--dead-max", "0"])
+        #expect(pruned.stdout == "pruned 0 completed, 0 cancelled, 1 dead jobs\n", "\(pruned.stderr)")
+    }
+
     @Test(
         "every command has --help",
         arguments: [
             [], ["migrate"], ["migrate", "up"], ["migrate", "status"], ["enqueue"], ["jobs"], ["jobs", "list"],
-            ["jobs", "show"], ["dlq"], ["dlq", "list"], ["dlq", "replay"], ["dlq", "purge"],
+            ["jobs", "show"], ["dlq"], ["dlq", "list"], ["dlq", "replay"], ["dlq", "purge"], ["dlq", "prune"],
+            ["monitor", "dlq"],
         ])
     func help(_ command: [String]) async throws {
         let cli = try ConveyorProcess()
