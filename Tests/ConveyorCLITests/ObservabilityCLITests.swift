@@ -92,6 +92,8 @@ struct ObservabilityCLITests {
                 #"conveyor_jobs_completed_total{customer="acme",queue="mail"} 1"#)
         }
         let scrape = try await Self.fetch(endpoint).body
+        let livez = try await Self.fetch(endpoint.deletingLastPathComponent().appendingPathComponent("livez"))
+        #expect(livez.status == 200 && livez.body == #"{"status":"pass"}"#, "the container health check")
         #expect(
             scrape.contains(#"conveyor_job_run_duration_seconds_count{customer="acme",queue="mail"} 1"#), "\(scrape)")
         let line = try #require(worker.output.split(separator: "\n").first { $0.contains("job completed") })

@@ -32,9 +32,10 @@ public struct MetricsExport: Sendable {
 }
 
 extension MetricsExport {
-    /// A server with `/metrics` alone, for processes without the API (`conveyor work`, `conveyor
-    /// monitor`): it answers without a key, so it listens where the operator says — loopback unless
-    /// told otherwise — and must not be exposed publicly.
+    /// A server with `/metrics` and `/livez` alone, for processes without the API (`conveyor work`,
+    /// `conveyor monitor`; `/livez` is their container health check): it answers without a key, so
+    /// it listens where the operator says — loopback unless told otherwise — and must not be
+    /// exposed publicly.
     public func application(
         host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -45,6 +46,11 @@ extension MetricsExport {
                 status: .ok,
                 headers: [.contentType: MetricsRoutes.contentType, .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/livez") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: HealthRoutes.mediaType],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"pass"}"#)))
         }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
