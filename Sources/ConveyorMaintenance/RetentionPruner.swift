@@ -39,26 +39,18 @@ public struct RetentionPruner: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await store.lead(Self.role, retry: interval) {
-                while !Task.isCancelled {
-                    do {
-                        let report = try await store.prune(policy)
-                        if report.total > 0 {
-                            logger.info(
-                                "pruned by retention",
-                                metadata: [
-                                    "completed": "\(report.completed)", "cancelled": "\(report.cancelled)",
-                                    "dead": "\(report.dead)",
-                                ])
-                        }
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        logger.error("retention pass failed; retrying next interval", metadata: ["error": "\(error)"])
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        let store = self.store
+        let policy = self.policy
+        let logger = self.logger
+        try await LeaderLoop(role: Self.role, store: store, interval: interval, logger: logger).run {
+            let report = try await store.prune(policy)
+            if report.total > 0 {
+                logger.info(
+                    "pruned by retention",
+                    metadata: [
+                        "completed": "\(report.completed)", "cancelled": "\(report.cancelled)",
+                        "dead": "\(report.dead)",
+                    ])
             }
         }
     }

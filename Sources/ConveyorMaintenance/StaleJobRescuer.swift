@@ -57,33 +57,15 @@ public struct StaleJobRescuer: Service {
 
     public func run() async throws {
         let store = self.store
-        let interval = self.interval
         let grace = self.grace
         let onRescue = self.onRescue
         let logger = self.logger
-        try await cancelWhenGracefulShutdown {
-            try await store.lead(Self.role, retry: interval) {
-                logger.info("became the leader", metadata: ["role": .string(Self.role)])
-                defer { logger.info("no longer the leader", metadata: ["role": .string(Self.role)]) }
-                var failing = false
-                while !Task.isCancelled {
-                    do {
-                        let rescued = try await store.rescueStaleJobs(grace: grace)
-                        for job in rescued {
-                            logger.warning(
-                                "rescued a stale job: its worker stopped heartbeating", metadata: job.logMetadata)
-                        }
-                        onRescue?(rescued)
-                        failing = false
-                    } catch {
-                        if !failing {
-                            logger.error("stale-job rescue failed; retrying", metadata: ["error": "\(error)"])
-                        }
-                        failing = true
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        try await LeaderLoop(role: Self.role, store: store, interval: interval, logger: logger).run {
+            let rescued = try await store.rescueStaleJobs(grace: grace)
+            for job in rescued {
+                logger.warning("rescued a stale job: its worker stopped heartbeating", metadata: job.logMetadata)
             }
+            onRescue?(rescued)
         }
     }
 }

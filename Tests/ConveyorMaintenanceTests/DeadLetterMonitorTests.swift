@@ -84,7 +84,9 @@ struct DeadLetterMonitorTests {
         let dispatcher = AlertDispatcher(configuration: .init(), logger: log.logger)
         var thresholds = AlertThresholds()
         thresholds.oldestAvailableSeconds = 0
-        thresholds.interval = .milliseconds(100)
+        // The first look comes at once; the interval is also the leader's renewal period (its SQLite
+        // lease is three of them), which a loaded machine must be able to keep.
+        thresholds.interval = .seconds(1)
         let (looks, looked) = AsyncStream.makeStream(of: [AlertNotification].self)
         let monitor = DeadLetterMonitor(
             store: store, dispatcher: dispatcher, thresholds: thresholds, onLook: { looked.yield($0) })

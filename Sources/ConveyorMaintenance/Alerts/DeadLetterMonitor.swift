@@ -2,6 +2,7 @@ public import ConveyorCore
 public import Foundation
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// DeadLetterMonitor watches, on the elected leader only, what needs a person: the dead-letter
 /// queue's size, jobs newly dead per customer's queue, queues whose oldest ready job waits too long,
@@ -37,31 +38,15 @@ public struct DeadLetterMonitor: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await store.lead(Self.role, retry: thresholds.interval) {
-                logger.info("became the leader", metadata: ["role": .string(Self.role)])
-                defer { logger.info("no longer the leader", metadata: ["role": .string(Self.role)]) }
-                var tracker = AlertTracker()
-                var since = clock.now().adding(.zero - thresholds.interval)
-                var failing = false
-                while !Task.isCancelled {
-                    do {
-                        let now = clock.now()
-                        let sent = try await look(since: since, now: now, tracker: &tracker)
-                        since = now
-                        onLook?(sent)
-                        failing = false
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        if !failing {
-                            logger.error("dead-letter look failed; retrying", metadata: ["error": "\(error)"])
-                        }
-                        failing = true
-                    }
-                    try await Task.sleep(for: thresholds.interval)
-                }
-            }
+        let state = Mutex((tracker: AlertTracker(), since: clock.now().adding(.zero - thresholds.interval)))
+        let monitor = self
+        try await LeaderLoop(role: Self.role, store: store, interval: thresholds.interval, logger: logger).run {
+            let now = monitor.clock.now()
+            var (tracker, since) = state.withLock { $0 }
+            let sent = try await monitor.look(since: since, now: now, tracker: &tracker)
+            since = now
+            state.withLock { $0 = (tracker, since) }
+            monitor.onLook?(sent)
         }
     }
 

@@ -1,0 +1,44 @@
+import ConveyorCore
+import Logging
+import ServiceLifecycle
+
+/// LeaderLoop is what every maintenance service does: campaign for its role until graceful
+/// shutdown and, while leading, run one pass every `interval`. Leadership changes are logged; a
+/// failing pass is logged once per run of failures (not once per interval) and tried again next
+/// interval.
+struct LeaderLoop {
+    let role: String
+    let store: any JobStore & LeaderElector
+    let interval: Duration
+    let logger: Logger
+
+    func run(_ pass: @escaping @Sendable () async throws -> Void) async throws {
+        let role = self.role
+        let store = self.store
+        let interval = self.interval
+        let logger = self.logger
+        try await cancelWhenGracefulShutdown {
+            try await store.lead(role, retry: interval) {
+                logger.info("became the leader", metadata: ["role": .string(role)])
+                defer { logger.info("no longer the leader", metadata: ["role": .string(role)]) }
+                var failing = false
+                while !Task.isCancelled {
+                    do {
+                        try await pass()
+                        failing = false
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        if !failing {
+                            logger.error(
+                                "maintenance pass failed; retrying every interval",
+                                metadata: ["role": .string(role), "error": "\(error)"])
+                        }
+                        failing = true
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+}
