@@ -61,6 +61,17 @@ extension PostgresJobStore {
         }
     }
 
+    public func deadLetterCount() async throws -> Int {
+        let logger = self.logger
+        return try await read { connection, _ in
+            // `finished_at IS NOT NULL` (always true of a dead job) lets jobs_finished cover it.
+            let rows = try await connection.query(
+                "SELECT count(*)::int8 FROM jobs WHERE state = 'dead' AND finished_at IS NOT NULL", logger: logger
+            ).collect()
+            return try rows.first?.decode(Int.self) ?? 0
+        }
+    }
+
     public func backlogs() async throws -> [QueueBacklog] {
         let logger = self.logger
         return try await read { connection, now in

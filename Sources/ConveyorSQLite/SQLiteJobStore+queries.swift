@@ -47,6 +47,14 @@ extension SQLiteJobStore {
         }
     }
 
+    public func deadLetterCount() async throws -> Int {
+        try await read { db, _ in
+            // `finished_at IS NOT NULL` (always true of a dead job) lets jobs_finished cover it.
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state = 'dead' AND finished_at IS NOT NULL")
+                ?? 0
+        }
+    }
+
     public func backlogs() async throws -> [QueueBacklog] {
         try await read { db, now in
             try Row.fetchAll(

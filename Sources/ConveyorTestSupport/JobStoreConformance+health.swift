@@ -26,6 +26,15 @@ extension JobStoreConformance {
             h.clock.advance(by: .seconds(60))
             #expect(try await h.store.backlogs().first { $0.queue == "default" }?.ready == 3)
         },
+        .init("the dead-letter count is the number of dead jobs") { h in
+            #expect(try await h.store.deadLetterCount() == 0)
+            for _ in 0..<3 { _ = try await deadJob(h) }
+            try await h.enqueue()
+            #expect(try await h.store.deadLetterCount() == 3)
+            #expect(
+                try await h.store.deadLetterCount()
+                    == h.store.counts(customer: nil).reduce(0) { $0 + ($1.counts[.dead] ?? 0) })
+        },
         .init("recent failures are the jobs whose last attempt failed after a time, latest first, up to a limit") { h in
             try await h.enqueue(queue: "q", maxAttempts: 1)
             try await h.enqueue(queue: "q")

@@ -90,6 +90,7 @@ public struct MeteredJobStore: JobStore, LeaderElector {
     public func list(_ query: JobQuery) async throws -> JobPage { try await base.list(query) }
     public func counts(customer: String?) async throws -> [QueueCounts] { try await base.counts(customer: customer) }
     public func backlogs() async throws -> [QueueBacklog] { try await base.backlogs() }
+    public func deadLetterCount() async throws -> Int { try await base.deadLetterCount() }
     public func staleJobs(grace: Duration) async throws -> [Job] { try await base.staleJobs(grace: grace) }
     public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
         try await base.recentFailures(since: since, limit: limit)

@@ -58,6 +58,10 @@ public protocol JobStore: Sendable {
     /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
     func counts(customer: String?) async throws -> [QueueCounts]
 
+    /// Dead jobs in all — read through the index of finished jobs, so that health and the
+    /// dead-letter monitor, which ask often, do not count the whole table.
+    func deadLetterCount() async throws -> Int
+
     /// For each queue with jobs ready to run (waiting, run time come), how many and since when the
     /// oldest has been ready.
     func backlogs() async throws -> [QueueBacklog]

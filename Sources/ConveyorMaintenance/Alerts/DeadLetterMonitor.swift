@@ -52,10 +52,10 @@ public struct DeadLetterMonitor: Service {
 
     /// One look: read, judge, deduplicate, send. Returns what was sent.
     public func look(since: Date, now: Date, tracker: inout AlertTracker) async throws -> [AlertNotification] {
-        async let counts = store.counts(customer: nil)
+        async let deadLetters = store.deadLetterCount()
         async let failures = store.recentFailures(since: since, limit: Self.failuresPerLook)
         async let backlogs = store.backlogs()
-        let dead = try await counts.reduce(0) { $0 + ($1.counts[.dead] ?? 0) }
+        let dead = try await deadLetters
         let holding = AlertConditions.evaluate(
             deadLetters: dead, recentFailures: try await failures, since: since, backlogs: try await backlogs,
             thresholds: thresholds, at: now)

@@ -58,9 +58,7 @@ public final class HealthMonitor: Service, Sendable {
         async let workers = Self.reading(within: timeout) { try await store.workers() }
         async let stale = Self.reading(within: timeout) { try await store.staleJobs(grace: .zero).count }
         async let backlogs = Self.reading(within: timeout) { try await store.backlogs() }
-        async let dead = Self.reading(within: timeout) {
-            try await store.counts(customer: nil).reduce(0) { $0 + ($1.counts[.dead] ?? 0) }
-        }
+        async let dead = Self.reading(within: timeout) { try await store.deadLetterCount() }
         async let leader = Self.reading(within: timeout) { () async throws -> Leadership? in
             guard let elector = store as? any LeaderElector else { return nil }
             return try await elector.leader(of: role)
