@@ -27,15 +27,7 @@ public struct RetentionPruner: Service {
 
     /// `RETENTION_INTERVAL_SECONDS` (default 300).
     public static func interval(environment: [String: String]) throws(ValidationError) -> Duration {
-        guard let text = environment["RETENTION_INTERVAL_SECONDS"]?.trimmingCharacters(in: .whitespaces) else {
-            return .seconds(300)
-        }
-        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
-            throw ValidationError(
-                field: "RETENTION_INTERVAL_SECONDS",
-                reason: "must be a number of seconds above 0, at most 86400 (got \(text.debugDescription))")
-        }
-        return .milliseconds(Int64(seconds * 1000))
+        try EnvironmentSettings(environment).seconds("RETENTION_INTERVAL_SECONDS", in: 0.001...86_400) ?? .seconds(300)
     }
 
     public func run() async throws {

@@ -16,24 +16,10 @@ public struct StaleJobRescuer: Service {
     public static func settings(
         environment: [String: String]
     ) throws(ValidationError) -> (interval: Duration, grace: Duration) {
-        func seconds(
-            _ name: String, _ fallback: Double, _ range: ClosedRange<Double>
-        ) throws(ValidationError) -> Duration {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else {
-                return .milliseconds(Int64(fallback * 1000))
-            }
-            guard let value = Double(text), value.isFinite, range.contains(value), value > 0 || range.lowerBound == 0
-            else {
-                throw ValidationError(
-                    field: name,
-                    reason:
-                        "must be a number of seconds from \(HealthThreshold.format(range.lowerBound)) to \(HealthThreshold.format(range.upperBound)) (got \(text.debugDescription))"
-                )
-            }
-            return .milliseconds(Int64(value * 1000))
-        }
+        let settings = EnvironmentSettings(environment)
         return (
-            try seconds("STALE_INTERVAL_SECONDS", 5, 0.01...10), try seconds("STALE_GRACE_SECONDS", 10, 0...3600)
+            try settings.seconds("STALE_INTERVAL_SECONDS", in: 0.01...10) ?? .seconds(5),
+            try settings.seconds("STALE_GRACE_SECONDS", in: 0...3600) ?? .seconds(10)
         )
     }
 

@@ -190,17 +190,21 @@ struct CLITests {
         #expect(!listed.stdout.contains("pending"))
     }
 
+    /// Enqueues a job of acme on `queue` with a single attempt and fails it with `error`: it is
+    /// dead, its attempts exhausted.
+    static func killJob(_ store: any JobStore, queue: String, error: String) async throws {
+        _ = try await store.enqueue(
+            NewJob(customer: "acme", queue: queue, type: "t", payloadJSON: "{}", maxAttempts: 1))
+        let job = try #require(try await store.claim(ClaimRequest(queues: [queue])).first)
+        _ = try await store.fail(try #require(job.lease), message: error, retryable: true)
+    }
+
     @Test("dlq lists dead jobs, replays them by id and purges them by filter")
     func deadLetterQueue() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
-        for queue in ["mail", "mail", "billing"] {
-            _ = try await store.enqueue(
-                NewJob(customer: "acme", queue: queue, type: "t", payloadJSON: "{}", maxAttempts: 1))
-            let job = try #require(try await store.claim(ClaimRequest(queues: [queue])).first)
-            _ = try await store.fail(try #require(job.lease), message: "smtp said no", retryable: true)
-        }
+        for queue in ["mail", "mail", "billing"] { try await Self.killJob(store, queue: queue, error: "smtp said no") }
         let listed = try await cli.run(["dlq", "list", "--json"])
         let dead = try #require(try listed.json()["jobs"] as? [[String: Any]])
         #expect(dead.count == 3)
@@ -232,10 +236,7 @@ struct CLITests {
         defer { cli.remove() }
         let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
         for message in ["smtp timeout", "SMTP timeout", "mailbox full"] {
-            _ = try await store.enqueue(
-                NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}", maxAttempts: 1))
-            let job = try #require(try await store.claim(ClaimRequest(queues: ["mail"])).first)
-            _ = try await store.fail(try #require(job.lease), message: message, retryable: false)
+            try await Self.killJob(store, queue: "mail", error: message)
         }
         let replayed = try await cli.run(["dlq", "replay", "--all", "--error", "Timeout", "--per-second", "0.5"])
         #expect(replayed.status == 0 && replayed.stdout.hasSuffix("2 jobs replayed\n"), "\(replayed.stderr)")

@@ -1,6 +1,7 @@
 import ConveyorCore
 import ConveyorPostgres
 import ConveyorSQLite
+import ConveyorTestSupport
 import Foundation
 import Testing
 

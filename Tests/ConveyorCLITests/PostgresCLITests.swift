@@ -1,5 +1,6 @@
 import ConveyorCore
 import ConveyorPostgres
+import ConveyorTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import ConveyorCore
 import ConveyorSQLite
+import ConveyorTestSupport
 import Foundation
 import GRDB
 import Testing

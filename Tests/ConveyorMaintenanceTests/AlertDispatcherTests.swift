@@ -55,7 +55,7 @@ struct AlertDispatcherTests {
         let slack = try await SlackReceiver.start()
         let running = Running.start(slack.webhook)
         running.dispatcher.send(.firing(Self.alert))
-        #expect(await eventually { running.sent == 1 })
+        try await poll("the alert to be delivered") { running.sent == 1 }
         let post = try #require(slack.posts.first)
         #expect(post.text == "[Conveyor] 12 jobs died in acme/mail in the last interval (threshold 10)")
         let blocks = try #require(post.json["blocks"] as? [[String: Any]])
@@ -77,7 +77,7 @@ struct AlertDispatcherTests {
         let slack = try await SlackReceiver.start(answering: [.init(status: 429, retryAfter: "1")])
         let running = Running.start(slack.webhook)
         running.dispatcher.send(.firing(Self.alert))
-        #expect(await eventually { running.sent == 1 })
+        try await poll("the alert to be delivered") { running.sent == 1 }
         let posts = slack.posts
         #expect(posts.count == 2)
         if posts.count == 2 { #expect(posts[1].at - posts[0].at >= .seconds(1), "Retry-After is honoured") }
@@ -91,7 +91,7 @@ struct AlertDispatcherTests {
         let slack = try await SlackReceiver.start(answering: [.init(status: 500), .init(status: 503)])
         let running = Running.start(slack.webhook)
         running.dispatcher.send(.firing(Self.alert))
-        #expect(await eventually { running.sent == 1 })
+        try await poll("the alert to be delivered") { running.sent == 1 }
         #expect(slack.posts.count == 3 && running.failed == 0)
         #expect(running.log.count("alert delivery failed; retrying") == 2)
         await running.stop()
@@ -103,7 +103,7 @@ struct AlertDispatcherTests {
         let slack = try await SlackReceiver.start(answering: [.init(status: 400)])
         let running = Running.start(slack.webhook)
         running.dispatcher.send(.firing(Self.alert))
-        #expect(await eventually { running.failed == 1 })
+        try await poll("the alert to be given up") { running.failed == 1 }
         #expect(slack.posts.count == 1 && running.sent == 0)
         #expect(running.log.count("HTTP 400; not retried", atLeast: .error) == 1)
         await running.stop()
@@ -117,7 +117,7 @@ struct AlertDispatcherTests {
         await slack.stop()
         let running = Running.start(webhook, maxAttempts: 3)
         running.dispatcher.send(.firing(Self.alert))
-        #expect(await eventually { running.failed == 1 })
+        try await poll("the alert to be given up") { running.failed == 1 }
         #expect(running.sent == 0)
         #expect(running.log.count("alert delivery failed; retrying") == 2)
         #expect(running.log.count("could not be delivered after 3 attempts", atLeast: .error) == 1)

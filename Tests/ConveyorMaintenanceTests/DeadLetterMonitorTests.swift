@@ -54,7 +54,7 @@ struct DeadLetterMonitorTests {
             first.map(\.alert.key) == [
                 "dead_letters", "new_dead_letters:acme/mail", "oldest_available:acme/waiting", "stale_rescues",
             ])
-        #expect(await eventually { slack.posts.count == 4 })
+        try await poll("four alerts at Slack") { slack.posts.count == 4 }
         let texts = slack.posts.map(\.text)
         #expect(texts.contains("[Conveyor] 2 jobs died in acme/mail in the last interval (threshold 1)"), "\(texts)")
         #expect(texts.contains { $0.contains("1 jobs were rescued from dead workers") }, "\(texts)")
@@ -66,7 +66,7 @@ struct DeadLetterMonitorTests {
         clock.advance(by: .seconds(10))
         let second = try await monitor.look(since: previous, now: clock.now(), tracker: &tracker)
         #expect(second == [.resolved(first[1].alert), .resolved(first[3].alert)])
-        #expect(await eventually { slack.posts.count == 6 })
+        try await poll("two resolved notices at Slack") { slack.posts.count == 6 }
         #expect(slack.posts.suffix(2).allSatisfy { $0.text.contains("resolved") })
 
         await group.triggerGracefulShutdown()

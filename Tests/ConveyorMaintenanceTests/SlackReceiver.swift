@@ -73,13 +73,3 @@ final class SlackReceiver: Sendable {
         _ = try? await running.value
     }
 }
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; says whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
-}

@@ -12,7 +12,7 @@ struct JobLogTests {
     @Test("enqueue, claim, complete, fail and cancel each log a line with the job's id, customer, queue and worker")
     func jobLines() async throws {
         let log = CapturedLog()
-        let (store, remove) = try await ServerHarness.openStore(.sqlite)
+        let (store, remove) = try await Engine.sqlite.openStore()
         _ = try await store.createCustomer("acme")
         let (key, secret) = APIKeySecret.generate(customer: "acme")
         _ = try await store.createAPIKey(key)

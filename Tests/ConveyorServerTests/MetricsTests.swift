@@ -25,7 +25,7 @@ struct MetricsTests {
     func everyPath(_ engine: Engine) async throws {
         let clock = TestClock()
         let export = MetricsExport.prometheus()
-        let (base, remove) = try await ServerHarness.openStore(engine, clock: clock)
+        let (base, remove) = try await engine.openStore(clock: clock)
         let store = MeteredJobStore(base, metrics: export.metrics, clock: clock)
         _ = try await store.createCustomer("acme")
         let (acme, acmeSecret) = APIKeySecret.generate(customer: "acme")

@@ -38,7 +38,7 @@ final class ServerHarness: Sendable {
         _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, health: HealthConfiguration? = nil,
         clock: any WallClock = SystemClock()
     ) async throws -> ServerHarness {
-        let (store, cleanup) = try await openStore(engine, clock: clock)
+        let (store, cleanup) = try await engine.openStore(clock: clock)
         _ = try await store.createCustomer("acme")
         _ = try await store.createCustomer("globex")
         func key(_ customer: String?) async throws -> String {
@@ -53,13 +53,6 @@ final class ServerHarness: Sendable {
         return try await serve(
             store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
             export: .prometheus(), cleanup: cleanup)
-    }
-
-    /// A fresh, empty store of `engine` reading `clock`, and how to remove it.
-    static func openStore(
-        _ engine: Engine, clock: any WallClock = SystemClock()
-    ) async throws -> (any JobStore & LeaderElector, @Sendable () async -> Void) {
-        try await engine.openStore(clock: clock)
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.

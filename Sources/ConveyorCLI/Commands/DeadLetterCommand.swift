@@ -136,20 +136,18 @@ struct DeadLetterCommand: AsyncParsableCommand {
             case (true, true):
                 func time(_ text: String?, _ option: String) throws(CommandFailure) -> Date? {
                     guard let text else { return nil }
-                    let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-                    guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+                    guard let date = Date(rfc3339: text) else {
                         throw CommandFailure(
                             "\(option) must be an RFC 3339 time such as 2026-11-29T10:00:00Z (got \(text))")
                     }
                     return date
                 }
+                let filter = try filters.filter()
+                let after = try time(diedAfter, "--died-after")
+                let before = try time(diedBefore, "--died-before")
                 do {
                     return .matching(
-                        try DeadLetterFilter(
-                            try filters.filter(), errorContains: error, diedAfter: try time(diedAfter, "--died-after"),
-                            diedBefore: try time(diedBefore, "--died-before")))
-                } catch let failure as CommandFailure {
-                    throw failure
+                        try DeadLetterFilter(filter, errorContains: error, diedAfter: after, diedBefore: before))
                 } catch {
                     throw CommandFailure(error)
                 }

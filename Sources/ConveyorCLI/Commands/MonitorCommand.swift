@@ -83,24 +83,15 @@ struct MonitorCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let thresholds = try await failing { try AlertThresholds(environment: environment) }
-            let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
-            let retention = try await failing { try RetentionPolicy(environment: environment) }
-            let pruneEvery = try await failing { try RetentionPruner.interval(environment: environment) }
+            let deadLetters = try DeadLetterServices(environment: environment)
             let opened = try await database.openEngine(mustExist: false)
             let logger = Logger(label: "conveyor.dlq")
             let endpoint = try metrics.endpoint(logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
-            let dispatcher = AlertDispatcher(
-                configuration: delivery, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
-            let monitor = DeadLetterMonitor(
-                store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger)
-            // The dispatcher is listed first, so it stops last: what the monitor queued is still sent.
             let group = ServiceGroup(
-                services: [
-                    dispatcher, monitor,
-                    RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger),
-                ] + (endpoint.map { [$0.service] } ?? []),
+                services: deadLetters.services(
+                    store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
+                    + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }
         }

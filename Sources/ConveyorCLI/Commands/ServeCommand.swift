@@ -45,10 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             } ?? 8080
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
         let stale = try await failing { try StaleJobRescuer.settings(environment: environment) }
-        let alerting = try await failing { try AlertThresholds(environment: environment) }
-        let delivery = try await failing { try AlertDispatcher.Configuration(environment: environment) }
-        let retention = try await failing { try RetentionPolicy(environment: environment) }
-        let pruneEvery = try await failing { try RetentionPruner.interval(environment: environment) }
+        let deadLetters = try DeadLetterServices(environment: environment)
         let opened = try await database.openEngine(mustExist: false)
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
@@ -68,12 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
         let serverLogger = logger
         let rateLimiter = RateLimiter(
             store: store, configuration: rateLimits, logger: logger, metrics: export.metrics.factory)
-        let dispatcher = AlertDispatcher(configuration: delivery, metrics: export.metrics, logger: logger)
         let monitor = HealthMonitor(
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
             store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: retention, logger: logger
+            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: deadLetters.retention, logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.
@@ -81,12 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             // Shut down in reverse order: readiness turns off first, the server stops last.
-            services: [
-                application, dispatcher, rateLimiter,
-                StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
-                DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: alerting, logger: logger),
-                RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger), monitor,
-            ],
+            services: [application, rateLimiter]
+                + deadLetters.services(store: store, metrics: export.metrics, logger: logger) + [
+                    StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
+                    monitor,
+                ],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         try await failing { try await group.run() }

@@ -22,29 +22,16 @@ public struct AlertThresholds: Sendable, Hashable {
     /// `DLQ_MONITOR_INTERVAL_SECONDS` and `ALERT_COOLDOWN_SECONDS`.
     public init(environment: [String: String]) throws(ValidationError) {
         self.init()
-        func bound(_ name: String, _ current: Double?) throws(ValidationError) -> Double? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return current }
-            if text.lowercased() == "off" { return nil }
-            guard let value = Double(text), value.isFinite, value >= 0 else {
-                throw ValidationError(
-                    field: name, reason: "must be a number of zero or more, or off (got \(text.debugDescription))")
-            }
-            return value
+        let settings = EnvironmentSettings(environment)
+        func count(_ name: String, _ current: Int?) throws(ValidationError) -> Int? {
+            guard let bound = try settings.bound(name) else { return current }
+            return bound.map { Int($0) }
         }
-        func seconds(_ name: String, _ current: Duration) throws(ValidationError) -> Duration {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return current }
-            guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else {
-                throw ValidationError(
-                    field: name,
-                    reason: "must be a number of seconds above 0, at most 86400 (got \(text.debugDescription))")
-            }
-            return .milliseconds(Int64(value * 1000))
-        }
-        deadLetters = try bound("ALERT_DEAD_LETTERS", deadLetters.map(Double.init)).map { Int($0) }
-        newDeadLetters = try bound("ALERT_NEW_DEAD_LETTERS", newDeadLetters.map(Double.init)).map { Int($0) }
-        oldestAvailableSeconds = try bound("ALERT_OLDEST_AVAILABLE_SECONDS", oldestAvailableSeconds)
-        staleRescues = try bound("ALERT_STALE_RESCUES", staleRescues.map(Double.init)).map { Int($0) }
-        interval = try seconds("DLQ_MONITOR_INTERVAL_SECONDS", interval)
-        cooldown = try seconds("ALERT_COOLDOWN_SECONDS", cooldown)
+        deadLetters = try count("ALERT_DEAD_LETTERS", deadLetters)
+        newDeadLetters = try count("ALERT_NEW_DEAD_LETTERS", newDeadLetters)
+        oldestAvailableSeconds = try settings.bound("ALERT_OLDEST_AVAILABLE_SECONDS") ?? oldestAvailableSeconds
+        staleRescues = try count("ALERT_STALE_RESCUES", staleRescues)
+        interval = try settings.seconds("DLQ_MONITOR_INTERVAL_SECONDS", in: 0.001...86_400) ?? interval
+        cooldown = try settings.seconds("ALERT_COOLDOWN_SECONDS", in: 0.001...86_400) ?? cooldown
     }
 }

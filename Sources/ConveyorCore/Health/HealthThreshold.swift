@@ -38,16 +38,18 @@ public struct HealthThreshold: Sendable, Hashable {
             : "\(shown) \(unit), at or above the \(status.rawValue) threshold of \(Self.format(bound))"
     }
 
-    public static func format(_ value: Double) -> String {
-        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format3: value)
+    /// `value` as a reading: a whole number when it is one, else rounded to three decimals.
+    public static func reading(_ value: Double) -> JSONValue {
+        value.rounded() == value && abs(value) < 1e15
+            ? .integer(Int64(value)) : .number((value * 1000).rounded() / 1000)
     }
-}
 
-extension String {
-    /// `value` with at most three decimals, trailing zeros dropped.
-    init(format3 value: Double) {
-        var text = String((value * 1000).rounded() / 1000)
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        self = text
+    /// `value` for people, as `reading` gives it.
+    public static func format(_ value: Double) -> String {
+        switch reading(value) {
+        case .integer(let whole): String(whole)
+        case .number(let fraction): String(fraction)
+        default: String(value)
+        }
     }
 }

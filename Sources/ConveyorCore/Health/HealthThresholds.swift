@@ -31,47 +31,28 @@ public struct HealthThresholds: Sendable, Hashable {
     /// warn or fail), and `HEALTH_CHECK_TIMEOUT_MS`.
     public init(environment: [String: String]) throws(ValidationError) {
         self.init()
-        try Self.read(&databaseLatencyMs, "HEALTH_DATABASE_LATENCY_MS", environment)
-        try Self.read(&liveWorkers, "HEALTH_LIVE_WORKERS", environment)
-        try Self.read(&staleJobs, "HEALTH_STALE_JOBS", environment)
-        try Self.read(&queueDepth, "HEALTH_QUEUE_DEPTH", environment)
-        try Self.read(&oldestAvailableSeconds, "HEALTH_OLDEST_AVAILABLE_SECONDS", environment)
-        try Self.read(&deadLetters, "HEALTH_DEAD_LETTERS", environment)
-        noLeader = try Self.status("HEALTH_NO_LEADER", environment) ?? noLeader
-        rateLimiterFallback = try Self.status("HEALTH_RATE_LIMITER_FALLBACK", environment) ?? rateLimiterFallback
-        if let text = environment["HEALTH_CHECK_TIMEOUT_MS"] {
-            guard let milliseconds = Int(text.trimmingCharacters(in: .whitespaces)), (1...60_000).contains(milliseconds)
-            else {
-                throw ValidationError(
-                    field: "HEALTH_CHECK_TIMEOUT_MS",
-                    reason: "must be a whole number from 1 to 60000 (got \(text.debugDescription))")
+        let settings = EnvironmentSettings(environment)
+        func read(_ threshold: inout HealthThreshold, _ prefix: String) throws(ValidationError) {
+            if let warn = try settings.bound(prefix + "_WARN") { threshold.warnAt = warn }
+            if let fail = try settings.bound(prefix + "_FAIL") { threshold.failAt = fail }
+        }
+        func status(_ name: String) throws(ValidationError) -> HealthStatus? {
+            guard let text = settings.text(name) else { return nil }
+            guard let status = HealthStatus(rawValue: text.lowercased()) else {
+                throw ValidationError(field: name, reason: "must be pass, warn or fail (got \(text.debugDescription))")
             }
+            return status
+        }
+        try read(&databaseLatencyMs, "HEALTH_DATABASE_LATENCY_MS")
+        try read(&liveWorkers, "HEALTH_LIVE_WORKERS")
+        try read(&staleJobs, "HEALTH_STALE_JOBS")
+        try read(&queueDepth, "HEALTH_QUEUE_DEPTH")
+        try read(&oldestAvailableSeconds, "HEALTH_OLDEST_AVAILABLE_SECONDS")
+        try read(&deadLetters, "HEALTH_DEAD_LETTERS")
+        noLeader = try status("HEALTH_NO_LEADER") ?? noLeader
+        rateLimiterFallback = try status("HEALTH_RATE_LIMITER_FALLBACK") ?? rateLimiterFallback
+        if let milliseconds = try settings.integer("HEALTH_CHECK_TIMEOUT_MS", in: 1...60_000) {
             checkTimeout = .milliseconds(milliseconds)
         }
-    }
-
-    private static func status(_ name: String, _ environment: [String: String]) throws(ValidationError) -> HealthStatus?
-    {
-        guard let text = environment[name] else { return nil }
-        guard let status = HealthStatus(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw ValidationError(field: name, reason: "must be pass, warn or fail (got \(text.debugDescription))")
-        }
-        return status
-    }
-
-    private static func read(
-        _ threshold: inout HealthThreshold, _ prefix: String, _ environment: [String: String]
-    ) throws(ValidationError) {
-        func bound(_ name: String) throws(ValidationError) -> Double?? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return .none }
-            if text.lowercased() == "off" { return .some(nil) }
-            guard let value = Double(text), value.isFinite, value >= 0 else {
-                throw ValidationError(
-                    field: name, reason: "must be a number of zero or more, or off (got \(text.debugDescription))")
-            }
-            return .some(value)
-        }
-        if let warn = try bound(prefix + "_WARN") { threshold.warnAt = warn }
-        if let fail = try bound(prefix + "_FAIL") { threshold.failAt = fail }
     }
 }

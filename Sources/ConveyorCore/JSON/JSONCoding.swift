@@ -23,12 +23,20 @@ extension JSONDecoder {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-            guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+            guard let date = Date(rfc3339: text) else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
             }
             return date.truncatedToMilliseconds
         }
         return decoder
+    }
+}
+
+extension Date {
+    /// Parses an RFC 3339 time, with or without fractional seconds; nil when it is not one.
+    public init?(rfc3339 text: String) {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else { return nil }
+        self = date
     }
 }

@@ -6,6 +6,13 @@ public enum DeadLetterSelection: Sendable, Hashable {
     case ids([JobID])
     /// Every dead job matching the filter.
     case matching(DeadLetterFilter)
+
+    /// When each of `count` replayed jobs (in order) runs: all at `now`, or at most `pace` a second
+    /// from `now` — so a large replay does not flood the workers.
+    public static func turns(count: Int, perSecond pace: Double?, from now: Date) -> [Date] {
+        guard let pace, pace > 0 else { return Array(repeating: now, count: count) }
+        return (0..<count).map { now.addingTimeInterval(Double($0) / pace) }
+    }
 }
 
 /// DeadLetterFilter narrows the dead-letter queue: by customer, queue and type (`filter`, its

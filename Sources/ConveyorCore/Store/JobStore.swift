@@ -159,12 +159,3 @@ extension JobStore {
         try await replay(selection, perSecond: nil)
     }
 }
-
-extension DeadLetterSelection {
-    /// When each of `count` replayed jobs (in order) runs: all at `now`, or at most `pace` a second
-    /// from `now` — so a large replay does not flood the workers.
-    public static func turns(count: Int, perSecond pace: Double?, from now: Date) -> [Date] {
-        guard let pace, pace > 0 else { return Array(repeating: now, count: count) }
-        return (0..<count).map { now.addingTimeInterval(Double($0) / pace) }
-    }
-}

@@ -26,18 +26,15 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// `RETENTION_DEAD_DAYS` and `RETENTION_DEAD_MAX` (the most dead jobs kept).
     public init(environment: [String: String]) throws(ValidationError) {
         self.init()
-        func number(_ name: String, max: Double) throws(ValidationError) -> Double? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces) else { return nil }
-            guard let value = Double(text), value.isFinite, value >= 0, value <= max else {
-                throw ValidationError(
-                    field: name, reason: "must be a number from 0 to \(Int(max)) (got \(text.debugDescription))")
-            }
-            return value
+        let settings = EnvironmentSettings(environment)
+        if let hours = try settings.number("RETENTION_COMPLETED_HOURS", in: 0...87_600) {
+            completed = .seconds(hours * 3600)
         }
-        if let hours = try number("RETENTION_COMPLETED_HOURS", max: 87_600) { completed = .seconds(hours * 3600) }
-        if let hours = try number("RETENTION_CANCELLED_HOURS", max: 87_600) { cancelled = .seconds(hours * 3600) }
-        if let days = try number("RETENTION_DEAD_DAYS", max: 3650) { dead = .seconds(days * 86_400) }
-        if let count = try number("RETENTION_DEAD_MAX", max: 100_000_000) { deadMaxCount = Int(count) }
+        if let hours = try settings.number("RETENTION_CANCELLED_HOURS", in: 0...87_600) {
+            cancelled = .seconds(hours * 3600)
+        }
+        if let days = try settings.number("RETENTION_DEAD_DAYS", in: 0...3650) { dead = .seconds(days * 86_400) }
+        if let count = try settings.integer("RETENTION_DEAD_MAX", in: 0...100_000_000) { deadMaxCount = count }
     }
 }
 

@@ -39,15 +39,8 @@ public struct HealthConfiguration: Sendable {
         self.init(
             thresholds: try HealthThresholds(environment: environment), version: version, leaderRole: leaderRole,
             pendingMigrations: pendingMigrations)
-        if let text = environment["SHUTDOWN_DRAIN_SECONDS"] {
-            guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite,
-                (0...300).contains(seconds)
-            else {
-                throw ValidationError(
-                    field: "SHUTDOWN_DRAIN_SECONDS",
-                    reason: "must be a number of seconds from 0 to 300 (got \(text.debugDescription))")
-            }
-            drainDelay = .milliseconds(Int64(seconds * 1000))
+        if let drain = try EnvironmentSettings(environment).seconds("SHUTDOWN_DRAIN_SECONDS", in: 0...300) {
+            drainDelay = drain
         }
     }
 }

@@ -41,17 +41,8 @@ extension MetricsExport {
     ) -> some ApplicationProtocol {
         let router = Router()
         let registry = self.registry
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: MetricsRoutes.contentType, .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        router.get("/livez") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: HealthRoutes.mediaType],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"pass"}"#)))
-        }
+        router.get("/metrics") { _, _ in MetricsRoutes.scrape(registry) }
+        router.get("/livez") { _, _ in HealthRoutes.live }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)

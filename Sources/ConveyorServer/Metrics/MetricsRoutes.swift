@@ -11,15 +11,20 @@ struct MetricsRoutes {
 
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// The registry's metrics, as a scrape answer.
+    static func scrape(_ registry: PrometheusCollectorRegistry) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
     func register(on router: Router<ConveyorRequestContext>) {
         router.get("/metrics") { _, context in
             guard try context.requireCaller().isAdmin else {
                 throw Problem.forbidden("metrics are for admin keys: their labels name every customer")
             }
             if let health { _ = await health.report() }
-            return Response(
-                status: .ok, headers: [.contentType: Self.contentType, .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Self.scrape(registry)
         }
     }
 }

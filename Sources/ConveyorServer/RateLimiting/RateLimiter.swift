@@ -39,12 +39,10 @@ public final class RateLimiter: Service, Sendable {
         /// `RATE_LIMIT_STORE_TIMEOUT_MS`, `TRUSTED_PROXIES`); what it leaves out keeps its default.
         public init(environment: [String: String]) throws(ValidationError) {
             self.init()
+            let settings = EnvironmentSettings(environment)
+            // The policy's own rules say which quotas and windows are allowed.
             func number(_ name: String) throws(ValidationError) -> Int? {
-                guard let text = environment[name] else { return nil }
-                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError(field: name, reason: "must be a whole number (got \(text.debugDescription))")
-                }
-                return value
+                try settings.integer(name, in: .min ... .max)
             }
             let requests = try number("RATE_LIMIT_REQUESTS") ?? policy.requests
             let window = try number("RATE_LIMIT_WINDOW") ?? policy.windowSeconds
@@ -54,11 +52,7 @@ public final class RateLimiter: Service, Sendable {
                 let name = error.field == "requests" ? "RATE_LIMIT_REQUESTS" : "RATE_LIMIT_WINDOW"
                 throw ValidationError(field: name, reason: error.reason)
             }
-            if let timeout = try number("RATE_LIMIT_STORE_TIMEOUT_MS") {
-                guard (1...60_000).contains(timeout) else {
-                    throw ValidationError(
-                        field: "RATE_LIMIT_STORE_TIMEOUT_MS", reason: "must be from 1 to 60000 milliseconds")
-                }
+            if let timeout = try settings.integer("RATE_LIMIT_STORE_TIMEOUT_MS", in: 1...60_000) {
                 storeTimeout = .milliseconds(timeout)
             }
             if let proxies = environment["TRUSTED_PROXIES"] {

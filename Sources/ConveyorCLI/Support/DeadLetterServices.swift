@@ -1,0 +1,35 @@
+import ConveyorCore
+import ConveyorMaintenance
+import Logging
+import ServiceLifecycle
+
+/// DeadLetterServices is the dead-letter side of maintenance as `conveyor serve` and `conveyor
+/// monitor dlq` both run it — the monitor, the dispatcher its alerts go through, and retention —
+/// with their settings read from the environment before anything is opened.
+struct DeadLetterServices {
+    let thresholds: AlertThresholds
+    let delivery: AlertDispatcher.Configuration
+    let retention: RetentionPolicy
+    let pruneEvery: Duration
+
+    init(environment: [String: String]) throws(CommandFailure) {
+        do {
+            thresholds = try AlertThresholds(environment: environment)
+            delivery = try AlertDispatcher.Configuration(environment: environment)
+            retention = try RetentionPolicy(environment: environment)
+            pruneEvery = try RetentionPruner.interval(environment: environment)
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    /// The services, the dispatcher first: a group stops its services in reverse order, so what
+    /// the monitor queued is still sent.
+    func services(store: any JobStore & LeaderElector, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
+        let dispatcher = AlertDispatcher(configuration: delivery, metrics: metrics, logger: logger)
+        return [
+            dispatcher, DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger),
+            RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger),
+        ]
+    }
+}
