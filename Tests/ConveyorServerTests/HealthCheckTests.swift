@@ -22,7 +22,7 @@ struct HealthCheckTests {
 
         static func make(_ engine: Engine) async throws -> Scene {
             let clock = TestClock()
-            let (store, remove) = try await ServerHarness.openStore(engine, clock: clock)
+            let (store, remove) = try await engine.openStore(clock: clock)
             let h = StoreHarness(store: store, clock: clock)
             // Two workers, one of which stopped heartbeating 20 s ago (liveness is 15 s).
             _ = try await store.registerWorker(
@@ -161,6 +161,23 @@ struct HealthCheckTests {
                 #expect((check.output != nil) == (status != .pass), "\(engine) \(key): \(check)")
                 #expect(report.status == status, "\(engine) \(key): the worst check decides")
             }
+        }
+        // The rate limiter: deciding on the store → pass; once a decision outlasts its (tiny)
+        // store timeout it decides from memory → the configured status.
+        let limiter = RateLimiter(
+            store: scene.store, configuration: .init(storeTimeout: .nanoseconds(1)),
+            logger: Logger(label: "test-limiter"))
+        let onStore = try #require(
+            await scene.report(HealthThresholds(), rateLimiter: limiter).checks[HealthReport.Key.rateLimiter]?.first)
+        #expect(onStore.status == .pass && onStore.observedValue == .string("store"))
+        for _ in 0..<1000 where limiter.mode == .store { _ = await limiter.decide(.client(address: "192.0.2.1")) }
+        #expect(limiter.mode == .fallback, "no decision outlasted a nanosecond")
+        for status in HealthStatus.allCases {
+            var thresholds = HealthThresholds()
+            thresholds.rateLimiterFallback = status
+            let check = try #require(
+                await scene.report(thresholds, rateLimiter: limiter).checks[HealthReport.Key.rateLimiter]?.first)
+            #expect(check.status == status && check.observedValue == .string("fallback"), "\(engine): \(check)")
         }
         // Leadership: led → pass; nobody leading → the configured status.
         scene.campaign.cancel()

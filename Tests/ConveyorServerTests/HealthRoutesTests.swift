@@ -46,6 +46,15 @@ struct HealthRoutesTests {
             #expect(database["status"] as? String == "pass" && database["observedUnit"] as? String == "ms")
             #expect(database["output"] == nil && database["time"] is String)
             #expect(checks["rateLimiter:mode"]?.first?["observedValue"] as? String == "store")
+            // The draft's fields on every reading (output only when not passing).
+            for (key, readings) in checks {
+                for reading in readings {
+                    #expect(
+                        ["status", "observedValue", "observedUnit", "time"].allSatisfy { reading[$0] != nil },
+                        "\(key): \(reading)")
+                    #expect((reading["output"] != nil) == (reading["status"] as? String != "pass"), "\(key)")
+                }
+            }
             #expect(checks["workers:live"]?.first?["output"] as? String != nil)
 
             for key in [nil, server.acmeKey, "cvk_wrongwrongwrong"] {

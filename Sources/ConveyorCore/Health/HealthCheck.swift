@@ -36,18 +36,18 @@ public struct HealthCheck: Sendable, Hashable, Encodable {
         _ value: Double, unit: String, by threshold: HealthThreshold, componentId: String? = nil,
         componentType: String? = nil, at time: Date
     ) -> HealthCheck {
-        let whole = value.rounded() == value && abs(value) < 1e15
-        return HealthCheck(
-            componentId: componentId, componentType: componentType,
-            observedValue: whole ? .integer(Int64(value)) : .number((value * 1000).rounded() / 1000),
+        HealthCheck(
+            componentId: componentId, componentType: componentType, observedValue: HealthThreshold.reading(value),
             observedUnit: unit, status: threshold.status(of: value), time: time,
             output: threshold.explain(value, unit: unit))
     }
 
     /// A check that could not be taken: the reading is null and the output says why.
     public static func unmeasured(
-        _ reason: String, status: HealthStatus, componentType: String? = nil, at time: Date
+        _ reason: String, status: HealthStatus, componentType: String? = nil, unit: String, at time: Date
     ) -> HealthCheck {
-        HealthCheck(componentType: componentType, observedValue: .null, status: status, time: time, output: reason)
+        HealthCheck(
+            componentType: componentType, observedValue: .null, observedUnit: unit, status: status, time: time,
+            output: reason)
     }
 }

@@ -27,8 +27,8 @@ public struct HealthReport: Sendable, Encodable {
         var checks: [String: [HealthCheck]] = [:]
         // Everything but the database's own check depends on the database; a reading that could not be
         // taken is a warning (something to look at), and the database check carries the failure.
-        func unmeasured(_ failure: HealthProbeFailure, type: String) -> HealthCheck {
-            .unmeasured("not measured: \(failure.reason)", status: .warn, componentType: type, at: now)
+        func unmeasured(_ failure: HealthProbeFailure, type: String, unit: String) -> HealthCheck {
+            .unmeasured("not measured: \(failure.reason)", status: .warn, componentType: type, unit: unit, at: now)
         }
         switch observations.database {
         case .success(let roundTrip):
@@ -39,7 +39,8 @@ public struct HealthReport: Sendable, Encodable {
             ]
         case .failure(let failure):
             checks[Key.database] = [
-                .unmeasured("unreachable: \(failure.reason)", status: .fail, componentType: "datastore", at: now)
+                .unmeasured(
+                    "unreachable: \(failure.reason)", status: .fail, componentType: "datastore", unit: "ms", at: now)
             ]
         }
         checks[Key.workers] = [
@@ -47,12 +48,12 @@ public struct HealthReport: Sendable, Encodable {
                 let live = workers.filter { $0.isLive(at: now, timeout: thresholds.workerLiveness) }.count
                 return .measured(
                     Double(live), unit: "workers", by: thresholds.liveWorkers, componentType: "system", at: now)
-            }.fold { unmeasured($0, type: "system") }
+            }.fold { unmeasured($0, type: "system", unit: "workers") }
         ]
         checks[Key.staleJobs] = [
             observations.staleJobs.map {
                 .measured(Double($0), unit: "jobs", by: thresholds.staleJobs, componentType: "system", at: now)
-            }.fold { unmeasured($0, type: "system") }
+            }.fold { unmeasured($0, type: "system", unit: "jobs") }
         ]
         switch observations.backlogs {
         case .success(let backlogs):
@@ -70,19 +71,19 @@ public struct HealthReport: Sendable, Encodable {
                     componentType: "queue", at: now)
             }
         case .failure(let failure):
-            checks[Key.queueDepth] = [unmeasured(failure, type: "queue")]
-            checks[Key.queueAge] = [unmeasured(failure, type: "queue")]
+            checks[Key.queueDepth] = [unmeasured(failure, type: "queue", unit: "jobs")]
+            checks[Key.queueAge] = [unmeasured(failure, type: "queue", unit: "s")]
         }
         checks[Key.deadLetters] = [
             observations.deadLetters.map {
                 .measured(Double($0), unit: "jobs", by: thresholds.deadLetters, componentType: "queue", at: now)
-            }.fold { unmeasured($0, type: "queue") }
+            }.fold { unmeasured($0, type: "queue", unit: "jobs") }
         ]
         if let mode = observations.rateLimiterMode {
             let degraded = mode != "store"
             checks[Key.rateLimiter] = [
                 HealthCheck(
-                    componentType: "component", observedValue: .string(mode),
+                    componentType: "component", observedValue: .string(mode), observedUnit: "mode",
                     status: degraded ? thresholds.rateLimiterFallback : .pass,
                     time: now,
                     output: degraded && thresholds.rateLimiterFallback != .pass
@@ -94,15 +95,16 @@ public struct HealthReport: Sendable, Encodable {
             observations.leader.map { leadership -> HealthCheck in
                 guard let leadership else {
                     return HealthCheck(
-                        componentId: role, componentType: "component", observedValue: .null,
+                        componentId: role, componentType: "component", observedValue: .null, observedUnit: "process",
                         status: thresholds.noLeader, time: now,
                         output: thresholds.noLeader == .pass
                             ? nil : "no process leads \(role): stale jobs are not being rescued")
                 }
                 return HealthCheck(
                     componentId: role, componentType: "component", observedValue: .string(leadership.holder),
+                    observedUnit: "process",
                     status: .pass, time: now, since: leadership.since)
-            }.fold { unmeasured($0, type: "component") }
+            }.fold { unmeasured($0, type: "component", unit: "process") }
         ]
         self.checks = checks
         self.status = checks.values.joined().map(\.status).max() ?? .pass
