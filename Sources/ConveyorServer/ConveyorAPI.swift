@@ -19,7 +19,8 @@ public enum ConveyorAPI {
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
-        router.add(middleware: ProblemMiddleware())
+        let methods = RouteMethods()
+        router.add(middleware: ProblemMiddleware(methods: methods))
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -39,6 +40,7 @@ public enum ConveyorAPI {
         AdminRoutes(store: store).register(on: router)
         JobRoutes(store: store).register(on: router)
         WorkerRoutes(store: store).register(on: router)
+        methods.learn(router.routes)
         return router
     }
 

@@ -33,7 +33,9 @@ struct ConveyorProcess {
     }
 
     /// Runs `conveyor ARGUMENTS` and waits for it to exit.
-    func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> Result {
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, input: Data? = nil
+    ) async throws -> Result {
         let process = makeProcess(arguments, environment)
         // Files, not pipes: a pipe the test reads only after exit could fill up and block the child.
         let out = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
@@ -42,9 +44,9 @@ struct ConveyorProcess {
         try Data().write(to: err)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        if let stdin {
+        if let bytes = input ?? stdin.map({ Data($0.utf8) }) {
             let input = directory.appendingPathComponent("stdin-\(UUID().uuidString)")
-            try Data(stdin.utf8).write(to: input)
+            try bytes.write(to: input)
             process.standardInput = try FileHandle(forReadingFrom: input)
         } else {
             process.standardInput = FileHandle.nullDevice

@@ -36,11 +36,12 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Everything is validated before the database is opened, so bad input writes nothing.
-        let payloadJSON =
-            payload == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : payload
+        // Bytes, not a String: decoding standard input as text would replace invalid UTF-8 silently.
+        let payloadBytes = payload == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : Array(payload.utf8)
         let request = try await failing {
             try NewJob(
-                customer: customer, queue: queue, type: type, payloadJSON: payloadJSON, priority: priority,
+                customer: customer, queue: queue, type: type, payload: JobPayload(json: payloadBytes),
+                priority: priority,
                 start: delay.map { .after(.milliseconds(Int64(($0 * 1000).rounded()))) } ?? .now,
                 maxAttempts: maxAttempts, idempotencyKey: idempotencyKey)
         }

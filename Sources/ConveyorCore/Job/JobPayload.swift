@@ -1,43 +1,81 @@
 import Foundation
 
-/// JobPayload is the job's JSON document exactly as the producer sent it. Keeping the original text
-/// means a worker receives the bytes that were enqueued, not a re-encoding of them.
+/// JobPayload is the job's JSON document exactly as the producer sent it: the bytes of the value,
+/// whatever the entry point (the CLI's argument or standard input, the HTTP body's `payload`
+/// member). Keeping the source means a worker receives the bytes that were enqueued — `1.50`
+/// stays `1.50`, `12345678901234567890123` keeps every digit, duplicate names stay —, not a
+/// re-encoding of them. White space around the value is not part of it.
 public struct JobPayload: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The JSON text.
     public let text: String
 
-    /// Checks that `text` is one JSON document no larger than `limitBytes` UTF-8 bytes.
+    /// Checks that `text` is one JSON document whose value is no larger than `limitBytes` UTF-8 bytes.
     public init(json text: String, limitBytes: Int = JobLimits.default.payloadBytes) throws(ValidationError) {
-        let size = text.utf8.count
-        guard size <= limitBytes else {
-            throw ValidationError(
-                field: "payload", reason: "is \(size) bytes; the limit is \(limitBytes) bytes", status: .tooLarge)
+        try self.init(json: Array(text.utf8), limitBytes: limitBytes)
+    }
+
+    /// Checks that `bytes` are one JSON document (RFC 8259, strict, UTF-8) whose value is no larger
+    /// than `limitBytes` bytes and nests at most `JSONSyntax.maxDepth` levels.
+    public init(json bytes: [UInt8], limitBytes: Int = JobLimits.default.payloadBytes) throws(ValidationError) {
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(parsing: bytes)
+        } catch {
+            if case .tooDeep = error.rule { throw Self.tooDeep(field: "payload") }
+            let field = JSONPathComponent.field([.name("payload")] + error.path)
+            throw ValidationError(field: field, reason: "is not valid JSON: \(error.reason)")
         }
-        guard JSONSyntax.isValid(text.utf8) else {
-            throw ValidationError(field: "payload", reason: "is not valid JSON")
-        }
-        self.text = text
+        self.init(checkedText: document.text(of: document.root))
+        try checkSize(limitBytes: limitBytes)
     }
 
     /// Wraps text a store already validated when the job was enqueued.
     public init(storedText: String) { self.text = storedText }
 
-    /// The payload as a JSON value, for embedding in a larger document.
-    public var value: JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
+    private init(checkedText: String) { self.text = checkedText }
+
+    /// Refuses a payload over `limitBytes` as too large.
+    public func checkSize(limitBytes: Int, field: String = "payload") throws(ValidationError) {
+        let size = text.utf8.count
+        guard size <= limitBytes else {
+            throw ValidationError(
+                field: field, reason: "is \(size) bytes; the limit is \(limitBytes) bytes", status: .tooLarge)
+        }
+    }
+
+    static func tooDeep(field: String) -> ValidationError {
+        ValidationError(
+            field: field, reason: "nests more than \(JSONSyntax.maxDepth) levels of arrays and objects (the limit)")
+    }
+
+    /// The canonical spelling (`JSONDocument.canonical`), for telling requests apart by meaning.
+    public var canonicalText: String {
+        // The text was parsed when the payload was made, so it parses again.
+        guard let document = try? JSONDocument(parsing: Array(text.utf8)) else { return text }
+        return String(decoding: document.canonical(), as: UTF8.self)
     }
 
     public var description: String { text }
 
+    /// Reads a payload member of a request body as its source bytes; only `RequestDecoder` can.
     public init(from decoder: any Decoder) throws {
-        let value = try decoder.singleValueContainer().decode(JSONValue.self)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        guard let node = decoder as? NodeDecoder else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "a payload is read by RequestDecoder"))
+        }
+        guard node.node.height <= JSONSyntax.maxDepth else { throw Self.tooDeep(field: node.field) }
+        self.init(checkedText: node.text)
     }
 
+    /// Writes the payload's own bytes into the document; only `JSONEncoder.conveyor()` can.
     public func encode(to encoder: any Encoder) throws {
+        guard let splice = encoder.userInfo[RawJSONSplice.key] as? RawJSONSplice else {
+            throw EncodingError.invalidValue(
+                self,
+                .init(
+                    codingPath: encoder.codingPath, debugDescription: "a payload is written by JSONEncoder.conveyor()"))
+        }
         var container = encoder.singleValueContainer()
-        try container.encode(value)
+        try container.encode(splice.placeholder(for: text))
     }
 }

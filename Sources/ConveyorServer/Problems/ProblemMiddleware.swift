@@ -6,7 +6,10 @@ import NIOCore
 /// ProblemMiddleware is the one place errors become responses: validation, store refusals,
 /// malformed bodies and Hummingbird's own errors all leave as problem+json.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// The methods each route answers, for telling 405 from 404.
+    let methods: RouteMethods
+
+    init(methods: RouteMethods) { self.methods = methods }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -17,6 +20,17 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let (error, headers) =
                 if let headed = error as? ErrorWithHeaders { (headed.error, headed.headers) } else { (error, [:]) }
             var problem = Self.problem(for: error)
+            if let http = error as? HTTPError, http.status == .notFound {
+                let allowed = methods.allowed(for: request.uri.path)
+                if !allowed.isEmpty {
+                    problem = Problem(
+                        status: .methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
+                        detail:
+                            "\(request.uri.path) answers \(allowed.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)"
+                    )
+                    problem.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                }
+            }
             problem.headers.append(contentsOf: headers)
             if problem.statusCode >= 500 {
                 context.logger.error("request failed", metadata: ["error": .string("\(error)")])
@@ -38,6 +52,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return .invalid(invalid.field, invalid.reason)
         case let refused as JobStoreError:
             return problem(for: refused)
+        case let malformed as JSONSyntaxError:
+            return Problem(
+                status: .badRequest, type: "malformed", title: "Malformed JSON",
+                detail: malformed.field.isEmpty
+                    ? "the body is not valid JSON: \(malformed.reason)" : malformed.description,
+                field: malformed.field.isEmpty ? nil : malformed.field)
         case let decoding as DecodingError:
             return problem(for: decoding)
         case is NIOTooManyBytesError:

@@ -2,10 +2,10 @@ import ConveyorCore
 import Foundation
 
 /// EnqueueBody is the JSON a client sends to enqueue one job.
-struct EnqueueBody: Codable, Sendable {
+struct EnqueueBody: Decodable, Sendable {
     let queue: String
     let type: String
-    let payload: JSONValue
+    let payload: JobPayload
     let runAt: Date?
     let delaySeconds: Double?
     let priority: Int?
@@ -27,17 +27,26 @@ struct EnqueueBody: Codable, Sendable {
             throw DecodingError.keyNotFound(
                 CodingKeys.payload, .init(codingPath: container.codingPath, debugDescription: "payload is required"))
         }
-        payload = try container.decode(JSONValue.self, forKey: .payload)
+        payload = try container.decode(JobPayload.self, forKey: .payload)
         runAt = try container.decodeIfPresent(Date.self, forKey: .runAt)
         delaySeconds = try container.decodeIfPresent(Double.self, forKey: .delaySeconds)
         priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
     }
 
-    /// A digest of everything the request asks for (payload keys sorted): equal requests, equal
-    /// fingerprints, however their JSON was spelled.
+    /// A digest of everything the request asks for, the payload in its canonical spelling: equal
+    /// requests, equal fingerprints, however their JSON was spelled (member order, white space,
+    /// escapes).
     func fingerprint() throws -> String {
-        RequestIdempotency.fingerprint(of: String(decoding: try JSONEncoder.conveyor().encode(self), as: UTF8.self))
+        struct Asked: Encodable {
+            let queue: String, type: String, payload: String
+            let runAt: Date?, delaySeconds: Double?, priority: Int?, maxAttempts: Int?
+        }
+        let asked = Asked(
+            queue: queue, type: type, payload: payload.canonicalText, runAt: runAt, delaySeconds: delaySeconds,
+            priority: priority, maxAttempts: maxAttempts)
+        return RequestIdempotency.fingerprint(
+            of: String(decoding: try JSONEncoder.conveyor().encode(asked), as: UTF8.self))
     }
 
     /// The validated job for `customer`.
@@ -59,10 +68,9 @@ struct EnqueueBody: Codable, Sendable {
             start = .after(.milliseconds(Int64((seconds * 1000).rounded())))
         case (nil, nil): start = .now
         }
-        let text = String(decoding: try JSONEncoder.conveyor().encode(payload), as: UTF8.self)
+        try payload.checkSize(limitBytes: limits.payloadBytes)
         return try NewJob(
-            customer: customer, queue: queue, type: type,
-            payload: JobPayload(json: text, limitBytes: limits.payloadBytes),
+            customer: customer, queue: queue, type: type, payload: payload,
             priority: priority ?? 0, start: start, maxAttempts: maxAttempts ?? NewJob.defaultMaxAttempts,
             limits: limits)
     }

@@ -16,6 +16,6 @@ enum JSONResponse {
     /// Reads and decodes a JSON body; malformed JSON and wrong types become problems naming the field.
     static func decode<T: Decodable>(_ type: T.Type, from request: inout Request) async throws -> T {
         let buffer = try await request.collectBody(upTo: ServerLimits.bodyBytes)
-        return try JSONDecoder.conveyor().decode(T.self, from: Data(buffer.readableBytesView))
+        return try RequestDecoder().decode(T.self, from: buffer.readableBytesView)
     }
 }
