@@ -95,6 +95,10 @@ public final class PostgresJobStore: JobStore {
         // heartbeats) keeps its connections in use, and a connection found broken on its next
         // use is replaced while the caller retries (claim loops back off; enqueue answers 503).
         configuration.options.keepAliveBehavior = nil
+        if let host = configuration.host, let port = configuration.port {
+            try await PostgresReachability.check(
+                host: host, port: port, location: location, timeout: options.connectTimeout)
+        }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
         let store = PostgresJobStore(

@@ -124,7 +124,8 @@ struct CLITests {
         defer { cli.remove() }
         let missing = try await cli.run(["jobs", "list"])
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("there is no database at ./conveyor.sqlite"))
+        // The full path: a user in the wrong folder sees which folder was meant.
+        #expect(missing.stderr.contains("there is no database at \(cli.defaultDatabase);"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: cli.defaultDatabase), "reading does not create a database")
 
         #expect(try await cli.run(["migrate"]).status == 0)

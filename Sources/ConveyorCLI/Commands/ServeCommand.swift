@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 return port
             } ?? 8080
+        let address = ListenAddress(host: host, port: port)
+        try await address.check()
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
         let stale = try await failing { try StaleJobRescuer.settings(environment: environment) }
         let deadLetters = try DeadLetterServices(environment: environment)
@@ -84,6 +86,11 @@ struct ServeCommand: AsyncParsableCommand {
                 ],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
-        try await failing { try await group.run() }
+        do {
+            try await group.run()
+        } catch {
+            // Another process can still take the port between the check and the bind.
+            throw address.explained(error) ?? CommandFailure(error)
+        }
     }
 }

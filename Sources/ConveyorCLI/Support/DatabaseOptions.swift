@@ -35,12 +35,24 @@ struct DatabaseOptions: ParsableArguments {
     func openEngine(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> OpenedStore {
         switch try location() {
         case .sqlite(let path):
-            if mustExist, !FileManager.default.fileExists(atPath: path) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            let isNew = !FileManager.default.fileExists(atPath: path)
+            if isNew, mustExist {
                 throw CommandFailure(
-                    "there is no database at \(path); enqueue a job or run `conveyor migrate` to create it")
+                    "there is no database at \(absolute); run this where `conveyor serve` keeps its database, pass --database (or DATABASE_URL), or run `conveyor migrate` to create one"
+                )
             }
-            return .sqlite(
-                try await failing { try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate)) })
+            let store = try await failing {
+                try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate))
+            }
+            if isNew {
+                // The default is a file of the current folder: a command run in another folder
+                // than the server's made a second, empty database, whose keys and jobs the server
+                // never saw. Saying so costs one line.
+                FileHandle.standardError.write(
+                    Data("note: created a new database at \(absolute) (pass --database to use another)\n".utf8))
+            }
+            return .sqlite(store)
         case .postgres(let url):
             var logger = Logger(label: "conveyor.postgres")
             logger.logLevel = .error
