@@ -6,9 +6,11 @@ from a heartbeat thread while it runs, then complete it, or fail it (retryable o
 
     CONVEYOR_URL=http://127.0.0.1:8080 CONVEYOR_API_KEY=cvk_... ./worker.py --queue mail
 
-Handlers are plain functions keyed by job type (see HANDLERS). Raise NonRetryable for a job that
-can never succeed (it goes to the dead-letter queue at once); any other exception is retried with
-backoff by Conveyor. SIGTERM or SIGINT stops claiming; the job in hand is finished first.
+Handlers are plain functions keyed by job type (see HANDLERS): `sum` adds {"numbers": [...]} and
+`explode` always fails. Raise NonRetryable for a job that can never succeed (it goes to the
+dead-letter queue at once); any other exception is retried with backoff by Conveyor. A key the
+server refuses (401 or 403) stops the worker with exit status 1: retrying cannot mend it. SIGTERM
+or SIGINT stops claiming; the job in hand is finished first.
 """
 
 import argparse
@@ -31,6 +33,10 @@ class LeaseLost(Exception):
     """The job's lease expired or moved on: its outcome must not be reported."""
 
 
+class KeyRefused(Exception):
+    """The server refused the API key (401) or what it may do (403): no retry can mend that."""
+
+
 class Conveyor:
     """The few HTTP calls of the lease protocol."""
 
@@ -50,6 +56,8 @@ class Conveyor:
             problem = json.loads(error.read() or b"{}")
             if error.code == 409:
                 raise LeaseLost(problem.get("detail", "lease lost")) from None
+            if error.code in (401, 403):
+                raise KeyRefused(f"{error.code} {problem.get('detail', '')}") from None
             raise RuntimeError(f"{method} {path}: {error.code} {problem.get('detail', '')}") from None
 
     def claim(self, queues, worker_id, max_jobs, lease_seconds, wait_seconds):
@@ -164,6 +172,9 @@ def main():
             # One at a time: jobs run one after another, and a claimed job's lease is running.
             jobs = conveyor.claim(args.queue, worker_id, 1, args.lease_seconds, args.wait_seconds)
             backoff = 1
+        except KeyRefused as error:
+            sys.exit(f"worker: {url} refused CONVEYOR_API_KEY ({error}); use a key that server made "
+                     "(conveyor keys create, run where that server keeps its database, or POST /api/admin/keys)")
         except Exception as error:
             log(f"claim failed, retrying in {backoff} s: {error}")
             stopping.wait(backoff)
