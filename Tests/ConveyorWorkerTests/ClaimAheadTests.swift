@@ -49,21 +49,21 @@ struct ReadyJobsTests {
     func order() throws {
         let ready = ReadyJobs(maxRunners: 2)
         let claimed = try jobs(3)
-        #expect(ready.add(claimed, claimedAt: .now) == 2)
+        #expect(ready.add(claimed, claimedAt: Date()) == 2)
         #expect(ready.waiting == 3)
         #expect(ready.take()?.job.id == claimed[0].id)
         #expect(ready.take()?.job.id == claimed[1].id)
-        #expect(ready.add(try jobs(1), claimedAt: .now) == 0, "both runners are still at work")
+        #expect(ready.add(try jobs(1), claimedAt: Date()) == 0, "both runners are still at work")
         #expect(ready.take()?.job.id == claimed[2].id)
     }
 
     @Test("a runner that finds nothing retires at once, so the next jobs get a runner")
     func retire() throws {
         let ready = ReadyJobs(maxRunners: 1)
-        #expect(ready.add(try jobs(1), claimedAt: .now) == 1)
+        #expect(ready.add(try jobs(1), claimedAt: Date()) == 1)
         #expect(ready.take() != nil)
         #expect(ready.take() == nil)
-        #expect(ready.add(try jobs(2), claimedAt: .now) == 1)
+        #expect(ready.add(try jobs(2), claimedAt: Date()) == 1)
         #expect(ready.takeAll().count == 2)
         #expect(ready.waiting == 0)
     }

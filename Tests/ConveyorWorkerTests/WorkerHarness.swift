@@ -8,8 +8,8 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// WorkerHarness runs a real `WorkerService` in a `ServiceGroup` against a real SQLite file, with a
-/// test clock on the store and every worker event recorded.
+/// WorkerHarness runs a real `WorkerService` in a `ServiceGroup` against a real SQLite file, with
+/// one test clock for the store and the worker's rules about time, and every worker event recorded.
 final class WorkerHarness: Sendable {
     let directory: URL
     let clock = TestClock()
@@ -38,7 +38,7 @@ final class WorkerHarness: Sendable {
                 queues: queues, lease: lease, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
                 shutdownTimeout: shutdownTimeout, pollInterval: pollInterval,
                 registryHeartbeatInterval: registryHeartbeatInterval, workerID: "test-worker",
-                onEvent: { events.record($0) }, logger: Logger(label: "test")))
+                onEvent: { events.record($0) }, clock: clock, logger: Logger(label: "test")))
         group = ServiceGroup(services: [worker], logger: Logger(label: "test"))
         let group = self.group
         running = Task { try await group.run() }

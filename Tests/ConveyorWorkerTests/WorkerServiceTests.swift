@@ -257,8 +257,9 @@ struct WorkerServiceTests {
             handlers: handlers, queues: ["default": 1], lease: .seconds(2), heartbeatInterval: .milliseconds(200))
         defer { h.remove() }
         let (running, ahead) = try await h.claimAhead(aheadType: "quick")
-        // Time has to pass here, not work: the waiting job's lease (2 s) is half gone after 1 s.
-        try await Task.sleep(for: .milliseconds(1100))
+        // The waiting job's lease (2 s) is half gone after 1 s: moved on the test clock, which the
+        // store and the worker both read, not waited for.
+        h.clock.advance(by: .milliseconds(1100))
         gate.open()
         try await h.events.wait("the job claimed ahead handed back") {
             $0.contains { if case .handedBack(ahead.id) = $0 { true } else { false } }

@@ -1,4 +1,5 @@
 import ConveyorCore
+import Foundation
 import Synchronization
 
 /// ReadyJobs hold one queue's claimed jobs until a runner takes them, and count the runners. A
@@ -7,8 +8,8 @@ import Synchronization
 final class ReadyJobs: Sendable {
     struct Entry: Sendable {
         let job: Job
-        /// When the claim returned, on this process's clock: how long the job has waited.
-        let claimedAt: ContinuousClock.Instant
+        /// When the claim returned, on the worker's clock: how long the job has waited.
+        let claimedAt: Date
     }
 
     private struct State {
@@ -28,7 +29,7 @@ final class ReadyJobs: Sendable {
     var waiting: Int { state.withLock { $0.entries.count - $0.next } }
 
     /// Hands over claimed jobs; returns how many runners the caller must start for them.
-    func add(_ jobs: [Job], claimedAt: ContinuousClock.Instant) -> Int {
+    func add(_ jobs: [Job], claimedAt: Date) -> Int {
         state.withLock { state in
             state.entries.append(contentsOf: jobs.map { Entry(job: $0, claimedAt: claimedAt) })
             let start = min(maxRunners - state.runners, state.entries.count - state.next)

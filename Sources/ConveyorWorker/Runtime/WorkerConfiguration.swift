@@ -1,4 +1,4 @@
-import ConveyorCore
+public import ConveyorCore
 import Foundation
 public import Logging
 
@@ -29,6 +29,11 @@ public struct WorkerConfiguration: Sendable {
     public var workerID: String
     /// Receives every event, for tests and instrumentation; must return quickly.
     public var onEvent: (@Sendable (WorkerEvent) -> Void)?
+    /// Where the worker reads the time for its rules about time: how long a job claimed ahead has
+    /// waited (half its lease, and it goes back) and how long handlers take (how far to claim
+    /// ahead). The store's clock by default is the system's; a test passes the store's test clock,
+    /// so that these rules follow time it moves instead of time that passes.
+    public var clock: any WallClock
     public var logger: Logger
 
     /// Creates a configuration; every argument but `queues` defaults to the documented default.
@@ -37,7 +42,8 @@ public struct WorkerConfiguration: Sendable {
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(600),
         shutdownTimeout: Duration = .seconds(25), pollInterval: Duration = .seconds(1),
         registryHeartbeatInterval: Duration = .seconds(5), workerID: String = WorkerConfiguration.defaultWorkerID(),
-        onEvent: (@Sendable (WorkerEvent) -> Void)? = nil, logger: Logger = Logger(label: "conveyor.worker")
+        onEvent: (@Sendable (WorkerEvent) -> Void)? = nil, clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "conveyor.worker")
     ) {
         self.queues = queues
         self.customer = customer
@@ -49,6 +55,7 @@ public struct WorkerConfiguration: Sendable {
         self.registryHeartbeatInterval = registryHeartbeatInterval
         self.workerID = workerID
         self.onEvent = onEvent
+        self.clock = clock
         self.logger = logger
     }
 

@@ -1,4 +1,5 @@
 import ConveyorCore
+import Foundation
 import Logging
 import Synchronization
 
@@ -56,7 +57,7 @@ extension WorkerService {
                     continue
                 }
                 lanes.leased.add(claimed.count)
-                let start = lanes.ready.add(claimed, claimedAt: .now)
+                let start = lanes.ready.add(claimed, claimedAt: configuration.clock.now())
                 for _ in 0..<start {
                     runners.addTask { await self.runJobs(of: lanes) }
                 }
@@ -74,7 +75,8 @@ extension WorkerService {
         while let entry = lanes.ready.take() {
             // A job that waited for half its lease (its handler has not renewed it) goes back
             // rather than risk running while its lease runs out; so does every job once draining.
-            if isDraining || ContinuousClock.now - entry.claimedAt > configuration.lease / 2 {
+            let clock = configuration.clock
+            if isDraining || clock.now().timeIntervalSince(entry.claimedAt) > (configuration.lease / 2).timeInterval {
                 await handBack([entry.job], lanes: lanes)
                 continue
             }
@@ -84,11 +86,11 @@ extension WorkerService {
             }
             lanes.running.add(1)
             running.add(1)
-            let started = ContinuousClock.now
+            let started = clock.now()
             let ending = await execute(entry.job, lease: lease)
             running.add(-1)
             lanes.running.add(-1)
-            lanes.handlerFinished(after: .now - started)
+            lanes.handlerFinished(after: .seconds(clock.now().timeIntervalSince(started)))
             // The slot is free once the handler is done, not once its outcome is written: the
             // next job and the next claim overlap the outcome's round trip.
             await record(ending, for: entry.job, lease: lease, then: lanes.finished)
