@@ -24,7 +24,9 @@ struct LeaderLoop {
                 var failing = false
                 while !Task.isCancelled {
                     do {
-                        try await pass()
+                        // Bounded: a pass stuck on a query that never returns would hold the
+                        // term, and the process's shutdown, for good (see `abandoning`).
+                        try await abandoning(after: max(interval * 2, .seconds(30)), pass)
                         failing = false
                     } catch is CancellationError {
                         return

@@ -5,7 +5,7 @@ public import ServiceLifecycle
 /// StaleJobRescuer gives back the jobs of workers that died: every `interval`, on the elected
 /// leader only, it rescues running jobs whose lease expired more than `grace` ago — `retryable`
 /// when attempts remain, else `dead` with reason `stale` (see `Job.rescueStale`). It runs inside
-/// `conveyor monitor stale` and, later, `conveyor serve`.
+/// `conveyor monitor stale` and in every `conveyor serve` and `conveyor work` (`MaintenanceServices`).
 public struct StaleJobRescuer: Service {
     /// The maintenance role leadership is sought for.
     public static let role = "stale-job-rescuer"

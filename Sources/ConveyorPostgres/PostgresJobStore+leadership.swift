@@ -13,11 +13,31 @@ extension PostgresJobStore: LeaderElector {
         let key = Self.lockKey(for: role)
         let holder = Leadership.newHolder()
         let logger = self.logger
+        let bound = min(max(retry, .seconds(1)), .seconds(5))
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger)
-                        .collect()
+                    // Every query on the lock's connection is bounded (`abandoning`): one sent as
+                    // the server closed the connection was seen never to return.
+                    let bound = bound
+                    @Sendable func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+                        try await abandoning(after: bound) {
+                            try await connection.query(query, logger: logger).collect()
+                        }
+                    }
+                    let rows: [PostgresRow]
+                    do {
+                        rows = try await run("SELECT pg_try_advisory_lock(\(key))")
+                    } catch {
+                        // Abandoned, the lock may still have been taken on a connection that does
+                        // not answer: closed, it cannot go back to the pool holding it.
+                        if !connection.isClosed {
+                            await Task {
+                                _ = try? await abandoning(after: .seconds(1)) { try await connection.close() }
+                            }.value
+                        }
+                        throw error
+                    }
                     guard try rows.first?.decode(Bool.self) == true else { return }
                     // Whatever ends the term — the body, a lost connection, cancellation (a shutdown) —
                     // the role is handed back before the connection returns to the pool; otherwise the
@@ -28,21 +48,33 @@ extension PostgresJobStore: LeaderElector {
                     if !Task.isCancelled {
                         do {
                             let since = self.clock.now().unixMilliseconds
-                            _ = try await connection.query(
+                            _ = try await run(
                                 """
                                 INSERT INTO maintenance_leaders (role, holder, backend_pid, lock_key, since)
                                 VALUES (\(role), \(holder), pg_backend_pid(), \(key), to_timestamp(\(since) / 1000.0))
                                 ON CONFLICT (role) DO UPDATE SET holder = EXCLUDED.holder,
                                     backend_pid = EXCLUDED.backend_pid, lock_key = EXCLUDED.lock_key, since = EXCLUDED.since
-                                """, logger: logger
-                            ).collect()
+                                """)
                             try await withThrowingTaskGroup(of: Void.self) { group in
                                 group.addTask { try await body() }
                                 group.addTask {
-                                    // Holding the lock means holding this connection: check it stays up.
+                                    // Holding the lock means holding this connection: check it
+                                    // stays up. Its close (a restart, pg_terminate_backend) is
+                                    // seen within a tenth of a second; a query is sent only to an
+                                    // open connection, since one sent to a closed connection was
+                                    // seen never to return (the term then never ended, and the
+                                    // process could not shut down). A connection that silently
+                                    // stops answering is found by the query every `retry`.
+                                    var sinceQuery = Duration.zero
+                                    let step = min(retry, .milliseconds(100))
                                     while true {
-                                        try await Task.sleep(for: retry)
-                                        _ = try await connection.query("SELECT 1", logger: logger).collect()
+                                        try await Task.sleep(for: step)
+                                        guard !connection.isClosed else { throw LeaderConnectionClosed() }
+                                        sinceQuery += step
+                                        if sinceQuery >= retry {
+                                            sinceQuery = .zero
+                                            _ = try await run("SELECT 1")
+                                        }
                                     }
                                 }
                                 try await group.next()
@@ -52,14 +84,28 @@ extension PostgresJobStore: LeaderElector {
                             ended = error
                         }
                     }
-                    // In a task of its own, which does not inherit the campaign's cancellation.
-                    await Task {
-                        _ = try? await connection.query(
-                            "DELETE FROM maintenance_leaders WHERE role = \(role) AND holder = \(holder)",
-                            logger: logger
-                        ).collect()
-                        _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger).collect()
-                    }.value
+                    // In a task of its own, which does not inherit the campaign's cancellation, and
+                    // within two seconds: a shutdown waits for it. A closed connection holds nothing
+                    // any more (the server released the lock); one that does not answer may still
+                    // hold it, and closing it is the one sure way to give the role back.
+                    if !connection.isClosed {
+                        let handedBack = await Task {
+                            (try? await abandoning(after: .seconds(2)) {
+                                _ = try await connection.query(
+                                    "DELETE FROM maintenance_leaders WHERE role = \(role) AND holder = \(holder)",
+                                    logger: logger
+                                ).collect()
+                                _ = try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                                    .collect()
+                                return true
+                            }) ?? false
+                        }.value
+                        if !handedBack {
+                            await Task {
+                                _ = try? await abandoning(after: .seconds(1)) { try await connection.close() }
+                            }.value
+                        }
+                    }
                     if let ended { throw ended }
                 }
             } catch is CancellationError {
@@ -99,4 +145,9 @@ extension PostgresJobStore: LeaderElector {
         let digest = Array(SHA256.hash(data: Data(("conveyor-leader:" + role).utf8)))
         return digest.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
     }
+}
+
+/// LeaderConnectionClosed ends a term whose lock connection the server closed.
+struct LeaderConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the connection holding the leader's lock was closed" }
 }

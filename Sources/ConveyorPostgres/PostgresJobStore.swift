@@ -164,7 +164,8 @@ public final class PostgresJobStore: JobStore {
         let clock = self.clock
         return try await translatingErrors {
             try await client.withTransaction(logger: logger) { connection in
-                try await body(connection, clock.now())
+                try Self.requireOpen(connection)
+                return try await body(connection, clock.now())
             }
         }
     }
@@ -173,7 +174,21 @@ public final class PostgresJobStore: JobStore {
     func read<T: Sendable>(_ body: (PostgresConnection, Date) async throws -> T) async throws -> T {
         let clock = self.clock
         return try await translatingErrors {
-            try await client.withConnection { connection in try await body(connection, clock.now()) }
+            try await client.withConnection { connection in
+                try Self.requireOpen(connection)
+                return try await body(connection, clock.now())
+            }
+        }
+    }
+
+    /// Refuses a connection the pool handed out already closed. PostgresNIO did not always fail a
+    /// query written to a connection that had just closed (seen with `pg_terminate_backend`
+    /// killing connections under load): the query never returned. Checking first narrows that to
+    /// a close racing the write itself; the calls a process must see through to stop (a worker's
+    /// claims and outcomes, leadership, maintenance passes) are bounded with `abandoning` as well.
+    static func requireOpen(_ connection: PostgresConnection) throws {
+        if connection.isClosed {
+            throw JobStoreError.unavailable(reason: "the pool handed out a connection that had closed")
         }
     }
 

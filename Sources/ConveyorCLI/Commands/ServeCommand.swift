@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
             /metrics are the probes (HEALTH_* thresholds; SHUTDOWN_DRAIN_SECONDS of not-ready before \
             stopping, default 3). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
             STALE_GRACE_SECONDS) and the dead-letter monitor (ALERT_*, SLACK_WEBHOOK_URL; see conveyor \
-            monitor dlq --help).
+            monitor dlq --help), unless MAINTENANCE=off.
             """)
 
     @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
@@ -46,8 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = ListenAddress(host: host, port: port)
         try await address.check()
         let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
-        let stale = try await failing { try StaleJobRescuer.settings(environment: environment) }
-        let deadLetters = try DeadLetterServices(environment: environment)
+        let maintenance = try MaintenanceServices(environment: environment)
         let opened = try await database.openEngine(mustExist: false)
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
@@ -71,7 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
             store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: deadLetters.retention, logger: logger
+            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: maintenance.deadLetters.retention,
+            logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
             // Written straight to the descriptor: scripts and tests wait for this line.
@@ -80,10 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             // Shut down in reverse order: readiness turns off first, the server stops last.
             services: [application, rateLimiter]
-                + deadLetters.services(store: store, metrics: export.metrics, logger: logger) + [
-                    StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
-                    monitor,
-                ],
+                + maintenance.services(store: store, metrics: export.metrics, logger: logger) + [monitor],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         do {

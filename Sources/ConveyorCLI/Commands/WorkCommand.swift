@@ -25,6 +25,11 @@ struct WorkCommand: AsyncParsableCommand {
             ({"id", "customer", "queue", "type", "attempt", "payload"}) and completed, for piping jobs \
             into other tools and for smoke tests.
 
+            Like every long-running conveyor process, it also campaigns to lead the cluster's \
+            maintenance (the stale-job rescuer, the dead-letter monitor and retention; see conveyor serve \
+            --help), so workers alone still rescue a dead worker's jobs; --no-maintenance or \
+            MAINTENANCE=off opts out.
+
             Example: conveyor work --queue mail --concurrency 4 -- ./send-email.sh
             """)
 
@@ -54,6 +59,9 @@ struct WorkCommand: AsyncParsableCommand {
 
     @Flag(help: "Instead of running a program, print each job as a JSON line on standard output and complete it.")
     var print = false
+
+    @Flag(help: "Do not campaign for the maintenance roles (default: MAINTENANCE, else on).")
+    var noMaintenance = false
 
     @OptionGroup var database: DatabaseOptions
 
@@ -85,16 +93,20 @@ struct WorkCommand: AsyncParsableCommand {
             shutdownTimeout: try seconds(shutdownTimeout, "shutdown-timeout"),
             pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
         // Configuration is checked before the database is opened.
+        let maintenance = try MaintenanceServices(
+            environment: ProcessInfo.processInfo.environment, optedOut: noMaintenance)
         let endpoint = try metrics.endpoint(logger: logger)
         let opened = try await database.openEngine(mustExist: false)
-        let store: any JobStore =
+        let store: any JobStore & LeaderElector =
             endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
         let worker = try await failing {
             try WorkerService(store: store, handlers: handlers, configuration: configuration)
         }
         let group = ServiceGroup(
-            services: [worker] + (endpoint.map { [$0.service] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint],
-            cancellationSignals: [], logger: logger)
+            services: maintenance.services(
+                store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger) + [worker]
+                + (endpoint.map { [$0.service] } ?? []),
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await failing { try await group.run() }
     }
 

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// JobStore is the one interface every storage engine implements (SQLite now, PostgreSQL later) and
+/// JobStore is the one interface every storage engine implements (SQLite and PostgreSQL) and
 /// that the conformance suite in ConveyorTestSupport checks. Every method is atomic: it either
 /// happens completely or throws and changes nothing. State changes go through `Job`'s lifecycle
 /// methods, so the rules are the same on every engine.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Runs `operation`, giving up with `DeadlineExceeded` after `timeout` (the operation is
 /// cancelled). For calls that must not hang a caller: connecting, the rate limiter's store.
 public func withDeadline<T: Sendable>(
@@ -17,9 +19,107 @@ public func withDeadline<T: Sendable>(
 /// DeadlineExceeded says an operation ran out of time.
 public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
     public let timeout: Duration
+
+    /// The error for a call that did not answer within `timeout`.
+    public init(timeout: Duration) { self.timeout = timeout }
     public var description: String {
         let (seconds, attoseconds) = timeout.components
         return seconds >= 1
             ? "no answer within \(seconds) s" : "no answer within \(attoseconds / 1_000_000_000_000_000) ms"
+    }
+}
+
+/// Runs `operation` in a task of its own and returns its result, or throws `DeadlineExceeded`
+/// after `timeout` without waiting for it: the operation is cancelled and left to end on its own.
+/// `withDeadline` waits for its child to end, which is no bound for a call that never returns — and
+/// one was seen: PostgresNIO, with the server killing connections (`pg_terminate_backend`), now
+/// and then never answered a query sent just as its connection closed, and the worker or leader
+/// waiting on it could not shut down. For the few calls a process must see through to stop.
+public func abandoning<T: Sendable>(
+    after timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await abandoning(after: .some(timeout), operation, unless: nil)
+}
+
+/// `abandoning(after:_:)`, with no timeout when `timeout` is nil, and abandoning the operation
+/// also when `watcher` throws first (its error is the result); a watcher that returns has no say.
+public func abandoning<T: Sendable>(
+    after timeout: Duration?, _ operation: @escaping @Sendable () async throws -> T,
+    unless watcher: (@Sendable () async throws -> Void)?
+) async throws -> T {
+    let outcome = AbandonableOutcome<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.start(continuation)
+            let work = Task {
+                do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
+            }
+            let timer = timeout.map { timeout in
+                Task {
+                    try await Task.sleep(for: timeout)
+                    outcome.finish(.failure(DeadlineExceeded(timeout: timeout)))
+                }
+            }
+            let watching = watcher.map { watcher in
+                Task {
+                    do { try await watcher() } catch { outcome.finish(.failure(error)) }
+                }
+            }
+            // Whichever way it ends, the timer and the watcher stop, and an operation that lost
+            // the race is cancelled.
+            outcome.whenFinished { succeeded in
+                timer?.cancel()
+                watching?.cancel()
+                if !succeeded { work.cancel() }
+            }
+        }
+    } onCancel: {
+        outcome.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first result of an `abandoning` call: the operation's, the timeout's or a cancellation.
+private final class AbandonableOutcome<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var result: Result<T, any Error>?
+        var cleanup: (@Sendable (Bool) -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if state.result == nil { state.continuation = continuation }
+            return state.result
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func whenFinished(_ cleanup: @escaping @Sendable (Bool) -> Void) {
+        let result = state.withLock { state -> Result<T, any Error>? in
+            if state.result == nil { state.cleanup = cleanup }
+            return state.result
+        }
+        if let result { cleanup(Self.succeeded(result)) }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let taken = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable (Bool) -> Void)?)? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer {
+                state.continuation = nil
+                state.cleanup = nil
+            }
+            return (state.continuation, state.cleanup)
+        }
+        guard let (continuation, cleanup) = taken else { return }
+        continuation?.resume(with: result)
+        cleanup?(Self.succeeded(result))
+    }
+
+    private static func succeeded(_ result: Result<T, any Error>) -> Bool {
+        if case .success = result { return true }
+        return false
     }
 }

@@ -29,7 +29,11 @@ extension WorkerService {
     private func renew(_ entry: LeaseKeeper.Watched, interval: Duration) async {
         let lease = entry.lease
         do {
-            _ = try await store.heartbeat(lease, extendBy: configuration.lease)
+            // Bounded by the interval: a renewal that never answers must not stop the next one,
+            // nor shutdown (see `abandoning`).
+            let store = self.store
+            let extension_ = configuration.lease
+            _ = try await abandoning(after: interval) { try await store.heartbeat(lease, extendBy: extension_) }
             emit(.heartbeat(lease.jobID))
         } catch JobStoreError.leaseLost, JobStoreError.notFound {
             entry.verdict.stop(entry.handler, because: .leaseLost)

@@ -32,8 +32,13 @@ extension WorkerService {
                 do {
                     // Shielded: a claim that commits must be seen through, or its jobs would sit
                     // leased until their leases expire.
+                    // Bounded too (`abandoning`): a claim that never answers would hold the queue,
+                    // and shutdown, for good; its jobs, if it committed, are rescued.
                     let store = self.store
-                    claimed = try await shielded { try await store.claim(request) }
+                    let bound = max(configuration.lease, .seconds(10))
+                    claimed = try await shielded {
+                        try await abandoning(after: bound) { try await store.claim(request) }
+                    }
                     if failures > 0 {
                         logger.notice(
                             "claiming works again", metadata: ["queue": .string(queue), "attempts": "\(failures)"])
@@ -102,7 +107,10 @@ extension WorkerService {
         for job in jobs {
             if let lease = job.lease {
                 let store = self.store
-                _ = try? await shielded { try await store.release(lease, after: .zero) }
+                let bound = configuration.lease
+                _ = try? await shielded {
+                    try await abandoning(after: bound) { try await store.release(lease, after: .zero) }
+                }
             }
             emit(.handedBack(job.id))
             lanes.finished()
@@ -161,6 +169,9 @@ extension WorkerService {
             log(.warning, "the outcome could not be recorded", ["error": .string("\(error)")])
             emit(.outcomeNotRecorded(job.id, reason: "\(error)"))
         }
+        let retry = OutcomeRetry(
+            lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval)
+        let ended = ContinuousClock.now
         do {
             switch ending.outcome {
             case .complete:
@@ -169,19 +180,49 @@ extension WorkerService {
                     case .success(let done):
                         log(.info, "job completed")
                         self.emit(.completed(done))
+                        then()
+                    case .failure(let error) where OutcomeRetry.isTransient(error):
+                        // Rare (the store failed under the whole batch): retried apart, off the
+                        // batcher, with the same lease token.
+                        Task {
+                            do {
+                                let done = try await self.retrying(retry, since: ended, after: error) {
+                                    try await store.complete(lease)
+                                } recordedAnyway: { job in
+                                    job.state == .completed
+                                }
+                                log(.info, "job completed", ["retried": "true"])
+                                self.emit(.completed(done))
+                            } catch {
+                                notRecorded(error)
+                            }
+                            then()
+                        }
                     case .failure(let error):
                         notRecorded(error)
+                        then()
                     }
-                    then()
                 }
                 return
             case .fail(let message, let retryable):
                 if case .timedOut = ending { emit(.timedOut(job.id)) }
-                let failed = try await shielded { try await store.fail(lease, message: message, retryable: retryable) }
+                let failed = try await shielded {
+                    try await self.retrying(retry, since: ended) {
+                        try await store.fail(lease, message: message, retryable: retryable)
+                    } recordedAnyway: { stored in
+                        stored.attempt == job.attempt && [.retryable, .dead].contains(stored.state)
+                    }
+                }
                 log(.warning, "job failed", ["error": .string(message), "state": .string(failed.state.rawValue)])
                 emit(.failed(failed))
             case .release(let delay):
-                let released = try await shielded { try await store.release(lease, after: delay) }
+                let released = try await shielded {
+                    try await self.retrying(retry, since: ended) {
+                        try await store.release(lease, after: delay)
+                    } recordedAnyway: { stored in
+                        stored.state != .running && stored.leaseToken == nil && stored.attempt < job.attempt
+                    }
+                }
                 log(.info, "job released", ["run_at": .stringConvertible(released.runAt)])
                 emit(.released(released))
             case .discard:
@@ -192,6 +233,43 @@ extension WorkerService {
             notRecorded(error)
         }
         then()
+    }
+}
+
+extension WorkerService {
+    /// Runs `write`, and runs it again after a transient failure (`OutcomeRetry`) while the lease
+    /// holds. `failed` is an error the first try already met elsewhere. A try after a transient
+    /// failure that finds the lease gone may be looking at its own earlier write, committed before
+    /// the connection dropped: when the stored job shows the outcome (`recordedAnyway`), that is
+    /// the result.
+    func retrying(
+        _ retry: OutcomeRetry, since ended: ContinuousClock.Instant, after failed: (any Error)? = nil,
+        _ write: @escaping @Sendable () async throws -> Job, recordedAnyway: @Sendable (Job) -> Bool
+    ) async throws -> Job {
+        var failure = failed  // the latest transient failure, if any
+        var retries = 0
+        while true {
+            if let failure {
+                retries += 1
+                guard !isInterrupted, let pause = retry.pause(beforeRetry: retries, elapsed: .now - ended) else {
+                    throw failure
+                }
+                if retries == 1 {
+                    logger.notice(
+                        "writing an outcome failed; retrying while the lease holds",
+                        metadata: ["error": .string("\(failure)")])
+                }
+                try? await Task.sleep(for: pause)
+            }
+            do {
+                return try await abandoning(after: retry.timeout(elapsed: .now - ended), write)
+            } catch let refused where OutcomeRetry.isTransient(refused) {
+                failure = refused
+            } catch JobStoreError.leaseLost(let id) where retries > 0 {
+                if let stored = try? await store.job(id: id), recordedAnyway(stored) { return stored }
+                throw JobStoreError.leaseLost(id: id)
+            }
+        }
     }
 }
 

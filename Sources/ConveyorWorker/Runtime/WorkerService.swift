@@ -39,8 +39,16 @@ public final class WorkerService: Service, Sendable {
     public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
     {
         self.store = store
+        // A batch is given as long as its leases are sure to hold (`OutcomeRetry`); one that
+        // never answers fails as `DeadlineExceeded`, and its completions are retried apart.
+        let bound = OutcomeRetry(
+            lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval
+        )
+        .window
         self.completions = GroupCommit(maxBatch: 500) { leases in
-            try await store.complete(batch: leases).map { $0.mapError { $0 } }
+            try await abandoning(after: max(bound, .milliseconds(100))) {
+                try await store.complete(batch: leases).map { $0.mapError { $0 } }
+            }
         }
         self.handlers = handlers
         self.configuration = try configuration.validated()
@@ -82,7 +90,11 @@ public final class WorkerService: Service, Sendable {
         }
 
         // Deregistering is best effort: a worker that cannot reach the store shows as dead later.
-        try? await shielded { try await self.store.removeWorker(id: self.configuration.workerID) }
+        try? await shielded {
+            try await abandoning(after: .seconds(2)) {
+                try await self.store.removeWorker(id: self.configuration.workerID)
+            }
+        }
         logger.info("worker stopped")
         emit(.stopped)
     }
@@ -131,11 +143,17 @@ public final class WorkerService: Service, Sendable {
             if Task.isCancelled { return }
             let jobsRunning = running.current
             do {
-                _ = try await store.heartbeatWorker(id: registration.id, jobsRunning: jobsRunning)
+                let store = self.store
+                _ = try await abandoning(after: configuration.registryHeartbeatInterval) {
+                    try await store.heartbeatWorker(id: registration.id, jobsRunning: jobsRunning)
+                }
                 emit(.registryHeartbeat(jobsRunning: jobsRunning))
                 failing = false
             } catch JobStoreError.workerNotFound {
-                _ = try? await store.registerWorker(registration)
+                let store = self.store
+                _ = try? await abandoning(after: configuration.registryHeartbeatInterval) {
+                    try await store.registerWorker(registration)
+                }
             } catch {
                 // Once per outage: the claim loops report it too.
                 if !failing { logger.warning("worker heartbeat failed", metadata: ["error": .string("\(error)")]) }
