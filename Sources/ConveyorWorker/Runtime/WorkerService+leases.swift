@@ -32,8 +32,8 @@ extension WorkerService {
             // Bounded by the interval: a renewal that never answers must not stop the next one,
             // nor shutdown (see `abandoning`).
             let store = self.store
-            let extension_ = configuration.lease
-            _ = try await abandoning(after: interval) { try await store.heartbeat(lease, extendBy: extension_) }
+            let renewal = configuration.lease
+            _ = try await abandoning(after: interval) { try await store.heartbeat(lease, extendBy: renewal) }
             emit(.heartbeat(lease.jobID))
         } catch JobStoreError.leaseLost, JobStoreError.notFound {
             entry.verdict.stop(entry.handler, because: .leaseLost)
