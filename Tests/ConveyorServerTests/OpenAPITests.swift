@@ -93,6 +93,24 @@ struct OpenAPITests {
         }
     }
 
+    @Test("every request body refuses members it does not list, as the server does")
+    func closedRequestBodies() throws {
+        let schemas = (Self.document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]] ?? [:]
+        let paths = Self.document["paths"] as? [String: [String: [String: Any]]] ?? [:]
+        var bodies = 0
+        for (path, operations) in paths {
+            for (method, operation) in operations {
+                guard let body = operation["requestBody"] as? [String: Any] else { continue }
+                let schema = ((body["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
+                let name = ((schema as? [String: Any])?["$ref"] as? String)?.split(separator: "/").last.map(String.init)
+                let resolved = try #require(name.flatMap { schemas[$0] }, "\(method) \(path)")
+                #expect(resolved["additionalProperties"] as? Bool == false, "\(method) \(path): \(name ?? "?")")
+                bodies += 1
+            }
+        }
+        #expect(bodies >= 12)
+    }
+
     @Test("the server serves the document to anyone", arguments: Engine.available)
     func served(_ engine: Engine) async throws {
         try await withServer(engine) { server in

@@ -8,7 +8,7 @@ import Synchronization
 final class ReadyJobs: Sendable {
     struct Entry: Sendable {
         let job: Job
-        /// When the claim returned, on the worker's clock: how long the job has waited.
+        /// When the claim was sent, on the worker's clock: how long the job has waited, at least.
         let claimedAt: Date
     }
 

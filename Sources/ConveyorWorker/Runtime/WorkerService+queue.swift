@@ -24,6 +24,9 @@ extension WorkerService {
                 // Taken before the claim, so an enqueue landing between the claim and the wait is
                 // not missed.
                 let ticket = store.wakeups.ticket()
+                // Read before the claim: the leases start no earlier, so a job's wait is never
+                // underestimated (read after, a slow answer would hide part of it).
+                let claimedAt = configuration.clock.now()
                 let claimed: [Job]
                 let request = try? ClaimRequest(
                     queues: [queue], customer: configuration.customer, limit: room, lease: configuration.lease,
@@ -62,7 +65,7 @@ extension WorkerService {
                     continue
                 }
                 lanes.leased.add(claimed.count)
-                let start = lanes.ready.add(claimed, claimedAt: configuration.clock.now())
+                let start = lanes.ready.add(claimed, claimedAt: claimedAt)
                 for _ in 0..<start {
                     runners.addTask { await self.runJobs(of: lanes) }
                 }
