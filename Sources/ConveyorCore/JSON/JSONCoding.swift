@@ -42,7 +42,8 @@ extension Date {
     }
 }
 
-/// PayloadSplicingEncoder writes each `JobPayload` in a document as the payload's own bytes.
+/// PayloadSplicingEncoder writes each `JobPayload` in a document as the payload's own bytes. One
+/// is made per use (`JSONEncoder.conveyor()`): an encode sets and clears its `userInfo`.
 /// Foundation's encoder cannot embed raw JSON, so a payload first encodes as a placeholder string
 /// unique to this call (it holds a random nonce), which is then replaced by the payload's text.
 private final class PayloadSplicingEncoder: JSONEncoder, @unchecked Sendable {

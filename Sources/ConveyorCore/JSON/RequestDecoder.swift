@@ -38,15 +38,19 @@ final class BodyReading: @unchecked Sendable {
     // Only touched by the one synchronous decode that made it.
     let document: JSONDocument
     private var objects: [(path: [any CodingKey], members: [JSONMember], asked: Set<String>)] = []
+    /// Each object's entry by where it starts, so that a type opening one object twice shares it.
+    private var opened: [Int: Int] = [:]
 
     init(document: JSONDocument) { self.document = document }
 
-    func open(_ members: [JSONMember], at path: [any CodingKey]) throws -> Int {
+    func open(_ node: JSONNode, _ members: [JSONMember], at path: [any CodingKey]) throws -> Int {
+        if let known = opened[node.span.lowerBound] { return known }
         var seen = Set<String>()
         for member in members where !seen.insert(member.name).inserted {
             throw ValidationError(field: field(path, member.name), reason: "is given twice; give it once")
         }
         objects.append((path, members, []))
+        opened[node.span.lowerBound] = objects.count - 1
         return objects.count - 1
     }
 
@@ -81,7 +85,7 @@ struct NodeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = node.kind else { throw mismatch("an object") }
-        let object = try reading.open(members, at: codingPath)
+        let object = try reading.open(node, members, at: codingPath)
         return KeyedDecodingContainer(ObjectContainer<Key>(decoder: self, members: members, object: object))
     }
 
