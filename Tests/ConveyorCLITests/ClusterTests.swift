@@ -104,7 +104,12 @@ struct ClusterTests {
         let interval = Duration.seconds(1)
         let rescuer = try cli.start(["monitor", "stale", "--interval", "1", "--grace", "0"], environment: env)
         defer { rescuer.stop() }
-        let doomed = try cli.start(["work", "--queue", "media", "--lease", "2", "--", "sleep", "30"], environment: env)
+        // The monitor's bound is the subject: the workers leave maintenance to it. (A worker that
+        // led the rescuer and was killed would hold the role on SQLite for its leader lease, three
+        // intervals — 15 s at the default — before anyone else rescues.)
+        let workers = env.merging(["MAINTENANCE": "off"]) { $1 }
+        let doomed = try cli.start(
+            ["work", "--queue", "media", "--lease", "2", "--", "sleep", "30"], environment: workers)
         defer { doomed.stop() }
         try await poll("the worker to start the job") { try await store.job(id: job.id)?.state == .running }
         doomed.signal(SIGKILL)
@@ -121,7 +126,7 @@ struct ClusterTests {
         #expect(rescued.errors.last?.message == Job.staleErrorMessage && rescued.attempt == 1)
 
         // Another worker runs it once its retry delay (15 s by default) has passed.
-        let survivor = try cli.start(["work", "--queue", "media", "--", "true"], environment: env)
+        let survivor = try cli.start(["work", "--queue", "media", "--", "true"], environment: workers)
         defer { survivor.stop() }
         try await poll("another worker to complete the job", timeout: .seconds(60), every: .milliseconds(100)) {
             try await store.job(id: job.id)?.state == .completed
