@@ -17,8 +17,8 @@ public final class PostgresJobStore: JobStore {
         /// Whether opening applies pending migrations (default true).
         public var migrate: Bool
         /// The most connections this process opens for its queries (default 20); listening takes
-        /// one more, so that a busy listener can never starve the queries (or the reverse). Two
-        /// of them stay open while the store is; the others close after 60 s idle.
+        /// one more, so that a busy listener can never starve the queries (or the reverse). Idle
+        /// connections close after 60 s.
         public var maximumConnections: Int
         /// How long opening waits for the server before giving up (default 10 s).
         public var connectTimeout: Duration
@@ -80,14 +80,14 @@ public final class PostgresJobStore: JobStore {
         var configuration = try PostgresURL.configuration(url)
         let listening = options.listen ? 1 : 0
         configuration.options.maximumConnections = max(options.maximumConnections, 1) + listening
-        // Two connections (plus the listener's) stay open for good: the pool starts an idle
-        // timer (a task group and a dispatch timer) each time any other connection goes back to
-        // it, which was 8% of a sequential enqueue's CPU in `conveyor bench`. Known risk, not
-        // mended: PostgresNIO 1.33.2's pool traps (`precondition` in
-        // `createNewDemandConnectionIfPossible`) on a request made while a kept connection is
-        // re-made after a failure; seen once killing a test process in a database outage. With no
-        // kept connection, the rate limiter's first decisions missed their timeout instead.
-        configuration.options.minimumConnections = min(max(options.maximumConnections, 1), 2) + listening
+        // No connection is kept open for good, although that saved the pool's idle timer (a task
+        // group and a dispatch timer each time a connection goes back: 8% of a sequential
+        // enqueue's CPU in `conveyor bench`, not measured since). With a minimum, PostgresNIO
+        // 1.33.2's pool traps (`precondition` in `createNewDemandConnectionIfPossible`) on a
+        // request made while a kept connection is re-made after a failure: under the full test
+        // suite it killed the process in every run of the database-outage tests. A queue must
+        // outlive its database's restarts.
+        configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = options.connectTimeout
         configuration.options.additionalStartupParameters = [("application_name", options.applicationName)]
         if let schema = options.schema {

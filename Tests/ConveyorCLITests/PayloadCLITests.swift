@@ -10,9 +10,7 @@ struct PayloadCLITests {
     /// The bytes of the member `name` of the JSON object `text` prints.
     static func member(_ name: String, in text: String) throws -> [UInt8] {
         let document = try JSONDocument(parsing: Array(text.utf8), maxDepth: 1000)
-        guard case .object(let members) = document.root.kind, let node = members.first(where: { $0.name == name })
-        else { return [] }
-        return Array(document.bytes[node.value.span])
+        return document.value(at: [.name(name)]).map { Array(document.bytes[$0.span]) } ?? []
     }
 
     @Test("each tricky document is stored and printed as sent, from standard input and as an argument")

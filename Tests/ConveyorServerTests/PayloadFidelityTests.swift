@@ -11,21 +11,10 @@ struct PayloadFidelityTests {
         Data(#"{"queue":"mail","type":"t","payload":"#.utf8 + payload + "}".utf8)
     }
 
-    /// The bytes of the `payload` member of the object at `path` in a JSON answer.
+    /// The bytes of the `member` of the object at `path` in a JSON answer.
     static func bytes(in body: Data, at path: [JSONPathComponent] = [], member: String = "payload") throws -> [UInt8] {
         let document = try JSONDocument(parsing: body, maxDepth: 1000)
-        var node = document.root
-        for step in path + [.name(member)] {
-            switch (step, node.kind) {
-            case (.name(let name), .object(let members)):
-                node = try #require(members.first { $0.name == name }?.value, "no \(name) in the answer")
-            case (.index(let index), .array(let elements)):
-                node = elements[index]
-            default:
-                Issue.record("the answer has no \(step)")
-                return []
-            }
-        }
+        let node = try #require(document.value(at: path + [.name(member)]), "the answer has no \(member) at \(path)")
         return Array(document.bytes[node.span])
     }
 

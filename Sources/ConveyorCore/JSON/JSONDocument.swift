@@ -22,6 +22,23 @@ public struct JSONDocument: Sendable {
     public func text(of node: JSONNode) -> String {
         String(decoding: bytes[node.span], as: UTF8.self)
     }
+
+    /// The value at `path` from the root (the first member of a name), or nil where there is none.
+    public func value(at path: [JSONPathComponent]) -> JSONNode? {
+        var node = root
+        for step in path {
+            switch (step, node.kind) {
+            case (.name(let name), .object(let members)):
+                guard let member = members.first(where: { $0.name == name }) else { return nil }
+                node = member.value
+            case (.index(let index), .array(let elements)) where elements.indices.contains(index):
+                node = elements[index]
+            default:
+                return nil
+            }
+        }
+        return node
+    }
 }
 
 /// JSONSyntax holds the grammar's shared limits.
