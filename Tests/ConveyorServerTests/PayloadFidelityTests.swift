@@ -45,9 +45,7 @@ struct PayloadFidelityTests {
             }
             let listed = try await server.send("GET", "/api/queue/acme?limit=1000", key: server.acmeKey)
             let document = try JSONDocument(parsing: listed.body, maxDepth: 1000)
-            guard case .object(let members) = document.root.kind,
-                case .array(let jobs)? = members.first(where: { $0.name == "jobs" })?.value.kind
-            else {
+            guard case .array(let jobs)? = document.value(at: [.name("jobs")])?.kind else {
                 Issue.record("the listing has no jobs")
                 return
             }

@@ -2,8 +2,8 @@
 /// pairs joined. A lone surrogate (`\ud800` alone) is legal JSON but no character; it is reported
 /// so that a field needing text can refuse it, while a payload keeps it as written.
 enum JSONStrings {
-    /// The UTF-16 code units of a string's span (quotes included), and its text.
-    static func decode(_ span: ArraySlice<UInt8>) -> (units: [UInt16], text: String, wellFormed: Bool) {
+    /// The text of a string's span (quotes included), and whether every surrogate in it is paired.
+    static func decode(_ span: ArraySlice<UInt8>) -> (text: String, wellFormed: Bool) {
         let units = codeUnits(span)
         var wellFormed = true
         var index = 0
@@ -15,10 +15,11 @@ enum JSONStrings {
             if UTF16.isLeadSurrogate(units[index]) || UTF16.isTrailSurrogate(units[index]) { wellFormed = false }
             index += 1
         }
-        return (units, String(decoding: units, as: UTF16.self), wellFormed)
+        return (String(decoding: units, as: UTF16.self), wellFormed)
     }
 
-    private static func codeUnits(_ span: ArraySlice<UInt8>) -> [UInt16] {
+    /// The UTF-16 code units of a string's span (quotes included), escapes resolved.
+    static func codeUnits(_ span: ArraySlice<UInt8>) -> [UInt16] {
         var units: [UInt16] = []
         units.reserveCapacity(span.count)
         var index = span.startIndex + 1
@@ -112,7 +113,7 @@ extension JSONDocument {
     private func write(_ node: JSONNode, into output: inout [UInt8]) {
         switch node.kind {
         case .null, .bool, .number: output.append(contentsOf: bytes[node.span])
-        case .string: JSONStrings.canonical(JSONStrings.decode(bytes[node.span]).units, into: &output)
+        case .string: JSONStrings.canonical(JSONStrings.codeUnits(bytes[node.span]), into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
@@ -124,7 +125,7 @@ extension JSONDocument {
             output.append(UInt8(ascii: "{"))
             let named = members.enumerated().map { position, member in
                 var name: [UInt8] = []
-                JSONStrings.canonical(JSONStrings.decode(bytes[member.nameSpan]).units, into: &name)
+                JSONStrings.canonical(JSONStrings.codeUnits(bytes[member.nameSpan]), into: &name)
                 return (name: name, position: position, value: member.value)
             }
             // Ties broken by position: members of one name keep the order they were written in.

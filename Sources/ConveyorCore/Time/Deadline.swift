@@ -38,15 +38,6 @@ public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
 public func abandoning<T: Sendable>(
     after timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await abandoning(after: .some(timeout), operation, unless: nil)
-}
-
-/// `abandoning(after:_:)`, with no timeout when `timeout` is nil, and abandoning the operation
-/// also when `watcher` throws first (its error is the result); a watcher that returns has no say.
-public func abandoning<T: Sendable>(
-    after timeout: Duration?, _ operation: @escaping @Sendable () async throws -> T,
-    unless watcher: (@Sendable () async throws -> Void)?
-) async throws -> T {
     let outcome = AbandonableOutcome<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
@@ -54,22 +45,13 @@ public func abandoning<T: Sendable>(
             let work = Task {
                 do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
             }
-            let timer = timeout.map { timeout in
-                Task {
-                    try await Task.sleep(for: timeout)
-                    outcome.finish(.failure(DeadlineExceeded(timeout: timeout)))
-                }
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                outcome.finish(.failure(DeadlineExceeded(timeout: timeout)))
             }
-            let watching = watcher.map { watcher in
-                Task {
-                    do { try await watcher() } catch { outcome.finish(.failure(error)) }
-                }
-            }
-            // Whichever way it ends, the timer and the watcher stop, and an operation that lost
-            // the race is cancelled.
+            // Whichever way it ends, the timer stops, and an operation that lost the race is cancelled.
             outcome.whenFinished { succeeded in
-                timer?.cancel()
-                watching?.cancel()
+                timer.cancel()
                 if !succeeded { work.cancel() }
             }
         }
