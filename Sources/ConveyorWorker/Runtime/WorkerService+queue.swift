@@ -39,9 +39,7 @@ extension WorkerService {
                     // and shutdown, for good; its jobs, if it committed, are rescued.
                     let store = self.store
                     let bound = max(configuration.lease, .seconds(10))
-                    claimed = try await shielded {
-                        try await abandoning(after: bound) { try await store.claim(request) }
-                    }
+                    claimed = try await shielded(within: bound) { try await store.claim(request) }
                     if failures > 0 {
                         logger.notice(
                             "claiming works again", metadata: ["queue": .string(queue), "attempts": "\(failures)"])
@@ -111,9 +109,7 @@ extension WorkerService {
             if let lease = job.lease {
                 let store = self.store
                 let bound = configuration.lease
-                _ = try? await shielded {
-                    try await abandoning(after: bound) { try await store.release(lease, after: .zero) }
-                }
+                _ = try? await shielded(within: bound) { try await store.release(lease, after: .zero) }
             }
             emit(.handedBack(job.id))
             lanes.finished()
@@ -172,8 +168,7 @@ extension WorkerService {
             log(.warning, "the outcome could not be recorded", ["error": .string("\(error)")])
             emit(.outcomeNotRecorded(job.id, reason: "\(error)"))
         }
-        let retry = OutcomeRetry(
-            lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval)
+        let retry = outcomeRetry
         let ended = ContinuousClock.now
         do {
             switch ending.outcome {

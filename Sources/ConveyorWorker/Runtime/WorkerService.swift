@@ -34,19 +34,20 @@ public final class WorkerService: Service, Sendable {
     let completions: GroupCommit<Lease, Job>
     /// The running handlers' leases, renewed by one task for the whole worker.
     let leases = LeaseKeeper()
+    /// How long outcome writes are tried, from the lease and heartbeat settings.
+    let outcomeRetry: OutcomeRetry
 
     /// Creates the service; invalid configuration throws before anything runs.
     public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
     {
         self.store = store
-        // A batch is given as long as its leases are sure to hold (`OutcomeRetry`); one that
-        // never answers fails as `DeadlineExceeded`, and its completions are retried apart.
-        let bound = OutcomeRetry(
-            lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval
-        )
-        .window
+        let retry = OutcomeRetry(
+            lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval)
+        self.outcomeRetry = retry
+        // A batch is given as long as its leases are sure to hold; one that never answers fails
+        // as `DeadlineExceeded`, and its completions are retried apart.
         self.completions = GroupCommit(maxBatch: 500) { leases in
-            try await abandoning(after: max(bound, .milliseconds(100))) {
+            try await abandoning(after: retry.timeout(elapsed: .zero)) {
                 try await store.complete(batch: leases).map { $0.mapError { $0 } }
             }
         }
@@ -90,11 +91,7 @@ public final class WorkerService: Service, Sendable {
         }
 
         // Deregistering is best effort: a worker that cannot reach the store shows as dead later.
-        try? await shielded {
-            try await abandoning(after: .seconds(2)) {
-                try await self.store.removeWorker(id: self.configuration.workerID)
-            }
-        }
+        try? await shielded(within: .seconds(2)) { try await self.store.removeWorker(id: self.configuration.workerID) }
         logger.info("worker stopped")
         emit(.stopped)
     }
@@ -171,4 +168,12 @@ public final class WorkerService: Service, Sendable {
 /// stop an outcome from being written.
 func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     try await Task { try await operation() }.value
+}
+
+/// `shielded`, and given up after `timeout` (`abandoning`): for the store calls a worker must see
+/// through to stop, which must not hang it when the store never answers.
+func shielded<T: Sendable>(
+    within timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await shielded { try await abandoning(after: timeout, operation) }
 }
