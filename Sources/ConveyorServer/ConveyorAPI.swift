@@ -3,12 +3,18 @@ import Foundation
 public import Hummingbird
 public import Logging
 
-/// ConveyorAPI assembles the HTTP API of `conveyor serve`: problem+json for every error, API-key
-/// authentication, and the routes. `openapi.json` (served at `/openapi.json`) describes them all.
+/// ConveyorAPI assembles the HTTP API of `conveyor serve`: problem+json for every error, and the
+/// routes in four router groups that decide who may call them — no list of paths does:
+/// - *open*: `/openapi.json`, `/livez`, `/readyz`, answered to anyone;
+/// - *monitoring*: `/api/health` (anyone; details for an admin key) and `/metrics` (admin keys),
+///   never rate limited, their keys looked up on a best-effort basis so they answer with the
+///   database gone;
+/// - *api*: everything else under `/api`, whose requests are refused with 401 unless their key is
+///   accepted (`CallerContext`), and rate limited;
+/// - *admin*: the part of the api group that acts across customers, 403 to customer keys
+///   (`AdminContext`).
+/// `openapi.json` (served at `/openapi.json`) describes them all.
 public enum ConveyorAPI {
-    /// Routes reachable without a key.
-    static let openPaths: Set<String> = ["/openapi.json"]
-
     /// The router with every route and middleware; with a rate limiter, requests are limited; with
     /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
     /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
@@ -21,25 +27,36 @@ public enum ConveyorAPI {
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
         let methods = RouteMethods()
         router.add(middleware: ProblemMiddleware(methods: methods))
+
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }
-        router.add(
+
+        let monitoring = router.group().add(
             middleware: APIKeyAuthenticator(
-                store: store, openPaths: health == nil ? openPaths : openPaths.union(HealthRoutes.openPaths),
-                rateLimiter: rateLimiter, configuredAdminKey: configuredAdminKey))
-        if let rateLimiter { router.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
-        if let health { HealthRoutes(monitor: health).register(on: router) }
-        if let metrics { MetricsRoutes(registry: metrics.registry, health: health).register(on: router) }
+                store: store, lookup: .bestEffort(within: .seconds(1)), configuredAdminKey: configuredAdminKey))
+        if let health { HealthRoutes(monitor: health).register(open: router, monitoring: monitoring) }
+        if let metrics {
+            MetricsRoutes(registry: metrics.registry, health: health).register(
+                on: monitoring.group(context: CallerContext.self).group(context: AdminContext.self))
+        }
+
+        let api = router.group("api").add(
+            middleware: APIKeyAuthenticator(
+                store: store, lookup: .exact(rateLimiter: rateLimiter), configuredAdminKey: configuredAdminKey))
+        if let rateLimiter { api.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
+        let keyed = api.group(context: CallerContext.self)
+        let admin = keyed.group(context: AdminContext.self)
         let queues = QueueRoutes(store: store, limits: limits)
-        queues.register(on: router)
-        BatchRoutes(queues: queues).register(on: router)
-        DeadLetterRoutes(store: store, retention: retention).register(on: router)
-        AdminRoutes(store: store).register(on: router)
-        JobRoutes(store: store).register(on: router)
-        WorkerRoutes(store: store).register(on: router)
+        queues.register(on: keyed)
+        BatchRoutes(queues: queues).register(on: keyed)
+        DeadLetterRoutes(store: store, retention: retention).register(on: keyed, admin: admin)
+        AdminRoutes(store: store).register(on: admin.group("admin"))
+        JobRoutes(store: store).register(on: keyed)
+        WorkerRoutes(store: store).register(on: keyed)
+
         methods.learn(router.routes)
         return router
     }

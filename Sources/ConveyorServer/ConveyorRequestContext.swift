@@ -1,14 +1,14 @@
 public import ConveyorCore
 public import Hummingbird
 
-/// ConveyorRequestContext is what every route sees besides the request: who is calling, once the
-/// authenticator has said.
+/// ConveyorRequestContext is the context every request starts with: who is calling, once an
+/// authenticator has said. Routes that need a key see a `CallerContext` made from it instead.
 public struct ConveyorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated caller; nil when the request had no valid key.
     public var caller: Caller?
-    /// Why the request's key was refused, when it was: answered by the routes that need a key,
-    /// after the rate limit has counted the request against its client address.
+    /// Why the request's key was refused, when it was: answered as the `CallerContext` is made, after
+    /// the rate limit has counted the request against its client address.
     public var refusedKey: Problem?
     /// The rate-limit decision made together with the key lookup, when there was one.
     public var rateLimit: RateLimitDecision?
@@ -20,14 +20,6 @@ public struct ConveyorRequestContext: RequestContext {
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.peerAddress = source.channel.remoteAddress?.ipAddress
-    }
-
-    /// The caller, or 401 when there is none.
-    func requireCaller() throws(Problem) -> Caller {
-        guard let caller else {
-            throw refusedKey ?? Problem.unauthorized("an API key is required: send Authorization: Bearer <key>")
-        }
-        return caller
     }
 }
 

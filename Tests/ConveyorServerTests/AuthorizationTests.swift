@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorServer
 import Foundation
 import Testing
 
@@ -100,5 +101,52 @@ struct AuthorizationTests {
             _ = try await server.store.revokeAPIKey(id: key.id)
             #expect(try await server.send("GET", "/api/queue/acme", key: server.acmeKey).status == 401)
         }
+    }
+
+    /// The routes anyone may call. Every other route the router has must refuse a request without
+    /// an accepted key, so a route added later is held to that until it is named here.
+    static let openRoutes: Set<String> = ["GET /openapi.json", "GET /livez", "GET /readyz", "GET /api/health"]
+
+    @Test("every route the router has, but the open ones, answers 401 to no key, a malformed one and an unknown one")
+    func everyRouteRefusesByDefault() async throws {
+        let server = try await ServerHarness.start(
+            .sqlite, rateLimits: .init(),
+            health: HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero))
+        do {
+            let router = ConveyorAPI.router(
+                store: server.store, rateLimiter: server.rateLimiter, health: server.health,
+                metrics: MetricsExport.prometheus())
+            let job = UUID().uuidString.lowercased()
+            var refused = 0
+            for route in router.routes {
+                let template = "\(route.path)".hasPrefix("/") ? "\(route.path)" : "/\(route.path)"
+                let name = "\(route.method.rawValue) \(template)"
+                // Path parameters filled with values that exist, so a handler that ran would not 401.
+                let path = template.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                    switch segment {
+                    case ":customerId", ":name": "acme"
+                    case ":id": job
+                    default: String(segment)
+                    }
+                }.joined(separator: "/")
+                for key in [nil, "nonsense", APIKeySecret.generate(customer: "acme").secret] {
+                    let answer = try await server.send(
+                        route.method.rawValue, path, key: key, body: route.method == .get ? nil : Data("{}".utf8))
+                    if Self.openRoutes.contains(name) {
+                        #expect(answer.status != 401, "\(name) is open")
+                    } else {
+                        #expect(answer.status == 401, "\(name) with key \(key ?? "none")")
+                        #expect(answer.header("WWW-Authenticate") == "Bearer", "\(name)")
+                        #expect(answer.contentType == "application/problem+json", "\(name)")
+                        refused += 1
+                    }
+                }
+            }
+            #expect(refused >= 3 * 20, "the walk reached every keyed route (\(refused) refusals)")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 }

@@ -2,39 +2,41 @@ public import ConveyorCore
 public import Hummingbird
 
 /// APIKeyAuthenticator turns `Authorization: Bearer <key>` into the request's caller; the key is
-/// found by its prefix and its hash compared in constant time. A missing, malformed, unknown or
-/// revoked key leaves the request without a caller and the 401 in `refusedKey`: it is answered by
-/// the routes, after the rate limit has counted it against the client's address. Routes listed as
-/// open (the OpenAPI document, the probes) pass untouched. On `/api/health` and `/metrics` the key
-/// is looked up on a best-effort basis, because they must answer with the database gone: a lookup
-/// that fails or takes over a second leaves the caller anonymous instead of failing — unless the
-/// key is the one configured in `CONVEYOR_ADMIN_KEY`, which is then recognised from memory.
+/// found by its prefix and its hash compared in constant time. It never answers by itself: a
+/// missing, malformed, unknown or revoked key leaves the request without a caller and the 401 in
+/// `refusedKey`, answered when the route's `CallerContext` is made — after the rate limit has
+/// counted the request against the client's address, so guessing keys is limited too.
+///
+/// Which routes it guards is decided by the router group it is added to, never by a list of paths.
+/// With `Lookup.bestEffort` (the monitoring group: `/api/health`, `/metrics`), which must answer with
+/// the database gone, a lookup that fails or takes over `within` leaves the caller anonymous —
+/// unless the key is the one configured in `CONVEYOR_ADMIN_KEY`, then recognised from memory.
 public struct APIKeyAuthenticator: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
 
-    let store: any JobStore
-    let openPaths: Set<String>
-    /// With a rate limiter, the key is found and its customer's request decided in one round trip.
-    let rateLimiter: RateLimiter?
+    /// How a key is looked up.
+    public enum Lookup: Sendable {
+        /// Through the store, failing the request if the store fails; with a rate limiter, the key
+        /// is found and its customer's request decided in one round trip.
+        case exact(rateLimiter: RateLimiter?)
+        /// Through the store, giving up after `within` and falling back on the configured admin key.
+        case bestEffort(within: Duration)
+    }
 
+    let store: any JobStore
+    let lookup: Lookup
     /// The hash of `CONVEYOR_ADMIN_KEY`, when set.
     let configuredAdminHash: String?
 
-    static let bestEffortPaths: Set<String> = ["/api/health", "/metrics"]
-
-    public init(
-        store: any JobStore, openPaths: Set<String>, rateLimiter: RateLimiter? = nil, configuredAdminKey: String? = nil
-    ) {
+    public init(store: any JobStore, lookup: Lookup, configuredAdminKey: String? = nil) {
         self.store = store
-        self.openPaths = openPaths
-        self.rateLimiter = rateLimiter
+        self.lookup = lookup
         self.configuredAdminHash = configuredAdminKey.map(APIKeySecret.hash)
     }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
         var context = context
         guard let header = request.headers[.authorization] else {
             return try await next(request, context)
@@ -48,10 +50,11 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         }
         let hash = APIKeySecret.hash(String(parts[1]))
         let found: APIKey?
-        if Self.bestEffortPaths.contains(request.uri.path) {
+        switch lookup {
+        case .bestEffort(let within):
             let store = self.store
             do {
-                found = try await withDeadline(.seconds(1)) { try await store.apiKey(prefix: prefix) }
+                found = try await withDeadline(within) { try await store.apiKey(prefix: prefix) }
             } catch {
                 if let configuredAdminHash, APIKeySecret.hashesMatch(configuredAdminHash, hash) {
                     context.caller = .admin(keyID: "configured")
@@ -60,11 +63,11 @@ public struct APIKeyAuthenticator: RouterMiddleware {
                 }
                 return try await next(request, context)
             }
-        } else if let rateLimiter {
+        case .exact(let rateLimiter?):
             let lookup = try await rateLimiter.lookUp(prefix: prefix, secretHash: hash)
             found = lookup.key
             context.rateLimit = lookup.rateLimit
-        } else {
+        case .exact(nil):
             found = try await store.apiKey(prefix: prefix)
         }
         guard let key = found, key.accepts(secretHash: hash) else {

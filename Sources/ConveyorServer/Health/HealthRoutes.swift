@@ -9,11 +9,10 @@ struct HealthRoutes {
     let monitor: HealthMonitor
 
     static let mediaType = "application/health+json"
-    /// Paths answered without a key (and so never 401).
-    static let openPaths: Set<String> = ["/livez", "/readyz"]
-
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.get("/api/health") { _, context in
+    /// Registers `/livez` and `/readyz` in the open group, and `/api/health` in the monitoring group
+    /// (answered to anyone; its key, looked up on a best-effort basis, decides the details).
+    func register(open router: Router<ConveyorRequestContext>, monitoring: RouterGroup<ConveyorRequestContext>) {
+        monitoring.get("/api/health") { _, context in
             let report = await monitor.report()
             return try Self.response(
                 report.encoded(details: context.caller?.isAdmin == true),

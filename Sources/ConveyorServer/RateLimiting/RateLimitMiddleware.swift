@@ -4,14 +4,12 @@ public import Hummingbird
 
 /// RateLimitMiddleware spends a request's quota before the routes run: the customer's for a
 /// customer key, the client address's for a request without a valid key (so guessing keys is
-/// limited too). Admin keys and the health, readiness and metrics routes are not limited. Every
+/// limited too). Admin keys are not limited, and neither are the routes outside the `/api` group it
+/// is added to (probes and metrics: orchestrators and scrapers must always get through). Every
 /// limited response — errors included — carries `RateLimit-Policy` and `RateLimit`; a refusal is a
 /// 429 problem with `Retry-After`.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
-
-    /// Routes that are never limited: orchestrators and scrapers must always get through.
-    public static let unlimitedPaths: Set<String> = ["/api/health", "/livez", "/readyz", "/metrics"]
 
     let limiter: RateLimiter
 
@@ -22,7 +20,6 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if Self.unlimitedPaths.contains(request.uri.path) { return try await next(request, context) }
         let key: RateLimitKey
         switch context.caller {
         case .customer(let name, _): key = .customer(name)

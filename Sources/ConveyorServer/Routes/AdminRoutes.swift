@@ -2,42 +2,36 @@ import ConveyorCore
 import Foundation
 import Hummingbird
 
-/// AdminRoutes manage customers (and their own rate limits) and API keys; they answer 403 to
-/// customer keys.
+/// AdminRoutes manage customers (and their own rate limits) and API keys, under `/api/admin`;
+/// registered in the admin group, they answer 403 to customer keys before any of them runs.
 struct AdminRoutes {
     let store: any JobStore
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.get("/api/admin/customers") { _, context in
-            try admin(context)
+    func register(on router: RouterGroup<AdminContext>) {
+        router.get("customers") { _, context in
             return try JSONResponse.make(CustomerList(customers: try await store.customers()))
         }
-        router.post("/api/admin/customers") { request, context in
-            try admin(context)
+        router.post("customers") { request, context in
             var request = request
             let body = try await JSONResponse.decode(CustomerBody.self, from: &request)
             return try JSONResponse.make(try await store.createCustomer(body.name), status: .created)
         }
-        router.put("/api/admin/customers/:name/rate-limit") { request, context in
-            try admin(context)
+        router.put("customers/:name/rate-limit") { request, context in
             let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
             var request = request
             let policy = try await JSONResponse.decode(RateLimitPolicy.self, from: &request)
             return try JSONResponse.make(try await store.setRateLimit(customer: name, policy: policy))
         }
-        router.delete("/api/admin/customers/:name/rate-limit") { _, context in
-            try admin(context)
+        router.delete("customers/:name/rate-limit") { _, context in
             let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
             return try JSONResponse.make(try await store.setRateLimit(customer: name, policy: nil))
         }
-        router.get("/api/admin/keys") { request, context in
-            try admin(context)
+        router.get("keys") { request, context in
             let customer = request.uri.queryParameters["customer"].map(String.init)
             return try JSONResponse.make(
                 KeyList(keys: try await store.apiKeys(customer: customer).map { KeyResource(key: $0) }))
         }
-        router.post("/api/admin/keys") { request, context in
-            try admin(context)
+        router.post("keys") { request, context in
             var request = request
             let body = try await JSONResponse.decode(KeyBody.self, from: &request)
             guard (body.customer == nil) == (body.admin == true) else {
@@ -48,16 +42,9 @@ struct AdminRoutes {
             let stored = try await store.createAPIKey(key)
             return try JSONResponse.make(KeyResource(key: stored, secret: secret), status: .created)
         }
-        router.post("/api/admin/keys/:id/revoke") { _, context in
-            try admin(context)
+        router.post("keys/:id/revoke") { _, context in
             let id = try context.parameters.require("id")
             return try JSONResponse.make(KeyResource(key: try await store.revokeAPIKey(id: id)))
-        }
-    }
-
-    func admin(_ context: ConveyorRequestContext) throws {
-        guard try context.requireCaller().isAdmin else {
-            throw Problem.forbidden("this route needs an admin key")
         }
     }
 }

@@ -6,8 +6,8 @@ struct BatchRoutes {
     static let maxJobs = 1000
     let queues: QueueRoutes
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.post("/api/queue/:customerId/batch") { request, context in
+    func register(on router: RouterGroup<CallerContext>) {
+        router.post("queue/:customerId/batch") { request, context in
             let customer = try await queues.customer(context)
             var request = request
             let body = try await JSONResponse.decode(BatchBody.self, from: &request)

@@ -9,9 +9,10 @@ struct DeadLetterRoutes {
     /// What `POST /api/dlq/prune` keeps (`RETENTION_*`).
     let retention: RetentionPolicy
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.get("/api/dlq") { request, context in
-            let caller = try context.requireCaller()
+    /// Registers the routes; pruning applies to every customer, so it is in the admin group.
+    func register(on router: RouterGroup<CallerContext>, admin: RouterGroup<AdminContext>) {
+        router.get("dlq") { request, context in
+            let caller = context.caller
             let parameters = request.uri.queryParameters
             let filter = try filter(
                 caller, customer: parameters["customer"].map(String.init), queue: parameters["queue"].map(String.init),
@@ -22,8 +23,8 @@ struct DeadLetterRoutes {
             return try JSONResponse.make(
                 JobListing(jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor, counts: nil))
         }
-        router.post("/api/dlq/replay") { request, context in
-            let caller = try context.requireCaller()
+        router.post("dlq/replay") { request, context in
+            let caller = context.caller
             var request = request
             let body = try await JSONResponse.decode(SelectionBody.self, from: &request)
             if let pace = body.perSecond, !(pace.isFinite && pace > 0 && pace <= 10_000) {
@@ -38,8 +39,8 @@ struct DeadLetterRoutes {
                 ])
             return try JSONResponse.make(BatchAnswer(jobs: replayed.map(JobResource.init)))
         }
-        router.post("/api/dlq/purge") { request, context in
-            let caller = try context.requireCaller()
+        router.post("dlq/purge") { request, context in
+            let caller = context.caller
             var request = request
             let body = try await JSONResponse.decode(SelectionBody.self, from: &request)
             guard body.perSecond == nil else {
@@ -49,10 +50,12 @@ struct DeadLetterRoutes {
             context.logger.notice("dead jobs purged", metadata: ["jobs": "\(purged)"])
             return try JSONResponse.make(PurgeAnswer(purged: purged))
         }
-        router.post("/api/dlq/prune") { request, context in
-            guard try context.requireCaller().isAdmin else {
-                throw Problem.forbidden("pruning applies to every customer: admin keys only")
-            }
+        router.delete("dlq/:id") { _, context in
+            let job = try await store.visibleJob(context)
+            _ = try await store.purge(.ids([job.id]))
+            return Response(status: .noContent)
+        }
+        admin.post("dlq/prune") { request, context in
             var request = request
             let body = try await JSONResponse.decode(PruneBody.self, from: &request)
             var policy = retention
@@ -73,11 +76,6 @@ struct DeadLetterRoutes {
                     "completed": "\(report.completed)", "cancelled": "\(report.cancelled)", "dead": "\(report.dead)",
                 ])
             return try JSONResponse.make(PruneAnswer(report))
-        }
-        router.delete("/api/dlq/:id") { _, context in
-            let job = try await store.visibleJob(context)
-            _ = try await store.purge(.ids([job.id]))
-            return Response(status: .noContent)
         }
     }
 

@@ -5,11 +5,11 @@ import Hummingbird
 struct JobRoutes {
     let store: any JobStore
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.get("/api/jobs/:id") { _, context in
+    func register(on router: RouterGroup<CallerContext>) {
+        router.get("jobs/:id") { _, context in
             try JSONResponse.make(JobResource(job: try await store.visibleJob(context)))
         }
-        router.post("/api/jobs/:id/cancel") { _, context in
+        router.post("jobs/:id/cancel") { _, context in
             let job = try await store.visibleJob(context)
             let cancelled = try await store.cancel(id: job.id)
             context.logger.info("job cancelled", metadata: cancelled.logMetadata)

@@ -4,8 +4,8 @@ import Hummingbird
 extension JobStore {
     /// The job the path's `id` names, if the caller may see it: another customer's job is a 404,
     /// the same answer as for a job that does not exist.
-    func visibleJob(_ context: ConveyorRequestContext) async throws -> Job {
-        let caller = try context.requireCaller()
+    func visibleJob(_ context: CallerContext) async throws -> Job {
+        let caller = context.caller
         let text = try context.parameters.require("id")
         guard let id = JobID(text) else { throw ValidationError(field: "id", reason: "must be a job id (a UUID)") }
         guard let job = try await job(id: id), caller.canSee(customer: job.customer) else {

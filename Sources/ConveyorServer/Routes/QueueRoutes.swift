@@ -19,14 +19,14 @@ struct QueueRoutes {
         }
     }
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.post("/api/queue/:customerId") { request, context in try await enqueue(request, context) }
-        router.get("/api/queue/:customerId") { request, context in try await list(request, context) }
+    func register(on router: RouterGroup<CallerContext>) {
+        router.post("queue/:customerId") { request, context in try await enqueue(request, context) }
+        router.get("queue/:customerId") { request, context in try await list(request, context) }
     }
 
     /// The customer named in the path, if the caller may act for it; another customer's is a 404.
-    func customer(_ context: ConveyorRequestContext) async throws -> String {
-        let caller = try context.requireCaller()
+    func customer(_ context: CallerContext) async throws -> String {
+        let caller = context.caller
         let name = try NameRules.customer(try context.parameters.require("customerId"), field: "customerId")
         guard caller.canSee(customer: name) else { throw JobStoreError.customerNotFound(name: name) }
         if caller.isAdmin, try await store.customer(named: name) == nil {
@@ -35,7 +35,7 @@ struct QueueRoutes {
         return name
     }
 
-    func enqueue(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+    func enqueue(_ request: Request, _ context: CallerContext) async throws -> Response {
         let customer = try await customer(context)
         var request = request
         let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
@@ -61,7 +61,7 @@ struct QueueRoutes {
         }
     }
 
-    func list(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+    func list(_ request: Request, _ context: CallerContext) async throws -> Response {
         let customer = try await customer(context)
         let parameters = request.uri.queryParameters
         let states = try parameters.getAll("state").flatMap { $0.split(separator: ",") }.map { value in

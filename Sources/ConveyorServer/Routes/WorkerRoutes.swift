@@ -13,20 +13,20 @@ struct WorkerRoutes {
     static let pollInterval = Duration.seconds(1)
     static let maxWait = 60.0
 
-    func register(on router: Router<ConveyorRequestContext>) {
-        router.post("/api/workers/claim") { request, context in try await claim(request, context) }
-        router.post("/api/jobs/:id/heartbeat") { request, context in
+    func register(on router: RouterGroup<CallerContext>) {
+        router.post("workers/claim") { request, context in try await claim(request, context) }
+        router.post("jobs/:id/heartbeat") { request, context in
             let (lease, body) = try await lease(request, context, as: HeartbeatBody.self)
             let job = try await store.heartbeat(lease, extendBy: try Self.lease(seconds: body.leaseSeconds))
             return try JSONResponse.make(JobResource(job: job))
         }
-        router.post("/api/jobs/:id/complete") { request, context in
+        router.post("jobs/:id/complete") { request, context in
             let (lease, _) = try await lease(request, context, as: LeaseBody.self)
             let done = try await store.complete(lease)
             context.logger.info("job completed", metadata: done.logMetadata)
             return try JSONResponse.make(JobResource(job: done))
         }
-        router.post("/api/jobs/:id/fail") { request, context in
+        router.post("jobs/:id/fail") { request, context in
             let (lease, body) = try await lease(request, context, as: FailBody.self)
             let failed = try await store.fail(lease, message: body.error, retryable: body.retryable ?? true)
             context.logger.warning(
@@ -35,8 +35,8 @@ struct WorkerRoutes {
         }
     }
 
-    func claim(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
-        let caller = try context.requireCaller()
+    func claim(_ request: Request, _ context: CallerContext) async throws -> Response {
+        let caller = context.caller
         var request = request
         let body = try await JSONResponse.decode(ClaimBody.self, from: &request)
         let wait = body.waitSeconds ?? 0
@@ -90,7 +90,7 @@ struct WorkerRoutes {
 
     /// The lease the body presents for the job in the path, which the caller must be able to see.
     func lease<Body: Decodable & LeaseBearing>(
-        _ request: Request, _ context: ConveyorRequestContext, as: Body.Type
+        _ request: Request, _ context: CallerContext, as: Body.Type
     ) async throws -> (Lease, Body) {
         let job = try await store.visibleJob(context)
         var request = request
