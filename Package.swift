@@ -106,6 +106,8 @@ let package = Package(
             name: "ConveyorTestSupport",
             dependencies: [
                 "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

@@ -15,7 +15,7 @@ extension PostgresJobStore {
     public func enqueue(batch requests: [NewJob]) async throws -> [EnqueueResult] {
         let logger = self.logger
         let keyed = requests.contains { $0.idempotencyKey != nil }
-        func insert(_ connection: PostgresConnection, _ now: Date) async throws -> [EnqueueResult] {
+        @Sendable func insert(_ connection: PostgresConnection, _ now: Date) async throws -> [EnqueueResult] {
             var results = [EnqueueResult?](repeating: nil, count: requests.count)
             // Within the batch, a repeated key maps to its first job.
             var firstWithKey: [String: Int] = [:]

@@ -164,24 +164,63 @@ public final class PostgresJobStore: JobStore {
     // MARK: Plumbing
 
     /// Runs `body` in a transaction with the time read once it has begun.
-    func transaction<T: Sendable>(_ body: (PostgresConnection, Date) async throws -> T) async throws -> T {
-        let clock = self.clock
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Date) async throws -> T
+    ) async throws -> T {
+        let (client, clock, logger) = (self.client, self.clock, self.logger)
         return try await translatingErrors {
-            try await client.withTransaction(logger: logger) { connection in
-                try Self.requireOpen(connection)
-                return try await body(connection, clock.now())
+            try await boundingConnectionWait { leased in
+                try await client.withTransaction(logger: logger) { connection in
+                    leased()
+                    try Self.requireOpen(connection)
+                    return try await body(connection, clock.now())
+                }
             }
         }
     }
 
     /// Runs `body` on a pooled connection, outside any transaction.
-    func read<T: Sendable>(_ body: (PostgresConnection, Date) async throws -> T) async throws -> T {
-        let clock = self.clock
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Date) async throws -> T) async throws -> T {
+        let (client, clock) = (self.client, self.clock)
         return try await translatingErrors {
-            try await client.withConnection { connection in
-                try Self.requireOpen(connection)
-                return try await body(connection, clock.now())
+            try await boundingConnectionWait { leased in
+                try await client.withConnection { connection in
+                    leased()
+                    try Self.requireOpen(connection)
+                    return try await body(connection, clock.now())
+                }
             }
+        }
+    }
+
+    /// Runs `operation`, failing it as `unavailable` if it has not been handed a connection (it
+    /// calls `leased`) within the connect timeout. PostgresNIO's pool keeps a request for a
+    /// connection waiting for as long as no connection can be made: with the server stopped, an
+    /// HTTP request waited for good and `conveyor serve`, which drains in-flight requests before
+    /// exiting, never exited (seen: still running 60 s after SIGTERM). Only the wait is bounded
+    /// (the pool takes a cancelled request back); a statement that has its connection runs to its end.
+    private func boundingConnectionWait<T: Sendable>(
+        _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
+    ) async throws -> T {
+        let timeout = options.connectTimeout
+        let location = self.location
+        let leased = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation { leased.value.store(true, ordering: .relaxed) } }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                guard leased.value.load(ordering: .relaxed) else {
+                    throw JobStoreError.unavailable(
+                        reason: "no connection to the PostgreSQL server at \(location): "
+                            + DeadlineExceeded(timeout: timeout).description)
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+            }
+            throw CancellationError()
         }
     }
 
@@ -213,7 +252,7 @@ public final class PostgresJobStore: JobStore {
     /// Applies a lifecycle method to one locked job.
     /// `announce` notifies other processes when the job becomes available.
     func change(
-        _ id: JobID, announce: Bool = false, _ body: @Sendable (inout Job, Date) throws -> Void
+        _ id: JobID, announce: Bool = false, _ body: @escaping @Sendable (inout Job, Date) throws -> Void
     ) async throws
         -> Job
     {
@@ -232,6 +271,11 @@ public final class PostgresJobStore: JobStore {
             return job
         }
     }
+}
+
+/// LeaseFlag says whether an operation has been handed its connection.
+private final class LeaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// The server's own words for an error.

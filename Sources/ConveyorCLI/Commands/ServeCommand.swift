@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 1000), \
             TRUSTED_PROXIES whose X-Forwarded-For names the client. /api/health, /livez, /readyz and \
             /metrics are the probes (HEALTH_* thresholds; SHUTDOWN_DRAIN_SECONDS of not-ready before \
-            stopping, default 3). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
+            stopping, default 3; requests then in flight get 15 s more, so that it exits whatever the \
+            database does). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
             STALE_GRACE_SECONDS) and the dead-letter monitor (ALERT_*, SLACK_WEBHOOK_URL; see conveyor \
             monitor dlq --help), unless MAINTENANCE=off.
             """)
@@ -32,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     @OptionGroup var database: DatabaseOptions
+
+    /// How long requests in flight when the drain ends may still take before the server is cancelled.
+    static let requestGrace = Duration.seconds(15)
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -77,12 +81,17 @@ struct ServeCommand: AsyncParsableCommand {
             // Written straight to the descriptor: scripts and tests wait for this line.
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
         }
-        let group = ServiceGroup(
-            // Shut down in reverse order: readiness turns off first, the server stops last.
-            services: [application, rateLimiter]
-                + maintenance.services(store: store, metrics: export.metrics, logger: logger) + [monitor],
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
-            logger: logger)
+        // Shut down in reverse order: readiness turns off first, the server stops last.
+        let services: [any Service] =
+            [application, rateLimiter] + maintenance.services(store: store, metrics: export.metrics, logger: logger)
+            + [monitor]
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        // Requests still in flight after the drain wait at most the store's connect timeout for a
+        // connection (10 s): past that margin the server is cancelled rather than waited for.
+        configuration.maximumGracefulShutdownDuration = health.drainDelay + Self.requestGrace
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
         } catch {

@@ -19,7 +19,8 @@ struct WorkCommand: AsyncParsableCommand {
 
             SIGTERM or SIGINT drains: no more claims, running jobs get --shutdown-timeout seconds to \
             finish, then their programs get SIGTERM (SIGKILL after --kill-after seconds) and their \
-            jobs are released to run again at once.
+            jobs are released to run again at once. Whatever the database does, it exits within \
+            --shutdown-timeout plus --kill-after plus 5 seconds.
 
             With --print, no program runs: each job is printed as one JSON line \
             ({"id", "customer", "queue", "type", "attempt", "payload"}) and completed, for piping jobs \
@@ -91,6 +92,9 @@ struct WorkCommand: AsyncParsableCommand {
             queues: Dictionary(queues.map { ($0, concurrency) }, uniquingKeysWith: { first, _ in first }),
             customer: customer, lease: try seconds(lease, "lease"), handlerTimeout: try seconds(timeout, "timeout"),
             shutdownTimeout: try seconds(shutdownTimeout, "shutdown-timeout"),
+            // Interrupted programs get --kill-after before SIGKILL, then a moment for their release;
+            // with two seconds to deregister, the whole is the 5 s the help promises.
+            stopGrace: try seconds(killAfter, "kill-after") + .seconds(3),
             pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
         // Configuration is checked before the database is opened.
         let maintenance = try MaintenanceServices(

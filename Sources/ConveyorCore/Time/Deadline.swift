@@ -35,8 +35,12 @@ public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
 /// one was seen: PostgresNIO, with the server killing connections (`pg_terminate_backend`), now
 /// and then never answered a query sent just as its connection closed, and the worker or leader
 /// waiting on it could not shut down. For the few calls a process must see through to stop.
+///
+/// A cancelled caller stops waiting at once too. With `cancelling` false, an operation given up on
+/// (by the timeout or the caller's cancellation) is not cancelled but left to run to its end: for
+/// a write that should commit if it still can, such as a worker's outcome at shutdown.
 public func abandoning<T: Sendable>(
-    after timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
+    after timeout: Duration, cancelling: Bool = true, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let outcome = AbandonableOutcome<T>()
     return try await withTaskCancellationHandler {
@@ -49,10 +53,11 @@ public func abandoning<T: Sendable>(
                 try await Task.sleep(for: timeout)
                 outcome.finish(.failure(DeadlineExceeded(timeout: timeout)))
             }
-            // Whichever way it ends, the timer stops, and an operation that lost the race is cancelled.
+            // Whichever way it ends, the timer stops, and an operation that lost the race is
+            // cancelled unless it is to be left running.
             outcome.whenFinished { succeeded in
                 timer.cancel()
-                if !succeeded { work.cancel() }
+                if !succeeded && cancelling { work.cancel() }
             }
         }
     } onCancel: {

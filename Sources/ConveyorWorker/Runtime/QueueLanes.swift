@@ -36,16 +36,14 @@ final class QueueLanes: Sendable {
         changed.ringAll()
     }
 
-    /// Returns once every claimed job is done with: outcomes written (or refused) or handed back.
-    /// Not cancellable — a shutdown must not exit with completions still on their way.
+    /// Returns once every claimed job is done with: outcomes written (or refused) or handed back;
+    /// or once the task is cancelled — at the worker's stop line, which waits for nothing more.
     func allFinished() async {
-        await Task {
-            while true {
-                let ticket = changed.ticket()
-                if leased.current <= 0 { return }
-                _ = await changed.wait(for: nil, after: ticket, timeout: nil)
-            }
-        }.value
+        while !Task.isCancelled {
+            let ticket = changed.ticket()
+            if leased.current <= 0 { return }
+            _ = await changed.wait(for: nil, after: ticket, timeout: nil)
+        }
     }
 
     /// A claimed job is done with here: its outcome is written, or it was handed back.

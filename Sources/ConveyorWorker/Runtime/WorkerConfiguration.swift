@@ -19,6 +19,12 @@ public struct WorkerConfiguration: Sendable {
     /// On shutdown, how long running jobs may take to finish before they are interrupted and
     /// released (default 25 s, inside Kubernetes' 30 s grace period).
     public var shutdownTimeout: Duration
+    /// After `shutdownTimeout`, how long interrupted jobs have to stop and be released before the
+    /// worker stops waiting for anything, the store included (default 5 s). A worker told to stop
+    /// therefore returns within `shutdownTimeout` + `stopGrace`, and two seconds to deregister,
+    /// whatever the store does; a job whose release did not get through is rescued once its lease
+    /// expires.
+    public var stopGrace: Duration
     /// How long an idle queue waits for a wake-up before it looks anyway (default 1 s). Enqueues in
     /// this process wake it at once; this bounds the delay for jobs enqueued by other processes and
     /// for retries and scheduled jobs falling due.
@@ -40,7 +46,8 @@ public struct WorkerConfiguration: Sendable {
     public init(
         queues: [String: Int], customer: String? = nil, lease: Duration = .seconds(30),
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(600),
-        shutdownTimeout: Duration = .seconds(25), pollInterval: Duration = .seconds(1),
+        shutdownTimeout: Duration = .seconds(25), stopGrace: Duration = .seconds(5),
+        pollInterval: Duration = .seconds(1),
         registryHeartbeatInterval: Duration = .seconds(5), workerID: String = WorkerConfiguration.defaultWorkerID(),
         onEvent: (@Sendable (WorkerEvent) -> Void)? = nil, clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "conveyor.worker")
@@ -51,6 +58,7 @@ public struct WorkerConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.handlerTimeout = handlerTimeout
         self.shutdownTimeout = shutdownTimeout
+        self.stopGrace = stopGrace
         self.pollInterval = pollInterval
         self.registryHeartbeatInterval = registryHeartbeatInterval
         self.workerID = workerID
@@ -86,7 +94,8 @@ public struct WorkerConfiguration: Sendable {
             throw ValidationError(field: "heartbeat_interval", reason: "must be shorter than the lease")
         }
         for (field, value) in [
-            ("timeout", handlerTimeout), ("shutdown_timeout", shutdownTimeout), ("poll_interval", pollInterval),
+            ("timeout", handlerTimeout), ("shutdown_timeout", shutdownTimeout), ("stop_grace", stopGrace),
+            ("poll_interval", pollInterval),
         ]
         where value <= .zero {
             throw ValidationError(field: field, reason: "must be positive")

@@ -31,6 +31,9 @@ public enum WorkerEvent: Sendable {
     case idle(queue: String)
     /// Shutdown began: no more claims.
     case draining
+    /// `shutdownTimeout` + `stopGrace` passed with store calls unanswered: the worker stops
+    /// waiting for them.
+    case stopLinePassed
     /// The worker deregistered and `run()` is returning.
     case stopped
 }

@@ -33,13 +33,8 @@ extension WorkerService {
                     workerID: configuration.workerID)
                 guard let request else { break }  // validated with the configuration; cannot fail
                 do {
-                    // Shielded: a claim that commits must be seen through, or its jobs would sit
-                    // leased until their leases expire.
-                    // Bounded too (`abandoning`): a claim that never answers would hold the queue,
-                    // and shutdown, for good; its jobs, if it committed, are rescued.
-                    let store = self.store
-                    let bound = max(configuration.lease, .seconds(10))
-                    claimed = try await shielded(within: bound) { try await store.claim(request) }
+                    guard let answer = try await claim(request) else { break }  // given up: draining
+                    claimed = answer
                     if failures > 0 {
                         logger.notice(
                             "claiming works again", metadata: ["queue": .string(queue), "attempts": "\(failures)"])
@@ -75,6 +70,30 @@ extension WorkerService {
         // are written, so a clean shutdown never leaves a finished job to be rescued and rerun.
         await lanes.allFinished()
     }
+
+    /// The jobs `request` claims. Shielded: a claim that commits is seen through, or its jobs would
+    /// sit leased until their leases expire. Bounded: a claim that never answers would hold the
+    /// queue for good; and once draining, one still unanswered after `Self.claimGraceOnDrain` is
+    /// given up, so that a worker with nothing running stops at once even with the store gone.
+    /// A given-up claim (nil) that did commit leaves its jobs to be rescued when their leases expire.
+    func claim(_ request: ClaimRequest) async throws -> [Job]? {
+        let store = self.store
+        let bound = max(configuration.lease, .seconds(10))
+        return try await withThrowingTaskGroup(of: [Job]?.self) { group in
+            group.addTask { try await shielded(within: bound) { try await store.claim(request) } }
+            group.addTask {
+                guard await self.waitUntilDraining() else { return [] }
+                try await Task.sleep(for: Self.claimGraceOnDrain)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    /// How long a claim in flight when draining begins may still answer (a claim takes
+    /// milliseconds when the store is well).
+    static let claimGraceOnDrain = Duration.seconds(2)
 
     /// One runner: runs the queue's ready jobs one after another until none is left.
     private func runJobs(of lanes: QueueLanes) async {
@@ -204,7 +223,7 @@ extension WorkerService {
                 return
             case .fail(let message, let retryable):
                 if case .timedOut = ending { emit(.timedOut(job.id)) }
-                let failed = try await shielded {
+                let failed = try await shielded(within: retry.window + .seconds(1)) {
                     try await self.retrying(retry, since: ended) {
                         try await store.fail(lease, message: message, retryable: retryable)
                     } recordedAnyway: { stored in
@@ -214,7 +233,7 @@ extension WorkerService {
                 log(.warning, "job failed", ["error": .string(message), "state": .string(failed.state.rawValue)])
                 emit(.failed(failed))
             case .release(let delay):
-                let released = try await shielded {
+                let released = try await shielded(within: retry.window + .seconds(1)) {
                     try await self.retrying(retry, since: ended) {
                         try await store.release(lease, after: delay)
                     } recordedAnyway: { stored in

@@ -13,9 +13,11 @@ import Synchronization
 /// try await ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
 /// ```
 ///
-/// Shutdown: claiming stops at once; running jobs get `shutdownTimeout` to finish; then their
-/// handlers are cancelled and their jobs released, so they run again right away rather than after
-/// their leases expire. Task cancellation interrupts at once, the same way.
+/// Shutdown: claiming stops at once (a claim still unanswered two seconds later is given up);
+/// running jobs get `shutdownTimeout` to finish; then their handlers are cancelled and their jobs
+/// released, so they run again right away rather than after their leases expire. `stopGrace`
+/// later the worker waits for nothing more, so it stops whatever the store does. Task
+/// cancellation interrupts at once, the same way.
 public final class WorkerService: Service, Sendable {
     let store: any JobStore
     let handlers: JobHandlers
@@ -75,9 +77,29 @@ public final class WorkerService: Service, Sendable {
                     background.addTask { await self.keepRegistrationAlive(registration) }
                     background.addTask { await self.enforceShutdownDeadline() }
                     background.addTask { await self.keepLeases() }
-                    await withTaskGroup(of: Void.self) { queues in
+                    await withTaskGroup(of: Bool.self) { queues in
                         for (queue, concurrency) in configuration.queues {
-                            queues.addTask { await self.runQueue(queue, concurrency: concurrency) }
+                            queues.addTask {
+                                await self.runQueue(queue, concurrency: concurrency)
+                                return false
+                            }
+                        }
+                        queues.addTask {
+                            await self.waitForStopLine()
+                            return !Task.isCancelled
+                        }
+                        var running = configuration.queues.count
+                        for await stopLine in queues {
+                            if stopLine {
+                                logger.warning(
+                                    "stop line passed: no longer waiting for the store; jobs not released are rescued when their leases expire"
+                                )
+                                emit(.stopLinePassed)
+                                queues.cancelAll()
+                            } else {
+                                running -= 1
+                                if running == 0 { queues.cancelAll() }
+                            }
                         }
                     }
                     background.cancelAll()
@@ -121,16 +143,25 @@ public final class WorkerService: Service, Sendable {
     var isInterrupted: Bool { interrupted.withLock { $0 } }
 
     private func enforceShutdownDeadline() async {
-        // Wait (cancellably) for draining to begin, then give running jobs their grace period.
-        let ticket = drainingBell.ticket()
-        if !isDraining {
-            _ = await drainingBell.wait(for: nil, after: ticket, timeout: nil)
-            if Task.isCancelled { return }
-        }
+        guard await waitUntilDraining() else { return }
         try? await Task.sleep(for: configuration.shutdownTimeout)
         if Task.isCancelled { return }
         logger.warning("shutdown deadline passed: interrupting running jobs and releasing them")
         interrupt()
+    }
+
+    /// Returns once `shutdownTimeout` + `stopGrace` have passed since draining began (or the task
+    /// is cancelled): past it the worker waits for nothing, so that it stops whatever the store does.
+    private func waitForStopLine() async {
+        guard await waitUntilDraining() else { return }
+        try? await Task.sleep(for: configuration.shutdownTimeout + configuration.stopGrace)
+    }
+
+    /// Waits (cancellably) for draining to begin; false when cancelled first.
+    func waitUntilDraining() async -> Bool {
+        let ticket = drainingBell.ticket()
+        if !isDraining { _ = await drainingBell.wait(for: nil, after: ticket, timeout: nil) }
+        return !Task.isCancelled
     }
 
     private func keepRegistrationAlive(_ registration: WorkerRegistration) async {
@@ -152,6 +183,7 @@ public final class WorkerService: Service, Sendable {
                     try await store.registerWorker(registration)
                 }
             } catch {
+                if Task.isCancelled { return }
                 // Once per outage: the claim loops report it too.
                 if !failing { logger.warning("worker heartbeat failed", metadata: ["error": .string("\(error)")]) }
                 failing = true
@@ -164,16 +196,11 @@ public final class WorkerService: Service, Sendable {
     }
 }
 
-/// Runs `operation` in a task of its own, so that cancellation of the caller (shutdown) does not
-/// stop an outcome from being written.
-func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await Task { try await operation() }.value
-}
-
-/// `shielded`, and given up after `timeout` (`abandoning`): for the store calls a worker must see
-/// through to stop, which must not hang it when the store never answers.
+/// Runs `operation` in a task of its own, waiting at most `timeout` for it: neither the timeout
+/// nor the caller's cancellation (the stop line) stops it, so an outcome or a claim that can still
+/// commit does, but neither can hold the worker once it must stop.
 func shielded<T: Sendable>(
     within timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await shielded { try await abandoning(after: timeout, operation) }
+    try await abandoning(after: timeout, cancelling: false, operation)
 }
