@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "conveyor", targets: ["ConveyorCLI"]),
         .library(name: "ConveyorCore", targets: ["ConveyorCore"]),
         .library(name: "ConveyorSQLite", targets: ["ConveyorSQLite"]),
+        .library(name: "ConveyorPostgres", targets: ["ConveyorPostgres"]),
+        .library(name: "ConveyorWorker", targets: ["ConveyorWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

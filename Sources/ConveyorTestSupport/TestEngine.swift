@@ -1,5 +1,5 @@
 public import ConveyorCore
-import ConveyorPostgres
+@_spi(Testing) import ConveyorPostgres
 import ConveyorSQLite
 import Foundation
 public import Testing

@@ -1,5 +1,5 @@
 import ConveyorCore
-import ConveyorPostgres
+@_spi(Testing) import ConveyorPostgres
 import ConveyorSQLite
 import ConveyorTestSupport
 import Foundation

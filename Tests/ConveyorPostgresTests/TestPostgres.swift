@@ -1,5 +1,5 @@
 import ConveyorCore
-import ConveyorPostgres
+@_spi(Testing) import ConveyorPostgres
 import ConveyorTestSupport
 import Foundation
 import Testing

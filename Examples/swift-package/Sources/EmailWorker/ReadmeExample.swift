@@ -1,0 +1,1 @@
+../../../../Tests/ConveyorWorkerTests/ReadmeExample.swift
