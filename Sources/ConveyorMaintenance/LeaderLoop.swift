@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// interval.
 struct LeaderLoop {
     let role: String
-    let store: any JobStore & LeaderElector
+    let store: any LeaderElector
     let interval: Duration
     let logger: Logger
 

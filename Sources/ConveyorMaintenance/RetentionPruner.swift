@@ -9,14 +9,14 @@ public struct RetentionPruner: Service {
     /// The maintenance role leadership is sought for.
     public static let role = "retention-pruner"
 
-    let store: any JobStore & LeaderElector
+    let store: any RetentionStore & LeaderElector
     let policy: RetentionPolicy
     let interval: Duration
     let logger: Logger
 
     /// Creates the pruner; `interval` defaults to five minutes.
     public init(
-        store: any JobStore & LeaderElector, policy: RetentionPolicy, interval: Duration = .seconds(300),
+        store: any RetentionStore & LeaderElector, policy: RetentionPolicy, interval: Duration = .seconds(300),
         logger: Logger = Logger(label: "conveyor.retention")
     ) {
         self.store = store

@@ -23,7 +23,7 @@ public struct StaleJobRescuer: Service {
         )
     }
 
-    let store: any JobStore & LeaderElector
+    let store: any StaleJobStore & LeaderElector
     let interval: Duration
     let grace: Duration
     let onRescue: (@Sendable ([Job]) -> Void)?
@@ -31,7 +31,7 @@ public struct StaleJobRescuer: Service {
 
     /// Creates the rescuer; `interval` defaults to 5 s and `grace` to 10 s.
     public init(
-        store: any JobStore & LeaderElector, interval: Duration = .seconds(5), grace: Duration = .seconds(10),
+        store: any StaleJobStore & LeaderElector, interval: Duration = .seconds(5), grace: Duration = .seconds(10),
         onRescue: (@Sendable ([Job]) -> Void)? = nil, logger: Logger = Logger(label: "conveyor.stale")
     ) {
         self.store = store

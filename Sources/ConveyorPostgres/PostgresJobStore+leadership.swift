@@ -7,7 +7,7 @@ import PostgresNIO
 /// its own. The server releases it the moment that connection ends — the leader exiting, crashing
 /// or losing the network — so a follower's next try (every `retry`) takes over. The leader checks
 /// its connection every `retry`, and stops leading if the check fails.
-extension PostgresJobStore: LeaderElector {
+extension PostgresJobStore {
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
     {
         let key = Self.lockKey(for: role)

@@ -35,6 +35,7 @@ extension PostgresJobStore {
                     }
                 } catch {
                     if Task.isCancelled { return }
+                    store.connectionTrouble.value.store(true, ordering: .relaxed)
                     failures += 1
                     if failures == 1 {
                         store.logger.warning(

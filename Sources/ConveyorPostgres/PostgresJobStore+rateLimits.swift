@@ -2,22 +2,8 @@ public import ConveyorCore
 import Foundation
 import PostgresNIO
 
+/// PostgresJobStore's rate-limit decisions (`RateLimitStore`).
 extension PostgresJobStore {
-    public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
-        let logger = self.logger
-        let updated = try await read { connection, _ in
-            try await connection.query(
-                """
-                UPDATE customers SET rate_limit_requests = \(policy?.requests),
-                    rate_limit_window_seconds = \(policy?.windowSeconds)
-                WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
-                """, logger: logger
-            ).collect()
-        }
-        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
-        return try Self.decodeCustomer(row)
-    }
-
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         let logger = self.logger
         let rows = try await read { connection, _ in

@@ -57,6 +57,9 @@ public final class PostgresJobStore: JobStore {
     let logger: Logger
     private let running: Task<Void, Never>
     let listener = Mutex<Task<Void, Never>?>(nil)
+    /// Set once the database has failed a call or dropped the listening connection, cleared by the
+    /// next call that succeeds: while set, calls wait a bounded time for a connection.
+    let connectionTrouble = AtomicFlag()
 
     private init(
         location: String, client: PostgresClient, clock: any WallClock, options: Options, logger: Logger,
@@ -194,17 +197,23 @@ public final class PostgresJobStore: JobStore {
     }
 
     /// Runs `operation`, failing it as `unavailable` if it has not been handed a connection (it
-    /// calls `leased`) within the connect timeout. PostgresNIO's pool keeps a request for a
-    /// connection waiting for as long as no connection can be made: with the server stopped, an
-    /// HTTP request waited for good and `conveyor serve`, which drains in-flight requests before
-    /// exiting, never exited (seen: still running 60 s after SIGTERM). Only the wait is bounded
-    /// (the pool takes a cancelled request back); a statement that has its connection runs to its end.
+    /// calls `leased`) within the connect timeout — once the store has seen the database fail
+    /// (`connectionTrouble`: a call failed, or the listening connection dropped), until a call
+    /// succeeds again. PostgresNIO's pool keeps a request for a connection waiting for as long as
+    /// no connection can be made: with the server stopped, an HTTP request waited for good and
+    /// `conveyor serve`, which drains in-flight requests before exiting, never exited (seen: still
+    /// running 60 s after SIGTERM). Only the wait is bounded (the pool takes a cancelled request
+    /// back); a statement that has its connection runs to its end. A call that began waiting
+    /// before any failure was seen is not bounded here: the processes bound their own shutdown.
     private func boundingConnectionWait<T: Sendable>(
         _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
     ) async throws -> T {
+        // While the database answers, the call runs as it is: two child tasks per call cost the
+        // queue under load (on two busy cores, rate-limit decisions missed their 300 ms deadline).
+        guard connectionTrouble.value.load(ordering: .relaxed) else { return try await operation {} }
         let timeout = options.connectTimeout
         let location = self.location
-        let leased = LeaseFlag()
+        let leased = AtomicFlag()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation { leased.value.store(true, ordering: .relaxed) } }
             group.addTask {
@@ -237,14 +246,21 @@ public final class PostgresJobStore: JobStore {
 
     private func translatingErrors<T>(_ operation: () async throws -> T) async throws -> T {
         do {
-            return try await operation()
+            let result = try await operation()
+            if connectionTrouble.value.load(ordering: .relaxed) {
+                connectionTrouble.value.store(false, ordering: .relaxed)
+            }
+            return result
         } catch let error as JobStoreError {
+            if case .unavailable = error { connectionTrouble.value.store(true, ordering: .relaxed) }
             throw error
         } catch let error as PostgresTransactionError {
             // An error of ours that rolled the transaction back is passed on as it is.
             if let closure = error.closureError, !(closure is PSQLError) { throw closure }
+            connectionTrouble.value.store(true, ordering: .relaxed)
             throw JobStoreError.unavailable(reason: "the PostgreSQL server at \(location) failed: \(explain(error))")
         } catch let error as PSQLError {
+            connectionTrouble.value.store(true, ordering: .relaxed)
             throw JobStoreError.unavailable(reason: "the PostgreSQL server at \(location) failed: \(explain(error))")
         }
     }
@@ -273,8 +289,9 @@ public final class PostgresJobStore: JobStore {
     }
 }
 
-/// LeaseFlag says whether an operation has been handed its connection.
-private final class LeaseFlag: Sendable {
+/// AtomicFlag is a flag shared between tasks: whether an operation has been handed its
+/// connection, whether the database is in trouble.
+final class AtomicFlag: Sendable {
     let value = Atomic<Bool>(false)
 }
 

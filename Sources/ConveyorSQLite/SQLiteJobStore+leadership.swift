@@ -5,7 +5,7 @@ import GRDB
 /// Leadership on SQLite: a row per role with a lease of three retry intervals. The leader renews
 /// it every `retry`; a process that finds the lease run out takes the role. A leader that fails
 /// to renew (it stalled and someone took over) stops leading.
-extension SQLiteJobStore: LeaderElector {
+extension SQLiteJobStore {
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
     {
         let holder = Leadership.newHolder()

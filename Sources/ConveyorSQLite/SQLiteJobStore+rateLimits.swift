@@ -2,21 +2,8 @@ public import ConveyorCore
 import Foundation
 import GRDB
 
+/// SQLiteJobStore's rate-limit decisions (`RateLimitStore`).
 extension SQLiteJobStore {
-    public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
-        try await write { db, _ in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE customers SET rate_limit_requests = ?, rate_limit_window_seconds = ?
-                    WHERE name = ? RETURNING *
-                    """,
-                arguments: [policy?.requests, policy?.windowSeconds, customer])
-            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
-            return Self.decodeCustomer(row)
-        }
-    }
-
     /// One write transaction: SQLite lets one writer in at a time (processes sharing the file
     /// included), so reading the key's hits, deciding and writing them back is atomic. The time is
     /// SQLite's own `now`, read inside the transaction.

@@ -18,17 +18,7 @@ public struct SQLiteMigrator: Sendable {
     }
 
     /// The migrations shipped with this program, in version order.
-    public static let bundled: [Migration] = {
-        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil),
-            let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path)
-        else { return [] }
-        return names.compactMap { name in
-            guard let sql = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else {
-                return nil
-            }
-            return Migration(fileName: name, sql: sql)
-        }.sorted { $0.version < $1.version }
-    }()
+    public static let bundled = Migration.files(in: Bundle.module.url(forResource: "Migrations", withExtension: nil))
 
     /// Each known migration and when it was applied.
     public func status() async throws -> [MigrationStatus] {

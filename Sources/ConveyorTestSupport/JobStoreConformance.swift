@@ -14,6 +14,8 @@ public import Testing
 public struct StoreConformanceCheck: Sendable, CustomTestStringConvertible {
     /// What the check shows, as a sentence.
     public let name: String
+    /// The store role whose section the check is in (`JobQueue`, `TenancyStore`…).
+    public private(set) var role = ""
     let body: @Sendable (StoreHarness) async throws -> Void
 
     init(_ name: String, _ body: @escaping @Sendable (StoreHarness) async throws -> Void) {
@@ -21,16 +23,22 @@ public struct StoreConformanceCheck: Sendable, CustomTestStringConvertible {
         self.body = body
     }
 
+    func inSection(_ role: String) -> StoreConformanceCheck {
+        var check = self
+        check.role = role
+        return check
+    }
+
     /// Runs the check against a fresh store.
     public func run(_ harness: StoreHarness) async throws {
         try await body(harness)
     }
 
-    public var testDescription: String { name }
+    public var testDescription: String { "\(role): \(name)" }
 }
 
 /// JobStoreConformance is the suite every engine passes unchanged, modelled on River's
-/// `riverdrivertest`: each behaviour of the store protocol is one check.
+/// `riverdrivertest`: each behaviour of the store is one check, in the section of its role.
 public enum JobStoreConformance {
     /// The options every engine's store must be opened with for the suite: a short backoff with a
     /// small cap, and a small error history, so that growth, cap and bounds show in a few steps.
@@ -38,9 +46,25 @@ public enum JobStoreConformance {
         retryPolicy: RetryPolicy(base: .seconds(10), cap: .seconds(300), jitter: 0.1),
         limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5))
 
-    /// Every check.
-    public static let checks: [StoreConformanceCheck] =
-        enqueueChecks + claimChecks + leaseChecks + failureChecks + staleChecks + cancelChecks + deadLetterChecks
-        + listingChecks + retentionChecks + workerChecks + wakeupChecks + concurrencyChecks + customerChecks
-        + idempotencyChecks + rateLimitChecks + healthChecks
+    /// The checks of each store role.
+    public static let sections: [(role: String, checks: [StoreConformanceCheck])] = [
+        (
+            "JobQueue",
+            enqueueChecks + idempotencyChecks + claimChecks + concurrencyChecks + leaseChecks + failureChecks
+                + cancelChecks + wakeupChecks
+        ),
+        ("JobQueries", listingChecks),
+        ("DeadLetterStore", deadLetterChecks),
+        ("StaleJobStore", staleChecks),
+        ("RetentionStore", retentionChecks),
+        ("WorkerRegistry", workerChecks),
+        ("TenancyStore", customerChecks),
+        ("RateLimitStore", rateLimitChecks),
+        ("HealthReadings and LeaderElector", healthChecks),
+    ]
+
+    /// Every check, section by section.
+    public static let checks: [StoreConformanceCheck] = sections.flatMap { section in
+        section.checks.map { $0.inSection(section.role) }
+    }
 }

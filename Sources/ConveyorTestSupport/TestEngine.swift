@@ -19,7 +19,7 @@ public enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConverti
     /// and how to remove it.
     public func openStore(
         clock: any WallClock = SystemClock()
-    ) async throws -> (any JobStore & LeaderElector, @Sendable () async -> Void) {
+    ) async throws -> (any JobStore, @Sendable () async -> Void) {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

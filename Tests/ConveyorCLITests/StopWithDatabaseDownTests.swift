@@ -10,10 +10,11 @@ import Testing
 
 /// Every long-running `conveyor` process, told to stop while its PostgreSQL is down, exits within
 /// the bound its help states — it neither waits for the database to come back nor hangs on a call
-/// the database never answers. Each test has a cluster of its own, which it stops.
+/// the database never answers. Each test has a cluster of its own, which it stops; the tests run
+/// one at a time, so that they add one cluster and one process to the load of the whole suite.
 @Suite(
     "Stopping with the database down",
-    .enabled(if: ThrowawayPostgres.binaries != nil, "needs scripts/test's PostgreSQL binaries"))
+    .enabled(if: ThrowawayPostgres.binaries != nil, "needs scripts/test's PostgreSQL binaries"), .serialized)
 struct StopWithDatabaseDownTests {
     /// Slack for a loaded machine on top of each stated bound.
     static let margin = Duration.seconds(4)

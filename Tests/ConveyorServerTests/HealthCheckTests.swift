@@ -15,7 +15,7 @@ struct HealthCheckTests {
 
     /// A store holding one of everything health reads, on a test clock.
     struct Scene {
-        let store: any JobStore & LeaderElector
+        let store: any JobStore
         let clock: TestClock
         let campaign: Task<Void, any Error>
         let remove: @Sendable () async -> Void

@@ -101,7 +101,7 @@ struct WorkCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment, optedOut: noMaintenance)
         let endpoint = try metrics.endpoint(logger: logger)
         let opened = try await database.openEngine(mustExist: false)
-        let store: any JobStore & LeaderElector =
+        let store: any JobStore =
             endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
         let worker = try await failing {
             try WorkerService(store: store, handlers: handlers, configuration: configuration)

@@ -74,7 +74,7 @@ enum OpenedStore {
     case sqlite(SQLiteJobStore)
     case postgres(PostgresJobStore)
 
-    var store: any JobStore & LeaderElector {
+    var store: any JobStore {
         switch self {
         case .sqlite(let store): store
         case .postgres(let store): store

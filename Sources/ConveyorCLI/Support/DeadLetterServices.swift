@@ -25,7 +25,7 @@ struct DeadLetterServices {
 
     /// The services, the dispatcher first: a group stops its services in reverse order, so what
     /// the monitor queued is still sent.
-    func services(store: any JobStore & LeaderElector, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
+    func services(store: any JobStore, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
         let dispatcher = AlertDispatcher(configuration: delivery, metrics: metrics, logger: logger)
         return [
             dispatcher, DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger),

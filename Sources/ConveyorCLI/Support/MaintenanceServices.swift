@@ -31,7 +31,7 @@ struct MaintenanceServices {
     }
 
     /// The services to run, in start order (a group stops them in reverse): none when opted out.
-    func services(store: any JobStore & LeaderElector, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
+    func services(store: any JobStore, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
         guard enabled else { return [] }
         return deadLetters.services(store: store, metrics: metrics, logger: logger) + [
             StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger)

@@ -4,13 +4,13 @@ public import Foundation
 /// completes, fails, rescues or cancels a job — HTTP routes, workers, monitors — goes through a
 /// store, so recording here counts each event once, in whichever process caused it. Everything
 /// else is passed through untouched.
-public struct MeteredJobStore: JobStore, LeaderElector {
-    public let base: any JobStore & LeaderElector
+public struct MeteredJobStore: JobStore {
+    public let base: any JobStore
     let metrics: ConveyorMetrics
     let clock: any WallClock
 
     /// Wraps `base`, recording into `metrics`; durations end at `clock`'s now.
-    public init(_ base: any JobStore & LeaderElector, metrics: ConveyorMetrics, clock: any WallClock = SystemClock()) {
+    public init(_ base: any JobStore, metrics: ConveyorMetrics, clock: any WallClock = SystemClock()) {
         self.base = base
         self.metrics = metrics
         self.clock = clock
@@ -21,12 +21,6 @@ public struct MeteredJobStore: JobStore, LeaderElector {
     public func ping() async throws { try await base.ping() }
 
     // MARK: Recorded
-
-    public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
-        let result = try await base.enqueue(job)
-        if result.inserted { metrics.enqueued(result.job) }
-        return result
-    }
 
     public func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult] {
         let results = try await base.enqueue(batch: jobs)

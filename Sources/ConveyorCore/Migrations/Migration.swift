@@ -107,3 +107,19 @@ public struct MigrationPlan: Sendable {
     /// Migrations still to apply, in order.
     public var pending: [Migration] { statuses.filter { $0.appliedAt == nil }.map(\.migration) }
 }
+
+extension Migration {
+    /// The numbered `.sql` files in `directory` (an engine's bundled `Migrations` folder), in
+    /// version order; a file whose name is not `NNN_name.sql`, or that cannot be read, is skipped.
+    public static func files(in directory: URL?) -> [Migration] {
+        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else {
+            return []
+        }
+        return names.compactMap { name in
+            guard let sql = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else {
+                return nil
+            }
+            return Migration(fileName: name, sql: sql)
+        }.sorted { $0.version < $1.version }
+    }
+}

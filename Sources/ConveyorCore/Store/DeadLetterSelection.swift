@@ -54,3 +54,20 @@ public struct DeadLetterFilter: Sendable, Hashable {
         return true
     }
 }
+
+extension DeadLetterSelection {
+    /// The jobs `ids` name, in their order, among `found` (the engine's lookup of those ids): each
+    /// must exist and be dead, or the whole selection is refused and nothing happens — a replay or
+    /// purge by id is all or nothing, on every engine.
+    public static func dead(
+        _ ids: [JobID], among found: [JobID: Job], for event: JobEvent
+    ) throws(JobStoreError) -> [Job] {
+        try ids.map { id throws(JobStoreError) in
+            guard let job = found[id] else { throw JobStoreError.notFound(id: id) }
+            guard job.state == .dead else {
+                throw JobStoreError.illegalTransition(id: id, from: job.state, event: event)
+            }
+            return job
+        }
+    }
+}

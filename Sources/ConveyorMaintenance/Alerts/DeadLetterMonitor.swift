@@ -16,7 +16,7 @@ public struct DeadLetterMonitor: Service {
     /// The most recent failures read per look; beyond it, counts are a lower bound.
     static let failuresPerLook = 10_000
 
-    let store: any JobStore & LeaderElector
+    let store: any DeadLetterStore & HealthReadings & LeaderElector
     let dispatcher: AlertDispatcher
     let thresholds: AlertThresholds
     let clock: any WallClock
@@ -25,7 +25,8 @@ public struct DeadLetterMonitor: Service {
 
     /// Creates the monitor; `onLook` hears what each look sent (for tests and tools).
     public init(
-        store: any JobStore & LeaderElector, dispatcher: AlertDispatcher, thresholds: AlertThresholds,
+        store: any DeadLetterStore & HealthReadings & LeaderElector, dispatcher: AlertDispatcher,
+        thresholds: AlertThresholds,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "conveyor.dlq"),
         onLook: (@Sendable ([AlertNotification]) -> Void)? = nil
     ) {

@@ -23,12 +23,12 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         case bestEffort(within: Duration)
     }
 
-    let store: any JobStore
+    let store: any TenancyStore
     let lookup: Lookup
     /// The hash of `CONVEYOR_ADMIN_KEY`, when set.
     let configuredAdminHash: String?
 
-    public init(store: any JobStore, lookup: Lookup, configuredAdminKey: String? = nil) {
+    public init(store: any TenancyStore, lookup: Lookup, configuredAdminKey: String? = nil) {
         self.store = store
         self.lookup = lookup
         self.configuredAdminHash = configuredAdminKey.map(APIKeySecret.hash)

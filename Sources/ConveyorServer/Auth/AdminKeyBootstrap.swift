@@ -5,7 +5,7 @@ public import ConveyorCore
 /// and returned so that `serve` prints it, once.
 public enum AdminKeyBootstrap {
     /// Returns a newly made admin key to show, or nil when none was made.
-    public static func ensure(store: any JobStore, configured: String?) async throws -> String? {
+    public static func ensure(store: any TenancyStore, configured: String?) async throws -> String? {
         if let configured {
             guard let prefix = APIKeySecret.lookupPrefix(of: configured) else {
                 throw ValidationError(

@@ -9,8 +9,11 @@ import Synchronization
 /// shutdown. Every reading has its own timeout and they run at once, so a report takes at most
 /// about one timeout, whatever the database does.
 public final class HealthMonitor: Service, Sendable {
+    /// The roles a health report reads.
+    public typealias Store = HealthReadings & WorkerRegistry & StaleJobStore & DeadLetterStore & LeaderElector
+
     public let configuration: HealthConfiguration
-    let store: any JobStore
+    let store: any Store
     let rateLimiter: RateLimiter?
     let clock: any WallClock
     let logger: Logger
@@ -22,7 +25,7 @@ public final class HealthMonitor: Service, Sendable {
     /// Creates the monitor; `rateLimiter` is reported when requests are limited; with `metrics`,
     /// each measurement also sets the queue, dead-letter and worker gauges.
     public init(
-        store: any JobStore, rateLimiter: RateLimiter?, configuration: HealthConfiguration,
+        store: any Store, rateLimiter: RateLimiter?, configuration: HealthConfiguration,
         clock: any WallClock = SystemClock(), metrics: ConveyorMetrics? = nil, logger: Logger
     ) {
         self.metrics = metrics
@@ -59,10 +62,7 @@ public final class HealthMonitor: Service, Sendable {
         async let stale = Self.reading(within: timeout) { try await store.staleJobs(grace: .zero).count }
         async let backlogs = Self.reading(within: timeout) { try await store.backlogs() }
         async let dead = Self.reading(within: timeout) { try await store.deadLetterCount() }
-        async let leader = Self.reading(within: timeout) { () async throws -> Leadership? in
-            guard let elector = store as? any LeaderElector else { return nil }
-            return try await elector.leader(of: role)
-        }
+        async let leader = Self.reading(within: timeout) { try await store.leader(of: role) }
         let observations = HealthObservations(
             database: await database, workers: await workers, staleJobs: await stale, backlogs: await backlogs,
             deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader)

@@ -70,14 +70,15 @@ public final class RateLimiter: Service, Sendable {
     }
 
     public let configuration: Configuration
-    private let store: any JobStore
+    private let store: any RateLimitStore & TenancyStore
     private let memory: InMemoryRateLimiter
     private let logger: Logger
     private let state = Mutex(Mode.store)
     private let counters: [Mode: (allowed: Counter, limited: Counter)]
 
     public init(
-        store: any JobStore, configuration: Configuration = .init(), clock: any WallClock = SystemClock(),
+        store: any RateLimitStore & TenancyStore, configuration: Configuration = .init(),
+        clock: any WallClock = SystemClock(),
         logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.store = store

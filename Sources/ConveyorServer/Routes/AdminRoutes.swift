@@ -5,7 +5,7 @@ import Hummingbird
 /// AdminRoutes manage customers (and their own rate limits) and API keys, under `/api/admin`;
 /// registered in the admin group, they answer 403 to customer keys before any of them runs.
 struct AdminRoutes {
-    let store: any JobStore
+    let store: any TenancyStore
 
     func register(on router: RouterGroup<AdminContext>) {
         router.get("customers") { _, context in

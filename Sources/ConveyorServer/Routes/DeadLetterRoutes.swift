@@ -5,7 +5,7 @@ import Hummingbird
 /// DeadLetterRoutes are the dead-letter queue: list dead jobs, replay them (by id or by filter),
 /// delete one. A customer key sees and touches only its own customer's dead jobs.
 struct DeadLetterRoutes {
-    let store: any JobStore
+    let store: any DeadLetterStore & RetentionStore & JobQueries
     /// What `POST /api/dlq/prune` keeps (`RETENTION_*`).
     let retention: RetentionPolicy
 

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// JobRoutes are one job by id: read it, cancel it. A job of another customer is a 404.
 struct JobRoutes {
-    let store: any JobStore
+    let store: any JobQueue & JobQueries
 
     func register(on router: RouterGroup<CallerContext>) {
         router.get("jobs/:id") { _, context in

@@ -5,13 +5,13 @@ import Hummingbird
 
 /// QueueRoutes are a customer's queues: enqueue one job, and list the customer's jobs.
 struct QueueRoutes {
-    let store: any JobStore
+    let store: any JobQueue & JobQueries & TenancyStore
     let limits: JobLimits
     /// Single enqueues without a key, group-committed: requests arriving together share one
     /// transaction, and each is answered once that transaction has committed.
     let enqueues: GroupCommit<NewJob, Job>
 
-    init(store: any JobStore, limits: JobLimits) {
+    init(store: any JobQueue & JobQueries & TenancyStore, limits: JobLimits) {
         self.store = store
         self.limits = limits
         self.enqueues = GroupCommit(maxBatch: 1000) { jobs in

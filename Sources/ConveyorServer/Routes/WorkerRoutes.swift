@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// job arrives or the wait is over), then heartbeat, complete or fail each job with its lease
 /// token. A customer key claims and settles only its own customer's jobs; a lost lease is a 409.
 struct WorkerRoutes {
-    let store: any JobStore
+    let store: any JobQueue & JobQueries
     /// How often a long-poll looks again when nothing rings (jobs enqueued by another process on
     /// SQLite, retries falling due).
     static let pollInterval = Duration.seconds(1)

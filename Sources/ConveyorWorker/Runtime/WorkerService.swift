@@ -19,7 +19,11 @@ import Synchronization
 /// later the worker waits for nothing more, so it stops whatever the store does. Task
 /// cancellation interrupts at once, the same way.
 public final class WorkerService: Service, Sendable {
-    let store: any JobStore
+    /// The roles a worker uses: claiming and settling jobs, reading one back (an outcome retry
+    /// checks what was recorded), and the worker registry.
+    public typealias Store = JobQueue & JobQueries & WorkerRegistry
+
+    let store: any Store
     let handlers: JobHandlers
     let configuration: WorkerConfiguration
     let logger: Logger
@@ -40,8 +44,7 @@ public final class WorkerService: Service, Sendable {
     let outcomeRetry: OutcomeRetry
 
     /// Creates the service; invalid configuration throws before anything runs.
-    public init(store: any JobStore, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError)
-    {
+    public init(store: any Store, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError) {
         self.store = store
         let retry = OutcomeRetry(
             lease: configuration.lease, heartbeatInterval: configuration.effectiveHeartbeatInterval)

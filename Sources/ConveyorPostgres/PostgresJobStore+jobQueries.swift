@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 import PostgresNIO
 
+/// PostgresJobStore's reading jobs (`JobQueries`).
 extension PostgresJobStore {
     public func job(id: JobID) async throws -> Job? {
         let logger = self.logger
@@ -29,13 +30,6 @@ extension PostgresJobStore {
         }
     }
 
-    public func ping() async throws {
-        let logger = self.logger
-        try await read { connection, _ in
-            _ = try await connection.query("SELECT 1", logger: logger).collect()
-        }
-    }
-
     public func counts(customer: String?) async throws -> [QueueCounts] {
         let logger = self.logger
         return try await read { connection, _ in
@@ -56,38 +50,6 @@ extension PostgresJobStore {
                     result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
                 }
                 result[result.count - 1].counts[state] = count
-            }
-            return result
-        }
-    }
-
-    public func deadLetterCount() async throws -> Int {
-        let logger = self.logger
-        return try await read { connection, _ in
-            // `finished_at IS NOT NULL` (always true of a dead job) lets jobs_finished cover it.
-            let rows = try await connection.query(
-                "SELECT count(*)::int8 FROM jobs WHERE state = 'dead' AND finished_at IS NOT NULL", logger: logger
-            ).collect()
-            return try rows.first?.decode(Int.self) ?? 0
-        }
-    }
-
-    public func backlogs() async throws -> [QueueBacklog] {
-        let logger = self.logger
-        return try await read { connection, now in
-            let rows = try await connection.query(
-                """
-                SELECT customer, queue, count(*)::int8, (extract(epoch FROM min(run_at)) * 1000)::int8 FROM jobs
-                WHERE state IN ('scheduled', 'available', 'retryable') AND run_at <= to_timestamp(\(now.unixMilliseconds) / 1000.0)
-                GROUP BY customer, queue
-                """, logger: logger
-            ).decode((String, String, Int, Int64).self)
-            var result: [QueueBacklog] = []
-            for try await (customer, queue, ready, oldest) in rows {
-                result.append(
-                    QueueBacklog(
-                        customer: customer, queue: queue, ready: ready, oldestReadySince: Date(unixMilliseconds: oldest)
-                    ))
             }
             return result
         }

@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 import PostgresNIO
 
+/// PostgresJobStore's the worker registry (`WorkerRegistry`).
 extension PostgresJobStore {
     private static let workerColumns = """
         id, host, pid::int8, queues::text, concurrency::int8, (extract(epoch from started_at) * 1000)::int8,

@@ -2,11 +2,8 @@ public import ConveyorCore
 import Foundation
 import PostgresNIO
 
+/// PostgresJobStore's the job queue and its leases (`JobQueue`).
 extension PostgresJobStore {
-    public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
-        try await enqueue(batch: [job])[0]
-    }
-
     /// One statement, one round trip without idempotency keys: the rows go in as binary column
     /// arrays and the same statement announces the queues (delivered at its commit). A key an
     /// unfinished job already holds returns that job instead; should the holder finish before it

@@ -1,7 +1,7 @@
 import ConveyorCore
 import Hummingbird
 
-extension JobStore {
+extension JobQueries {
     /// The job the path's `id` names, if the caller may see it: another customer's job is a 404,
     /// the same answer as for a job that does not exist.
     func visibleJob(_ context: CallerContext) async throws -> Job {

@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 import GRDB
 
+/// SQLiteJobStore's the worker registry (`WorkerRegistry`).
 extension SQLiteJobStore {
     public func registerWorker(_ registration: WorkerRegistration) async throws -> Worker {
         try await write { db, now in

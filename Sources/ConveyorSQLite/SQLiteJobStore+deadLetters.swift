@@ -2,11 +2,8 @@ public import ConveyorCore
 public import Foundation
 import GRDB
 
+/// SQLiteJobStore's the dead-letter queue (`DeadLetterStore`).
 extension SQLiteJobStore {
-    public func staleJobs(grace: Duration) async throws -> [Job] {
-        try await read { db, now in try Self.stale(db, grace: grace, now: now) }
-    }
-
     public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
         try await read { db, _ in
             try JobRow.fetchAll(
@@ -16,19 +13,6 @@ extension SQLiteJobStore {
                     ORDER BY last_failed_at DESC LIMIT ?
                     """,
                 arguments: [since.unixMilliseconds, limit])
-        }
-    }
-
-    public func rescueStaleJobs(grace: Duration) async throws -> [Job] {
-        let policy = options.store.retryPolicy
-        let limits = options.store.limits
-        return try await write { db, now in
-            try Self.stale(db, grace: grace, now: now).map { stale in
-                var job = stale
-                try job.rescueStale(policy: policy, unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
-                try JobRow.update(job, db)
-                return job
-            }
         }
     }
 
@@ -70,57 +54,15 @@ extension SQLiteJobStore {
         }
     }
 
-    public func prune(_ policy: RetentionPolicy) async throws -> PruneReport {
-        try await write { db, now in
-            func delete(_ state: JobState, olderThan age: Duration) throws -> Int {
-                try db.execute(
-                    sql: "DELETE FROM jobs WHERE state = ? AND finished_at < ?",
-                    arguments: [state.rawValue, now.adding(.zero - age).unixMilliseconds])
-                return db.changesCount
-            }
-            var report = PruneReport(
-                completed: try delete(.completed, olderThan: policy.completed),
-                cancelled: try delete(.cancelled, olderThan: policy.cancelled),
-                dead: try delete(.dead, olderThan: policy.dead))
-            // Beyond the age limit the dead-letter queue is also bounded by count, oldest deaths first.
-            try db.execute(
-                sql: """
-                    DELETE FROM jobs WHERE id IN (
-                        SELECT id FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?)
-                    """,
-                arguments: [max(policy.deadMaxCount, 0)])
-            report.dead += db.changesCount
-            try db.execute(
-                sql: "DELETE FROM idempotency_keys WHERE created_at <= ?",
-                arguments: [now.adding(.zero - RequestIdempotency.retention).unixMilliseconds])
-            return report
-        }
-    }
-
-    private static func stale(_ db: Database, grace: Duration, now: Date) throws -> [Job] {
-        try JobRow.fetchAll(
-            db,
-            sql: """
-                SELECT \(JobRow.columns) FROM jobs
-                WHERE state = 'running' AND lease_expires_at <= ?
-                ORDER BY lease_expires_at, id
-                """,
-            arguments: [now.adding(.zero - grace).unixMilliseconds])
-    }
-
     /// The dead jobs a selection names. Named ids must all exist and be dead, or nothing happens.
     private static func deadLetters(
         _ selection: DeadLetterSelection, for event: JobEvent, _ db: Database
     ) throws -> [Job] {
         switch selection {
         case .ids(let ids):
-            return try ids.map { id in
-                guard let job = try JobRow.fetch(id, db) else { throw JobStoreError.notFound(id: id) }
-                guard job.state == .dead else {
-                    throw JobStoreError.illegalTransition(id: id, from: job.state, event: event)
-                }
-                return job
-            }
+            var found: [JobID: Job] = [:]
+            for id in ids { found[id] = try JobRow.fetch(id, db) }
+            return try DeadLetterSelection.dead(ids, among: found, for: event)
         case .matching(let dead):
             var filter = dead.filter
             filter.states = [.dead]
@@ -134,6 +76,14 @@ extension SQLiteJobStore {
                 arguments += [before.unixMilliseconds]
             }
             return try JobRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).filter(dead.matches)
+        }
+    }
+
+    public func deadLetterCount() async throws -> Int {
+        try await read { db, _ in
+            // `finished_at IS NOT NULL` (always true of a dead job) lets jobs_finished cover it.
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state = 'dead' AND finished_at IS NOT NULL")
+                ?? 0
         }
     }
 }

@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 import GRDB
 
+/// SQLiteJobStore's customers, API keys and their rate limits (`TenancyStore`).
 extension SQLiteJobStore {
     public func createCustomer(_ name: String) async throws -> Customer {
         let name = try NameRules.customer(name, field: "name")
@@ -91,5 +92,19 @@ extension SQLiteJobStore {
         return APIKey(
             id: row["id"], customer: row["customer"], prefix: row["prefix"], secretHash: row["secret_hash"],
             createdAt: Date(unixMilliseconds: row["created_at"]), revokedAt: revoked.map(Date.init(unixMilliseconds:)))
+    }
+
+    public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
+        try await write { db, _ in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE customers SET rate_limit_requests = ?, rate_limit_window_seconds = ?
+                    WHERE name = ? RETURNING *
+                    """,
+                arguments: [policy?.requests, policy?.windowSeconds, customer])
+            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
+            return Self.decodeCustomer(row)
+        }
     }
 }

@@ -2,11 +2,13 @@ public import ConveyorCore
 import Foundation
 import PostgresNIO
 
+/// PostgresJobStore's customers, API keys and their rate limits (`TenancyStore`).
 extension PostgresJobStore {
     static let customerColumns = """
         name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
         rate_limit_window_seconds::int8
         """
+
     static let keyColumns = """
         id, customer, prefix, secret_hash, (extract(epoch from created_at) * 1000)::int8,
         (extract(epoch from revoked_at) * 1000)::int8
@@ -120,5 +122,20 @@ extension PostgresJobStore {
         return APIKey(
             id: id, customer: customer, prefix: prefix, secretHash: hash, createdAt: Date(unixMilliseconds: created),
             revokedAt: revoked.map(Date.init(unixMilliseconds:)))
+    }
+
+    public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
+        let logger = self.logger
+        let updated = try await read { connection, _ in
+            try await connection.query(
+                """
+                UPDATE customers SET rate_limit_requests = \(policy?.requests),
+                    rate_limit_window_seconds = \(policy?.windowSeconds)
+                WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
+                """, logger: logger
+            ).collect()
+        }
+        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
+        return try Self.decodeCustomer(row)
     }
 }

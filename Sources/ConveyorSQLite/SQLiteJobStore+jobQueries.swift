@@ -2,6 +2,7 @@ public import ConveyorCore
 import Foundation
 import GRDB
 
+/// SQLiteJobStore's reading jobs (`JobQueries`).
 extension SQLiteJobStore {
     public func job(id: JobID) async throws -> Job? {
         try await read { db, _ in try JobRow.fetch(id, db) }
@@ -18,10 +19,6 @@ extension SQLiteJobStore {
             arguments += [query.limit + 1]
             return JobPage(rows: try JobRow.fetchAll(db, sql: sql, arguments: arguments), limit: query.limit)
         }
-    }
-
-    public func ping() async throws {
-        try await read { db, _ in _ = try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func counts(customer: String?) async throws -> [QueueCounts] {
@@ -44,32 +41,6 @@ extension SQLiteJobStore {
                 result[result.count - 1].counts[state] = row["n"]
             }
             return result
-        }
-    }
-
-    public func deadLetterCount() async throws -> Int {
-        try await read { db, _ in
-            // `finished_at IS NOT NULL` (always true of a dead job) lets jobs_finished cover it.
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE state = 'dead' AND finished_at IS NOT NULL")
-                ?? 0
-        }
-    }
-
-    public func backlogs() async throws -> [QueueBacklog] {
-        try await read { db, now in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT customer, queue, COUNT(*) AS ready, MIN(run_at) AS oldest FROM jobs
-                    WHERE state IN ('scheduled', 'available', 'retryable') AND run_at <= ?
-                    GROUP BY customer, queue
-                    """,
-                arguments: [now.unixMilliseconds]
-            ).map { row in
-                QueueBacklog(
-                    customer: row["customer"], queue: row["queue"], ready: row["ready"],
-                    oldestReadySince: Date(unixMilliseconds: row["oldest"]))
-            }
         }
     }
 

@@ -1,0 +1,12 @@
+/// JobQueries read jobs as they are: one by id, pages of a listing, counts per queue. They change
+/// nothing.
+public protocol JobQueries: Sendable {
+    /// The job with this id, or nil.
+    func job(id: JobID) async throws -> Job?
+
+    /// One page of jobs, newest first.
+    func list(_ query: JobQuery) async throws -> JobPage
+
+    /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
+    func counts(customer: String?) async throws -> [QueueCounts]
+}

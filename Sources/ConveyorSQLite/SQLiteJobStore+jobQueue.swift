@@ -1,0 +1,131 @@
+public import ConveyorCore
+import Foundation
+import GRDB
+
+/// SQLiteJobStore's the job queue and its leases (`JobQueue`).
+extension SQLiteJobStore {
+    public func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult] {
+        let results = try await write { db, now in
+            try jobs.map { request in
+                if let key = request.idempotencyKey,
+                    let existing = try JobRow.fetchAll(
+                        db,
+                        sql: """
+                            SELECT \(JobRow.columns) FROM jobs
+                            WHERE customer = ? AND queue = ? AND idempotency_key = ? AND state NOT IN \(JobRow.finishedStates)
+                            """,
+                        arguments: [request.customer, request.queue, key]
+                    ).first
+                {
+                    return EnqueueResult(job: existing, inserted: false)
+                }
+                let job = Job(accepting: request, id: .generate(at: now), at: now)
+                try JobRow.insert(job, db)
+                return EnqueueResult(job: job, inserted: true)
+            }
+        }
+        // Rung after the commit, so a woken worker finds the jobs.
+        wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
+        return results
+    }
+
+    public func enqueue(_ request: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
+        let result = try await write { db, now -> IdempotentEnqueue in
+            let cutoff = now.adding(.zero - RequestIdempotency.retention).unixMilliseconds
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT fingerprint, job_id FROM idempotency_keys WHERE customer = ? AND key = ? AND created_at > ?
+                    """,
+                arguments: [request.customer, idempotency.key, cutoff]),
+                let jobID = JobID(row["job_id"] as String)
+            {
+                let fingerprint: String = row["fingerprint"]
+                guard fingerprint == idempotency.fingerprint else { return .conflict(jobID) }
+                let made = try JobRow.fetchAll(
+                    db, sql: "SELECT \(JobRow.columns) FROM jobs WHERE id = ?", arguments: [jobID.description])
+                if let job = made.first { return .replayed(job) }
+                // The job was pruned: the key is forgotten with it.
+            }
+            try db.execute(
+                sql: "DELETE FROM idempotency_keys WHERE customer = ? AND key = ?",
+                arguments: [request.customer, idempotency.key])
+            let job = Job(accepting: request, id: .generate(at: now), at: now)
+            try JobRow.insert(job, db)
+            try db.execute(
+                sql: """
+                    INSERT INTO idempotency_keys (customer, key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    request.customer, idempotency.key, idempotency.fingerprint, job.id.description,
+                    now.unixMilliseconds,
+                ])
+            return .created(job)
+        }
+        if case .created(let job) = result, job.state == .available { wakeups.ring([job.queue]) }
+        return result
+    }
+
+    public func claim(_ request: ClaimRequest) async throws -> [Job] {
+        try await write { db, now in
+            var sql = """
+                SELECT \(JobRow.columns) FROM jobs
+                WHERE state IN ('scheduled', 'available', 'retryable')
+                  AND queue IN \(JobRow.placeholders(request.queues.count))
+                  AND run_at <= ?
+                """
+            var arguments = StatementArguments(request.queues) + [now.unixMilliseconds]
+            if let customer = request.customer {
+                sql += " AND customer = ?"
+                arguments += [customer]
+            }
+            sql += " ORDER BY priority, run_at, id LIMIT ?"
+            arguments += [request.limit]
+            return try JobRow.fetchAll(db, sql: sql, arguments: arguments).map { candidate in
+                var job = candidate
+                try job.claim(
+                    token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
+                try JobRow.update(job, db)
+                return job
+            }
+        }
+    }
+
+    public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
+    }
+
+    public func complete(_ lease: Lease) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.complete(token: lease.token, at: now) }
+    }
+
+    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
+        try await write { db, now in
+            let stored = try leases.compactMap { try JobRow.fetch($0.jobID, db) }
+            let (results, changed) = Job.complete(leases, among: stored, at: now)
+            for job in changed { try JobRow.update(job, db) }
+            return results
+        }
+    }
+
+    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+        let policy = options.store.retryPolicy
+        let limits = options.store.limits
+        return try await change(lease.jobID) { job, now in
+            try job.fail(
+                token: lease.token, message: message, retryable: retryable, policy: policy,
+                unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
+        }
+    }
+
+    public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
+        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now)
+        }
+        if job.state == .available { wakeups.ring([job.queue]) }
+        return job
+    }
+
+    public func cancel(id: JobID) async throws -> Job {
+        try await change(id) { job, now in try job.cancel(at: now) }
+    }
+}
