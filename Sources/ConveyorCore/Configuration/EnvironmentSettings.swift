@@ -19,7 +19,7 @@ public struct EnvironmentSettings: Sendable {
             throw ValidationError(
                 field: name,
                 reason:
-                    "must be a number from \(HealthThreshold.format(range.lowerBound)) to \(HealthThreshold.format(range.upperBound)) (got \(text.debugDescription))"
+                    "must be a number from \(JSONValue.text(of: range.lowerBound)) to \(JSONValue.text(of: range.upperBound)) (got \(text.debugDescription))"
             )
         }
         return value

@@ -43,3 +43,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 }
+
+extension JSONValue {
+    /// `value` as a reading: a whole number when it is one, else rounded to three decimals.
+    public static func reading(_ value: Double) -> JSONValue {
+        value.rounded() == value && abs(value) < 1e15
+            ? .integer(Int64(value)) : .number((value * 1000).rounded() / 1000)
+    }
+
+    /// `value` for people, as `reading` gives it: `3`, `0.25`.
+    public static func text(of value: Double) -> String {
+        switch reading(value) {
+        case .integer(let whole): String(whole)
+        case .number(let fraction): String(fraction)
+        default: String(value)
+        }
+    }
+}

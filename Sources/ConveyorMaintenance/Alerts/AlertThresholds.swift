@@ -1,3 +1,5 @@
+public import ConveyorCore
+
 /// AlertThresholds say when each rule fires (nil: never), how often the monitor looks, and how long
 /// a firing alert stays quiet before it is repeated.
 public struct AlertThresholds: Sendable, Hashable {

@@ -1,3 +1,5 @@
+public import ConveyorCore
+
 /// HealthThresholds are the bounds that turn each health check to warn or fail, and how long a
 /// check may take. Defaults (documented in the README) flag what needs a person without failing the
 /// service for what is only a backlog: only an unreachable or very slow database fails by default.

@@ -1,3 +1,4 @@
+public import ConveyorCore
 public import Foundation
 
 /// HealthCheck is one reading in a health report, with the health-check draft's fields (its own
@@ -37,7 +38,7 @@ public struct HealthCheck: Sendable, Hashable, Encodable {
         componentType: String? = nil, at time: Date
     ) -> HealthCheck {
         HealthCheck(
-            componentId: componentId, componentType: componentType, observedValue: HealthThreshold.reading(value),
+            componentId: componentId, componentType: componentType, observedValue: JSONValue.reading(value),
             observedUnit: unit, status: threshold.status(of: value), time: time,
             output: threshold.explain(value, unit: unit))
     }

@@ -1,3 +1,4 @@
+import ConveyorCore
 public import Foundation
 
 /// HealthReport is the health-check draft's document (`application/health+json`): an overall

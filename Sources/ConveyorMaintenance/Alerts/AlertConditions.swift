@@ -1,3 +1,4 @@
+public import ConveyorCore
 public import Foundation
 
 /// AlertConditions decides, from one look at the store, which alerts hold. Pure: the monitor

@@ -1,3 +1,5 @@
+import ConveyorCore
+
 /// HealthStatus is a check's or the whole service's verdict in the health-check draft's words:
 /// `pass` (healthy), `warn` (healthy, with a concern an operator should look at), `fail`
 /// (unhealthy). Ordered from best to worst, so a report's status is the worst of its checks.

@@ -1,3 +1,4 @@
+import ConveyorCore
 public import Foundation
 
 /// AlertNotification is what is sent: an alert that fires (or fires still, after its cooldown), or

@@ -1,3 +1,5 @@
+import ConveyorCore
+
 /// Alert is one condition that holds now: which rule, where (a customer's queue, or everywhere),
 /// what was observed against which threshold, and — for dead jobs — their most frequent errors.
 public struct Alert: Sendable, Hashable {
@@ -38,8 +40,8 @@ public struct Alert: Sendable, Hashable {
 
     /// One sentence saying what holds.
     public var summary: String {
-        let shown = HealthThreshold.format(observed)
-        let bound = HealthThreshold.format(threshold)
+        let shown = JSONValue.text(of: observed)
+        let bound = JSONValue.text(of: threshold)
         switch rule {
         case .deadLetters: return "\(shown) dead jobs in the dead-letter queue (threshold \(bound))"
         case .newDeadLetters: return "\(shown) jobs died in \(scope) in the last interval (threshold \(bound))"

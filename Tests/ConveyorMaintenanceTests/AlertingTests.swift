@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorMaintenance
 import ConveyorTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorServer
 import Foundation
 import Testing
 

@@ -1,3 +1,5 @@
+import ConveyorCore
+
 /// AlertRule is a condition the dead-letter monitor watches.
 public enum AlertRule: String, Sendable, Hashable, CaseIterable {
     /// The dead-letter queue holds more jobs than the threshold.

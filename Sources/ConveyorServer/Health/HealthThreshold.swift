@@ -1,3 +1,5 @@
+import ConveyorCore
+
 /// HealthThreshold turns a measurement into a status: `warn` from `warnAt`, `fail` from `failAt`
 /// (each optional: absent means that status is never reached). For measurements where more is
 /// worse (latency, stale jobs, queue depth) the bounds are minimums of the bad range; with
@@ -32,24 +34,9 @@ public struct HealthThreshold: Sendable, Hashable {
     public func explain(_ value: Double, unit: String) -> String? {
         let status = status(of: value)
         guard status != .pass, let bound = status == .fail ? failAt : warnAt else { return nil }
-        let shown = Self.format(value)
+        let shown = JSONValue.text(of: value)
         return lowerIsWorse
-            ? "\(shown) \(unit), below the \(status.rawValue) threshold of \(Self.format(bound))"
-            : "\(shown) \(unit), at or above the \(status.rawValue) threshold of \(Self.format(bound))"
-    }
-
-    /// `value` as a reading: a whole number when it is one, else rounded to three decimals.
-    public static func reading(_ value: Double) -> JSONValue {
-        value.rounded() == value && abs(value) < 1e15
-            ? .integer(Int64(value)) : .number((value * 1000).rounded() / 1000)
-    }
-
-    /// `value` for people, as `reading` gives it.
-    public static func format(_ value: Double) -> String {
-        switch reading(value) {
-        case .integer(let whole): String(whole)
-        case .number(let fraction): String(fraction)
-        default: String(value)
-        }
+            ? "\(shown) \(unit), below the \(status.rawValue) threshold of \(JSONValue.text(of: bound))"
+            : "\(shown) \(unit), at or above the \(status.rawValue) threshold of \(JSONValue.text(of: bound))"
     }
 }

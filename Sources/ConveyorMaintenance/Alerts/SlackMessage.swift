@@ -1,3 +1,4 @@
+import ConveyorCore
 public import Foundation
 
 /// SlackMessage is a notification as a Slack incoming-webhook payload: `text` (the fallback shown in
@@ -22,8 +23,8 @@ public enum SlackMessage {
                 "fields": .array([
                     markdown("*Rule*\n`\(alert.rule.rawValue)`"),
                     markdown("*Where*\n\(alert.scope)"),
-                    markdown("*Observed*\n\(HealthThreshold.format(alert.observed)) \(alert.unit)"),
-                    markdown("*Threshold*\n\(HealthThreshold.format(alert.threshold)) \(alert.unit)"),
+                    markdown("*Observed*\n\(JSONValue.text(of: alert.observed)) \(alert.unit)"),
+                    markdown("*Threshold*\n\(JSONValue.text(of: alert.threshold)) \(alert.unit)"),
                 ]),
             ]),
         ]

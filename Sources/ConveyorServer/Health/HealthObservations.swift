@@ -1,3 +1,5 @@
+public import ConveyorCore
+
 /// HealthObservations are the raw readings a health report is judged from, each either a value or
 /// why it could not be read (an error or a timeout). Collected by the server; judged by
 /// `HealthReport`, which is pure.
