@@ -18,36 +18,35 @@ extension PostgresJobStore {
         ).collect()
     }
 
-    func startListening() {
-        let task = Task { [weak self] in
-            var failures = 0
-            while !Task.isCancelled, let store = self {
-                do {
-                    try await store.client.withConnection { connection in
-                        try await connection.listen(on: Self.channel) { notifications in
-                            if failures > 0 { store.logger.notice("listening for enqueues again") }
-                            failures = 0
-                            store.listening.ringAll()
-                            for try await notification in notifications {
-                                store.wakeups.ring([notification.payload])
-                            }
+    /// Listens on the channel until cancelled, ringing `wakeups` with each notified queue, and
+    /// listens again (with backoff) whenever the connection is lost.
+    func listen() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        if failures > 0 { self.logger.notice("listening for enqueues again") }
+                        failures = 0
+                        self.listening.ringAll()
+                        for try await notification in notifications {
+                            self.wakeups.ring([notification.payload])
                         }
                     }
-                } catch {
-                    if Task.isCancelled { return }
-                    store.connectionTrouble.value.store(true, ordering: .relaxed)
-                    failures += 1
-                    if failures == 1 {
-                        store.logger.warning(
-                            "the listening connection was lost; workers poll until it is back",
-                            metadata: ["error": .string(explain(error))])
-                    }
                 }
-                // Whatever ended the listening, idle workers should look now rather than wait.
-                self?.wakeups.ringAll()
-                try? await Task.sleep(for: .milliseconds(100) * (1 << min(failures, 6)))
+            } catch {
+                if Task.isCancelled { return }
+                connectionTrouble.value.store(true, ordering: .relaxed)
+                failures += 1
+                if failures == 1 {
+                    logger.warning(
+                        "the listening connection was lost; workers poll until it is back",
+                        metadata: ["error": .string(explain(error))])
+                }
             }
+            // Whatever ended the listening, idle workers should look now rather than wait.
+            wakeups.ringAll()
+            try? await Task.sleep(for: .milliseconds(100) * (1 << min(failures, 6)))
         }
-        listener.withLock { $0 = task }
     }
 }

@@ -2,13 +2,20 @@ public import ConveyorCore
 import Foundation
 public import Logging
 import PostgresNIO
+public import ServiceLifecycle
 import Synchronization
 
 /// PostgresJobStore is the engine for many processes on many hosts sharing one PostgreSQL. Every
 /// operation is one transaction: rows are locked (`FOR UPDATE`, and `SKIP LOCKED` for claims so
 /// that claimers never wait on each other), changed by the same lifecycle methods the SQLite
 /// engine uses, and written back in one bulk statement.
-public final class PostgresJobStore: JobStore {
+///
+/// It is also a `Service`, the first in a process's `ServiceGroup` so that it stops last: while it
+/// runs it listens for enqueues of other processes (LISTEN/NOTIFY, ringing `wakeups`), and when
+/// it stops it closes the pool and waits for it. The pool itself runs from `open` on, because
+/// opening migrates; a store used without running it (a one-shot command, a test) does not listen
+/// and is closed with `close()`.
+public final class PostgresJobStore: JobStore, Service {
     /// Engine settings.
     public struct Options: Sendable {
         /// The schema to keep Conveyor's tables in (created if missing); nil uses the server's
@@ -22,7 +29,7 @@ public final class PostgresJobStore: JobStore {
         public var maximumConnections: Int
         /// How long opening waits for the server before giving up (default 10 s).
         public var connectTimeout: Duration
-        /// Whether to LISTEN for enqueues from other processes and ring `wakeups` (default true).
+        /// Whether `run()` LISTENs for enqueues from other processes and rings `wakeups` (default true).
         public var listen: Bool
         /// How the connections name themselves in `pg_stat_activity` (default "conveyor").
         public var applicationName: String
@@ -56,7 +63,6 @@ public final class PostgresJobStore: JobStore {
     let options: Options
     let logger: Logger
     private let running: Task<Void, Never>
-    let listener = Mutex<Task<Void, Never>?>(nil)
     /// Set once the database has failed a call or dropped the listening connection, cleared by the
     /// next call that succeeds: while set, calls wait a bounded time for a connection.
     let connectionTrouble = AtomicFlag()
@@ -140,18 +146,29 @@ public final class PostgresJobStore: JobStore {
                 throw error
             }
         }
-        if options.listen { store.startListening() }
         return store
+    }
+
+    /// Listens (with `options.listen`) until graceful shutdown or cancellation, then closes the
+    /// pool and waits for it to end — two seconds at most, so a connection that never answers
+    /// cannot keep the process.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            if options.listen { group.addTask { await self.listen() } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        close()
+        let running = self.running
+        _ = try? await abandoning(after: .seconds(2)) { await running.value }
     }
 
     /// Closes every connection. The store cannot be used afterwards.
     public func close() {
-        listener.withLock { $0?.cancel() }
         running.cancel()
     }
 
     deinit {
-        listener.withLock { $0?.cancel() }
         running.cancel()
     }
 

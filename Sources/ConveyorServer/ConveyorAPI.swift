@@ -15,13 +15,14 @@ public import Logging
 ///   (`AdminContext`).
 /// `openapi.json` (served at `/openapi.json`) describes them all.
 public enum ConveyorAPI {
-    /// The router with every route and middleware; with a rate limiter, requests are limited; with
+    /// The router with every route and middleware; with `enqueues` (which the caller runs), single
+    /// enqueues are group-committed; with a rate limiter, requests are limited; with
     /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
     /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
-        retention: RetentionPolicy = .default
+        retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
@@ -49,7 +50,7 @@ public enum ConveyorAPI {
         if let rateLimiter { api.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
         let keyed = api.group(context: CallerContext.self)
         let admin = keyed.group(context: AdminContext.self)
-        let queues = QueueRoutes(store: store, limits: limits)
+        let queues = QueueRoutes(store: store, limits: limits, enqueues: enqueues)
         queues.register(on: keyed)
         BatchRoutes(queues: queues).register(on: keyed)
         DeadLetterRoutes(store: store, retention: retention).register(on: keyed, admin: admin)
@@ -68,11 +69,14 @@ public enum ConveyorAPI {
         retention: RetentionPolicy = .default, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        // Run by the application after its server has stopped, so enqueues in flight are written.
+        let enqueues = QueueRoutes.groupCommit(store)
+        return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
-                configuredAdminKey: configuredAdminKey, retention: retention),
+                configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
+            services: [enqueues],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

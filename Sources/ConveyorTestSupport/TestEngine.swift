@@ -33,10 +33,13 @@ public enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConverti
             let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
             let postgres = try await PostgresJobStore.open(
                 url: url, clock: clock, options: .init(schema: String(schema), maximumConnections: 5))
+            // Run as a process runs it: listening, closed when the test is done with it.
+            let running = Task { await postgres.run() }
             return (
                 postgres,
                 {
-                    postgres.close()
+                    running.cancel()
+                    await running.value
                     if let admin = try? await PostgresJobStore.open(
                         url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
                     {

@@ -24,8 +24,10 @@ struct PostgresNotifyTests {
         let listenerName = "listener-\(schema)"
         let worker = try await Self.open(schema, name: listenerName)
         let producer = try await Self.open(schema, name: "producer-\(schema)")
+        // The worker's store listens while it runs, as in a process's service group.
+        let running = Task { await worker.run() }
         defer {
-            worker.close()
+            running.cancel()
             producer.close()
         }
         // Listening is set up in the background; wait for it rather than sleep.
@@ -59,7 +61,8 @@ struct PostgresNotifyTests {
         let store = try await PostgresJobStore.open(
             url: try #require(TestPostgres.url),
             options: .init(schema: schema, maximumConnections: 1, applicationName: name))
-        defer { store.close() }
+        let running = Task { await store.run() }
+        defer { running.cancel() }
         let listening = store.listening.ticket()
         if try await Self.listeners(store, name) == 0 {
             #expect(await store.listening.wait(for: nil, after: listening, timeout: .seconds(20)))

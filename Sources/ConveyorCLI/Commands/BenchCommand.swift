@@ -86,6 +86,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
             // through NOTIFY, as between processes, not through the in-process doorbell.
             let producer: (any JobStore)? =
                 store is PostgresJobStore ? try await location.open(mustExist: false, migrate: false) : nil
+            // The measured store listens while the scenarios run (a service of this command).
+            let listening = (store as? PostgresJobStore).map { postgres in Task { await postgres.run() } }
+            defer { listening?.cancel() }
             let benchmark = Benchmark(store: store, producer: producer, options: options)
             for scenario in chosen { print(try await failing { try await benchmark.run(scenario) }.line) }
             return

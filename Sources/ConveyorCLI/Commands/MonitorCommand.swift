@@ -58,7 +58,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 grace: .milliseconds(Int64(grace * 1000)),
                 logger: logger)
             let group = ServiceGroup(
-                services: [rescuer] + (endpoint.map { [$0.service] } ?? []),
+                services: opened.services + [rescuer] + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }
         }
@@ -89,8 +89,9 @@ struct MonitorCommand: AsyncParsableCommand {
             let endpoint = try metrics.endpoint(logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
             let group = ServiceGroup(
-                services: deadLetters.services(
-                    store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
+                services: opened.services
+                    + deadLetters.services(
+                        store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
                     + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }

@@ -83,8 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Shut down in reverse order: readiness turns off first, the server stops last.
         let services: [any Service] =
-            [application, rateLimiter] + maintenance.services(store: store, metrics: export.metrics, logger: logger)
-            + [monitor]
+            opened.services + [application, rateLimiter]
+            + maintenance.services(store: store, metrics: export.metrics, logger: logger) + [monitor]
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // Requests still in flight after the drain wait at most the store's connect timeout for a

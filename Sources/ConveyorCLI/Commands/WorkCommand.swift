@@ -107,8 +107,9 @@ struct WorkCommand: AsyncParsableCommand {
             try WorkerService(store: store, handlers: handlers, configuration: configuration)
         }
         let group = ServiceGroup(
-            services: maintenance.services(
-                store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger) + [worker]
+            services: opened.services
+                + maintenance.services(
+                    store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger) + [worker]
                 + (endpoint.map { [$0.service] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await failing { try await group.run() }

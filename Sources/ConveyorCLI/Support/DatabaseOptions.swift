@@ -4,6 +4,7 @@ import ConveyorPostgres
 import ConveyorSQLite
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// DatabaseOptions is the `--database` option every command shares, and how a command opens the
 /// store it names.
@@ -78,6 +79,15 @@ enum OpenedStore {
         switch self {
         case .sqlite(let store): store
         case .postgres(let store): store
+        }
+    }
+
+    /// The engine's own long-running part, first in a process's `ServiceGroup` so that it stops
+    /// last: PostgreSQL listens for other processes' enqueues and closes its pool when it stops.
+    var services: [any Service] {
+        switch self {
+        case .sqlite: []
+        case .postgres(let store): [store]
         }
     }
 

@@ -7,16 +7,20 @@ import Hummingbird
 struct QueueRoutes {
     let store: any JobQueue & JobQueries & TenancyStore
     let limits: JobLimits
-    /// Single enqueues without a key, group-committed: requests arriving together share one
-    /// transaction, and each is answered once that transaction has committed.
-    let enqueues: GroupCommit<NewJob, Job>
+    /// Single enqueues without a key, group-committed when the application runs a group commit:
+    /// requests arriving together share one transaction, and each is answered once that
+    /// transaction has committed. Without one, each goes alone.
+    let enqueues: GroupCommit<NewJob, Job>?
 
-    init(store: any JobQueue & JobQueries & TenancyStore, limits: JobLimits) {
+    init(store: any JobQueue & JobQueries & TenancyStore, limits: JobLimits, enqueues: GroupCommit<NewJob, Job>?) {
         self.store = store
         self.limits = limits
-        self.enqueues = GroupCommit(maxBatch: 1000) { jobs in
-            try await store.enqueue(batch: jobs).map { .success($0.job) }
-        }
+        self.enqueues = enqueues
+    }
+
+    /// The group commit for single enqueues into `store`, to be run as a service of the application.
+    static func groupCommit(_ store: any JobQueue) -> GroupCommit<NewJob, Job> {
+        GroupCommit(maxBatch: 1000) { jobs in try await store.enqueue(batch: jobs).map { .success($0.job) } }
     }
 
     func register(on router: RouterGroup<CallerContext>) {
@@ -41,7 +45,7 @@ struct QueueRoutes {
         let body = try await JSONResponse.decode(EnqueueBody.self, from: &request)
         let job = try body.newJob(customer: customer, limits: limits)
         guard let key = request.headers[.idempotencyKey].map(Self.unquoted) else {
-            let created = try await enqueues.submit(job)
+            let created = if let enqueues { try await enqueues.submit(job) } else { try await store.enqueue(job).job }
             context.logger.debug("job enqueued", metadata: created.logMetadata)
             return try JSONResponse.make(
                 JobResource(job: created), status: .created, headers: [.location: "/api/jobs/\(created.id)"])

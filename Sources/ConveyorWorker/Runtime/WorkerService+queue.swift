@@ -201,7 +201,7 @@ extension WorkerService {
                     case .failure(let error) where OutcomeRetry.isTransient(error):
                         // Rare (the store failed under the whole batch): retried apart, off the
                         // batcher, with the same lease token.
-                        Task {
+                        self.followUps.continuation.yield {
                             do {
                                 let done = try await self.retrying(retry, since: ended, after: error) {
                                     try await store.complete(lease)

@@ -42,6 +42,9 @@ public final class WorkerService: Service, Sendable {
     let leases = LeaseKeeper()
     /// How long outcome writes are tried, from the lease and heartbeat settings.
     let outcomeRetry: OutcomeRetry
+    /// Work begun by a completion's callback (retrying it apart from its batch), run as children
+    /// of `run()` so that none outlives the worker.
+    let followUps = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
 
     /// Creates the service; invalid configuration throws before anything runs.
     public init(store: any Store, handlers: JobHandlers, configuration: WorkerConfiguration) throws(ValidationError) {
@@ -80,6 +83,12 @@ public final class WorkerService: Service, Sendable {
                     background.addTask { await self.keepRegistrationAlive(registration) }
                     background.addTask { await self.enforceShutdownDeadline() }
                     background.addTask { await self.keepLeases() }
+                    background.addTask { await self.completions.writeUntilCancelled() }
+                    background.addTask {
+                        await withDiscardingTaskGroup { followUps in
+                            for await work in self.followUps.stream { followUps.addTask { await work() } }
+                        }
+                    }
                     await withTaskGroup(of: Bool.self) { queues in
                         for (queue, concurrency) in configuration.queues {
                             queues.addTask {
