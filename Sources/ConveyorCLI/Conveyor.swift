@@ -38,10 +38,22 @@ struct Conveyor: AsyncParsableCommand {
         // vs 0.3 s per 20,000 no-op jobs in `conveyor bench`). Nothing in Conveyor blocks a
         // thread: SQLite work runs on GRDB's own queues, subprocesses on swift-subprocess's.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // LOG_LEVEL is read here, once, for every logger of the process.
+        let level: Logger.Level
+        switch Settings().text("LOG_LEVEL")?.lowercased() {
+        case nil: level = .info
+        case let text?:
+            guard let known = Logger.Level(rawValue: text) else {
+                let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                FileHandle.standardError.write(
+                    Data("error: LOG_LEVEL must be one of \(levels) (got \(text.debugDescription))\n".utf8))
+                Foundation.exit(1)
+            }
+            level = known
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel = level
             return handler
         }
         let command: any ParsableCommand

@@ -26,8 +26,8 @@ public struct RetentionPruner: Service {
     }
 
     /// `RETENTION_INTERVAL_SECONDS` (default 300).
-    public static func interval(environment: [String: String]) throws(ValidationError) -> Duration {
-        try EnvironmentSettings(environment).seconds("RETENTION_INTERVAL_SECONDS", in: 0.001...86_400) ?? .seconds(300)
+    public static func interval(settings: Settings) throws(ValidationError) -> Duration {
+        try settings.seconds("RETENTION_INTERVAL_SECONDS", in: 0.001...86_400) ?? .seconds(300)
     }
 
     public func run() async throws {

@@ -14,9 +14,8 @@ public struct StaleJobRescuer: Service {
     /// dead worker's jobs should not wait longer than a lease plus this) and `STALE_GRACE_SECONDS`
     /// (default 10).
     public static func settings(
-        environment: [String: String]
+        settings: Settings
     ) throws(ValidationError) -> (interval: Duration, grace: Duration) {
-        let settings = EnvironmentSettings(environment)
         return (
             try settings.seconds("STALE_INTERVAL_SECONDS", in: 0.01...10) ?? .seconds(5),
             try settings.seconds("STALE_GRACE_SECONDS", in: 0...3600) ?? .seconds(10)

@@ -112,20 +112,28 @@ struct ValidationTests {
 struct DatabaseLocationTests {
     @Test("the option wins over DATABASE_URL, which wins over the default")
     func precedence() throws {
-        #expect(try DatabaseLocation(option: nil, environment: [:]) == .sqlite(path: "./conveyor.sqlite"))
         #expect(
-            try DatabaseLocation(option: nil, environment: ["DATABASE_URL": "/data/q.sqlite"])
+            try DatabaseLocation(option: nil, settings: Settings(environment: [:]))
+                == .sqlite(path: "./conveyor.sqlite"))
+        #expect(
+            try DatabaseLocation(option: nil, settings: Settings(environment: ["DATABASE_URL": "/data/q.sqlite"]))
                 == .sqlite(path: "/data/q.sqlite"))
         #expect(
-            try DatabaseLocation(option: "x.sqlite", environment: ["DATABASE_URL": "postgres://h/db"])
+            try DatabaseLocation(
+                option: "x.sqlite", settings: Settings(environment: ["DATABASE_URL": "postgres://h/db"]))
                 == .sqlite(path: "x.sqlite"))
         #expect(
-            try DatabaseLocation(option: nil, environment: ["DATABASE_URL": "postgresql://h/db"])
+            try DatabaseLocation(option: nil, settings: Settings(environment: ["DATABASE_URL": "postgresql://h/db"]))
                 == .postgres(url: "postgresql://h/db"))
         #expect(
-            try DatabaseLocation(option: "sqlite:///tmp/a.sqlite", environment: [:]) == .sqlite(path: "/tmp/a.sqlite"))
-        #expect(throws: ValidationError.self) { try DatabaseLocation(option: "mysql://h/db", environment: [:]) }
-        #expect(throws: ValidationError.self) { try DatabaseLocation(option: nil, environment: ["DATABASE_URL": ""]) }
+            try DatabaseLocation(option: "sqlite:///tmp/a.sqlite", settings: Settings(environment: [:]))
+                == .sqlite(path: "/tmp/a.sqlite"))
+        #expect(throws: ValidationError.self) {
+            try DatabaseLocation(option: "mysql://h/db", settings: Settings(environment: [:]))
+        }
+        #expect(throws: ValidationError.self) {
+            try DatabaseLocation(option: nil, settings: Settings(environment: ["DATABASE_URL": ""]))
+        }
     }
 
     @Test(

@@ -86,16 +86,17 @@ struct AlertingTests {
 
     @Test("ALERT_* settings override the defaults; off turns a rule off; bad values name the setting")
     func environment() throws {
-        let thresholds = try AlertThresholds(environment: [
-            "ALERT_DEAD_LETTERS": "off", "ALERT_NEW_DEAD_LETTERS": "3", "DLQ_MONITOR_INTERVAL_SECONDS": "10",
-            "ALERT_COOLDOWN_SECONDS": "120",
-        ])
+        let thresholds = try AlertThresholds(
+            settings: Settings(environment: [
+                "ALERT_DEAD_LETTERS": "off", "ALERT_NEW_DEAD_LETTERS": "3", "DLQ_MONITOR_INTERVAL_SECONDS": "10",
+                "ALERT_COOLDOWN_SECONDS": "120",
+            ]))
         #expect(thresholds.deadLetters == nil && thresholds.newDeadLetters == 3)
         #expect(thresholds.interval == .seconds(10) && thresholds.cooldown == .seconds(120))
         #expect(thresholds.staleRescues == AlertThresholds().staleRescues)
         for (name, value) in [("ALERT_STALE_RESCUES", "-1"), ("DLQ_MONITOR_INTERVAL_SECONDS", "0")] {
             do {
-                _ = try AlertThresholds(environment: [name: value])
+                _ = try AlertThresholds(settings: Settings(environment: [name: value]))
                 Issue.record("\(name)=\(value) was accepted")
             } catch {
                 #expect(error.field == name)

@@ -32,22 +32,25 @@ struct HealthReportTests {
 
     @Test("HEALTH_* settings override the defaults; off turns a bound off; bad values name the setting")
     func environment() throws {
-        let thresholds = try HealthThresholds(environment: [
-            "HEALTH_DATABASE_LATENCY_MS_WARN": "50", "HEALTH_DATABASE_LATENCY_MS_FAIL": "off",
-            "HEALTH_LIVE_WORKERS_FAIL": "1", "HEALTH_NO_LEADER": "fail", "HEALTH_CHECK_TIMEOUT_MS": "250",
-        ])
+        let thresholds = try HealthThresholds(
+            settings: Settings(environment: [
+                "HEALTH_DATABASE_LATENCY_MS_WARN": "50", "HEALTH_DATABASE_LATENCY_MS_FAIL": "off",
+                "HEALTH_LIVE_WORKERS_FAIL": "1", "HEALTH_NO_LEADER": "fail", "HEALTH_CHECK_TIMEOUT_MS": "250",
+            ]))
         #expect(thresholds.databaseLatencyMs == .above(warn: 50, fail: nil))
         #expect(thresholds.liveWorkers == .below(warn: 1, fail: 1))
         #expect(thresholds.noLeader == .fail && thresholds.rateLimiterFallback == .warn)
         #expect(thresholds.checkTimeout == .milliseconds(250))
-        #expect(try HealthThresholds(environment: [:]) == HealthThresholds())
+        #expect(try HealthThresholds(settings: Settings(environment: [:])) == HealthThresholds())
         for (name, value) in [
             ("HEALTH_STALE_JOBS_WARN", "many"), ("HEALTH_QUEUE_DEPTH_FAIL", "-1"), ("HEALTH_NO_LEADER", "panic"),
             ("HEALTH_CHECK_TIMEOUT_MS", "0"),
         ] {
-            #expect(throws: ValidationError.self) { try HealthThresholds(environment: [name: value]) }
+            #expect(throws: ValidationError.self) {
+                try HealthThresholds(settings: Settings(environment: [name: value]))
+            }
             do {
-                _ = try HealthThresholds(environment: [name: value])
+                _ = try HealthThresholds(settings: Settings(environment: [name: value]))
             } catch {
                 #expect(error.field == name)
             }

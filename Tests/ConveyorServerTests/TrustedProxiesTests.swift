@@ -34,11 +34,12 @@ struct TrustedProxiesTests {
 
     @Test("the environment's settings: defaults, values, and one sentence naming the bad one")
     func environment() throws {
-        let defaults = try RateLimiter.Configuration(environment: [:])
+        let defaults = try RateLimiter.Configuration(settings: Settings(environment: [:]))
         #expect(defaults.policy == .default && defaults.storeTimeout == .milliseconds(1000))
-        let set = try RateLimiter.Configuration(environment: [
-            "RATE_LIMIT_REQUESTS": "500", "RATE_LIMIT_WINDOW": "30", "RATE_LIMIT_STORE_TIMEOUT_MS": "50",
-        ])
+        let set = try RateLimiter.Configuration(
+            settings: Settings(environment: [
+                "RATE_LIMIT_REQUESTS": "500", "RATE_LIMIT_WINDOW": "30", "RATE_LIMIT_STORE_TIMEOUT_MS": "50",
+            ]))
         #expect(set.policy == (try RateLimitPolicy(requests: 500, windowSeconds: 30)))
         #expect(set.storeTimeout == .milliseconds(50))
         for (name, value) in [
@@ -46,7 +47,7 @@ struct TrustedProxiesTests {
             ("RATE_LIMIT_STORE_TIMEOUT_MS", "0"), ("TRUSTED_PROXIES", "nope"),
         ] {
             #expect {
-                try RateLimiter.Configuration(environment: [name: value])
+                try RateLimiter.Configuration(settings: Settings(environment: [name: value]))
             } throws: { error in
                 (error as? ValidationError)?.field == name
             }

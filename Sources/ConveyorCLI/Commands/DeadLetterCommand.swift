@@ -85,16 +85,17 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
+        func validate() throws {
+            if let deadDays, !(deadDays.isFinite && deadDays >= 0) {
+                throw ArgumentParser.ValidationError("--dead-days must be 0 or more")
+            }
+            if let deadMax, deadMax < 0 { throw ArgumentParser.ValidationError("--dead-max must be 0 or more") }
+        }
+
         func run() async throws {
-            var policy = try await failing { try RetentionPolicy(environment: ProcessInfo.processInfo.environment) }
-            if let deadDays {
-                guard deadDays.isFinite, deadDays >= 0 else { throw CommandFailure("--dead-days must be 0 or more") }
-                policy.dead = .seconds(deadDays * 86_400)
-            }
-            if let deadMax {
-                guard deadMax >= 0 else { throw CommandFailure("--dead-max must be 0 or more") }
-                policy.deadMaxCount = deadMax
-            }
+            var policy = try await failing { try RetentionPolicy(settings: Settings()) }
+            if let deadDays { policy.dead = .seconds(deadDays * 86_400) }
+            if let deadMax { policy.deadMaxCount = deadMax }
             let store = try await database.open(mustExist: true)
             let report = try await failing { try await store.prune(policy) }
             print("pruned \(report.completed) completed, \(report.cancelled) cancelled, \(report.dead) dead jobs")

@@ -19,7 +19,7 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.openEngine(mustExist: false, migrate: false)
+            let store = try await database.openEngine(mustExist: false, migrate: false, Settings())
             let applied = try await failing { try await store.migrate(at: Date()) }
             if applied.isEmpty {
                 print("\(store.location) is up to date")
@@ -35,7 +35,7 @@ struct MigrateCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.openEngine(mustExist: true, migrate: false)
+            let store = try await database.openEngine(mustExist: true, migrate: false, Settings())
             let statuses = try await failing { try await store.migrationStatus() }
             let rows = statuses.map { status in
                 [

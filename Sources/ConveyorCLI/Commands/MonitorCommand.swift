@@ -39,17 +39,21 @@ struct MonitorCommand: AsyncParsableCommand {
 
         @OptionGroup var metrics: MetricsOptions
 
+        func validate() throws {
+            if let interval, !(interval.isFinite && interval > 0) {
+                throw ArgumentParser.ValidationError("--interval must be a positive number of seconds")
+            }
+            if let grace, !(grace.isFinite && grace >= 0) {
+                throw ArgumentParser.ValidationError("--grace must be zero or more seconds")
+            }
+        }
+
         func run() async throws {
-            let settings = try await failing {
-                try StaleJobRescuer.settings(environment: ProcessInfo.processInfo.environment)
-            }
-            let interval = self.interval ?? settings.interval.timeInterval
-            let grace = self.grace ?? settings.grace.timeInterval
-            guard interval.isFinite, interval > 0 else {
-                throw CommandFailure("--interval must be a positive number of seconds")
-            }
-            guard grace.isFinite, grace >= 0 else { throw CommandFailure("--grace must be zero or more seconds") }
-            let opened = try await database.openEngine(mustExist: false)
+            let settings = Settings()
+            let stale = try await failing { try StaleJobRescuer.settings(settings: settings) }
+            let interval = self.interval ?? stale.interval.timeInterval
+            let grace = self.grace ?? stale.grace.timeInterval
+            let opened = try await database.openEngine(mustExist: false, settings)
             let logger = Logger(label: "conveyor.stale")
             let endpoint = try metrics.endpoint(logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
@@ -82,9 +86,9 @@ struct MonitorCommand: AsyncParsableCommand {
         @OptionGroup var metrics: MetricsOptions
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            let deadLetters = try DeadLetterServices(environment: environment)
-            let opened = try await database.openEngine(mustExist: false)
+            let settings = Settings()
+            let deadLetters = try DeadLetterServices(settings: settings)
+            let opened = try await database.openEngine(mustExist: false, settings)
             let logger = Logger(label: "conveyor.dlq")
             let endpoint = try metrics.endpoint(logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store

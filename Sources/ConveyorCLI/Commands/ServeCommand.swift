@@ -37,36 +37,37 @@ struct ServeCommand: AsyncParsableCommand {
     /// How long requests in flight when the drain ends may still take before the server is cancelled.
     static let requestGrace = Duration.seconds(15)
 
+    func validate() throws {
+        if let port, !(0...65535).contains(port) {
+            throw ArgumentParser.ValidationError("--port must be between 0 and 65535 (got \(port))")
+        }
+    }
+
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let host = self.host ?? environment["HOST"] ?? "127.0.0.1"
-        let port =
-            try self.port ?? environment["PORT"].map { text throws(CommandFailure) in
-                guard let port = Int(text), (0...65535).contains(port) else {
-                    throw CommandFailure("PORT must be a port number between 0 and 65535 (got \(text))")
-                }
-                return port
-            } ?? 8080
+        // Read once: the options win over the environment, which wins over the defaults.
+        let settings = Settings(options: ["HOST": host, "PORT": port.map(String.init)])
+        let host = settings.text("HOST") ?? "127.0.0.1"
+        let port = try await failing { try settings.integer("PORT", in: 0...65535) } ?? 8080
         let address = ListenAddress(host: host, port: port)
         try await address.check()
-        let rateLimits = try await failing { try RateLimiter.Configuration(environment: environment) }
-        let maintenance = try MaintenanceServices(environment: environment)
-        let opened = try await database.openEngine(mustExist: false)
+        let rateLimits = try await failing { try RateLimiter.Configuration(settings: settings) }
+        let maintenance = try MaintenanceServices(settings: settings)
+        let configuredAdminKey = settings.text("CONVEYOR_ADMIN_KEY")
+        let opened = try await database.openEngine(mustExist: false, settings)
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
         let health = try await failing {
             try HealthConfiguration(
-                environment: environment, version: ConveyorVersion.current, leaderRole: StaleJobRescuer.role,
+                settings: settings, version: ConveyorVersion.current, leaderRole: StaleJobRescuer.role,
                 pendingMigrations: { try await opened.pendingMigrations() })
         }
         let shown = try await failing {
-            try await AdminKeyBootstrap.ensure(store: store, configured: environment["CONVEYOR_ADMIN_KEY"])
+            try await AdminKeyBootstrap.ensure(store: store, configured: configuredAdminKey)
         }
         if let shown {
             FileHandle.standardOutput.write(Data("admin key (shown once, keep it): \(shown)\n".utf8))
         }
-        var logger = Logger(label: "conveyor.serve")
-        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logger = Logger(label: "conveyor.serve")
         let serverLogger = logger
         let rateLimiter = RateLimiter(
             store: store, configuration: rateLimits, logger: logger, metrics: export.metrics.factory)
@@ -74,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let application = ConveyorAPI.application(
             store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: environment["CONVEYOR_ADMIN_KEY"], retention: maintenance.deadLetters.retention,
+            configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention,
             logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])

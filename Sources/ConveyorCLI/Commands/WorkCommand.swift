@@ -71,36 +71,45 @@ struct WorkCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
 
+    func validate() throws {
+        switch (command.isEmpty, print) {
+        case (false, true): throw ArgumentParser.ValidationError("give either a program after -- or --print, not both")
+        case (true, false):
+            throw ArgumentParser.ValidationError(
+                "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
+        default: break
+        }
+        for (option, value) in [
+            ("kill-after", killAfter), ("lease", lease), ("timeout", timeout), ("shutdown-timeout", shutdownTimeout),
+            ("poll-interval", pollInterval),
+        ] where !(value.isFinite && value > 0) {
+            throw ArgumentParser.ValidationError("--\(option) must be a positive number of seconds")
+        }
+    }
+
     func run() async throws {
         var handlers = JobHandlers()
-        switch (command.first, print) {
-        case (let program?, false):
+        if let program = command.first {
             let handler = CommandJobHandler(
-                command: program, arguments: Array(command.dropFirst()), killAfter: try seconds(killAfter, "kill-after")
-            )
+                command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter))
             handlers.registerFallback { context in try await handler.run(context) }
-        case (nil, true):
+        } else {
             handlers.registerFallback { context in JobLinePrinter.print(context.job) }
-        case (_?, true):
-            throw CommandFailure("give either a program after -- or --print, not both")
-        case (nil, false):
-            throw CommandFailure(
-                "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
         }
         let logger = Logger(label: "conveyor.work")
         let configuration = WorkerConfiguration(
             queues: Dictionary(queues.map { ($0, concurrency) }, uniquingKeysWith: { first, _ in first }),
-            customer: customer, lease: try seconds(lease, "lease"), handlerTimeout: try seconds(timeout, "timeout"),
-            shutdownTimeout: try seconds(shutdownTimeout, "shutdown-timeout"),
+            customer: customer, lease: Self.seconds(lease), handlerTimeout: Self.seconds(timeout),
+            shutdownTimeout: Self.seconds(shutdownTimeout),
             // Interrupted programs get --kill-after before SIGKILL, then a moment for their release;
             // with two seconds to deregister, the whole is the 5 s the help promises.
-            stopGrace: try seconds(killAfter, "kill-after") + .seconds(3),
-            pollInterval: try seconds(pollInterval, "poll-interval"), logger: logger)
+            stopGrace: Self.seconds(killAfter) + .seconds(3),
+            pollInterval: Self.seconds(pollInterval), logger: logger)
         // Configuration is checked before the database is opened.
-        let maintenance = try MaintenanceServices(
-            environment: ProcessInfo.processInfo.environment, optedOut: noMaintenance)
+        let settings = Settings()
+        let maintenance = try MaintenanceServices(settings: settings, optedOut: noMaintenance)
         let endpoint = try metrics.endpoint(logger: logger)
-        let opened = try await database.openEngine(mustExist: false)
+        let opened = try await database.openEngine(mustExist: false, settings)
         let store: any JobStore =
             endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
         let worker = try await failing {
@@ -115,11 +124,9 @@ struct WorkCommand: AsyncParsableCommand {
         try await failing { try await group.run() }
     }
 
-    private func seconds(_ value: Double, _ option: String) throws(CommandFailure) -> Duration {
-        guard value.isFinite, value > 0 else {
-            throw CommandFailure("--\(option) must be a positive number of seconds")
-        }
-        return .milliseconds(Int64((value * 1000).rounded()))
+    /// A number of seconds `validate()` has checked, as a duration.
+    private static func seconds(_ value: Double) -> Duration {
+        .milliseconds(Int64((value * 1000).rounded()))
     }
 }
 

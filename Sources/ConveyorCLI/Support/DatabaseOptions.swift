@@ -16,10 +16,11 @@ struct DatabaseOptions: ParsableArguments {
             valueName: "path-or-url"))
     var database: String?
 
-    /// Where the jobs are, from the option, the environment or the default.
-    func location() throws(CommandFailure) -> DatabaseLocation {
+    /// Where the jobs are, from the option, `DATABASE_URL` or the default. A long-running command
+    /// passes the settings it read; a one-shot command reads them here.
+    func location(_ settings: Settings = Settings()) throws(CommandFailure) -> DatabaseLocation {
         do {
-            return try DatabaseLocation(option: database, environment: ProcessInfo.processInfo.environment)
+            return try DatabaseLocation(option: database, settings: settings)
         } catch {
             throw CommandFailure(error)
         }
@@ -29,12 +30,14 @@ struct DatabaseOptions: ParsableArguments {
     /// at the wrong SQLite path, they must not leave a new empty database behind. `migrate: false`
     /// leaves the schema as it is, for `conveyor migrate` itself.
     func open(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> any JobStore {
-        try await openEngine(mustExist: mustExist, migrate: migrate).store
+        try await openEngine(mustExist: mustExist, migrate: migrate, Settings()).store
     }
 
     /// Opens the store with its engine-specific parts (migrations) at hand.
-    func openEngine(mustExist: Bool, migrate: Bool = true) async throws(CommandFailure) -> OpenedStore {
-        switch try location() {
+    func openEngine(
+        mustExist: Bool, migrate: Bool = true, _ settings: Settings
+    ) async throws(CommandFailure) -> OpenedStore {
+        switch try location(settings) {
         case .sqlite(let path):
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             let isNew = !FileManager.default.fileExists(atPath: path)
@@ -61,7 +64,7 @@ struct DatabaseOptions: ParsableArguments {
                 try await failing {
                     // PGAPPNAME, as libpq reads it: how this process's connections show in
                     // pg_stat_activity.
-                    let name = ProcessInfo.processInfo.environment["PGAPPNAME"] ?? "conveyor"
+                    let name = settings.text("PGAPPNAME") ?? "conveyor"
                     return try await PostgresJobStore.open(
                         url: url, options: .init(migrate: migrate, applicationName: name), logger: logger)
                 })

@@ -5,19 +5,19 @@ import ServiceLifecycle
 
 /// DeadLetterServices is the dead-letter side of maintenance as `conveyor serve` and `conveyor
 /// monitor dlq` both run it — the monitor, the dispatcher its alerts go through, and retention —
-/// with their settings read from the environment before anything is opened.
+/// with their settings read before anything is opened.
 struct DeadLetterServices {
     let thresholds: AlertThresholds
     let delivery: AlertDispatcher.Configuration
     let retention: RetentionPolicy
     let pruneEvery: Duration
 
-    init(environment: [String: String]) throws(CommandFailure) {
+    init(settings: Settings) throws(CommandFailure) {
         do {
-            thresholds = try AlertThresholds(environment: environment)
-            delivery = try AlertDispatcher.Configuration(environment: environment)
-            retention = try RetentionPolicy(environment: environment)
-            pruneEvery = try RetentionPruner.interval(environment: environment)
+            thresholds = try AlertThresholds(settings: settings)
+            delivery = try AlertDispatcher.Configuration(settings: settings)
+            retention = try RetentionPolicy(settings: settings)
+            pruneEvery = try RetentionPruner.interval(settings: settings)
         } catch {
             throw CommandFailure(error)
         }

@@ -16,18 +16,18 @@ struct MaintenanceServices {
     let deadLetters: DeadLetterServices
 
     /// Reads MAINTENANCE, STALE_* and the dead-letter settings; `optedOut` is a command's own flag.
-    init(environment: [String: String], optedOut: Bool = false) throws(CommandFailure) {
-        switch EnvironmentSettings(environment).text("MAINTENANCE")?.lowercased() {
+    init(settings: Settings, optedOut: Bool = false) throws(CommandFailure) {
+        switch settings.text("MAINTENANCE")?.lowercased() {
         case nil, "on": enabled = !optedOut
         case "off": enabled = false
         case let other?: throw CommandFailure("MAINTENANCE must be on or off (got \(other.debugDescription))")
         }
         do {
-            stale = try StaleJobRescuer.settings(environment: environment)
+            stale = try StaleJobRescuer.settings(settings: settings)
         } catch {
             throw CommandFailure(error)
         }
-        deadLetters = try DeadLetterServices(environment: environment)
+        deadLetters = try DeadLetterServices(settings: settings)
     }
 
     /// The services to run, in start order (a group stops them in reverse): none when opted out.

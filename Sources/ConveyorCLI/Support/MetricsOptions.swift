@@ -14,25 +14,24 @@ struct MetricsOptions: ParsableArguments {
     @Option(help: "The address the metrics endpoint listens on (default: METRICS_HOST, else 127.0.0.1).")
     var metricsHost: String?
 
+    func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ArgumentParser.ValidationError("--metrics-port must be between 0 and 65535 (got \(metricsPort))")
+        }
+    }
+
     /// The endpoint to run beside the process's own services, and what records into it; nil when
     /// no port is set.
     func endpoint(logger: Logger) throws(CommandFailure) -> (export: MetricsExport, service: any Service)? {
-        let environment = ProcessInfo.processInfo.environment
-        let port: Int
-        if let metricsPort {
-            port = metricsPort
-        } else if let text = environment["METRICS_PORT"] {
-            guard let value = Int(text) else {
-                throw CommandFailure("METRICS_PORT must be a port number between 0 and 65535 (got \(text))")
-            }
-            port = value
-        } else {
-            return nil
+        let settings = Settings(options: ["METRICS_PORT": metricsPort.map(String.init), "METRICS_HOST": metricsHost])
+        let port: Int?
+        do {
+            port = try settings.integer("METRICS_PORT", in: 0...65535)
+        } catch {
+            throw CommandFailure(error)
         }
-        guard (0...65535).contains(port) else {
-            throw CommandFailure("the metrics port must be between 0 and 65535 (got \(port))")
-        }
-        let host = metricsHost ?? environment["METRICS_HOST"] ?? "127.0.0.1"
+        guard let port else { return nil }
+        let host = settings.text("METRICS_HOST") ?? "127.0.0.1"
         let export = MetricsExport.prometheus()
         let application = export.application(host: host, port: port, logger: logger) { bound in
             logger.info("metrics at /metrics", metadata: ["address": "\(host):\(bound)"])

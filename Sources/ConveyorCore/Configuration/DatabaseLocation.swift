@@ -11,9 +11,9 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// Resolves the configured location. `sqlite://PATH` and `file:PATH` name a file explicitly;
     /// any other text without a scheme is a file path.
-    public init(option: String?, environment: [String: String]) throws(ValidationError) {
+    public init(option: String?, settings: Settings) throws(ValidationError) {
         let (value, field): (String?, String) =
-            if let option { (option, "--database") } else { (environment["DATABASE_URL"], "DATABASE_URL") }
+            if let option { (option, "--database") } else { (settings.text("DATABASE_URL"), "DATABASE_URL") }
         guard let value else {
             self = .sqlite(path: DatabaseLocation.defaultPath)
             return

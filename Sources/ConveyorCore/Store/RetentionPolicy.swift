@@ -24,9 +24,8 @@ public struct RetentionPolicy: Sendable, Hashable {
 
     /// The defaults, overridden by `RETENTION_COMPLETED_HOURS`, `RETENTION_CANCELLED_HOURS`,
     /// `RETENTION_DEAD_DAYS` and `RETENTION_DEAD_MAX` (the most dead jobs kept).
-    public init(environment: [String: String]) throws(ValidationError) {
+    public init(settings: Settings) throws(ValidationError) {
         self.init()
-        let settings = EnvironmentSettings(environment)
         if let hours = try settings.number("RETENTION_COMPLETED_HOURS", in: 0...87_600) {
             completed = .seconds(hours * 3600)
         }

@@ -33,8 +33,8 @@ public final class AlertDispatcher: Service, Sendable {
         }
 
         /// Reads `SLACK_WEBHOOK_URL` (an http or https URL).
-        public init(environment: [String: String]) throws(ValidationError) {
-            guard let text = environment["SLACK_WEBHOOK_URL"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+        public init(settings: Settings) throws(ValidationError) {
+            guard let text = settings.text("SLACK_WEBHOOK_URL"), !text.isEmpty
             else {
                 self.init()
                 return

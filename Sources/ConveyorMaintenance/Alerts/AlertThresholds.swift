@@ -22,9 +22,8 @@ public struct AlertThresholds: Sendable, Hashable {
     /// The defaults, overridden by `ALERT_DEAD_LETTERS`, `ALERT_NEW_DEAD_LETTERS`,
     /// `ALERT_OLDEST_AVAILABLE_SECONDS`, `ALERT_STALE_RESCUES` (a number, or `off`),
     /// `DLQ_MONITOR_INTERVAL_SECONDS` and `ALERT_COOLDOWN_SECONDS`.
-    public init(environment: [String: String]) throws(ValidationError) {
+    public init(settings: Settings) throws(ValidationError) {
         self.init()
-        let settings = EnvironmentSettings(environment)
         func count(_ name: String, _ current: Int?) throws(ValidationError) -> Int? {
             guard let bound = try settings.bound(name) else { return current }
             return bound.map { Int($0) }

@@ -33,13 +33,13 @@ public struct HealthConfiguration: Sendable {
 
     /// Reads `SHUTDOWN_DRAIN_SECONDS` and the `HEALTH_*` thresholds over the defaults.
     public init(
-        environment: [String: String], version: String, leaderRole: String,
+        settings: Settings, version: String, leaderRole: String,
         pendingMigrations: @escaping @Sendable () async throws -> [String]
     ) throws(ValidationError) {
         self.init(
-            thresholds: try HealthThresholds(environment: environment), version: version, leaderRole: leaderRole,
+            thresholds: try HealthThresholds(settings: settings), version: version, leaderRole: leaderRole,
             pendingMigrations: pendingMigrations)
-        if let drain = try EnvironmentSettings(environment).seconds("SHUTDOWN_DRAIN_SECONDS", in: 0...300) {
+        if let drain = try settings.seconds("SHUTDOWN_DRAIN_SECONDS", in: 0...300) {
             drainDelay = drain
         }
     }

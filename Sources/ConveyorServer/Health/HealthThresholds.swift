@@ -31,9 +31,8 @@ public struct HealthThresholds: Sendable, Hashable {
     /// The defaults, overridden by `HEALTH_*` settings: for each measured check `…_WARN` and `…_FAIL`
     /// (a number, or `off` for never), `HEALTH_NO_LEADER` and `HEALTH_RATE_LIMITER_FALLBACK` (pass,
     /// warn or fail), and `HEALTH_CHECK_TIMEOUT_MS`.
-    public init(environment: [String: String]) throws(ValidationError) {
+    public init(settings: Settings) throws(ValidationError) {
         self.init()
-        let settings = EnvironmentSettings(environment)
         func read(_ threshold: inout HealthThreshold, _ prefix: String) throws(ValidationError) {
             if let warn = try settings.bound(prefix + "_WARN") { threshold.warnAt = warn }
             if let fail = try settings.bound(prefix + "_FAIL") { threshold.failAt = fail }

@@ -37,9 +37,8 @@ public final class RateLimiter: Service, Sendable {
 
         /// The configuration the environment gives (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_WINDOW`,
         /// `RATE_LIMIT_STORE_TIMEOUT_MS`, `TRUSTED_PROXIES`); what it leaves out keeps its default.
-        public init(environment: [String: String]) throws(ValidationError) {
+        public init(settings: Settings) throws(ValidationError) {
             self.init()
-            let settings = EnvironmentSettings(environment)
             // The policy's own rules say which quotas and windows are allowed.
             func number(_ name: String) throws(ValidationError) -> Int? {
                 try settings.integer(name, in: .min ... .max)
@@ -55,7 +54,7 @@ public final class RateLimiter: Service, Sendable {
             if let timeout = try settings.integer("RATE_LIMIT_STORE_TIMEOUT_MS", in: 1...60_000) {
                 storeTimeout = .milliseconds(timeout)
             }
-            if let proxies = environment["TRUSTED_PROXIES"] {
+            if let proxies = settings.text("TRUSTED_PROXIES") {
                 trustedProxies = try TrustedProxies(parsing: proxies)
             }
         }

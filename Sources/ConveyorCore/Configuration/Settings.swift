@@ -1,0 +1,94 @@
+public import Configuration
+public import Foundation
+
+/// Settings are a process's configuration, read in one place (swift-configuration's
+/// `ConfigReader`): the command's own options first, then the environment, then — at each read —
+/// the documented default. A command builds them once and hands each component its typed
+/// configuration (`RateLimiter.Configuration(settings:)`, `HealthThresholds(settings:)`…). Each
+/// setting is named as its environment variable (`RATE_LIMIT_REQUESTS`, read under the key
+/// `rate.limit.requests`), and a bad value is a `ValidationError` naming it and saying what is
+/// allowed.
+public struct Settings: Sendable {
+    let reader: ConfigReader
+
+    /// Settings read through `reader`.
+    public init(reader: ConfigReader) {
+        self.reader = reader
+    }
+
+    /// The settings of this process: `options` (a command's own options, by setting name; nil
+    /// when not given) win over `environment`.
+    public init(
+        options: [String: String?] = [:], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for case (let name, let value?) in options {
+            values[AbsoluteConfigKey(Self.key(name))] = ConfigValue(.string(value), isSecret: false)
+        }
+        self.init(
+            reader: ConfigReader(providers: [
+                InMemoryProvider(name: "options", values: values),
+                EnvironmentVariablesProvider(
+                    environmentVariables: environment,
+                    secretsSpecifier: .specific(Set(Self.secrets))),
+            ]))
+    }
+
+    /// Settings whose values are secrets: never shown in an access log.
+    static let secrets = ["CONVEYOR_ADMIN_KEY", "DATABASE_URL", "SLACK_WEBHOOK_URL"]
+
+    /// The configuration key of a setting: `RATE_LIMIT_REQUESTS` is `rate.limit.requests`, which the
+    /// environment provider maps back to the same variable.
+    static func key(_ name: String) -> ConfigKey {
+        ConfigKey(name.lowercased().split(separator: "_").map(String.init))
+    }
+
+    /// The text of `name`, trimmed; nil when unset.
+    public func text(_ name: String) -> String? {
+        reader.string(forKey: Self.key(name), isSecret: Self.secrets.contains(name))?.trimmingCharacters(
+            in: .whitespaces)
+    }
+
+    /// A number within `range`; nil when unset.
+    public func number(_ name: String, in range: ClosedRange<Double>) throws(ValidationError) -> Double? {
+        guard let text = text(name) else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ValidationError(
+                field: name,
+                reason:
+                    "must be a number from \(JSONValue.text(of: range.lowerBound)) to \(JSONValue.text(of: range.upperBound)) (got \(text.debugDescription))"
+            )
+        }
+        return value
+    }
+
+    /// A whole number within `range`; nil when unset.
+    public func integer(_ name: String, in range: ClosedRange<Int>) throws(ValidationError) -> Int? {
+        guard let text = text(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ValidationError(
+                field: name,
+                reason:
+                    "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \(text.debugDescription))"
+            )
+        }
+        return value
+    }
+
+    /// A number of seconds within `range`, as a duration; nil when unset.
+    public func seconds(_ name: String, in range: ClosedRange<Double>) throws(ValidationError) -> Duration? {
+        try number(name, in: range).map { .milliseconds(Int64(($0 * 1000).rounded())) }
+    }
+
+    /// A threshold that may be turned off: nil when unset, `.some(nil)` for `off`, else a number of
+    /// zero or more.
+    public func bound(_ name: String) throws(ValidationError) -> Double?? {
+        guard let text = text(name) else { return nil }
+        if text.lowercased() == "off" { return .some(nil) }
+        guard let value = Double(text), value.isFinite, value >= 0 else {
+            throw ValidationError(
+                field: name, reason: "must be a number of zero or more, or off (got \(text.debugDescription))")
+        }
+        return .some(value)
+    }
+}
