@@ -177,13 +177,8 @@ extension PostgresJobStore {
     }
 
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
-        let policy = options.store.retryPolicy
-        let limits = options.store.limits
-        return try await change(lease.jobID) { job, now in
-            try job.fail(
-                token: lease.token, message: message, retryable: retryable, policy: policy,
-                unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
-        }
+        try await change(
+            lease.jobID, Job.failing(lease, message: message, retryable: retryable, options: options.store))
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {

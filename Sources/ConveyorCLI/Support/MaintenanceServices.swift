@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// process (`serve`, `work`) campaigns for by default, as River's clients do: the stale-job
 /// rescuer, and the dead-letter side (`DeadLetterServices`: monitor, alerts, retention). Each role
 /// has one elected leader; the other processes wait their turn. So a deployment of workers alone
-/// still rescues the jobs of a worker that died — seen before: with only `conveyor work` processes,
-/// jobs whose completion a dropped connection lost stayed `running` for good. `MAINTENANCE=off`
+/// still rescues the jobs of a worker that died (without it, with only `conveyor work` processes,
+/// jobs whose completion a dropped connection lost stayed `running` for good). `MAINTENANCE=off`
 /// (or `work --no-maintenance`) opts a process out.
 struct MaintenanceServices {
     let enabled: Bool

@@ -155,3 +155,18 @@ extension Job {
         workerID = nil
     }
 }
+
+extension Job {
+    /// The change a store applies to record a failed attempt under `lease` — the same on every
+    /// engine: the store's retry policy and limits, and jitter drawn here, outside the pure rule.
+    public static func failing(
+        _ lease: Lease, message: String, retryable: Bool, options: JobStoreOptions
+    ) -> @Sendable (inout Job, Date) throws -> Void {
+        let (policy, limits) = (options.retryPolicy, options.limits)
+        return { job, now in
+            try job.fail(
+                token: lease.token, message: message, retryable: retryable, policy: policy,
+                unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
+        }
+    }
+}

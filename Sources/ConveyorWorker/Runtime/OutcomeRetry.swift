@@ -5,7 +5,7 @@ import ConveyorCore
 /// every other refusal (the lease lost, a job cancelled) is final. Tries go on with backoff while
 /// the lease still holds: the handler's last renewal keeps it for at least the lease less one
 /// heartbeat interval, after which the job is the rescuer's and a late write would only be refused.
-/// Seen before it: PostgreSQL killing every connection once a second under a 5,000-job drain lost
+/// Without it, PostgreSQL killing every connection once a second under a 5,000-job drain lost
 /// 10 completions, whose jobs then stayed `running` until rescued and ran again.
 struct OutcomeRetry: Sendable {
     /// How long after the handler ended the lease is sure to hold.
