@@ -49,13 +49,13 @@ struct MonitorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let settings = Settings()
+            let settings = Settings(options: metrics.settings)
             let stale = try await failing { try StaleJobRescuer.settings(settings: settings) }
             let interval = self.interval ?? stale.interval.timeInterval
             let grace = self.grace ?? stale.grace.timeInterval
             let opened = try await database.openEngine(mustExist: false, settings)
             let logger = Logger(label: "conveyor.stale")
-            let endpoint = try metrics.endpoint(logger: logger)
+            let endpoint = try metrics.endpoint(settings, logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
             let rescuer = StaleJobRescuer(
                 store: store, interval: .milliseconds(Int64(interval * 1000)),
@@ -86,11 +86,11 @@ struct MonitorCommand: AsyncParsableCommand {
         @OptionGroup var metrics: MetricsOptions
 
         func run() async throws {
-            let settings = Settings()
+            let settings = Settings(options: metrics.settings)
             let deadLetters = try DeadLetterServices(settings: settings)
             let opened = try await database.openEngine(mustExist: false, settings)
             let logger = Logger(label: "conveyor.dlq")
-            let endpoint = try metrics.endpoint(logger: logger)
+            let endpoint = try metrics.endpoint(settings, logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
             let group = ServiceGroup(
                 services: opened.services

@@ -106,9 +106,9 @@ struct WorkCommand: AsyncParsableCommand {
             stopGrace: Self.seconds(killAfter) + .seconds(3),
             pollInterval: Self.seconds(pollInterval), logger: logger)
         // Configuration is checked before the database is opened.
-        let settings = Settings()
+        let settings = Settings(options: metrics.settings)
         let maintenance = try MaintenanceServices(settings: settings, optedOut: noMaintenance)
-        let endpoint = try metrics.endpoint(logger: logger)
+        let endpoint = try metrics.endpoint(settings, logger: logger)
         let opened = try await database.openEngine(mustExist: false, settings)
         let store: any JobStore =
             endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store

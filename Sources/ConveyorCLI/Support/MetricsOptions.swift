@@ -20,10 +20,14 @@ struct MetricsOptions: ParsableArguments {
         }
     }
 
+    /// The options, by the settings they stand for: the command reads them first.
+    var settings: [String: String?] { ["METRICS_PORT": metricsPort.map(String.init), "METRICS_HOST": metricsHost] }
+
     /// The endpoint to run beside the process's own services, and what records into it; nil when
     /// no port is set.
-    func endpoint(logger: Logger) throws(CommandFailure) -> (export: MetricsExport, service: any Service)? {
-        let settings = Settings(options: ["METRICS_PORT": metricsPort.map(String.init), "METRICS_HOST": metricsHost])
+    func endpoint(
+        _ settings: Settings, logger: Logger
+    ) throws(CommandFailure) -> (export: MetricsExport, service: any Service)? {
         let port: Int?
         do {
             port = try settings.integer("METRICS_PORT", in: 0...65535)
