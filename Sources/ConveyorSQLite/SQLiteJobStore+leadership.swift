@@ -11,7 +11,18 @@ extension SQLiteJobStore {
         let holder = Leadership.newHolder()
         let lease = retry * 3
         while !Task.isCancelled {
-            if try await claimLeadership(role, holder: holder, lease: lease) {
+            // A claim that fails (the file busy past its timeout, or the campaign cancelled by a
+            // shutdown mid-write) is tried again next round, as a follower does; thrown, it ended
+            // the campaign and with it the process's service group (exit 1 on SIGTERM, now and
+            // then, with three monitors sharing the file).
+            let claimed: Bool
+            do {
+                claimed = try await claimLeadership(role, holder: holder, lease: lease)
+            } catch {
+                if Task.isCancelled { return }
+                claimed = false
+            }
+            if claimed {
                 // Cancelled while claiming (a shutdown): give the role straight back instead of
                 // leading for a moment.
                 if !Task.isCancelled {

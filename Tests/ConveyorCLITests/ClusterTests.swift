@@ -79,10 +79,10 @@ struct ClusterTests {
             Self.leaderLines(monitors).indices.first { $0 != leader && Self.leaderLines(monitors)[$0] > 0 })
         for (index, monitor) in monitors.enumerated() where index != leader && index != successor {
             monitor.signal(SIGTERM)
-            #expect(try await monitor.waitForExit() == 0)
+            #expect(try await monitor.waitForExit() == 0, "\(monitor.output)")
         }
         monitors[successor].signal(SIGTERM)
-        #expect(try await monitors[successor].waitForExit() == 0)
+        #expect(try await monitors[successor].waitForExit() == 0, "\(monitors[successor].output)")
         // Over the whole run there was one leader at a time: the first, then one successor.
         #expect(Self.leaderLines(monitors).reduce(0, +) == 2, "\(monitors.map(\.output))")
         await drop()

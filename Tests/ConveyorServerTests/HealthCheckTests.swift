@@ -125,6 +125,8 @@ struct HealthCheckTests {
                 t.queueDepth = .above(warn: nil, fail: nil)
                 t.oldestAvailableSeconds = .above(warn: nil, fail: nil)
                 t.deadLetters = .above(warn: nil, fail: nil)
+                // The statuses, not the 2 s bound: the full suite loads the machine.
+                t.checkTimeout = .seconds(30)
                 return t
             }()
             let cases: [(String, (inout HealthThresholds) -> Void)] = [
