@@ -12,9 +12,10 @@ extension SQLiteJobStore {
         let lease = retry * 3
         while !Task.isCancelled {
             // A claim that fails (the file busy past its timeout, or the campaign cancelled by a
-            // shutdown mid-write) is tried again next round, as a follower does; thrown, it ended
-            // the campaign and with it the process's service group (exit 1 on SIGTERM, now and
-            // then, with three monitors sharing the file).
+            // shutdown mid-write) is tried again next round, as a follower does, and as the
+            // PostgreSQL engine does; thrown, it would end the campaign and with it the process's
+            // service group (the likely cause of a monitor seen exiting non-zero on SIGTERM under
+            // the full suite, with two others sharing its file).
             let claimed: Bool
             do {
                 claimed = try await claimLeadership(role, holder: holder, lease: lease)
