@@ -10,11 +10,12 @@ import Synchronization
 /// that claimers never wait on each other), changed by the same lifecycle methods the SQLite
 /// engine uses, and written back in one bulk statement.
 ///
-/// It is also a `Service`, the first in a process's `ServiceGroup` so that it stops last: while it
-/// runs it listens for enqueues of other processes (LISTEN/NOTIFY, ringing `wakeups`), and when
-/// it stops it closes the pool and waits for it. The pool itself runs from `open` on, because
-/// opening migrates; a store used without running it (a one-shot command, a test) does not listen
-/// and is closed with `close()`.
+/// It is also a `Service`, the first in a process's `ServiceGroup` so that it stops last. A store
+/// made for a group (`openService`) runs its connection pool inside `run()`, as postgres-nio
+/// documents for `PostgresClient`, and listens there for enqueues of other processes
+/// (LISTEN/NOTIFY, ringing `wakeups`); the schema is set up and migrated before, on a pool that
+/// lives only as long as that call. A store from `open` (a one-shot command, a tool, a test) runs
+/// its pool from `open` until `close()`, and does not listen.
 public final class PostgresJobStore: JobStore, Service {
     /// Engine settings.
     public struct Options: Sendable {
@@ -51,6 +52,14 @@ public final class PostgresJobStore: JobStore, Service {
         }
     }
 
+    /// Who runs the connection pool.
+    enum Pool {
+        /// `open` started it; `close()` ends it.
+        case ownTask(Task<Void, Never>)
+        /// `run()` runs it, inside the process's `ServiceGroup`.
+        case service
+    }
+
     public let wakeups = Doorbell()
     /// Rung each time the listener starts listening (again, after a lost connection).
     public let listening = Doorbell()
@@ -62,29 +71,78 @@ public final class PostgresJobStore: JobStore, Service {
     let clock: any WallClock
     let options: Options
     let logger: Logger
-    private let running: Task<Void, Never>
-    /// Set once the database has failed a call or dropped the listening connection, cleared by the
-    /// next call that succeeds: while set, calls wait a bounded time for a connection.
-    let connectionTrouble = AtomicFlag()
+    private let pool: Pool
+    /// Set until a call has succeeded, and again once the database has failed a call or dropped
+    /// the listening connection; cleared by the next call that succeeds. While set, calls wait a
+    /// bounded time for a connection. It starts set because a store's pool starts with no
+    /// connection: a server that went away before the first one was made fails no call, and the
+    /// calls would wait for it for good.
+    let connectionTrouble = AtomicFlag(true)
 
     private init(
-        location: String, client: PostgresClient, clock: any WallClock, options: Options, logger: Logger,
-        running: Task<Void, Never>
+        location: String, client: PostgresClient, clock: any WallClock, options: Options, logger: Logger, pool: Pool
     ) {
         self.location = location
         self.client = client
         self.clock = clock
         self.options = options
         self.logger = logger
-        self.running = running
+        self.pool = pool
     }
 
-    /// Connects to the server at `url`, checks it answers, and (unless told otherwise) migrates.
-    /// An unreachable server or a bad URL throws one sentence saying which.
+    /// Connects to the server at `url`, checks it answers, and (unless told otherwise) migrates;
+    /// the pool runs until `close()`. An unreachable server or a bad URL throws one sentence
+    /// saying which.
     public static func open(
         url: String, clock: any WallClock = SystemClock(), options: Options = .init(),
         logger: Logger = Logger(label: "conveyor.postgres")
     ) async throws -> PostgresJobStore {
+        let (location, configuration) = try await reach(url: url, options: options)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let running = Task { await client.run() }
+        let store = PostgresJobStore(
+            location: location, client: client, clock: clock, options: options, logger: logger,
+            pool: .ownTask(running))
+        do {
+            try await store.setUp()
+        } catch {
+            running.cancel()
+            throw error
+        }
+        return store
+    }
+
+    /// A store for a process's `ServiceGroup`, whose pool runs inside `run()`. Before it is made,
+    /// the server is checked, the schema set up and migrated, and `prepare` given the database
+    /// (the server's admin key is made there), all on a pool that ends with this call.
+    public static func openService(
+        url: String, clock: any WallClock = SystemClock(), options: Options = .init(),
+        logger: Logger = Logger(label: "conveyor.postgres"),
+        prepare: @Sendable (PostgresJobStore) async throws -> Void = { _ in }
+    ) async throws -> PostgresJobStore {
+        let (location, configuration) = try await reach(url: url, options: options)
+        var setUpOptions = options
+        setUpOptions.listen = false
+        let setUp = PostgresJobStore(
+            location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            clock: clock, options: setUpOptions, logger: logger, pool: .service)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await setUp.client.run() }
+            // Ends the set-up pool however the set-up ends; the group waits for it.
+            defer { group.cancelAll() }
+            try await setUp.setUp()
+            try await prepare(setUp)
+        }
+        return PostgresJobStore(
+            location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            clock: clock, options: options, logger: logger, pool: .service)
+    }
+
+    /// The pool's configuration for `url`, once a plain TCP connection shows the server is there:
+    /// a refused or unresolvable server is reported at once rather than after the pool's timeout.
+    private static func reach(
+        url: String, options: Options
+    ) async throws -> (location: String, configuration: PostgresClient.Configuration) {
         let location = DatabaseLocation.postgres(url: url).description
         var configuration = try PostgresURL.configuration(url)
         let listening = options.listen ? 1 : 0
@@ -112,10 +170,12 @@ public final class PostgresJobStore: JobStore, Service {
             try await PostgresReachability.check(
                 host: host, port: port, location: location, timeout: options.connectTimeout)
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await client.run() }
-        let store = PostgresJobStore(
-            location: location, client: client, clock: clock, options: options, logger: logger, running: running)
+        return (location, configuration)
+    }
+
+    /// Checks the server answers (creating the schema if one is named) and migrates, on a running pool.
+    private func setUp() async throws {
+        let (client, options, logger) = (self.client, self.options, self.logger)
         do {
             // The pool retries connecting for ever; opening must give up after the timeout.
             _ = try await withDeadline(options.connectTimeout) {
@@ -134,42 +194,43 @@ public final class PostgresJobStore: JobStore, Service {
                 }
             }
         } catch {
-            running.cancel()
             throw JobStoreError.unavailable(
                 reason: "cannot reach the PostgreSQL server at \(location): \(explain(error))")
         }
         if options.migrate {
-            do {
-                try await store.migrator().migrate(at: clock.now())
-            } catch {
-                running.cancel()
-                throw error
-            }
+            try await migrator().migrate(at: clock.now())
         }
-        return store
     }
 
-    /// Listens (with `options.listen`) until graceful shutdown or cancellation, then closes the
-    /// pool and waits for it to end — two seconds at most, so a connection that never answers
-    /// cannot keep the process.
+    /// Runs the pool (a store from `openService`) and listens (with `options.listen`) until
+    /// graceful shutdown or cancellation; then ends both. A store from `open` closes its pool here
+    /// and waits for it — two seconds at most, so a connection that never answers cannot keep
+    /// the process.
     public func run() async {
         await withDiscardingTaskGroup { group in
+            if case .service = pool {
+                // `PostgresClient.run()` ends at graceful shutdown: this store's comes last, once
+                // every service after it in the group has stopped using it.
+                group.addTask { await self.client.run() }
+            }
             if options.listen { group.addTask { await self.listen() } }
             try? await gracefulShutdown()
             group.cancelAll()
         }
-        close()
-        let running = self.running
-        _ = try? await abandoning(after: .seconds(2)) { await running.value }
+        if case .ownTask(let running) = pool {
+            running.cancel()
+            _ = try? await abandoning(after: .seconds(2)) { await running.value }
+        }
     }
 
-    /// Closes every connection. The store cannot be used afterwards.
+    /// Closes every connection of a store from `open`; it cannot be used afterwards. A store from
+    /// `openService` is closed by the end of `run()`.
     public func close() {
-        running.cancel()
+        if case .ownTask(let running) = pool { running.cancel() }
     }
 
     deinit {
-        running.cancel()
+        close()
     }
 
     /// The migrator for this database, with the bundled migrations unless others are given.
@@ -214,14 +275,14 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     /// Runs `operation`, failing it as `unavailable` if it has not been handed a connection (it
-    /// calls `leased`) within the connect timeout — once the store has seen the database fail
-    /// (`connectionTrouble`: a call failed, or the listening connection dropped), until a call
-    /// succeeds again. PostgresNIO's pool keeps a request for a connection waiting for as long as
-    /// no connection can be made: with the server stopped, an HTTP request waited for good and
+    /// calls `leased`) within the connect timeout while `connectionTrouble` is set (no call has
+    /// succeeded yet, or one failed, or the listening connection dropped, and none succeeded
+    /// since). PostgresNIO's pool keeps a request for a connection waiting for as long as no
+    /// connection can be made: with the server stopped, an HTTP request waited for good and
     /// `conveyor serve`, which drains in-flight requests before exiting, never exited (seen: still
     /// running 60 s after SIGTERM). Only the wait is bounded (the pool takes a cancelled request
     /// back); a statement that has its connection runs to its end. A call that began waiting
-    /// before any failure was seen is not bounded here: the processes bound their own shutdown.
+    /// while the database seemed well is not bounded here: the processes bound their own shutdown.
     private func boundingConnectionWait<T: Sendable>(
         _ operation: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
     ) async throws -> T {
@@ -309,7 +370,11 @@ public final class PostgresJobStore: JobStore, Service {
 /// AtomicFlag is a flag shared between tasks: whether an operation has been handed its
 /// connection, whether the database is in trouble.
 final class AtomicFlag: Sendable {
-    let value = Atomic<Bool>(false)
+    let value: Atomic<Bool>
+
+    init(_ value: Bool = false) {
+        self.value = Atomic(value)
+    }
 }
 
 /// The server's own words for an error.

@@ -24,8 +24,13 @@ struct StopWithDatabaseDownTests {
     func stop(_ process: RunningConveyor, within bound: Duration) async throws -> (Int32, Duration) {
         let started = ContinuousClock.now
         process.signal()
-        let status = try await process.waitForExit(timeout: bound + Self.margin)
-        return (status, ContinuousClock.now - started)
+        do {
+            let status = try await process.waitForExit(timeout: bound + Self.margin)
+            return (status, ContinuousClock.now - started)
+        } catch {
+            Issue.record("still running \(bound + Self.margin) after SIGTERM: \(process.output)")
+            throw error
+        }
     }
 
     @Test(

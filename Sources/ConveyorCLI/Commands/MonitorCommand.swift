@@ -53,7 +53,7 @@ struct MonitorCommand: AsyncParsableCommand {
             let stale = try await failing { try StaleJobRescuer.settings(settings: settings) }
             let interval = self.interval ?? stale.interval.timeInterval
             let grace = self.grace ?? stale.grace.timeInterval
-            let opened = try await database.openEngine(mustExist: false, settings)
+            let opened = try await database.openService(settings)
             let logger = Logger(label: "conveyor.stale")
             let endpoint = try metrics.endpoint(settings, logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
@@ -88,7 +88,7 @@ struct MonitorCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = Settings(options: metrics.settings)
             let deadLetters = try DeadLetterServices(settings: settings)
-            let opened = try await database.openEngine(mustExist: false, settings)
+            let opened = try await database.openService(settings)
             let logger = Logger(label: "conveyor.dlq")
             let endpoint = try metrics.endpoint(settings, logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store

@@ -53,19 +53,20 @@ struct ServeCommand: AsyncParsableCommand {
         let rateLimits = try await failing { try RateLimiter.Configuration(settings: settings) }
         let maintenance = try MaintenanceServices(settings: settings)
         let configuredAdminKey = settings.text("CONVEYOR_ADMIN_KEY")
-        let opened = try await database.openEngine(mustExist: false, settings)
+        let opened = try await database.openService(settings) { store throws(CommandFailure) in
+            let shown = try await failing {
+                try await AdminKeyBootstrap.ensure(store: store, configured: configuredAdminKey)
+            }
+            if let shown {
+                FileHandle.standardOutput.write(Data("admin key (shown once, keep it): \(shown)\n".utf8))
+            }
+        }
         let export = MetricsExport.prometheus()
         let store = MeteredJobStore(opened.store, metrics: export.metrics)
         let health = try await failing {
             try HealthConfiguration(
                 settings: settings, version: ConveyorVersion.current, leaderRole: StaleJobRescuer.role,
                 pendingMigrations: { try await opened.pendingMigrations() })
-        }
-        let shown = try await failing {
-            try await AdminKeyBootstrap.ensure(store: store, configured: configuredAdminKey)
-        }
-        if let shown {
-            FileHandle.standardOutput.write(Data("admin key (shown once, keep it): \(shown)\n".utf8))
         }
         let logger = Logger(label: "conveyor.serve")
         let serverLogger = logger

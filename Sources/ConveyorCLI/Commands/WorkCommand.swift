@@ -109,7 +109,7 @@ struct WorkCommand: AsyncParsableCommand {
         let settings = Settings(options: metrics.settings)
         let maintenance = try MaintenanceServices(settings: settings, optedOut: noMaintenance)
         let endpoint = try metrics.endpoint(settings, logger: logger)
-        let opened = try await database.openEngine(mustExist: false, settings)
+        let opened = try await database.openService(settings)
         let store: any JobStore =
             endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
         let worker = try await failing {

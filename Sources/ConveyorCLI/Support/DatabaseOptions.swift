@@ -39,36 +39,69 @@ struct DatabaseOptions: ParsableArguments {
     ) async throws(CommandFailure) -> OpenedStore {
         switch try location(settings) {
         case .sqlite(let path):
-            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-            let isNew = !FileManager.default.fileExists(atPath: path)
-            if isNew, mustExist {
-                throw CommandFailure(
-                    "there is no database at \(absolute); run this where `conveyor serve` keeps its database, pass --database (or DATABASE_URL), or run `conveyor migrate` to create one"
-                )
-            }
-            let store = try await failing {
-                try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate))
-            }
-            if isNew {
-                // The default is a file of the current folder: a command run in another folder
-                // than the server's made a second, empty database, whose keys and jobs the server
-                // never saw. Saying so costs one line.
-                FileHandle.standardError.write(
-                    Data("note: created a new database at \(absolute) (pass --database to use another)\n".utf8))
-            }
+            return .sqlite(try await openSQLite(path, mustExist: mustExist, migrate: migrate))
+        case .postgres(let url):
+            let (options, logger) = Self.postgres(settings, migrate: migrate)
+            return .postgres(
+                try await failing { try await PostgresJobStore.open(url: url, options: options, logger: logger) })
+        }
+    }
+
+    /// Opens the store a long-running command's `ServiceGroup` runs (its `services` first):
+    /// migrated, and given to `prepare` before the group starts. On PostgreSQL that is done on a
+    /// pool of its own, and the store's pool runs inside the group.
+    func openService(
+        _ settings: Settings, prepare: @Sendable (any JobStore) async throws(CommandFailure) -> Void = { _ in }
+    ) async throws(CommandFailure) -> OpenedStore {
+        switch try location(settings) {
+        case .sqlite(let path):
+            let store = try await openSQLite(path, mustExist: false, migrate: true)
+            try await prepare(store)
             return .sqlite(store)
         case .postgres(let url):
-            var logger = Logger(label: "conveyor.postgres")
-            logger.logLevel = .error
+            let (options, logger) = Self.postgres(settings, migrate: true)
             return .postgres(
                 try await failing {
-                    // PGAPPNAME, as libpq reads it: how this process's connections show in
-                    // pg_stat_activity.
-                    let name = settings.text("PGAPPNAME") ?? "conveyor"
-                    return try await PostgresJobStore.open(
-                        url: url, options: .init(migrate: migrate, applicationName: name), logger: logger)
+                    try await PostgresJobStore.openService(url: url, options: options, logger: logger) { store in
+                        try await prepare(store)
+                    }
                 })
         }
+    }
+
+    private func openSQLite(
+        _ path: String, mustExist: Bool, migrate: Bool
+    ) async throws(CommandFailure)
+        -> SQLiteJobStore
+    {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        if isNew, mustExist {
+            throw CommandFailure(
+                "there is no database at \(absolute); run this where `conveyor serve` keeps its database, pass --database (or DATABASE_URL), or run `conveyor migrate` to create one"
+            )
+        }
+        let store = try await failing {
+            try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate))
+        }
+        if isNew {
+            // The default is a file of the current folder: a command run in another folder
+            // than the server's made a second, empty database, whose keys and jobs the server
+            // never saw. Saying so costs one line.
+            FileHandle.standardError.write(
+                Data("note: created a new database at \(absolute) (pass --database to use another)\n".utf8))
+        }
+        return store
+    }
+
+    /// The engine's options: PGAPPNAME, as libpq reads it, names this process's connections in
+    /// pg_stat_activity; the pool's own log says only errors.
+    private static func postgres(
+        _ settings: Settings, migrate: Bool
+    ) -> (PostgresJobStore.Options, Logger) {
+        var logger = Logger(label: "conveyor.postgres")
+        logger.logLevel = .error
+        return (.init(migrate: migrate, applicationName: settings.text("PGAPPNAME") ?? "conveyor"), logger)
     }
 }
 
