@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresJobStore {
     static let customerColumns = """
         name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
-        rate_limit_window_seconds::int8
+        rate_limit_window_seconds::int8, weight
         """
 
     static let keyColumns = """
@@ -106,10 +106,10 @@ extension PostgresJobStore {
     }
 
     static func decodeCustomer(_ row: PostgresRow) throws -> Customer {
-        let (name, created, requests, window) = try row.decode((String, Int64, Int64?, Int64?).self)
+        let (name, created, requests, window, weight) = try row.decode((String, Int64, Int64?, Int64?, Double?).self)
         return Customer(
             name: name, createdAt: Date(unixMilliseconds: created),
-            rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window))
+            rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window), weight: weight)
     }
 
     /// The key in a row's first six columns (`keyColumns`); the row may go on with others.
@@ -132,6 +132,21 @@ extension PostgresJobStore {
                 UPDATE customers SET rate_limit_requests = \(policy?.requests),
                     rate_limit_window_seconds = \(policy?.windowSeconds)
                 WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
+                """, logger: logger
+            ).collect()
+        }
+        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
+        return try Self.decodeCustomer(row)
+    }
+
+    public func setWeight(customer: String, weight: Double?) async throws -> Customer {
+        let weight = try weight.map { value throws(ValidationError) in try Customer.validWeight(value) }
+        let logger = self.logger
+        let updated = try await read { connection, _ in
+            try await connection.query(
+                """
+                UPDATE customers SET weight = \(weight) WHERE name = \(customer)
+                RETURNING \(unescaped: Self.customerColumns)
                 """, logger: logger
             ).collect()
         }

@@ -80,22 +80,72 @@ struct InsertJobs: PostgresPreparedStatement {
 /// every waiting job (23 ms per claim with 20,000 waiting, against 0.2 ms).
 struct ClaimJobs: PostgresPreparedStatement {
     static let name = "conveyor_claim_jobs"
+    /// `FairClaim` in SQL: the candidates (per queue, the shares with the smallest pass and a job
+    /// to run now; one customer's own when the claim names one), each one's weight's part of the
+    /// limit read in its claim order with SKIP LOCKED, the smallest virtual times taken; then
+    /// the taken shares' pass moves on, and a share that had nothing to read gets its ready_at
+    /// moved to its earliest waiting job — unless jobs became waiting there since this statement
+    /// began (its version moved), which the lock on the share row makes the recheck see.
     static let sql = """
+        WITH candidates AS MATERIALIZED (
+            SELECT share.queue, share.customer, share.pass, share.version, coalesce(c.weight, 1) AS weight
+            FROM unnest($1::text[]) AS claimed(queue)
+            CROSS JOIN LATERAL (
+                (SELECT queue, customer, pass, version FROM queue_shares
+                 WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
+                   AND ready_at <= to_timestamp($4 / 1000.0)
+                 ORDER BY pass, customer LIMIT $3)
+                UNION ALL
+                (SELECT queue, customer, pass, version FROM queue_shares
+                 WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
+                   AND ready_at <= to_timestamp($4 / 1000.0))) AS share
+            LEFT JOIN customers c ON c.name = share.customer
+            ORDER BY share.pass, share.queue, share.customer
+            LIMIT $3),
+        total AS (SELECT sum(weight) AS weight FROM candidates),
+        waiting AS MATERIALIZED (
+            SELECT job.id, job.run_at, candidate.queue, candidate.customer, candidate.weight,
+                candidate.pass + (row_number() OVER (
+                    PARTITION BY candidate.queue, candidate.customer
+                    ORDER BY job.priority, job.run_at, job.id) - 1) / candidate.weight AS tag
+            FROM candidates AS candidate CROSS JOIN total
+            CROSS JOIN LATERAL (
+                SELECT id, priority, run_at FROM jobs
+                WHERE queue = candidate.queue AND customer = candidate.customer
+                  AND state IN (\(TransitionSQL.sources(of: .claim))) AND run_at <= to_timestamp($4 / 1000.0)
+                ORDER BY priority, run_at, id
+                LIMIT greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int))
+                FOR UPDATE SKIP LOCKED) AS job),
+        picked AS MATERIALIZED (SELECT id, queue, customer, weight FROM waiting ORDER BY tag, run_at, id LIMIT $3),
+        -- The share rows are locked in one order, all before either update below: two claims
+        -- serving the same shares cannot deadlock (enqueues lock theirs in the same order).
+        locked AS MATERIALIZED (
+            SELECT share.queue, share.customer FROM queue_shares AS share
+            JOIN candidates USING (queue, customer)
+            ORDER BY share.queue, share.customer
+            FOR UPDATE OF share),
+        served AS (
+            UPDATE queue_shares AS share SET pass = share.pass + taken.count / taken.weight
+            FROM (SELECT queue, customer, weight, count(*) AS count FROM picked GROUP BY queue, customer, weight) AS taken
+            WHERE share.queue = taken.queue AND share.customer = taken.customer
+              AND (SELECT count(*) FROM locked) > 0),
+        emptied AS (
+            UPDATE queue_shares AS share SET ready_at = (
+                SELECT min((SELECT run_at FROM jobs
+                            WHERE queue = share.queue AND customer = share.customer AND priority = p.value
+                              AND state IN (\(TransitionSQL.sources(of: .claim)))
+                            ORDER BY run_at LIMIT 1))
+                FROM generate_series(\(NewJob.priorities.lowerBound), \(NewJob.priorities.upperBound)) AS p(value))
+            FROM candidates AS candidate
+            WHERE share.queue = candidate.queue AND share.customer = candidate.customer
+              AND share.version = candidate.version AND (SELECT count(*) FROM locked) > 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM waiting WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer))
         UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
             lease_token = gen_random_uuid()::text,
             lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0)
-        WHERE id IN (
-            SELECT waiting.id FROM unnest($1::text[]) AS claimed(queue)
-            CROSS JOIN LATERAL (
-                SELECT id, priority, run_at FROM jobs
-                WHERE state IN (\(TransitionSQL.sources(of: .claim))) AND queue = claimed.queue
-                  AND run_at <= to_timestamp($4 / 1000.0) AND ($2::text IS NULL OR customer = $2::text)
-                ORDER BY priority, run_at, id
-                LIMIT $3
-                FOR UPDATE SKIP LOCKED) AS waiting
-            ORDER BY waiting.priority, waiting.run_at, waiting.id
-            LIMIT $3)
-        RETURNING \(PostgresJobRow.columns)
+        FROM picked WHERE jobs.id = picked.id
+        RETURNING \(PostgresJobRow.columns(of: "jobs"))
         """
 
     let queues: [String]

@@ -66,30 +66,85 @@ extension SQLiteJobStore {
         return result
     }
 
+    /// Shares the queues between customers by `FairClaim`: the shares with the smallest pass
+    /// that have a job to run now, the jobs with the smallest virtual times among them.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         try await write { db, now in
-            var sql = """
-                SELECT \(JobRow.columns) FROM jobs
-                WHERE state IN ('scheduled', 'available', 'retryable')
-                  AND queue IN \(JobRow.placeholders(request.queues.count))
-                  AND run_at <= ?
-                """
-            var arguments = StatementArguments(request.queues) + [now.unixMilliseconds]
-            if let customer = request.customer {
-                sql += " AND customer = ?"
-                arguments += [customer]
+            let nowMs = now.unixMilliseconds
+            var shares: [QueueShare] = []
+            for queue in request.queues {
+                var sql = """
+                    SELECT s.queue, s.customer, s.pass, coalesce(c.weight, 1.0) AS weight
+                    FROM queue_shares s LEFT JOIN customers c ON c.name = s.customer
+                    WHERE s.queue = ? AND s.ready_at IS NOT NULL AND s.ready_at <= ?
+                    """
+                var arguments: StatementArguments = [queue, nowMs]
+                if let customer = request.customer {
+                    sql += " AND s.customer = ?"
+                    arguments += [customer]
+                }
+                sql += " ORDER BY s.pass, s.customer LIMIT ?"
+                arguments += [request.limit]
+                for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                    shares.append(
+                        QueueShare(
+                            queue: row["queue"], customer: row["customer"], pass: row["pass"], weight: row["weight"]))
+                }
             }
-            sql += " ORDER BY priority, run_at, id LIMIT ?"
-            arguments += [request.limit]
-            return try JobRow.fetchAll(db, sql: sql, arguments: arguments).map { candidate in
+            let candidates = FairClaim.candidates(shares, limit: request.limit)
+            let reads = FairClaim.reads(candidates, limit: request.limit)
+            let waiting = try zip(candidates, reads).map { share, count in
+                try JobRow.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(JobRow.columns) FROM jobs
+                        WHERE queue = ? AND customer = ? AND state IN ('scheduled', 'available', 'retryable')
+                          AND run_at <= ?
+                        ORDER BY priority, run_at, id LIMIT ?
+                        """,
+                    arguments: [share.queue, share.customer, nowMs, count])
+            }
+            var taken = [Int](repeating: 0, count: candidates.count)
+            let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: request.limit).map {
+                share, candidate in
                 var job = candidate
-                try job.claim(
-                    token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
+                try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
                 try JobRow.update(job, db)
+                taken[share] += 1
                 return job
+            }
+            for (index, share) in candidates.enumerated() {
+                if taken[index] > 0 {
+                    try db.execute(
+                        sql: "UPDATE queue_shares SET pass = ? WHERE queue = ? AND customer = ?",
+                        arguments: [share.pass(after: taken[index]), share.queue, share.customer])
+                } else if waiting[index].isEmpty {
+                    // Nothing of it runs now: ready_at moves on to its earliest waiting job (NULL:
+                    // none), the smallest of each priority's first, each one step into the index.
+                    try db.execute(
+                        sql: """
+                            UPDATE queue_shares SET ready_at = (
+                                SELECT min((SELECT run_at FROM jobs
+                                            WHERE queue = ?1 AND customer = ?2 AND priority = p.value
+                                              AND state IN ('scheduled', 'available', 'retryable')
+                                            ORDER BY run_at LIMIT 1))
+                                FROM \(Self.priorityValues) AS p)
+                            WHERE queue = ?1 AND customer = ?2
+                            """,
+                        arguments: [share.queue, share.customer])
+                }
+            }
+            // In claim order, as PostgreSQL's claim gives them back.
+            return claimed.sorted {
+                ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)
             }
         }
     }
+
+    /// The priorities as an SQL table of one column, `value`.
+    static let priorityValues =
+        "(SELECT column1 AS value FROM (VALUES "
+        + NewJob.priorities.map { "(\($0))" }.joined(separator: ", ") + "))"
 
     public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
         try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }

@@ -84,7 +84,8 @@ extension SQLiteJobStore {
         Customer(
             name: row["name"], createdAt: Date(unixMilliseconds: row["created_at"]),
             rateLimit: RateLimitPolicy.stored(
-                requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"]))
+                requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"]),
+            weight: row["weight"])
     }
 
     static func decodeKey(_ row: Row) -> APIKey {
@@ -103,6 +104,16 @@ extension SQLiteJobStore {
                     WHERE name = ? RETURNING *
                     """,
                 arguments: [policy?.requests, policy?.windowSeconds, customer])
+            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
+            return Self.decodeCustomer(row)
+        }
+    }
+
+    public func setWeight(customer: String, weight: Double?) async throws -> Customer {
+        let weight = try weight.map { value throws(ValidationError) in try Customer.validWeight(value) }
+        return try await write { db, _ in
+            let row = try Row.fetchOne(
+                db, sql: "UPDATE customers SET weight = ? WHERE name = ? RETURNING *", arguments: [weight, customer])
             guard let row else { throw JobStoreError.customerNotFound(name: customer) }
             return Self.decodeCustomer(row)
         }

@@ -50,7 +50,8 @@ public enum JobStoreConformance {
     public static let sections: [(role: String, checks: [StoreConformanceCheck])] = [
         (
             "JobQueue",
-            enqueueChecks + idempotencyChecks + claimChecks + concurrencyChecks + leaseChecks + failureChecks
+            enqueueChecks + idempotencyChecks + claimChecks + fairnessChecks + concurrencyChecks + leaseChecks
+                + failureChecks
                 + cancelChecks + wakeupChecks
         ),
         ("JobQueries", listingChecks),

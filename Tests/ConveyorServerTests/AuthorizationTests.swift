@@ -53,6 +53,8 @@ struct AuthorizationTests {
                     200
                 ),
                 ("DELETE", "/api/admin/customers/acme/rate-limit", nil, 403, 403, 200),
+                ("PUT", "/api/admin/customers/acme/weight", #"{"weight":3}"#, 403, 403, 200),
+                ("DELETE", "/api/admin/customers/acme/weight", nil, 403, 403, 200),
                 ("GET", "/metrics", nil, 403, 403, 200),
             ]
             #expect(

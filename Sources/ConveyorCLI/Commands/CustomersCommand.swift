@@ -5,8 +5,8 @@ import Foundation
 /// `conveyor customers`: the tenants.
 struct CustomersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "customers", abstract: "Create and list customers, and set their rate limits.",
-        subcommands: [Create.self, List.self, SetLimit.self])
+        commandName: "customers", abstract: "Create and list customers, and set their rate limits and weights.",
+        subcommands: [Create.self, List.self, SetLimit.self, SetWeight.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a customer.")
@@ -42,9 +42,10 @@ struct CustomersCommand: AsyncParsableCommand {
                 [
                     $0.name, $0.createdAt.formatted(Date.ISO8601FormatStyle()),
                     $0.rateLimit.map { "\($0.requests) per \($0.windowSeconds) s" } ?? "default",
+                    ($0.weight ?? 1).formatted(),
                 ]
             }
-            print(JobPrinter.aligned([["NAME", "CREATED", "RATE LIMIT"]] + rows))
+            print(JobPrinter.aligned([["NAME", "CREATED", "RATE LIMIT", "WEIGHT"]] + rows))
             if customers.isEmpty { print("(no customers)") }
         }
     }
@@ -95,6 +96,42 @@ struct CustomersCommand: AsyncParsableCommand {
             } else {
                 print("customer \(customer.name): the default rate limit")
             }
+        }
+    }
+
+    struct SetWeight: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-weight",
+            abstract: "Give a customer a weight in fair claiming, or back the default (1).",
+            discussion: """
+                On a queue several customers have jobs waiting on, each is served in proportion to its \
+                weight: with weights 1 and 3, one job of the first for three of the second.
+                conveyor customers set-weight acme 3
+                conveyor customers set-weight acme --default
+                """)
+
+        @Argument(help: "The customer's name.")
+        var name: String
+
+        @Argument(help: "The weight, from 0.01 to 1000.")
+        var weight: Double?
+
+        @Flag(name: .customLong("default"), help: "Go back to the default weight, 1.")
+        var useDefault = false
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard useDefault != (weight != nil) else { throw ValidationError("give either a weight or --default") }
+            if let weight, !(weight.isFinite && Customer.weights.contains(weight)) {
+                throw ValidationError("the weight must be a number from 0.01 to 1000 (got \(weight))")
+            }
+        }
+
+        func run() async throws {
+            let store = try await database.open(mustExist: true)
+            let customer = try await failing { try await store.setWeight(customer: name, weight: weight) }
+            print("customer \(customer.name): weight \((customer.weight ?? 1).formatted())")
         }
     }
 }

@@ -112,6 +112,9 @@ public struct MeteredJobStore: JobStore {
     public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
         try await base.setRateLimit(customer: customer, policy: policy)
     }
+    public func setWeight(customer: String, weight: Double?) async throws -> Customer {
+        try await base.setWeight(customer: customer, weight: weight)
+    }
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         try await base.rateLimit(key, policy: policy)
     }

@@ -1,4 +1,5 @@
-/// TenancyStore holds the tenants: customers, their API keys, and each customer's own rate limit.
+/// TenancyStore holds the tenants: customers, their API keys, and each customer's own rate limit
+/// and weight.
 public protocol TenancyStore: Sendable {
     /// Adds a customer; `customerExists` if the name is taken.
     func createCustomer(_ name: String) async throws -> Customer
@@ -24,4 +25,8 @@ public protocol TenancyStore: Sendable {
     /// Sets a customer's own rate limit, or with nil gives it back the default;
     /// `customerNotFound` if there is no such customer.
     func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer
+
+    /// Sets a customer's weight in fair claiming (`Customer.weights`), or with nil gives it back
+    /// the default (1); `customerNotFound` if there is no such customer.
+    func setWeight(customer: String, weight: Double?) async throws -> Customer
 }

@@ -2,7 +2,7 @@ import ConveyorCore
 import Foundation
 import Hummingbird
 
-/// AdminRoutes manage customers (and their own rate limits) and API keys, under `/api/admin`;
+/// AdminRoutes manage customers (their own rate limits and weights) and API keys, under `/api/admin`;
 /// registered in the admin group, they answer 403 to customer keys before any of them runs.
 struct AdminRoutes {
     let store: any TenancyStore
@@ -25,6 +25,16 @@ struct AdminRoutes {
         router.delete("customers/:name/rate-limit") { _, context in
             let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
             return try JSONResponse.make(try await store.setRateLimit(customer: name, policy: nil))
+        }
+        router.put("customers/:name/weight") { request, context in
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            var request = request
+            let body = try await JSONResponse.decode(WeightBody.self, from: &request)
+            return try JSONResponse.make(try await store.setWeight(customer: name, weight: body.weight))
+        }
+        router.delete("customers/:name/weight") { _, context in
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            return try JSONResponse.make(try await store.setWeight(customer: name, weight: nil))
         }
         router.get("keys") { request, context in
             let customer = request.uri.queryParameters["customer"].map(String.init)
@@ -51,6 +61,11 @@ struct AdminRoutes {
 
 struct CustomerBody: Decodable, Sendable {
     let name: String
+}
+
+/// A customer's weight in fair claiming.
+struct WeightBody: Decodable, Sendable {
+    let weight: Double
 }
 
 struct CustomerList: Encodable, Sendable {

@@ -1,0 +1,55 @@
+-- Fair claiming between customers (see docs/ARCHITECTURE.md, "Fair claiming"). A queue_shares row
+-- is one customer's share of one queue: `pass` is the virtual time of its next job (a claim takes
+-- the shares with the smallest pass and adds 1/weight per job it takes), `ready_at` (ms) a lower
+-- bound on the run_at of its waiting jobs (NULL: none is waiting). Writes are serialized here, so
+-- the version PostgreSQL keeps against a racing claim is not needed.
+ALTER TABLE customers ADD COLUMN weight REAL CHECK (weight > 0);  -- NULL: 1
+
+CREATE TABLE queue_shares (
+    queue TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    pass REAL NOT NULL DEFAULT 0,
+    ready_at INTEGER,
+    PRIMARY KEY (queue, customer)
+) WITHOUT ROWID;
+CREATE INDEX queue_shares_by_pass ON queue_shares (queue, pass) WHERE ready_at IS NOT NULL;
+
+-- Claims read a share's waiting jobs in its claim order.
+DROP INDEX jobs_claim_order;
+CREATE INDEX jobs_share_claim_order ON jobs (queue, customer, priority, run_at, id)
+    WHERE state IN ('scheduled', 'available', 'retryable');
+
+INSERT INTO queue_shares (queue, customer, ready_at)
+    SELECT queue, customer, min(run_at) FROM jobs
+    WHERE state IN ('scheduled', 'available', 'retryable')
+    GROUP BY queue, customer;
+
+-- Every way a job becomes waiting goes through these two triggers — an enqueue, or a job made
+-- waiting again or sooner (a retry, a release, a rescue, a replay): the share's ready_at moves
+-- back to the job's run_at, and a share that had nothing waiting joins at the queue's current
+-- virtual time (the smallest pass among shares waiting), so that it neither waits behind the
+-- others' backlog nor claims ahead for the time it was idle.
+CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs
+    WHEN NEW.state IN ('scheduled', 'available', 'retryable')
+BEGIN
+    INSERT INTO queue_shares (queue, customer, pass, ready_at)
+    VALUES (NEW.queue, NEW.customer,
+            coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
+            NEW.run_at)
+    ON CONFLICT (queue, customer) DO UPDATE SET
+        pass = CASE WHEN ready_at IS NULL THEN max(pass, excluded.pass) ELSE pass END,
+        ready_at = min(coalesce(ready_at, excluded.ready_at), excluded.ready_at);
+END;
+
+CREATE TRIGGER jobs_waiting AFTER UPDATE OF state, run_at ON jobs
+    WHEN NEW.state IN ('scheduled', 'available', 'retryable')
+     AND (OLD.state NOT IN ('scheduled', 'available', 'retryable') OR NEW.run_at < OLD.run_at)
+BEGIN
+    INSERT INTO queue_shares (queue, customer, pass, ready_at)
+    VALUES (NEW.queue, NEW.customer,
+            coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
+            NEW.run_at)
+    ON CONFLICT (queue, customer) DO UPDATE SET
+        pass = CASE WHEN ready_at IS NULL THEN max(pass, excluded.pass) ELSE pass END,
+        ready_at = min(coalesce(ready_at, excluded.ready_at), excluded.ready_at);
+END;
