@@ -46,6 +46,13 @@ public struct Benchmark: Sendable {
             ) { try await drain(queue()) }
         case .latency: return try await latency(queue())
         case .idle: return try await idle(queue())
+        case .drainCustomers:
+            return try await repeated(
+                .drainCustomers,
+                "\(options.customers) customers × \(max(1, options.jobs / options.customers)) jobs on one queue, no-op handler, concurrency \(options.concurrency)"
+            ) { try await drainCustomers(queue()) }
+        case .fairLatency: return try await fairLatency(queue())
+        case .claimCost: return try await claimCost()
         }
     }
 
@@ -145,9 +152,10 @@ public struct Benchmark: Sendable {
     }
 
     /// Runs a worker on `queue` while `work` runs and until `target` jobs have completed; returns
-    /// the time from the worker's start to the last completion.
+    /// the time from the worker's start to the last completion (of the jobs `counted` picks, if given).
     func withWorker(
-        _ queue: String, handlers: JobHandlers, until target: Int, _ work: @escaping @Sendable () async throws -> Void
+        _ queue: String, handlers: JobHandlers, until target: Int,
+        counting counted: (@Sendable (Job) -> Bool)? = nil, _ work: @escaping @Sendable () async throws -> Void
     ) async throws -> Duration {
         let completed = Mutex(0)
         let done = Doorbell()
@@ -158,7 +166,7 @@ public struct Benchmark: Sendable {
             configuration: WorkerConfiguration(
                 queues: [queue: options.concurrency], registryHeartbeatInterval: .seconds(5),
                 onEvent: { event in
-                    if case .completed = event,
+                    if case .completed(let job) = event, counted?(job) ?? true,
                         completed.withLock({
                             $0 += 1; return $0
                         }) >= target

@@ -18,13 +18,20 @@ public struct BenchmarkOptions: Sendable {
     /// The queue every scenario uses; nil gives each run a fresh queue (`bench-SCENARIO-RANDOM`).
     /// Named, a queue can be prepared beforehand — say, with a million finished jobs in it.
     public var queue: String?
+    /// Customers whose jobs share the queue in `drain-customers`.
+    public var customers: Int
+    /// Jobs of one customer waiting in `fair-latency`.
+    public var backlog: Int
 
     /// Creates options; every argument defaults to the documented default.
     public init(
         jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
-        idleDuration: Duration = .seconds(10), runs: Int = 5, queue: String? = nil
+        idleDuration: Duration = .seconds(10), runs: Int = 5, queue: String? = nil, customers: Int = 1000,
+        backlog: Int = 1_000_000
     ) {
         self.queue = queue
+        self.customers = customers
+        self.backlog = backlog
         self.jobs = jobs
         self.batchSize = batchSize
         self.concurrency = concurrency
@@ -51,4 +58,13 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case drain
     /// Enqueue→start latency at a fixed arrival rate.
     case latency
+    /// Draining many customers' jobs on one queue.
+    case drainCustomers = "drain-customers"
+    /// One customer's enqueue→start latency behind another's deep backlog.
+    case fairLatency = "fair-latency"
+    /// A claim's cost as customers and waiting jobs grow.
+    case claimCost = "claim-cost"
+
+    /// What `conveyor bench` runs when not told: all but the fairness scenarios, which need minutes.
+    public static let defaults: [BenchmarkScenario] = [.idle, .roundtrip, .enqueue, .batch, .drain, .latency]
 }

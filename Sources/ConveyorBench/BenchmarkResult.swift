@@ -21,6 +21,8 @@ public struct BenchmarkResult: Sendable {
     public let latency: Latency?
     /// CPU time as a share of one core, for the idle scenario.
     public let cpuShare: Double?
+    /// Figures of their own, for the claim-cost scenario.
+    public var detail: String? = nil
 
     /// p50/p95/p99/max of a latency distribution, in microseconds.
     public struct Latency: Sendable {
@@ -51,6 +53,7 @@ public struct BenchmarkResult: Sendable {
             )
         }
         if let cpuShare { parts.append("→ \(String(format: "%.3f", cpuShare * 100))% of one core") }
+        if let detail { parts.append("→ \(detail)") }
         return parts.joined(separator: " ")
     }
 

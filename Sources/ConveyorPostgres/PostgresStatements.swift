@@ -87,21 +87,23 @@ struct ClaimJobs: PostgresPreparedStatement {
     /// moved to its earliest waiting job — unless jobs became waiting there since this statement
     /// began (its version moved), which the lock on the share row makes the recheck see.
     static let sql = """
-        WITH candidates AS MATERIALIZED (
+        WITH ready AS MATERIALIZED (
+            -- One share more than the limit: whether the claim chooses between shares at all.
             SELECT share.queue, share.customer, share.pass, share.version, coalesce(c.weight, 1) AS weight
             FROM unnest($1::text[]) AS claimed(queue)
             CROSS JOIN LATERAL (
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
                    AND ready_at <= to_timestamp($4 / 1000.0)
-                 ORDER BY pass, customer LIMIT $3)
+                 ORDER BY pass, customer LIMIT $3 + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
                    AND ready_at <= to_timestamp($4 / 1000.0))) AS share
             LEFT JOIN customers c ON c.name = share.customer
             ORDER BY share.pass, share.queue, share.customer
-            LIMIT $3),
+            LIMIT $3 + 1),
+        candidates AS MATERIALIZED (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT $3),
         total AS (SELECT sum(weight) AS weight FROM candidates),
         waiting AS MATERIALIZED (
             SELECT job.id, job.run_at, candidate.queue, candidate.customer, candidate.weight,
@@ -117,18 +119,27 @@ struct ClaimJobs: PostgresPreparedStatement {
                 LIMIT greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int))
                 FOR UPDATE SKIP LOCKED) AS job),
         picked AS MATERIALIZED (SELECT id, queue, customer, weight FROM waiting ORDER BY tag, run_at, id LIMIT $3),
-        -- The share rows are locked in one order, all before either update below: two claims
-        -- serving the same shares cannot deadlock (enqueues lock theirs in the same order).
+        -- The share rows to change: the served ones when the claim chose between shares (alone,
+        -- a share's pass orders nothing, and a share joining later starts at it anyway), and the
+        -- ones found with nothing to run. Locked in one order, all before either update below:
+        -- two claims cannot deadlock (enqueues lock theirs in the same order).
+        changing AS MATERIALIZED (
+            SELECT candidate.queue, candidate.customer,
+                NOT EXISTS (
+                    SELECT 1 FROM waiting
+                    WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer) AS empty
+            FROM candidates AS candidate),
         locked AS MATERIALIZED (
             SELECT share.queue, share.customer FROM queue_shares AS share
-            JOIN candidates USING (queue, customer)
+            JOIN changing USING (queue, customer)
+            WHERE changing.empty OR (SELECT count(*) FROM ready) > 1
             ORDER BY share.queue, share.customer
             FOR UPDATE OF share),
         served AS (
             UPDATE queue_shares AS share SET pass = share.pass + taken.count / taken.weight
             FROM (SELECT queue, customer, weight, count(*) AS count FROM picked GROUP BY queue, customer, weight) AS taken
             WHERE share.queue = taken.queue AND share.customer = taken.customer
-              AND (SELECT count(*) FROM locked) > 0),
+              AND (SELECT count(*) FROM ready) > 1 AND (SELECT count(*) FROM locked) > 0),
         emptied AS (
             UPDATE queue_shares AS share SET ready_at = (
                 SELECT min((SELECT run_at FROM jobs
@@ -139,8 +150,8 @@ struct ClaimJobs: PostgresPreparedStatement {
             FROM candidates AS candidate
             WHERE share.queue = candidate.queue AND share.customer = candidate.customer
               AND share.version = candidate.version AND (SELECT count(*) FROM locked) > 0
-              AND NOT EXISTS (
-                  SELECT 1 FROM waiting WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer))
+              AND (SELECT empty FROM changing
+                   WHERE changing.queue = candidate.queue AND changing.customer = candidate.customer))
         UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
             lease_token = gen_random_uuid()::text,
             lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0)

@@ -83,8 +83,9 @@ extension SQLiteJobStore {
                     sql += " AND s.customer = ?"
                     arguments += [customer]
                 }
+                // One share more than the limit: whether the claim chooses between shares at all.
                 sql += " ORDER BY s.pass, s.customer LIMIT ?"
-                arguments += [request.limit]
+                arguments += [request.limit + 1]
                 for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
                     shares.append(
                         QueueShare(
@@ -114,7 +115,8 @@ extension SQLiteJobStore {
                 return job
             }
             for (index, share) in candidates.enumerated() {
-                if taken[index] > 0 {
+                // Alone, a share's pass orders nothing, and a share joining later starts at it.
+                if taken[index] > 0, shares.count > 1 {
                     try db.execute(
                         sql: "UPDATE queue_shares SET pass = ? WHERE queue = ? AND customer = ?",
                         arguments: [share.pass(after: taken[index]), share.queue, share.customer])

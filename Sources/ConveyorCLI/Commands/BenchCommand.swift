@@ -48,9 +48,15 @@ struct StoreBenchCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Scenarios to run, comma separated: \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")).",
+            "Scenarios to run, comma separated, of \(BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")) (default: the first six).",
             valueName: "list"))
-    var scenarios: String = BenchmarkScenario.allCases.map(\.rawValue).joined(separator: ",")
+    var scenarios: String = BenchmarkScenario.defaults.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "Customers sharing the queue in drain-customers (jobs / customers each).")
+    var customers: Int = 1000
+
+    @Option(help: "Jobs of one customer waiting in fair-latency.")
+    var backlog: Int = 1_000_000
 
     @Option(help: "The queue every scenario uses (default: a fresh bench-… queue per run).")
     var queue: String?
@@ -69,14 +75,15 @@ struct StoreBenchCommand: AsyncParsableCommand {
         }
         for (name, value) in [
             ("jobs", jobs), ("batch", batch), ("concurrency", concurrency), ("rate", rate),
-            ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds), ("runs", runs),
+            ("latency-jobs", latencyJobs), ("idle-seconds", idleSeconds), ("runs", runs), ("customers", customers),
+            ("backlog", backlog),
         ]
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
-            idleDuration: .seconds(idleSeconds), runs: runs, queue: queue)
+            idleDuration: .seconds(idleSeconds), runs: runs, queue: queue, customers: customers, backlog: backlog)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let database {
             let location = try DatabaseOptions.parse(["--database", database])

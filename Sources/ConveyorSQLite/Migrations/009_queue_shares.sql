@@ -28,28 +28,33 @@ INSERT INTO queue_shares (queue, customer, ready_at)
 -- waiting again or sooner (a retry, a release, a rescue, a replay): the share's ready_at moves
 -- back to the job's run_at, and a share that had nothing waiting joins at the queue's current
 -- virtual time (the smallest pass among shares waiting), so that it neither waits behind the
--- others' backlog nor claims ahead for the time it was idle.
+-- others' backlog nor claims ahead for the time it was idle. A share already waiting costs two
+-- lookups by key.
 CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs
     WHEN NEW.state IN ('scheduled', 'available', 'retryable')
 BEGIN
+    UPDATE queue_shares SET ready_at = NEW.run_at
+    WHERE queue = NEW.queue AND customer = NEW.customer AND ready_at > NEW.run_at;
     INSERT INTO queue_shares (queue, customer, pass, ready_at)
-    VALUES (NEW.queue, NEW.customer,
-            coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
-            NEW.run_at)
-    ON CONFLICT (queue, customer) DO UPDATE SET
-        pass = CASE WHEN ready_at IS NULL THEN max(pass, excluded.pass) ELSE pass END,
-        ready_at = min(coalesce(ready_at, excluded.ready_at), excluded.ready_at);
+    SELECT NEW.queue, NEW.customer,
+           coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
+           NEW.run_at
+    WHERE NOT EXISTS (
+        SELECT 1 FROM queue_shares WHERE queue = NEW.queue AND customer = NEW.customer AND ready_at IS NOT NULL)
+    ON CONFLICT (queue, customer) DO UPDATE SET pass = max(pass, excluded.pass), ready_at = excluded.ready_at;
 END;
 
 CREATE TRIGGER jobs_waiting AFTER UPDATE OF state, run_at ON jobs
     WHEN NEW.state IN ('scheduled', 'available', 'retryable')
      AND (OLD.state NOT IN ('scheduled', 'available', 'retryable') OR NEW.run_at < OLD.run_at)
 BEGIN
+    UPDATE queue_shares SET ready_at = NEW.run_at
+    WHERE queue = NEW.queue AND customer = NEW.customer AND ready_at > NEW.run_at;
     INSERT INTO queue_shares (queue, customer, pass, ready_at)
-    VALUES (NEW.queue, NEW.customer,
-            coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
-            NEW.run_at)
-    ON CONFLICT (queue, customer) DO UPDATE SET
-        pass = CASE WHEN ready_at IS NULL THEN max(pass, excluded.pass) ELSE pass END,
-        ready_at = min(coalesce(ready_at, excluded.ready_at), excluded.ready_at);
+    SELECT NEW.queue, NEW.customer,
+           coalesce((SELECT min(pass) FROM queue_shares WHERE queue = NEW.queue AND ready_at IS NOT NULL), 0),
+           NEW.run_at
+    WHERE NOT EXISTS (
+        SELECT 1 FROM queue_shares WHERE queue = NEW.queue AND customer = NEW.customer AND ready_at IS NOT NULL)
+    ON CONFLICT (queue, customer) DO UPDATE SET pass = max(pass, excluded.pass), ready_at = excluded.ready_at;
 END;

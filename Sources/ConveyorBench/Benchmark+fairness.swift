@@ -1,0 +1,100 @@
+import ConveyorCore
+import ConveyorWorker
+import Foundation
+import Histogram
+import Synchronization
+
+/// The scenarios of fair claiming: many customers on one queue, one customer's deep backlog under
+/// another's arrivals, and what a claim costs as customers and waiting jobs grow.
+extension Benchmark {
+    func newJob(_ queue: String, _ n: Int, customer: String, type: String = "noop") throws -> NewJob {
+        try NewJob(customer: customer, queue: queue, type: type, payloadJSON: "{\"n\":\(n)}")
+    }
+
+    /// Enqueues `perCustomer` jobs for each of `customers` customers (`c0`, `c1`, …), each
+    /// customer's jobs together, in batches.
+    func fill(_ queue: String, customers: Int, perCustomer: Int, type: String = "noop") async throws {
+        let total = customers * perCustomer
+        for start in stride(from: 0, to: total, by: options.batchSize) {
+            let batch = try (start..<min(start + options.batchSize, total)).map { n in
+                try newJob(queue, n, customer: "c\(n / perCustomer)", type: type)
+            }
+            _ = try await store.enqueue(batch: batch)
+        }
+    }
+
+    /// Jobs per second draining `options.customers` customers' jobs, `jobs / customers` each, on
+    /// one queue.
+    func drainCustomers(_ queue: String) async throws -> Double {
+        let perCustomer = max(1, options.jobs / options.customers)
+        try await fill(queue, customers: options.customers, perCustomer: perCustomer)
+        var handlers = JobHandlers()
+        handlers.registerFallback { _ in }
+        let total = perCustomer * options.customers
+        let elapsed = try await withWorker(queue, handlers: handlers, until: total) {}
+        return Double(total) / elapsed.timeInterval
+    }
+
+    /// With `options.backlog` jobs of customer `hog` waiting and a worker draining them, customer
+    /// `small`'s enqueue→start latency at `options.rate` arrivals a second.
+    func fairLatency(_ queue: String) async throws -> BenchmarkResult {
+        struct Arrival: Decodable { let n: Int }
+        let count = options.latencyJobs
+        for start in stride(from: 0, to: options.backlog, by: 1000) {
+            let batch = try (start..<min(start + 1000, options.backlog)).map { try newJob(queue, $0, customer: "hog") }
+            _ = try await store.enqueue(batch: batch)
+        }
+        let sentAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
+        let histogram = Mutex(
+            Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
+        var handlers = JobHandlers()
+        handlers.registerFallback { _ in }
+        handlers.register("arrival") { (arrival: Arrival, _) in
+            let started = ContinuousClock.now
+            guard let sent = sentAt.withLock({ $0[arrival.n] }) else { return }
+            let micros = (started - sent).timeInterval * 1_000_000
+            histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
+        }
+        let interval = Duration.seconds(1) / options.rate
+        let producer = self.producer
+        _ = try await withWorker(queue, handlers: handlers, until: count, counting: { $0.customer == "small" }) {
+            let start = ContinuousClock.now
+            for n in 0..<count {
+                try await Task.sleep(until: start + interval * n, clock: .continuous)
+                sentAt.withLock { $0[n] = ContinuousClock.now }
+                _ = try await producer.enqueue(newJob(queue, n, customer: "small", type: "arrival"))
+            }
+        }
+        return BenchmarkResult(
+            scenario: .fairLatency,
+            setup:
+                "\(options.backlog) jobs of one customer waiting and draining; another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
+            runs: [], latency: .init(histogram.withLock { $0 }), cpuShare: nil)
+    }
+
+    /// The median and p99 time of a claim as the number of customers and of waiting jobs grows:
+    /// one customer against 10,000, with 20,000 and 200,000 jobs waiting, claims of 10 and 100.
+    func claimCost() async throws -> BenchmarkResult {
+        var lines: [String] = []
+        for (customers, waiting) in [(1, 20_000), (10_000, 20_000), (1, 200_000), (10_000, 200_000)] {
+            let queue = "bench-claim-cost-\(UInt32.random(in: 0 ... .max))"
+            try await fill(queue, customers: customers, perCustomer: waiting / customers)
+            for limit in [10, 100] {
+                var times: [Double] = []
+                for _ in 0..<100 {
+                    let start = ContinuousClock.now
+                    let jobs = try await store.claim(ClaimRequest(queues: [queue], limit: limit, lease: .seconds(600)))
+                    times.append((ContinuousClock.now - start).timeInterval * 1_000_000)
+                    precondition(jobs.count == limit, "a claim of \(limit) took \(jobs.count)")
+                }
+                times.sort()
+                lines.append(
+                    "\(customers) customers, \(waiting) waiting, claims of \(limit): median \(Int(times[50])) µs, p99 \(Int(times[98])) µs"
+                )
+            }
+        }
+        return BenchmarkResult(
+            scenario: .claimCost, setup: "100 claims each, one at a time", runs: [], latency: nil, cpuShare: nil,
+            detail: lines.joined(separator: "; "))
+    }
+}
