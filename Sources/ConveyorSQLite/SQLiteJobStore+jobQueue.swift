@@ -86,7 +86,7 @@ extension SQLiteJobStore {
                 // One share more than the limit: whether the claim chooses between shares at all.
                 sql += " ORDER BY s.pass, s.customer LIMIT ?"
                 arguments += [request.limit + 1]
-                for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) {
                     shares.append(
                         QueueShare(
                             queue: row["queue"], customer: row["customer"], pass: row["pass"], weight: row["weight"]))
@@ -117,9 +117,8 @@ extension SQLiteJobStore {
             for (index, share) in candidates.enumerated() {
                 // Alone, a share's pass orders nothing, and a share joining later starts at it.
                 if taken[index] > 0, shares.count > 1 {
-                    try db.execute(
-                        sql: "UPDATE queue_shares SET pass = ? WHERE queue = ? AND customer = ?",
-                        arguments: [share.pass(after: taken[index]), share.queue, share.customer])
+                    try db.cachedStatement(sql: "UPDATE queue_shares SET pass = ? WHERE queue = ? AND customer = ?")
+                        .execute(arguments: [share.pass(after: taken[index]), share.queue, share.customer])
                 } else if waiting[index].isEmpty {
                     // Nothing of it runs now: ready_at moves on to its earliest waiting job (NULL:
                     // none), the smallest of each priority's first, each one step into the index.
