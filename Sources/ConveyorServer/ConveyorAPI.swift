@@ -10,7 +10,8 @@ public import Logging
 ///   never rate limited, their keys looked up on a best-effort basis so they answer with the
 ///   database gone;
 /// - *api*: everything else under `/api`, whose requests are refused with 401 unless their key is
-///   accepted (`CallerContext`), and rate limited;
+///   accepted (`CallerContext`), and rate limited: requests spend the customer's request quota,
+///   workers' claims its worker quota, and heartbeats, completions and failures nothing;
 /// - *admin*: the part of the api group that acts across customers, 403 to customer keys
 ///   (`AdminContext`).
 /// `openapi.json` (served at `/openapi.json`) describes them all.
@@ -44,11 +45,12 @@ public enum ConveyorAPI {
                 on: monitoring.group(context: CallerContext.self).group(context: AdminContext.self))
         }
 
-        let api = router.group("api").add(
+        let api = router.group("api")
+        let requests = api.group().add(
             middleware: APIKeyAuthenticator(
                 store: store, lookup: .exact(rateLimiter: rateLimiter), configuredAdminKey: configuredAdminKey))
-        if let rateLimiter { api.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
-        let keyed = api.group(context: CallerContext.self)
+        if let rateLimiter { requests.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
+        let keyed = requests.group(context: CallerContext.self)
         let admin = keyed.group(context: AdminContext.self)
         let queues = QueueRoutes(store: store, limits: limits, enqueues: enqueues)
         queues.register(on: keyed)
@@ -56,7 +58,16 @@ public enum ConveyorAPI {
         DeadLetterRoutes(store: store, retention: retention).register(on: keyed, admin: admin)
         AdminRoutes(store: store).register(on: admin.group("admin"))
         JobRoutes(store: store).register(on: keyed)
-        WorkerRoutes(store: store).register(on: keyed)
+        // Workers spend a quota of their own on claims and none on their leases, so the API's
+        // request quota never throttles how fast a customer's workers get through its jobs.
+        func workerGroup(_ scope: RateLimitMiddleware.Scope) -> RouterGroup<CallerContext> {
+            let group = api.group().add(
+                middleware: APIKeyAuthenticator(
+                    store: store, lookup: .exact(rateLimiter: nil), configuredAdminKey: configuredAdminKey))
+            if let rateLimiter { group.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: scope)) }
+            return group.group(context: CallerContext.self)
+        }
+        WorkerRoutes(store: store).register(claims: workerGroup(.claims), leases: workerGroup(.leases))
 
         methods.learn(router.routes)
         return router

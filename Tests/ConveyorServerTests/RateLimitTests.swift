@@ -154,3 +154,53 @@ struct RateLimitTests {
         }
     }
 }
+
+/// Workers over HTTP: claims spend a worker quota of their own; heartbeats, completions and
+/// failures with a lease spend nothing, so the request quota never throttles a worker.
+@Suite("Rate limiting workers over HTTP")
+struct WorkerRateLimitTests {
+    @Test(
+        "a worker settles more jobs than the request quota allows; its claims stop at the worker quota, its requests are untouched",
+        arguments: Engine.available)
+    func workersHaveTheirOwnQuota(_ engine: Engine) async throws {
+        let limits = RateLimiter.Configuration(
+            policy: try RateLimitPolicy(requests: 5, windowSeconds: 60),
+            workerPolicy: try RateLimitPolicy(requests: 12, windowSeconds: 60), storeTimeout: .seconds(30))
+        try await withServer(engine, rateLimits: limits) { server in
+            for n in 0..<20 {
+                _ = try await server.store.enqueue(
+                    NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{\"n\":\(n)}"))
+            }
+            var claims: [ServerHarness.Answer] = []
+            var settled: [Int] = []
+            for n in 0..<13 {
+                let claim = try await server.send(
+                    "POST", "/api/workers/claim", key: server.acmeKey,
+                    json: #"{"queues":["mail"],"max":1,"wait_seconds":0}"#)
+                claims.append(claim)
+                guard claim.status == 200, let job = (claim.json["jobs"] as? [[String: Any]])?.first,
+                    let id = job["id"] as? String, let token = job["lease_token"] as? String
+                else { continue }
+                let lease = #"{"lease_token":"\#(token)","lease_seconds":60}"#
+                settled.append(try await server.send("POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey, json: lease).status)
+                let outcome = n.isMultiple(of: 2) ? "complete" : "fail"
+                let body = n.isMultiple(of: 2) ? #"{"lease_token":"\#(token)"}"# : #"{"lease_token":"\#(token)","error":"boom"}"#
+                let answer = try await server.send("POST", "/api/jobs/\(id)/\(outcome)", key: server.acmeKey, json: body)
+                settled.append(answer.status)
+                #expect(answer.header("RateLimit") == nil, "a lease's request spends no quota")
+            }
+            // Twelve claims, each with a heartbeat and an outcome: 36 requests, over seven times the
+            // request quota, all answered.
+            #expect(claims.prefix(12).allSatisfy { $0.status == 200 }, "\(claims.map(\.status))")
+            #expect(settled == Array(repeating: 200, count: 24))
+            let refused = try #require(claims.last)
+            #expect(refused.status == 429)
+            #expect(refused.header("RateLimit-Policy") == #""worker";q=12;w=60"#)
+            #expect((refused.json["detail"] as? String)?.contains("worker quota of 12 claims") == true)
+            // The request quota is whole.
+            let listing = try await server.send("GET", "/api/queue/acme", key: server.acmeKey)
+            #expect(listing.status == 200)
+            #expect(RateLimitTests.remaining(listing)?.r == 4)
+        }
+    }
+}

@@ -9,6 +9,9 @@ public struct RateLimitPolicy: Sendable, Hashable, Codable {
 
     /// 100 requests per 60 seconds, as in the original backend.
     public static let `default` = RateLimitPolicy(checkedRequests: 100, windowSeconds: 60)
+    /// The default of each customer's worker quota (its claims): 6,000 per minute, a hundred claims
+    /// a second, each of up to 1,000 jobs.
+    public static let defaultForWorkers = RateLimitPolicy(checkedRequests: 6_000, windowSeconds: 60)
 
     /// The largest quota: the sliding log keeps one timestamp per accepted request in the window,
     /// so a quota's size is the size of its key's state.

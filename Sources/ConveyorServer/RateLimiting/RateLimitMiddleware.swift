@@ -4,17 +4,30 @@ public import Hummingbird
 
 /// RateLimitMiddleware spends a request's quota before the routes run: the customer's for a
 /// customer key, the client address's for a request without a valid key (so guessing keys is
-/// limited too). Admin keys are not limited, and neither are the routes outside the `/api` group it
-/// is added to (probes and metrics: orchestrators and scrapers must always get through). Every
-/// limited response — errors included — carries `RateLimit-Policy` and `RateLimit`; a refusal is a
-/// 429 problem with `Retry-After`.
+/// limited too). Admin keys are not limited, and neither are the routes outside the `/api` groups it
+/// is added to (probes and metrics: orchestrators and scrapers must always get through). Which
+/// quota a group spends is its `Scope`. Every limited response — errors included — carries
+/// `RateLimit-Policy` and `RateLimit`; a refusal is a 429 problem with `Retry-After`.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = ConveyorRequestContext
 
-    let limiter: RateLimiter
+    /// Which quota a router group's requests spend.
+    public enum Scope: Sendable {
+        /// The customer's request quota (enqueues, listings, the dead-letter queue…).
+        case requests
+        /// The customer's worker quota: claims, apart from its requests.
+        case claims
+        /// Nothing for a valid key: heartbeats, completions and failures are bounded by the
+        /// leases a worker holds. Without a valid key, the client address's request quota.
+        case leases
+    }
 
-    public init(limiter: RateLimiter) {
+    let limiter: RateLimiter
+    let scope: Scope
+
+    public init(limiter: RateLimiter, scope: Scope = .requests) {
         self.limiter = limiter
+        self.scope = scope
     }
 
     public func handle(
@@ -22,7 +35,12 @@ public struct RateLimitMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let key: RateLimitKey
         switch context.caller {
-        case .customer(let name, _): key = .customer(name)
+        case .customer(let name, _):
+            switch scope {
+            case .requests: key = .customer(name)
+            case .claims: key = .worker(name)
+            case .leases: return try await next(request, context)
+            }
         case .admin: return try await next(request, context)
         case nil:
             key = .client(
@@ -36,12 +54,16 @@ public struct RateLimitMiddleware: RouterMiddleware {
         } else {
             decision = await limiter.decide(key)
         }
-        let headers = decision.headerFields
+        let quota = if case .worker = key { "worker" } else { "default" }
+        let headers = decision.headerFields(quota: quota)
         guard decision.allowed else {
+            let what = if case .worker = key { "worker quota of \(decision.policy.requests) claims" } else {
+                "quota of \(decision.policy.requests) requests"
+            }
             var problem = Problem(
                 status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
                 detail:
-                    "the quota of \(decision.policy.requests) requests per \(decision.policy.windowSeconds) s is used up; "
+                    "the \(what) per \(decision.policy.windowSeconds) s is used up; "
                     + "retry after \(decision.secondsUntilQuotaReturns) s")
             problem.headers = headers
             problem.headers[.retryAfter] = String(decision.secondsUntilQuotaReturns)
@@ -58,11 +80,12 @@ public struct RateLimitMiddleware: RouterMiddleware {
 }
 
 extension RateLimitDecision {
-    /// `RateLimit-Policy` and `RateLimit` in the IETF httpapi draft's structured-field syntax.
-    var headerFields: HTTPFields {
+    /// `RateLimit-Policy` and `RateLimit` in the IETF httpapi draft's structured-field syntax,
+    /// naming the quota (`default`, or `worker` for claims).
+    func headerFields(quota: String = "default") -> HTTPFields {
         [
-            .rateLimitPolicy: "\"default\";q=\(policy.requests);w=\(policy.windowSeconds)",
-            .rateLimit: "\"default\";r=\(remaining);t=\(secondsUntilQuotaReturns)",
+            .rateLimitPolicy: "\"\(quota)\";q=\(policy.requests);w=\(policy.windowSeconds)",
+            .rateLimit: "\"\(quota)\";r=\(remaining);t=\(secondsUntilQuotaReturns)",
         ]
     }
 }

@@ -14,6 +14,9 @@ public final class RateLimiter: Service, Sendable {
     public struct Configuration: Sendable {
         /// The default policy; customers may have their own.
         public var policy: RateLimitPolicy
+        /// The policy of each customer's claims (`WorkerRoutes`), apart from its requests: by
+        /// default 6,000 per 60 s. Heartbeats, completions and failures are never limited.
+        public var workerPolicy: RateLimitPolicy
         /// How long a decision may wait for the store before the node falls back.
         public var storeTimeout: Duration
         /// How often, in fallback, the store is tried again.
@@ -24,33 +27,47 @@ public final class RateLimiter: Service, Sendable {
         public var trustedProxies: TrustedProxies
 
         public init(
-            policy: RateLimitPolicy = .default, storeTimeout: Duration = .milliseconds(1000),
+            policy: RateLimitPolicy = .default, workerPolicy: RateLimitPolicy = .defaultForWorkers,
+            storeTimeout: Duration = .milliseconds(1000),
             probeInterval: Duration = .seconds(1), pruneInterval: Duration = .seconds(60),
             trustedProxies: TrustedProxies = .none
         ) {
             self.policy = policy
+            self.workerPolicy = workerPolicy
             self.storeTimeout = storeTimeout
             self.probeInterval = probeInterval
             self.pruneInterval = pruneInterval
             self.trustedProxies = trustedProxies
         }
 
+        /// The default policy `key` is decided by (a customer's own replaces it in the store).
+        public func policy(for key: RateLimitKey) -> RateLimitPolicy {
+            if case .worker = key { workerPolicy } else { policy }
+        }
+
         /// The configuration the environment gives (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_WINDOW`,
-        /// `RATE_LIMIT_STORE_TIMEOUT_MS`, `TRUSTED_PROXIES`); what it leaves out keeps its default.
+        /// `WORKER_RATE_LIMIT_REQUESTS`, `WORKER_RATE_LIMIT_WINDOW`, `RATE_LIMIT_STORE_TIMEOUT_MS`,
+        /// `TRUSTED_PROXIES`); what it leaves out keeps its default.
         public init(settings: Settings) throws(ValidationError) {
             self.init()
             // The policy's own rules say which quotas and windows are allowed.
             func number(_ name: String) throws(ValidationError) -> Int? {
                 try settings.integer(name, in: .min ... .max)
             }
-            let requests = try number("RATE_LIMIT_REQUESTS") ?? policy.requests
-            let window = try number("RATE_LIMIT_WINDOW") ?? policy.windowSeconds
-            do {
-                policy = try RateLimitPolicy(requests: requests, windowSeconds: window)
-            } catch {
-                let name = error.field == "requests" ? "RATE_LIMIT_REQUESTS" : "RATE_LIMIT_WINDOW"
-                throw ValidationError(field: name, reason: error.reason)
+            func read(
+                _ prefix: String, default given: RateLimitPolicy
+            ) throws(ValidationError) -> RateLimitPolicy {
+                let requests = try number("\(prefix)_REQUESTS") ?? given.requests
+                let window = try number("\(prefix)_WINDOW") ?? given.windowSeconds
+                do {
+                    return try RateLimitPolicy(requests: requests, windowSeconds: window)
+                } catch {
+                    let name = error.field == "requests" ? "\(prefix)_REQUESTS" : "\(prefix)_WINDOW"
+                    throw ValidationError(field: name, reason: error.reason)
+                }
             }
+            policy = try read("RATE_LIMIT", default: policy)
+            workerPolicy = try read("WORKER_RATE_LIMIT", default: workerPolicy)
             if let timeout = try settings.integer("RATE_LIMIT_STORE_TIMEOUT_MS", in: 1...60_000) {
                 storeTimeout = .milliseconds(timeout)
             }
@@ -101,9 +118,9 @@ public final class RateLimiter: Service, Sendable {
 
     /// Decides one request of `key`; never fails (the fallback always answers).
     public func decide(_ key: RateLimitKey) async -> RateLimitDecision {
+        let policy = configuration.policy(for: key)
         if mode == .store {
             let store = self.store
-            let policy = configuration.policy
             do {
                 let decision = try await withDeadline(configuration.storeTimeout) {
                     try await store.rateLimit(key, policy: policy)
@@ -117,7 +134,7 @@ public final class RateLimiter: Service, Sendable {
                 fallBack(because: error)
             }
         }
-        let decision = memory.decide(key, policy: configuration.policy)
+        let decision = memory.decide(key, policy: policy)
         record(decision, in: .fallback)
         return decision
     }

@@ -13,8 +13,10 @@ struct WorkerRoutes {
     static let pollInterval = Duration.seconds(1)
     static let maxWait = 60.0
 
-    func register(on router: RouterGroup<CallerContext>) {
-        router.post("workers/claim") { request, context in try await claim(request, context) }
+    /// Claims on `claims` (the worker quota), heartbeats, completions and failures on `leases`
+    /// (never limited for a valid key).
+    func register(claims: RouterGroup<CallerContext>, leases router: RouterGroup<CallerContext>) {
+        claims.post("workers/claim") { request, context in try await claim(request, context) }
         router.post("jobs/:id/heartbeat") { request, context in
             let (lease, body) = try await lease(request, context, as: HeartbeatBody.self)
             let job = try await store.heartbeat(lease, extendBy: try Self.lease(seconds: body.leaseSeconds))
