@@ -182,10 +182,14 @@ struct WorkerRateLimitTests {
                     let id = job["id"] as? String, let token = job["lease_token"] as? String
                 else { continue }
                 let lease = #"{"lease_token":"\#(token)","lease_seconds":60}"#
-                settled.append(try await server.send("POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey, json: lease).status)
+                settled.append(
+                    try await server.send("POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey, json: lease).status)
                 let outcome = n.isMultiple(of: 2) ? "complete" : "fail"
-                let body = n.isMultiple(of: 2) ? #"{"lease_token":"\#(token)"}"# : #"{"lease_token":"\#(token)","error":"boom"}"#
-                let answer = try await server.send("POST", "/api/jobs/\(id)/\(outcome)", key: server.acmeKey, json: body)
+                let body =
+                    n.isMultiple(of: 2)
+                    ? #"{"lease_token":"\#(token)"}"# : #"{"lease_token":"\#(token)","error":"boom"}"#
+                let answer = try await server.send(
+                    "POST", "/api/jobs/\(id)/\(outcome)", key: server.acmeKey, json: body)
                 settled.append(answer.status)
                 #expect(answer.header("RateLimit") == nil, "a lease's request spends no quota")
             }

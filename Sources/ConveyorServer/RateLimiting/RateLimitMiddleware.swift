@@ -57,9 +57,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
         let quota = if case .worker = key { "worker" } else { "default" }
         let headers = decision.headerFields(quota: quota)
         guard decision.allowed else {
-            let what = if case .worker = key { "worker quota of \(decision.policy.requests) claims" } else {
-                "quota of \(decision.policy.requests) requests"
-            }
+            let what =
+                if case .worker = key { "worker quota of \(decision.policy.requests) claims" } else {
+                    "quota of \(decision.policy.requests) requests"
+                }
             var problem = Problem(
                 status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
                 detail:
