@@ -12,7 +12,9 @@ CREATE TABLE queue_shares (
     ready_at INTEGER,
     PRIMARY KEY (queue, customer)
 ) WITHOUT ROWID;
-CREATE INDEX queue_shares_by_pass ON queue_shares (queue, pass) WHERE ready_at IS NOT NULL;
+-- In claim order, ties by customer: a claim reads its candidates straight off the index,
+-- however many shares are tied (1,000 customers arriving together all start at one pass).
+CREATE INDEX queue_shares_by_pass ON queue_shares (queue, pass, customer) WHERE ready_at IS NOT NULL;
 
 -- Claims read a share's waiting jobs in its claim order.
 DROP INDEX jobs_claim_order;
