@@ -94,12 +94,17 @@ struct ClaimJobs: PostgresPreparedStatement {
             CROSS JOIN LATERAL (
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
-                   AND ready_at <= to_timestamp($4 / 1000.0)
+                   AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
+                       SELECT 1 FROM pauses
+                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
                  ORDER BY pass, customer LIMIT $3 + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
-                   AND ready_at <= to_timestamp($4 / 1000.0))) AS share
+                   AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
+                       SELECT 1 FROM pauses
+                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, '')))
+                ) AS share
             LEFT JOIN customers c ON c.name = share.customer
             ORDER BY share.pass, share.queue, share.customer
             LIMIT $3 + 1),

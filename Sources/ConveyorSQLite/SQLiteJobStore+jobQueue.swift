@@ -77,6 +77,8 @@ extension SQLiteJobStore {
                     SELECT s.queue, s.customer, s.pass, coalesce(c.weight, 1.0) AS weight
                     FROM queue_shares s LEFT JOIN customers c ON c.name = s.customer
                     WHERE s.queue = ? AND s.ready_at IS NOT NULL AND s.ready_at <= ?
+                      AND NOT EXISTS (
+                          SELECT 1 FROM pauses p WHERE p.queue IN (s.queue, '') AND p.customer IN (s.customer, ''))
                     """
                 var arguments: StatementArguments = [queue, nowMs]
                 if let customer = request.customer {

@@ -62,6 +62,7 @@ public enum JobStoreConformance {
         ("TenancyStore", customerChecks),
         ("RateLimitStore", rateLimitChecks),
         ("HealthReadings and LeaderElector", healthChecks),
+        ("PauseStore", pauseChecks),
     ]
 
     /// Every check, section by section.

@@ -115,6 +115,13 @@ public struct MeteredJobStore: JobStore {
     public func setWeight(customer: String, weight: Double?) async throws -> Customer {
         try await base.setWeight(customer: customer, weight: weight)
     }
+    public func pause(queue: String?, customer: String?) async throws -> Pause {
+        try await base.pause(queue: queue, customer: customer)
+    }
+    public func resume(queue: String?, customer: String?) async throws -> Bool {
+        try await base.resume(queue: queue, customer: customer)
+    }
+    public func pauses() async throws -> [Pause] { try await base.pauses() }
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         try await base.rateLimit(key, policy: policy)
     }

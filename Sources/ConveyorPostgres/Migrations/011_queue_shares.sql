@@ -71,3 +71,12 @@ CREATE TRIGGER jobs_waiting AFTER UPDATE ON jobs FOR EACH ROW
     WHEN (NEW.state IN ('scheduled', 'available', 'retryable')
           AND (OLD.state NOT IN ('scheduled', 'available', 'retryable') OR NEW.run_at < OLD.run_at))
     EXECUTE FUNCTION conveyor_job_waiting();
+
+-- pauses stop claims: (queue, '') a queue for every customer, (queue, customer) one customer's
+-- queue, ('', customer) all of a customer's queues.
+CREATE TABLE pauses (
+    queue text NOT NULL,
+    customer text NOT NULL,
+    paused_at timestamptz NOT NULL,
+    PRIMARY KEY (queue, customer)
+);

@@ -60,3 +60,12 @@ BEGIN
         SELECT 1 FROM queue_shares WHERE queue = NEW.queue AND customer = NEW.customer AND ready_at IS NOT NULL)
     ON CONFLICT (queue, customer) DO UPDATE SET pass = max(pass, excluded.pass), ready_at = excluded.ready_at;
 END;
+
+-- pauses stop claims: (queue, '') a queue for every customer, (queue, customer) one customer's
+-- queue, ('', customer) all of a customer's queues. paused_at in ms.
+CREATE TABLE pauses (
+    queue TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    paused_at INTEGER NOT NULL,
+    PRIMARY KEY (queue, customer)
+) WITHOUT ROWID;

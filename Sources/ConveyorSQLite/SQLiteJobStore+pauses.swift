@@ -1,0 +1,53 @@
+public import ConveyorCore
+import Foundation
+import GRDB
+
+/// SQLiteJobStore's pauses (`PauseStore`); `claim` leaves out the shares they hold.
+extension SQLiteJobStore {
+    public func pause(queue: String?, customer: String?) async throws -> Pause {
+        let target = try Pause.validTarget(queue: queue, customer: customer)
+        return try await write { db, now in
+            try db.execute(
+                sql: "INSERT INTO pauses (queue, customer, paused_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [target.queue ?? "", target.customer ?? "", now.unixMilliseconds])
+            let since: Int64 =
+                try Int64.fetchOne(
+                    db, sql: "SELECT paused_at FROM pauses WHERE queue = ? AND customer = ?",
+                    arguments: [target.queue ?? "", target.customer ?? ""]) ?? now.unixMilliseconds
+            return Pause(queue: target.queue, customer: target.customer, pausedAt: Date(unixMilliseconds: since))
+        }
+    }
+
+    public func resume(queue: String?, customer: String?) async throws -> Bool {
+        let target = try Pause.validTarget(queue: queue, customer: customer)
+        let (lifted, queues) = try await write { db, _ -> (Bool, [String]) in
+            try db.execute(
+                sql: "DELETE FROM pauses WHERE queue = ? AND customer = ?",
+                arguments: [target.queue ?? "", target.customer ?? ""])
+            guard db.changesCount > 0 else { return (false, []) }
+            // The queues with jobs waiting that this pause held back.
+            let queues =
+                if let queue = target.queue { [queue] } else {
+                    try String.fetchAll(
+                        db, sql: "SELECT queue FROM queue_shares WHERE customer = ? AND ready_at IS NOT NULL",
+                        arguments: [target.customer ?? ""])
+                }
+            return (true, queues)
+        }
+        wakeups.ring(queues)
+        return lifted
+    }
+
+    public func pauses() async throws -> [Pause] {
+        try await read { db, _ in
+            try Row.fetchAll(db, sql: "SELECT queue, customer, paused_at FROM pauses ORDER BY queue, customer").map {
+                row in
+                let queue: String = row["queue"]
+                let customer: String = row["customer"]
+                return Pause(
+                    queue: queue.isEmpty ? nil : queue, customer: customer.isEmpty ? nil : customer,
+                    pausedAt: Date(unixMilliseconds: row["paused_at"]))
+            }
+        }
+    }
+}
