@@ -55,6 +55,13 @@ struct AuthorizationTests {
                 ("DELETE", "/api/admin/customers/acme/rate-limit", nil, 403, 403, 200),
                 ("PUT", "/api/admin/customers/acme/weight", #"{"weight":3}"#, 403, 403, 200),
                 ("DELETE", "/api/admin/customers/acme/weight", nil, 403, 403, 200),
+                ("PUT", "/api/queue/acme/mail/pause", nil, 200, 404, 200),
+                ("DELETE", "/api/queue/acme/mail/pause", nil, 204, 404, 204),
+                ("GET", "/api/admin/pauses", nil, 403, 403, 200),
+                ("PUT", "/api/admin/queues/mail/pause", nil, 403, 403, 200),
+                ("DELETE", "/api/admin/queues/mail/pause", nil, 403, 403, 204),
+                ("PUT", "/api/admin/customers/acme/pause", nil, 403, 403, 200),
+                ("DELETE", "/api/admin/customers/acme/pause", nil, 403, 403, 204),
                 ("GET", "/metrics", nil, 403, 403, 200),
             ]
             #expect(

@@ -141,3 +141,44 @@ struct WorkerRoutesTests {
         #expect(ContinuousClock.now - started < .seconds(30), "answered at shutdown, not at the end of its 60 s wait")
     }
 }
+
+/// Pausing over HTTP: a customer key pauses its own queue, an admin every customer's.
+@Suite("HTTP API: pause and resume")
+struct PauseRoutesTests {
+    @Test(
+        "a paused queue takes enqueues but hands out nothing; once resumed a waiting claim gets the job",
+        arguments: Engine.available)
+    func pauseAndResume(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let paused = try await server.send("PUT", "/api/queue/acme/mail/pause", key: server.acmeKey)
+            #expect(paused.status == 200)
+            #expect(paused.json["queue"] as? String == "mail" && paused.json["customer"] as? String == "acme")
+            let id = try await WorkerRoutesTests.enqueue(server)
+            let nothing = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect((nothing.json["jobs"] as? [Any])?.isEmpty == true)
+            // Another customer cannot lift it (its existence does not leak either).
+            #expect(try await server.send("DELETE", "/api/queue/acme/mail/pause", key: server.globexKey).status == 404)
+            let listed = try await server.send("GET", "/api/admin/pauses", key: server.adminKey)
+            #expect((listed.json["pauses"] as? [[String: Any]])?.count == 1)
+
+            let started = ContinuousClock.now
+            async let waiting = server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":20}"#)
+            // Resuming rings the queue: a claim waiting on it looks at once (it would otherwise look
+            // again within its poll interval, never wait out its 20 s).
+            #expect(try await server.send("DELETE", "/api/queue/acme/mail/pause", key: server.acmeKey).status == 204)
+            let claimed = try await waiting
+            #expect((claimed.json["jobs"] as? [[String: Any]])?.first?["id"] as? String == id)
+            #expect(ContinuousClock.now - started < .seconds(20), "answered once resumed, not at the end of the wait")
+
+            // An admin pauses the queue for every customer.
+            #expect(try await server.send("PUT", "/api/admin/queues/mail/pause", key: server.adminKey).status == 200)
+            _ = try await WorkerRoutesTests.enqueue(server, key: server.globexKey, customer: "globex")
+            let none = try await server.send(
+                "POST", "/api/workers/claim", key: server.globexKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect((none.json["jobs"] as? [Any])?.isEmpty == true)
+            #expect(try await server.send("PUT", "/api/admin/queues/mail/pause", key: server.acmeKey).status == 403)
+        }
+    }
+}
