@@ -37,6 +37,33 @@ struct CLITests {
         #expect(table.stdout.contains("available"))
     }
 
+    @Test(
+        "pause and resume a customer's queue, a queue and a customer; set-weight; a bad target is one sentence"
+    )
+    func pausesAndWeights() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        #expect(try await cli.run(["customers", "create", "acme"]).status == 0)
+        let weighted = try await cli.run(["customers", "set-weight", "acme", "3"])
+        #expect(weighted.status == 0 && weighted.stdout.contains("weight 3"), "\(weighted.stderr)")
+        #expect(try await cli.run(["customers", "list"]).stdout.contains(" 3"))
+        #expect(try await cli.run(["customers", "set-weight", "acme", "0"]).status != 0)
+        #expect(try await cli.run(["customers", "set-weight", "acme", "--default"]).stdout.contains("weight 1"))
+
+        let paused = try await cli.run(["pause", "--queue", "mail", "--customer", "acme"])
+        #expect(paused.status == 0 && paused.stdout.contains("queue mail of customer acme"), "\(paused.stderr)")
+        #expect(try await cli.run(["pause", "--queue", "mail"]).status == 0)
+        #expect(try await cli.run(["pause", "--customer", "acme"]).status == 0)
+        let listed = try await cli.run(["pause", "--list"]).stdout
+        #expect(listed.contains("(every)") && listed.components(separatedBy: "\n").count >= 4, "\(listed)")
+        #expect(
+            try await cli.run(["resume", "--customer", "acme"]).stdout.contains("resumed every queue of customer acme"))
+        #expect(try await cli.run(["resume", "--customer", "acme"]).stdout.contains("was not paused"))
+        let bad = try await cli.run(["pause", "--queue", "No Spaces"])
+        #expect(bad.status == 1 && bad.stderr.contains("queue"), "\(bad.stderr)")
+        #expect(try await cli.run(["pause"]).status != 0)
+    }
+
     @Test("a delayed job is scheduled; listing pages with a cursor")
     func delayAndPaging() async throws {
         let cli = try ConveyorProcess()
