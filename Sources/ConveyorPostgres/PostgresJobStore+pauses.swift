@@ -41,6 +41,18 @@ extension PostgresJobStore {
                 """, logger: logger
             ).collect()
             guard !deleted.isEmpty else { return nil }
+            // A share held back rejoins at its queue's current virtual time, as one arriving
+            // does: the time it was paused is no credit to claim ahead of the others with.
+            try await connection.query(
+                """
+                UPDATE queue_shares AS share SET pass = greatest(share.pass, coalesce((
+                    SELECT min(other.pass) FROM queue_shares AS other
+                    WHERE other.queue = share.queue AND other.customer <> share.customer
+                      AND other.ready_at IS NOT NULL), share.pass))
+                WHERE share.ready_at IS NOT NULL
+                  AND (\(pausedQueue) = '' OR share.queue = \(pausedQueue))
+                  AND (\(pausedCustomer) = '' OR share.customer = \(pausedCustomer))
+                """, logger: logger)
             let queues: [String]
             if let queue = target.queue {
                 queues = [queue]

@@ -25,6 +25,17 @@ extension SQLiteJobStore {
                 sql: "DELETE FROM pauses WHERE queue = ? AND customer = ?",
                 arguments: [target.queue ?? "", target.customer ?? ""])
             guard db.changesCount > 0 else { return (false, []) }
+            // A share held back rejoins at its queue's current virtual time, as one arriving
+            // does: the time it was paused is no credit to claim ahead of the others with.
+            try db.execute(
+                sql: """
+                    UPDATE queue_shares SET pass = max(pass, coalesce((
+                        SELECT min(other.pass) FROM queue_shares AS other
+                        WHERE other.queue = queue_shares.queue AND other.customer <> queue_shares.customer
+                          AND other.ready_at IS NOT NULL), pass))
+                    WHERE ready_at IS NOT NULL AND (?1 = '' OR queue = ?1) AND (?2 = '' OR customer = ?2)
+                    """,
+                arguments: [target.queue ?? "", target.customer ?? ""])
             // The queues with jobs waiting that this pause held back.
             let queues =
                 if let queue = target.queue { [queue] } else {

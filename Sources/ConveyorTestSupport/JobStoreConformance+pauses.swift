@@ -31,6 +31,15 @@ extension JobStoreConformance {
             _ = try await h.store.resume(queue: "default", customer: "acme")
             #expect(try await h.claim(10).map(\.customer) == ["acme"])
         },
+        .init("a customer resumed after a long pause shares fairly at once: its pause is no credit") { h in
+            for customer in ["busy", "other", "held"] { try await enqueueMany(h, customer: customer, count: 100) }
+            _ = try await h.store.pause(queue: nil, customer: "held")
+            // busy and other share the queue meanwhile, and their passes move on.
+            #expect(Set(try await claimCustomers(h, 40)) == ["busy", "other"])
+            _ = try await h.store.resume(queue: nil, customer: "held")
+            let next = try await claimCustomers(h, 30)
+            #expect(next.filter { $0 == "held" }.count == 10, "a third, not all: \(next)")
+        },
         .init("a paused customer gets nothing on any queue; pausing again keeps the first time") { h in
             try await h.enqueue(customer: "acme")
             try await h.enqueue(customer: "acme", queue: "other")
