@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorServer
 import Foundation
 import Testing
 
@@ -180,5 +181,37 @@ struct PauseRoutesTests {
             #expect((none.json["jobs"] as? [Any])?.isEmpty == true)
             #expect(try await server.send("PUT", "/api/admin/queues/mail/pause", key: server.acmeKey).status == 403)
         }
+    }
+}
+
+@Suite("Pauses in health and metrics")
+struct PauseVisibilityTests {
+    @Test("/api/health lists what is paused, passing; /metrics has a conveyor_paused gauge, 0 once lifted")
+    func visible() async throws {
+        let server = try await ServerHarness.start(
+            .sqlite,
+            health: HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero))
+        do {
+            #expect(try await server.send("PUT", "/api/queue/acme/mail/pause", key: server.acmeKey).status == 200)
+            #expect(
+                try await server.send("PUT", "/api/admin/customers/globex/pause", key: server.adminKey).status == 200)
+            let health = try await server.send("GET", "/api/health", key: server.adminKey)
+            let paused = try #require((health.json["checks"] as? [String: Any])?["queue:paused"] as? [[String: Any]])
+            #expect(Set(paused.compactMap { $0["componentId"] as? String }) == ["acme/mail", "globex/*"])
+            #expect(paused.allSatisfy { $0["status"] as? String == "pass" })
+            let scraped = String(
+                decoding: try await server.send("GET", "/metrics", key: server.adminKey).body, as: UTF8.self)
+            #expect(scraped.contains(#"conveyor_paused{customer="acme",queue="mail"} 1"#), "\(scraped)")
+            #expect(scraped.contains(#"conveyor_paused{customer="globex",queue="*"} 1"#))
+            #expect(try await server.send("DELETE", "/api/queue/acme/mail/pause", key: server.acmeKey).status == 204)
+            _ = try await server.send("GET", "/api/health", key: server.adminKey)
+            let after = String(
+                decoding: try await server.send("GET", "/metrics", key: server.adminKey).body, as: UTF8.self)
+            #expect(after.contains(#"conveyor_paused{customer="acme",queue="mail"} 0"#), "\(after)")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 }

@@ -22,6 +22,8 @@ public struct ConveyorMetrics: Sendable {
         public static let queueOldestAge = "conveyor_queue_oldest_available_age_seconds"
         public static let deadLetters = "conveyor_dead_letters"
         public static let liveWorkers = "conveyor_workers_live"
+        /// 1 for each pause (`*` for every queue or every customer), 0 once lifted.
+        public static let paused = "conveyor_paused"
         public static let httpRequests = "conveyor_http_requests_total"
         public static let httpDuration = "conveyor_http_request_duration_seconds"
         public static let rateLimitDecisions = "conveyor_rate_limit_decisions_total"
@@ -87,6 +89,14 @@ public struct ConveyorMetrics: Sendable {
     }
 
     public func deadLetters(_ count: Int) { Gauge(label: Name.deadLetters, factory: factory).record(count) }
+
+    /// Records what is paused, and 0 for what no longer is; returns every target seen so far.
+    public func pauses(_ pauses: [Pause], previously known: Set<QueueName>) -> Set<QueueName> {
+        let seen = Set(pauses.map { QueueName(customer: $0.customer ?? "*", queue: $0.queue ?? "*") })
+        for name in seen { gauge(Name.paused, name).record(1) }
+        for name in known.subtracting(seen) { gauge(Name.paused, name).record(0) }
+        return known.union(seen)
+    }
 
     public func liveWorkers(_ count: Int) { Gauge(label: Name.liveWorkers, factory: factory).record(count) }
 

@@ -11,6 +11,7 @@ import Synchronization
 public final class HealthMonitor: Service, Sendable {
     /// The roles a health report reads.
     public typealias Store = HealthReadings & WorkerRegistry & StaleJobStore & DeadLetterStore & LeaderElector
+        & PauseStore
 
     public let configuration: HealthConfiguration
     let store: any Store
@@ -19,6 +20,7 @@ public final class HealthMonitor: Service, Sendable {
     let logger: Logger
     let metrics: ConveyorMetrics?
     private let knownQueues = Mutex<Set<QueueName>>([])
+    private let knownPauses = Mutex<Set<QueueName>>([])
     private let draining = Atomic(false)
     private let lastReport = Mutex<(at: ContinuousClock.Instant, report: HealthReport)?>(nil)
 
@@ -63,9 +65,11 @@ public final class HealthMonitor: Service, Sendable {
         async let backlogs = Self.reading(within: timeout) { try await store.backlogs() }
         async let dead = Self.reading(within: timeout) { try await store.deadLetterCount() }
         async let leader = Self.reading(within: timeout) { try await store.leader(of: role) }
+        async let pauses = Self.reading(within: timeout) { try await store.pauses() }
         let observations = HealthObservations(
             database: await database, workers: await workers, staleJobs: await stale, backlogs: await backlogs,
-            deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader)
+            deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader,
+            pauses: await pauses)
         let now = clock.now()
         if let metrics { record(observations, in: metrics, at: now) }
         let report = HealthReport(
@@ -87,6 +91,9 @@ public final class HealthMonitor: Service, Sendable {
             knownQueues.withLock { known in known = metrics.backlogs(backlogs, at: now, previously: known) }
         }
         if case .success(let dead) = observations.deadLetters { metrics.deadLetters(dead) }
+        if case .success(let pauses) = observations.pauses {
+            knownPauses.withLock { known in known = metrics.pauses(pauses, previously: known) }
+        }
         if case .success(let workers) = observations.workers {
             let liveness = configuration.thresholds.workerLiveness
             metrics.liveWorkers(workers.filter { $0.isLive(at: now, timeout: liveness) }.count)

@@ -20,12 +20,14 @@ public struct HealthObservations: Sendable {
     public var rateLimiterMode: String?
     /// Who leads maintenance (nil inside: nobody does).
     public var leader: Reading<Leadership?>
+    /// What is paused.
+    public var pauses: Reading<[Pause]>
 
     /// Creates a set of readings.
     public init(
         database: Reading<Duration>, workers: Reading<[Worker]>, staleJobs: Reading<Int>,
         backlogs: Reading<[QueueBacklog]>, deadLetters: Reading<Int>, rateLimiterMode: String?,
-        leader: Reading<Leadership?>
+        leader: Reading<Leadership?>, pauses: Reading<[Pause]> = .success([])
     ) {
         self.database = database
         self.workers = workers
@@ -34,6 +36,7 @@ public struct HealthObservations: Sendable {
         self.deadLetters = deadLetters
         self.rateLimiterMode = rateLimiterMode
         self.leader = leader
+        self.pauses = pauses
     }
 }
 

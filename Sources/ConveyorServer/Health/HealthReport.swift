@@ -19,6 +19,7 @@ public struct HealthReport: Sendable, Encodable {
         public static let deadLetters = "deadLetters:count"
         public static let rateLimiter = "rateLimiter:mode"
         public static let leader = "maintenance:leader"
+        public static let paused = "queue:paused"
     }
 
     /// Judges `observations` taken at `now` by `thresholds`.
@@ -107,6 +108,14 @@ public struct HealthReport: Sendable, Encodable {
                     status: .pass, time: now, since: leadership.since)
             }.fold { unmeasured($0, type: "component", unit: "process") }
         ]
+        // What is paused is for operators to see, never a failure: it was asked for.
+        if case .success(let pauses) = observations.pauses, !pauses.isEmpty {
+            checks[Key.paused] = pauses.map { pause in
+                HealthCheck(
+                    componentId: "\(pause.customer ?? "*")/\(pause.queue ?? "*")", componentType: "queue",
+                    observedValue: .bool(true), observedUnit: "paused", status: .pass, time: now, since: pause.pausedAt)
+            }
+        }
         self.checks = checks
         self.status = checks.values.joined().map(\.status).max() ?? .pass
         self.version = version
