@@ -35,7 +35,7 @@ struct MetricsTests {
         let health = HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero)
         let server = try await ServerHarness.serve(
             store,
-            rateLimits: RateLimiter.Configuration(policy: try RateLimitPolicy(requests: 11, windowSeconds: 3600)),
+            rateLimits: RateLimiter.Configuration(policy: try RateLimitPolicy(requests: 6, windowSeconds: 3600)),
             health: health, clock: clock, keys: (acmeSecret, "", adminSecret), export: export, cleanup: remove)
         do {
             func enqueue() async throws -> Int {
@@ -75,8 +75,8 @@ struct MetricsTests {
                 try JobQuery(filter: try JobFilter(customer: "acme", states: [.available])))
             let cancelled = try #require(waiting.jobs.first)
             #expect(try await server.send("POST", "/api/jobs/\(cancelled.id)/cancel", key: acmeSecret).status == 200)
-            // The quota of 11 is spent by now (5 enqueues, 3 claims, a completion, a failure, a
-            // cancellation): the next request is limited.
+            // The request quota of 6 is spent by now (5 enqueues, a cancellation; the 3 claims spent
+            // the worker quota, the completion and the failure nothing): the next request is limited.
             #expect(try await enqueue() == 429)
             _ = try await store.registerWorker(
                 try WorkerRegistration(id: "w", host: "box", pid: 1, queues: ["default"], concurrency: 1))
@@ -116,7 +116,8 @@ struct MetricsTests {
             let failRoute = [("route", "/api/jobs/{id}/fail"), ("method", "POST"), ("status", "200")]
             #expect(Self.sample(scrape, name.httpRequests, failRoute) == 1, "ids never become label values")
             // Rate-limit decisions by outcome and mode.
-            #expect(Self.sample(scrape, name.rateLimitDecisions, [("decision", "allowed"), ("mode", "store")]) == 11)
+            // 6 requests and 3 claims allowed.
+            #expect(Self.sample(scrape, name.rateLimitDecisions, [("decision", "allowed"), ("mode", "store")]) == 9)
             #expect(Self.sample(scrape, name.rateLimitDecisions, [("decision", "limited"), ("mode", "store")]) == 1)
             #expect(Self.sample(scrape, name.rateLimitDecisions, [("decision", "allowed"), ("mode", "fallback")]) == 0)
 
