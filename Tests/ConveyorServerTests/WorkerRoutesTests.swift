@@ -160,6 +160,8 @@ struct PauseRoutesTests {
             #expect((nothing.json["jobs"] as? [Any])?.isEmpty == true)
             // Another customer cannot lift it (its existence does not leak either).
             #expect(try await server.send("DELETE", "/api/queue/acme/mail/pause", key: server.globexKey).status == 404)
+            let listing = try await server.send("GET", "/api/queue/acme", key: server.acmeKey)
+            #expect(listing.json["paused"] as? [String] == ["mail"], "the customer sees its paused queue")
             let listed = try await server.send("GET", "/api/admin/pauses", key: server.adminKey)
             #expect((listed.json["pauses"] as? [[String: Any]])?.count == 1)
 

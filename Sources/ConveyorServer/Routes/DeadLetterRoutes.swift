@@ -21,7 +21,8 @@ struct DeadLetterRoutes {
             let page = try await store.list(
                 JobQuery(filter: filter, limit: limit, cursor: parameters["cursor"].map(String.init)))
             return try JSONResponse.make(
-                JobListing(jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor, counts: nil))
+                JobListing(jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor, paused: nil, counts: nil)
+            )
         }
         router.post("dlq/replay") { request, context in
             let caller = context.caller

@@ -5,14 +5,17 @@ import Hummingbird
 
 /// QueueRoutes are a customer's queues: enqueue one job, and list the customer's jobs.
 struct QueueRoutes {
-    let store: any JobQueue & JobQueries & TenancyStore
+    let store: any JobQueue & JobQueries & TenancyStore & PauseStore
     let limits: JobLimits
     /// Single enqueues without a key, group-committed when the application runs a group commit:
     /// requests arriving together share one transaction, and each is answered once that
     /// transaction has committed. Without one, each goes alone.
     let enqueues: GroupCommit<NewJob, Job>?
 
-    init(store: any JobQueue & JobQueries & TenancyStore, limits: JobLimits, enqueues: GroupCommit<NewJob, Job>?) {
+    init(
+        store: any JobQueue & JobQueries & TenancyStore & PauseStore, limits: JobLimits,
+        enqueues: GroupCommit<NewJob, Job>?
+    ) {
         self.store = store
         self.limits = limits
         self.enqueues = enqueues
@@ -92,9 +95,13 @@ struct QueueRoutes {
         let page = try await store.list(
             JobQuery(filter: filter, limit: limit, cursor: parameters["cursor"].map(String.init)))
         let counts = try await store.counts(customer: customer)
+        // The customer's queues that claims skip now ("*": all of them).
+        let paused = Set(
+            try await store.pauses().filter { $0.customer == nil || $0.customer == customer }.map { $0.queue ?? "*" }
+        ).sorted()
         return try JSONResponse.make(
             JobListing(
-                jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor,
+                jobs: page.jobs.map(JobResource.init), nextCursor: page.nextCursor, paused: paused,
                 counts: Dictionary(
                     uniqueKeysWithValues: counts.map { queue in
                         (
@@ -124,10 +131,12 @@ struct QueueRoutes {
 struct JobListing: Encodable, Sendable {
     let jobs: [JobResource]
     let nextCursor: String?
+    /// The customer's paused queues, `*` when all of them are.
+    let paused: [String]?
     let counts: [String: [String: Int]]?
 
     enum CodingKeys: String, CodingKey {
-        case jobs, counts
+        case jobs, counts, paused
         case nextCursor = "next_cursor"
     }
 
@@ -135,6 +144,7 @@ struct JobListing: Encodable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(jobs, forKey: .jobs)
         try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encodeIfPresent(paused, forKey: .paused)
         try container.encodeIfPresent(counts, forKey: .counts)
     }
 }
