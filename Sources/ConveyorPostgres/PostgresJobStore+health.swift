@@ -11,6 +11,19 @@ extension PostgresJobStore {
         }
     }
 
+    public func running() async throws -> [QueueCounts] {
+        let logger = self.logger
+        return try await read { connection, _ in
+            try await connection.query(
+                "SELECT customer, queue, count(*)::int8 FROM jobs WHERE state = 'running' GROUP BY customer, queue",
+                logger: logger
+            ).collect().map { row in
+                let (customer, queue, running) = try row.decode((String, String, Int).self)
+                return QueueCounts(customer: customer, queue: queue, counts: [.running: running])
+            }
+        }
+    }
+
     public func backlogs() async throws -> [QueueBacklog] {
         let logger = self.logger
         return try await read { connection, now in

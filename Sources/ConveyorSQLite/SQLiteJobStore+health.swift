@@ -8,6 +8,18 @@ extension SQLiteJobStore {
         try await read { db, _ in _ = try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    public func running() async throws -> [QueueCounts] {
+        try await read { db, _ in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT customer, queue, COUNT(*) AS running FROM jobs WHERE state = 'running' GROUP BY customer, queue"
+            ).map { row in
+                QueueCounts(customer: row["customer"], queue: row["queue"], counts: [.running: row["running"]])
+            }
+        }
+    }
+
     public func backlogs() async throws -> [QueueBacklog] {
         try await read { db, now in
             try Row.fetchAll(

@@ -4,6 +4,20 @@ import Testing
 
 extension JobStoreConformance {
     static let healthChecks: [StoreConformanceCheck] = [
+        .init("running jobs are counted per customer and queue; finished and waiting ones are not") { h in
+            for _ in 0..<3 { try await h.enqueue(customer: "acme") }
+            try await h.enqueue(customer: "globex", queue: "mail")
+            let first = try await h.claim(1, customer: "acme")
+            _ = try await h.claim(1, customer: "acme")
+            _ = try await h.claim(1, queues: ["mail"])
+            _ = try await h.store.complete(try #require(first.first?.lease))
+            let running = try await h.store.running().sorted { ($0.customer, $0.queue) < ($1.customer, $1.queue) }
+            #expect(
+                running == [
+                    QueueCounts(customer: "acme", queue: "default", counts: [.running: 1]),
+                    QueueCounts(customer: "globex", queue: "mail", counts: [.running: 1]),
+                ])
+        },
         .init(
             "a queue's backlog counts its jobs ready to run and dates the oldest; running and future jobs are not in it"
         ) {

@@ -188,7 +188,9 @@ struct PauseRoutesTests {
 
 @Suite("Pauses in health and metrics")
 struct PauseVisibilityTests {
-    @Test("/api/health lists what is paused, passing; /metrics has a conveyor_paused gauge, 0 once lifted")
+    @Test(
+        "/api/health lists what is paused, passing; /metrics has a conveyor_paused gauge, 0 once lifted, and the jobs running per queue"
+    )
     func visible() async throws {
         let server = try await ServerHarness.start(
             .sqlite,
@@ -206,10 +208,15 @@ struct PauseVisibilityTests {
             #expect(scraped.contains(#"conveyor_paused{customer="acme",queue="mail"} 1"#), "\(scraped)")
             #expect(scraped.contains(#"conveyor_paused{customer="globex",queue="*"} 1"#))
             #expect(try await server.send("DELETE", "/api/queue/acme/mail/pause", key: server.acmeKey).status == 204)
+            _ = try await WorkerRoutesTests.enqueue(server)
+            let claimed = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect((claimed.json["jobs"] as? [Any])?.count == 1)
             _ = try await server.send("GET", "/api/health", key: server.adminKey)
             let after = String(
                 decoding: try await server.send("GET", "/metrics", key: server.adminKey).body, as: UTF8.self)
             #expect(after.contains(#"conveyor_paused{customer="acme",queue="mail"} 0"#), "\(after)")
+            #expect(after.contains(#"conveyor_jobs_running{customer="acme",queue="mail"} 1"#), "\(after)")
         } catch {
             await server.stop()
             throw error

@@ -22,6 +22,8 @@ public struct ConveyorMetrics: Sendable {
         public static let queueOldestAge = "conveyor_queue_oldest_available_age_seconds"
         public static let deadLetters = "conveyor_dead_letters"
         public static let liveWorkers = "conveyor_workers_live"
+        /// Jobs running now, per customer and queue.
+        public static let jobsRunning = "conveyor_jobs_running"
         /// 1 for each pause (`*` for every queue or every customer), 0 once lifted.
         public static let paused = "conveyor_paused"
         public static let httpRequests = "conveyor_http_requests_total"
@@ -89,6 +91,18 @@ public struct ConveyorMetrics: Sendable {
     }
 
     public func deadLetters(_ count: Int) { Gauge(label: Name.deadLetters, factory: factory).record(count) }
+
+    /// Records the jobs running per queue, and 0 for queues that had some; returns the queues seen so far.
+    public func running(_ running: [QueueCounts], previously known: Set<QueueName>) -> Set<QueueName> {
+        var seen = Set<QueueName>()
+        for queue in running {
+            let name = QueueName(customer: queue.customer, queue: queue.queue)
+            seen.insert(name)
+            gauge(Name.jobsRunning, name).record(queue.counts[.running] ?? 0)
+        }
+        for name in known.subtracting(seen) { gauge(Name.jobsRunning, name).record(0) }
+        return known.union(seen)
+    }
 
     /// Records what is paused, and 0 for what no longer is; returns every target seen so far.
     public func pauses(_ pauses: [Pause], previously known: Set<QueueName>) -> Set<QueueName> {

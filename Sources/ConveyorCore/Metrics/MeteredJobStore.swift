@@ -122,6 +122,7 @@ public struct MeteredJobStore: JobStore {
         try await base.resume(queue: queue, customer: customer)
     }
     public func pauses() async throws -> [Pause] { try await base.pauses() }
+    public func running() async throws -> [QueueCounts] { try await base.running() }
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         try await base.rateLimit(key, policy: policy)
     }

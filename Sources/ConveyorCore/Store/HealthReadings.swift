@@ -8,4 +8,7 @@ public protocol HealthReadings: Sendable {
     /// For each queue with jobs ready to run (waiting, run time come), how many and since when the
     /// oldest has been ready.
     func backlogs() async throws -> [QueueBacklog]
+
+    /// How many jobs run now, per customer and queue (queues with none are absent).
+    func running() async throws -> [QueueCounts]
 }

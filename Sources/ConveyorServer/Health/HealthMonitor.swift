@@ -21,6 +21,7 @@ public final class HealthMonitor: Service, Sendable {
     let metrics: ConveyorMetrics?
     private let knownQueues = Mutex<Set<QueueName>>([])
     private let knownPauses = Mutex<Set<QueueName>>([])
+    private let knownRunning = Mutex<Set<QueueName>>([])
     private let draining = Atomic(false)
     private let lastReport = Mutex<(at: ContinuousClock.Instant, report: HealthReport)?>(nil)
 
@@ -71,7 +72,13 @@ public final class HealthMonitor: Service, Sendable {
             deadLetters: await dead, rateLimiterMode: rateLimiter?.mode.rawValue, leader: await leader,
             pauses: await pauses)
         let now = clock.now()
-        if let metrics { record(observations, in: metrics, at: now) }
+        if let metrics {
+            record(observations, in: metrics, at: now)
+            // Only for the gauge: how many jobs run is no health check.
+            if case .success(let running) = await Self.reading(within: timeout, { try await store.running() }) {
+                knownRunning.withLock { known in known = metrics.running(running, previously: known) }
+            }
+        }
         let report = HealthReport(
             observations, thresholds: configuration.thresholds, version: configuration.version, role: role, at: now)
         if report.status != .pass {
