@@ -1,8 +1,6 @@
 import ConveyorCore
 import ConveyorWorker
 import Foundation
-import Histogram
-import Synchronization
 
 /// The scenarios of fair claiming: many customers on one queue, one customer's deep backlog under
 /// another's arrivals, and what a claim costs as customers and waiting jobs grow.
@@ -38,38 +36,21 @@ extension Benchmark {
     /// With `options.backlog` jobs of customer `hog` waiting and a worker draining them, customer
     /// `small`'s enqueue→start latency at `options.rate` arrivals a second.
     func fairLatency(_ queue: String) async throws -> BenchmarkResult {
-        struct Arrival: Decodable { let n: Int }
         let count = options.latencyJobs
         for start in stride(from: 0, to: options.backlog, by: 1000) {
             let batch = try (start..<min(start + 1000, options.backlog)).map { try newJob(queue, $0, customer: "hog") }
             _ = try await store.enqueue(batch: batch)
         }
-        let sentAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
-        let histogram = Mutex(
-            Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
         var handlers = JobHandlers()
         handlers.registerFallback { _ in }
-        handlers.register("arrival") { (arrival: Arrival, _) in
-            let started = ContinuousClock.now
-            guard let sent = sentAt.withLock({ $0[arrival.n] }) else { return }
-            let micros = (started - sent).timeInterval * 1_000_000
-            histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
-        }
-        let interval = Duration.seconds(1) / options.rate
-        let producer = self.producer
-        _ = try await withWorker(queue, handlers: handlers, until: count, counting: { $0.customer == "small" }) {
-            let start = ContinuousClock.now
-            for n in 0..<count {
-                try await Task.sleep(until: start + interval * n, clock: .continuous)
-                sentAt.withLock { $0[n] = ContinuousClock.now }
-                _ = try await producer.enqueue(newJob(queue, n, customer: "small", type: "arrival"))
-            }
-        }
+        let histogram = try await timedArrivals(
+            queue, count: count, handlers: handlers, type: "arrival", customer: "small",
+            counting: { $0.customer == "small" })
         return BenchmarkResult(
             scenario: .fairLatency,
             setup:
                 "\(options.backlog) jobs of one customer waiting and draining; another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            runs: [], latency: .init(histogram.withLock { $0 }), cpuShare: nil)
+            runs: [], latency: .init(histogram), cpuShare: nil)
     }
 
     /// The median and p99 time of a claim as the number of customers and of waiting jobs grows:

@@ -106,34 +106,46 @@ public struct Benchmark: Sendable {
     }
 
     func latency(_ queue: String) async throws -> BenchmarkResult {
-        struct Arrival: Decodable { let n: Int }
         let count = options.latencyJobs
+        let histogram = try await timedArrivals(
+            queue, count: count, handlers: JobHandlers(), type: "noop", customer: "bench")
+        return BenchmarkResult(
+            scenario: .latency, setup: "\(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
+            runs: [], latency: .init(histogram), cpuShare: nil)
+    }
+
+    /// Enqueues `count` jobs of `type` for `customer` through the producer at `options.rate`, on
+    /// a fixed schedule, while a worker with `handlers` runs; returns each one's enqueue→start
+    /// latency in microseconds. The worker stops once they (or the jobs `counted` picks) are done.
+    func timedArrivals(
+        _ queue: String, count: Int, handlers: JobHandlers, type: String, customer: String,
+        counting counted: (@Sendable (Job) -> Bool)? = nil
+    ) async throws -> Histogram<UInt64> {
+        struct Arrival: Decodable { let n: Int }
         // Written by the producer just before each enqueue, read by the handler: job n's entry is
         // always set before job n can start.
         let sentAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
         let histogram = Mutex(
             Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three))
-        var handlers = JobHandlers()
-        handlers.register("noop") { (arrival: Arrival, _) in
+        var handlers = handlers
+        handlers.register(type) { (arrival: Arrival, _) in
             let started = ContinuousClock.now
             guard let sent = sentAt.withLock({ $0[arrival.n] }) else { return }
             let micros = (started - sent).timeInterval * 1_000_000
             histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
         }
         let interval = Duration.seconds(1) / options.rate
-        let store = self.producer
-        _ = try await withWorker(queue, handlers: handlers, until: count) {
+        let producer = self.producer
+        _ = try await withWorker(queue, handlers: handlers, until: count, counting: counted) {
             let start = ContinuousClock.now
             for n in 0..<count {
                 // A fixed schedule: a slow enqueue does not push later arrivals back.
                 try await Task.sleep(until: start + interval * n, clock: .continuous)
                 sentAt.withLock { $0[n] = ContinuousClock.now }
-                _ = try await store.enqueue(newJob(queue, n))
+                _ = try await producer.enqueue(newJob(queue, n, customer: customer, type: type))
             }
         }
-        return BenchmarkResult(
-            scenario: .latency, setup: "\(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            runs: [], latency: .init(histogram.withLock { $0 }), cpuShare: nil)
+        return histogram.withLock { $0 }
     }
 
     func idle(_ queue: String) async throws -> BenchmarkResult {
