@@ -89,7 +89,9 @@ struct ClaimJobs: PostgresPreparedStatement {
     static let sql = """
         WITH ready AS MATERIALIZED (
             -- One share more than the limit: whether the claim chooses between shares at all.
-            SELECT share.queue, share.customer, share.pass, share.version, coalesce(c.weight, 1) AS weight
+            -- The weight by key, per candidate: a join could read every customer for each claim.
+            SELECT share.queue, share.customer, share.pass, share.version,
+                coalesce((SELECT weight FROM customers WHERE name = share.customer), 1) AS weight
             FROM unnest($1::text[]) AS claimed(queue)
             CROSS JOIN LATERAL (
                 (SELECT queue, customer, pass, version FROM queue_shares
@@ -105,7 +107,6 @@ struct ClaimJobs: PostgresPreparedStatement {
                        SELECT 1 FROM pauses
                        WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, '')))
                 ) AS share
-            LEFT JOIN customers c ON c.name = share.customer
             ORDER BY share.pass, share.queue, share.customer
             LIMIT $3 + 1),
         candidates AS MATERIALIZED (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT $3),
