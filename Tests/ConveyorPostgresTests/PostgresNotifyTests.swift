@@ -54,6 +54,34 @@ struct PostgresNotifyTests {
         await TestPostgres.drop(schema)
     }
 
+    @Test("a resume in one process wakes the other's idle workers on the queues it held")
+    func resumeWakesAcrossProcesses() async throws {
+        let schema = TestPostgres.schema()
+        let listenerName = "resume-listener-\(schema)"
+        let worker = try await Self.open(schema, name: listenerName)
+        let admin = try await Self.open(schema, name: "resume-admin-\(schema)")
+        let running = Task { await worker.run() }
+        defer {
+            running.cancel()
+            admin.close()
+        }
+        let firstListen = worker.listening.ticket()
+        if try await Self.listeners(admin, listenerName) == 0 {
+            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
+        }
+        _ = try await admin.pause(queue: nil, customer: "acme")
+        // The enqueue's own announcement arrives first, so that the one waited for next is the resume's.
+        let beforeEnqueue = worker.wakeups.ticket()
+        _ = try await admin.enqueue(NewJob(customer: "acme", queue: "reports", type: "t", payloadJSON: "{}"))
+        #expect(await worker.wakeups.wait(for: ["reports"], after: beforeEnqueue, timeout: .seconds(20)))
+        #expect(try await worker.claim(ClaimRequest(queues: ["reports"])).isEmpty)
+        let beforeResume = worker.wakeups.ticket()
+        #expect(try await admin.resume(queue: nil, customer: "acme"))
+        #expect(await worker.wakeups.wait(for: ["reports"], after: beforeResume, timeout: .seconds(20)))
+        #expect(try await worker.claim(ClaimRequest(queues: ["reports"])).count == 1)
+        await TestPostgres.drop(schema)
+    }
+
     @Test("a store allowed a single connection still answers queries while it listens")
     func listeningTakesNoQueryConnection() async throws {
         let schema = TestPostgres.schema()
