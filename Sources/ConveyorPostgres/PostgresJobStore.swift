@@ -15,7 +15,7 @@ import Synchronization
 /// documents for `PostgresClient`, and listens there for enqueues of other processes
 /// (LISTEN/NOTIFY, ringing `wakeups`); the schema is set up and migrated before, on a pool that
 /// lives only as long as that call. A store from `open` (a one-shot command, a tool, a test) runs
-/// its pool from `open` until `close()`, and does not listen.
+/// its pool from `open` until `close()`, and listens only while something runs its `run()`.
 public final class PostgresJobStore: JobStore, Service {
     /// Engine settings.
     public struct Options: Sendable {
@@ -123,15 +123,15 @@ public final class PostgresJobStore: JobStore, Service {
         let (location, configuration) = try await reach(url: url, options: options)
         var setUpOptions = options
         setUpOptions.listen = false
-        let setUp = PostgresJobStore(
+        let scoped = PostgresJobStore(
             location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
             clock: clock, options: setUpOptions, logger: logger, pool: .service)
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await setUp.client.run() }
+            group.addTask { await scoped.client.run() }
             // Ends the set-up pool however the set-up ends; the group waits for it.
             defer { group.cancelAll() }
-            try await setUp.setUp()
-            try await prepare(setUp)
+            try await scoped.setUp()
+            try await prepare(scoped)
         }
         return PostgresJobStore(
             location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),

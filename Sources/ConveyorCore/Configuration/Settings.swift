@@ -51,25 +51,28 @@ public struct Settings: Sendable {
 
     /// A number within `range`; nil when unset.
     public func number(_ name: String, in range: ClosedRange<Double>) throws(ValidationError) -> Double? {
-        guard let text = text(name) else { return nil }
-        guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw ValidationError(
-                field: name,
-                reason:
-                    "must be a number from \(JSONValue.text(of: range.lowerBound)) to \(JSONValue.text(of: range.upperBound)) (got \(text.debugDescription))"
-            )
+        try parsed(name, in: range, as: "a number", shown: JSONValue.text(of:)) {
+            Double($0).flatMap { $0.isFinite ? $0 : nil }
         }
-        return value
     }
 
     /// A whole number within `range`; nil when unset.
     public func integer(_ name: String, in range: ClosedRange<Int>) throws(ValidationError) -> Int? {
+        try parsed(name, in: range, as: "a whole number", shown: String.init) { Int($0) }
+    }
+
+    /// The value of `name` read by `parse` and checked against `range`; one sentence naming the
+    /// setting, what it must be and what it was, when it is not.
+    private func parsed<Value: Comparable>(
+        _ name: String, in range: ClosedRange<Value>, as kind: String, shown: (Value) -> String,
+        _ parse: (String) -> Value?
+    ) throws(ValidationError) -> Value? {
         guard let text = text(name) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
+        guard let value = parse(text), range.contains(value) else {
             throw ValidationError(
                 field: name,
                 reason:
-                    "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \(text.debugDescription))"
+                    "must be \(kind) from \(shown(range.lowerBound)) to \(shown(range.upperBound)) (got \(text.debugDescription))"
             )
         }
         return value
