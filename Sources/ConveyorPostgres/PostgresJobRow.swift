@@ -77,9 +77,24 @@ enum PostgresJobRow {
     /// Inserts new jobs (`Job(accepting:)`: only the columns a new job has are written); those
     /// whose idempotency key an unfinished job already holds are skipped. Returns the ids actually
     /// inserted. The same statement announces the queues that gained available jobs (at commit).
-    static func insert(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+    /// Throws `backlogQuotaExceeded`, having inserted nothing, when a customer's jobs would pass
+    /// its backlog quota (its own, else `defaultQuota`).
+    static func insert(
+        _ jobs: [Job], defaultQuota: Int?, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
-        return Set(try await connection.all(InsertJobs(jobs: jobs), logger: logger))
+        let rows = try await connection.all(InsertJobs(jobs: jobs, defaultQuota: defaultQuota), logger: logger)
+        if let refused = rows.first(where: { $0.hasPrefix(InsertJobs.refusedMark) }) {
+            let customer = String(refused.dropFirst(InsertJobs.refusedMark.count))
+            let fallback = defaultQuota.map(Int64.init)
+            let quota = try await connection.query(
+                """
+                SELECT coalesce((SELECT backlog_quota FROM customers WHERE name = \(customer)), \(fallback)::int8)
+                """, logger: logger
+            ).collect().first?.decode(Int64?.self)
+            throw JobStoreError.backlogQuotaExceeded(customer: customer, quota: Int(quota.flatMap { $0 } ?? 0))
+        }
+        return Set(rows)
     }
 
     /// Writes every field a lifecycle method may change, for all the jobs in one statement.

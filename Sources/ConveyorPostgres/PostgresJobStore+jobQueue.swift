@@ -11,6 +11,7 @@ extension PostgresJobStore {
     /// nothing even then.
     public func enqueue(batch requests: [NewJob]) async throws -> [EnqueueResult] {
         let logger = self.logger
+        let quota = options.store.backlogQuota
         let keyed = requests.contains { $0.idempotencyKey != nil }
         @Sendable func insert(_ connection: PostgresConnection, _ now: Date) async throws -> [EnqueueResult] {
             var results = [EnqueueResult?](repeating: nil, count: requests.count)
@@ -31,7 +32,8 @@ extension PostgresJobStore {
             }
             for _ in 0..<5 where !pending.isEmpty {
                 let jobs = pending.map { Job(accepting: requests[$0], id: .generate(at: now), at: now) }
-                let inserted = try await PostgresJobRow.insert(jobs, connection, logger: logger)
+                let inserted = try await PostgresJobRow.insert(
+                    jobs, defaultQuota: quota, connection, logger: logger)
                 var conflicts: [Int] = []
                 for (index, job) in zip(pending, jobs) {
                     if inserted.contains(job.id.description) {
@@ -72,6 +74,7 @@ extension PostgresJobStore {
 
     public func enqueue(_ request: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
         let logger = self.logger
+        let quota = options.store.backlogQuota
         let result = try await transaction { connection, now -> IdempotentEnqueue in
             // Requests with the same key take turns: the second sees what the first committed.
             try await connection.query(
@@ -101,7 +104,7 @@ extension PostgresJobStore {
                 "DELETE FROM idempotency_keys WHERE customer = \(request.customer) AND key = \(idempotency.key)",
                 logger: logger)
             let job = Job(accepting: request, id: .generate(at: now), at: now)
-            _ = try await PostgresJobRow.insert([job], connection, logger: logger)
+            _ = try await PostgresJobRow.insert([job], defaultQuota: quota, connection, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO idempotency_keys (customer, key, fingerprint, job_id, created_at)

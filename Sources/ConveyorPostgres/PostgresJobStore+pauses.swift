@@ -53,15 +53,8 @@ extension PostgresJobStore {
                   AND (\(pausedQueue) = '' OR share.queue = \(pausedQueue))
                   AND (\(pausedCustomer) = '' OR share.customer = \(pausedCustomer))
                 """, logger: logger)
-            let queues: [String]
-            if let queue = target.queue {
-                queues = [queue]
-            } else {
-                queues = try await connection.query(
-                    "SELECT queue FROM queue_shares WHERE customer = \(pausedCustomer) AND ready_at IS NOT NULL",
-                    logger: logger
-                ).collect().map { try $0.decode(String.self) }
-            }
+            let queues = try await Self.waitingQueues(
+                queue: target.queue, customer: pausedCustomer, connection, logger: logger)
             try await Self.notify(queues, connection, logger: logger)
             return queues
         }
@@ -83,5 +76,18 @@ extension PostgresJobStore {
                     pausedAt: Date(unixMilliseconds: since))
             }
         }
+    }
+}
+
+extension PostgresJobStore {
+    /// The queues a rule on this target held jobs back on: the queue, or else every queue where
+    /// the customer has jobs waiting.
+    static func waitingQueues(
+        queue: String?, customer: String, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
+        if let queue { return [queue] }
+        return try await connection.query(
+            "SELECT queue FROM queue_shares WHERE customer = \(customer) AND ready_at IS NOT NULL", logger: logger
+        ).collect().map { try $0.decode(String.self) }
     }
 }

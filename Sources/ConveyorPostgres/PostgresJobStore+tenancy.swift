@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresJobStore {
     static let customerColumns = """
         name, (extract(epoch from created_at) * 1000)::int8, rate_limit_requests::int8,
-        rate_limit_window_seconds::int8, weight
+        rate_limit_window_seconds::int8, weight, backlog_quota
         """
 
     static let keyColumns = """
@@ -106,10 +106,12 @@ extension PostgresJobStore {
     }
 
     static func decodeCustomer(_ row: PostgresRow) throws -> Customer {
-        let (name, created, requests, window, weight) = try row.decode((String, Int64, Int64?, Int64?, Double?).self)
+        let (name, created, requests, window, weight, quota) = try row.decode(
+            (String, Int64, Int64?, Int64?, Double?, Int64?).self)
         return Customer(
             name: name, createdAt: Date(unixMilliseconds: created),
-            rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window), weight: weight)
+            rateLimit: RateLimitPolicy.stored(requests: requests, windowSeconds: window), weight: weight,
+            backlogQuota: quota.map(Int.init))
     }
 
     /// The key in a row's first six columns (`keyColumns`); the row may go on with others.
@@ -146,6 +148,21 @@ extension PostgresJobStore {
             try await connection.query(
                 """
                 UPDATE customers SET weight = \(weight) WHERE name = \(customer)
+                RETURNING \(unescaped: Self.customerColumns)
+                """, logger: logger
+            ).collect()
+        }
+        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
+        return try Self.decodeCustomer(row)
+    }
+
+    public func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer {
+        let quota = try quota.map { value throws(ValidationError) in try Customer.validBacklogQuota(value) }
+        let logger = self.logger
+        let updated = try await read { connection, _ in
+            try await connection.query(
+                """
+                UPDATE customers SET backlog_quota = \(quota.map(Int64.init)) WHERE name = \(customer)
                 RETURNING \(unescaped: Self.customerColumns)
                 """, logger: logger
             ).collect()

@@ -24,19 +24,29 @@ enum TransitionSQL {
 /// InsertJobs inserts new jobs — one array per column, sent in binary, so encoding 500 jobs costs
 /// no JSON — and announces the queues that gained available jobs; rows: the ids inserted. A new
 /// job has no lease, attempt, error or finish yet, so only the columns it has travel; an empty
-/// idempotency key stands for none (a real key is never empty).
+/// idempotency key stands for none (a real key is never empty). Under a backlog quota
+/// (`conveyor_backlog_room`) the statement inserts nothing when a customer's jobs would pass it,
+/// and its rows are then the refused customers' names, each after a `!` (an id never has one).
 struct InsertJobs: PostgresPreparedStatement {
     static let name = "conveyor_insert_jobs"
+    static let refusedMark = "!"
     static let sql = """
-        WITH inserted AS (
+        WITH batch AS MATERIALIZED (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[],
+                $8::int8[], $9::int8[], $10::text[], $11::int8[])
+                AS v(id, customer, queue, type, payload, priority, state, run_at, max_attempts, idempotency_key,
+                    created_at)
+        ), refused AS MATERIALIZED (
+            SELECT customer FROM (
+                SELECT customer, count(*) AS count, conveyor_backlog_room(customer, $12::int8) AS room
+                FROM batch GROUP BY customer) AS asked
+            WHERE room < count
+        ), inserted AS (
             INSERT INTO jobs (id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts,
                 errors, replay_count, idempotency_key, created_at)
             SELECT v.id, v.customer, v.queue, v.type, v.payload, v.priority, v.state, to_timestamp(v.run_at / 1000.0),
                 0, v.max_attempts, '[]', 0, NULLIF(v.idempotency_key, ''), to_timestamp(v.created_at / 1000.0)
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[],
-                $8::int8[], $9::int8[], $10::text[], $11::int8[])
-                AS v(id, customer, queue, type, payload, priority, state, run_at, max_attempts, idempotency_key,
-                    created_at)
+            FROM batch AS v WHERE NOT EXISTS (SELECT 1 FROM refused)
             ON CONFLICT (customer, queue, idempotency_key)
                 WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
                 DO NOTHING
@@ -46,12 +56,16 @@ struct InsertJobs: PostgresPreparedStatement {
             FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available') AS q
         )
         SELECT inserted.id FROM inserted CROSS JOIN announced
+        UNION ALL
+        SELECT '\(refusedMark)' || customer FROM refused
         """
 
     let jobs: [Job]
+    /// The quota of a customer without one of its own; nil: none.
+    let defaultQuota: Int?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 11)
+        var bindings = PostgresBindings(capacity: 12)
         bindings.append(jobs.map(\.id.description))
         bindings.append(jobs.map(\.customer))
         bindings.append(jobs.map(\.queue))
@@ -63,6 +77,7 @@ struct InsertJobs: PostgresPreparedStatement {
         bindings.append(jobs.map { Int64($0.maxAttempts) })
         bindings.append(jobs.map { $0.idempotencyKey ?? "" })
         bindings.append(jobs.map(\.createdAt.unixMilliseconds))
+        bindings.append(defaultQuota.map(Int64.init))
         return bindings
     }
 
@@ -85,7 +100,9 @@ struct ClaimJobs: PostgresPreparedStatement {
     /// limit read in its claim order with SKIP LOCKED, the smallest virtual times taken; then
     /// the taken shares' pass moves on, and a share that had nothing to read gets its ready_at
     /// moved to its earliest waiting job — unless jobs became waiting there since this statement
-    /// began (its version moved), which the lock on the share row makes the recheck see.
+    /// began (its version moved), which the lock on the share row makes the recheck see. Under
+    /// concurrency caps, the shares without room are no candidates and the others take at most
+    /// their room (`FairClaim`), counted by `conveyor_running`, which serializes such claims.
     static let sql = """
         WITH ready AS MATERIALIZED (
             -- One share more than the limit: whether the claim chooses between shares at all.
@@ -99,20 +116,39 @@ struct ClaimJobs: PostgresPreparedStatement {
                    AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
                        SELECT 1 FROM pauses
                        WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
+                   AND NOT EXISTS (
+                       SELECT 1 FROM concurrency_caps AS cap
+                       WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
+                         AND cap.max_running <= conveyor_running(cap.queue, cap.customer))
                  ORDER BY pass, customer LIMIT $3 + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
                    AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
                        SELECT 1 FROM pauses
-                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, '')))
+                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
+                   AND NOT EXISTS (
+                       SELECT 1 FROM concurrency_caps AS cap
+                       WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
+                         AND cap.max_running <= conveyor_running(cap.queue, cap.customer)))
                 ) AS share
             ORDER BY share.pass, share.queue, share.customer
             LIMIT $3 + 1),
-        candidates AS MATERIALIZED (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT $3),
+        -- Each candidate's room under the caps that bind it (`CapRoom`; NULL: none binds).
+        candidates AS MATERIALIZED (
+            SELECT share.*, room.share AS room, room.customer AS customer_room, room.queue AS queue_room
+            FROM (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT $3) AS share
+            CROSS JOIN LATERAL (
+                SELECT min(cap.max_running - cap.running) AS share,
+                    min(cap.max_running - cap.running) FILTER (WHERE cap.queue = '') AS customer,
+                    min(cap.max_running - cap.running) FILTER (WHERE cap.customer = '') AS queue
+                FROM (SELECT queue, customer, max_running, conveyor_running(queue, customer) AS running
+                      FROM concurrency_caps
+                      WHERE queue IN (share.queue, '') AND customer IN (share.customer, '')) AS cap) AS room),
         total AS (SELECT sum(weight) AS weight FROM candidates),
         waiting AS MATERIALIZED (
             SELECT job.id, job.run_at, candidate.queue, candidate.customer, candidate.weight,
+                candidate.customer_room, candidate.queue_room,
                 candidate.pass + (row_number() OVER (
                     PARTITION BY candidate.queue, candidate.customer
                     ORDER BY job.priority, job.run_at, job.id) - 1) / candidate.weight AS tag
@@ -122,9 +158,19 @@ struct ClaimJobs: PostgresPreparedStatement {
                 WHERE queue = candidate.queue AND customer = candidate.customer
                   AND state IN (\(TransitionSQL.sources(of: .claim))) AND run_at <= to_timestamp($4 / 1000.0)
                 ORDER BY priority, run_at, id
-                LIMIT greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int))
+                LIMIT least(greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int)),
+                            coalesce(candidate.room, $3))
                 FOR UPDATE SKIP LOCKED) AS job),
-        picked AS MATERIALIZED (SELECT id, queue, customer, weight FROM waiting ORDER BY tag, run_at, id LIMIT $3),
+        -- Under caps, a job past its customer's or its queue's room, counted in this order, stays.
+        picked AS MATERIALIZED (
+            SELECT id, queue, customer, weight FROM (
+                SELECT waiting.*,
+                    row_number() OVER (PARTITION BY customer ORDER BY tag, run_at, id) AS customer_rank,
+                    row_number() OVER (PARTITION BY queue ORDER BY tag, run_at, id) AS queue_rank
+                FROM waiting) AS ranked
+            WHERE customer_rank <= coalesce(customer_room, customer_rank)
+              AND queue_rank <= coalesce(queue_room, queue_rank)
+            ORDER BY tag, run_at, id LIMIT $3),
         -- The share rows to change: the served ones when the claim chose between shares (alone,
         -- a share's pass orders nothing, and a share joining later starts at it anyway), and the
         -- ones found with nothing to run. Locked in one order, all before either update below:

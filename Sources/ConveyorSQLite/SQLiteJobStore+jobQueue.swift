@@ -22,7 +22,7 @@ extension SQLiteJobStore {
                 let job = Job(accepting: request, id: .generate(at: now), at: now)
                 try JobRow.insert(job, db)
                 return EnqueueResult(job: job, inserted: true)
-            }
+            }.checkingBacklogQuotas(of: self, db)
         }
         // Rung after the commit, so a woken worker finds the jobs.
         wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
@@ -52,6 +52,7 @@ extension SQLiteJobStore {
                 arguments: [request.customer, idempotency.key])
             let job = Job(accepting: request, id: .generate(at: now), at: now)
             try JobRow.insert(job, db)
+            _ = try [EnqueueResult(job: job, inserted: true)].checkingBacklogQuotas(of: self, db)
             try db.execute(
                 sql: """
                     INSERT INTO idempotency_keys (customer, key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?, ?)
@@ -67,7 +68,8 @@ extension SQLiteJobStore {
     }
 
     /// Shares the queues between customers by `FairClaim`: the shares with the smallest pass
-    /// that have a job to run now, the jobs with the smallest virtual times among them.
+    /// that have a job to run now and room under their caps, the jobs with the smallest virtual
+    /// times among them.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         try await write { db, now in
             let nowMs = now.unixMilliseconds
@@ -79,6 +81,13 @@ extension SQLiteJobStore {
                     WHERE s.queue = ? AND s.ready_at IS NOT NULL AND s.ready_at <= ?
                       AND NOT EXISTS (
                           SELECT 1 FROM pauses p WHERE p.queue IN (s.queue, '') AND p.customer IN (s.customer, ''))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM concurrency_caps k
+                          WHERE k.queue IN (s.queue, '') AND k.customer IN (s.customer, '')
+                            AND k.max_running <= (
+                                SELECT count(*) FROM jobs j
+                                WHERE j.state = 'running' AND (k.queue = '' OR j.queue = k.queue)
+                                  AND (k.customer = '' OR j.customer = k.customer)))
                     """
                 var arguments: StatementArguments = [queue, nowMs]
                 if let customer = request.customer {
@@ -95,7 +104,8 @@ extension SQLiteJobStore {
                 }
             }
             let candidates = FairClaim.candidates(shares, limit: request.limit)
-            let reads = FairClaim.reads(candidates, limit: request.limit)
+            let rooms = try Self.rooms(candidates, caps: Self.caps(db), db)
+            let reads = FairClaim.reads(candidates, limit: request.limit, rooms: rooms)
             let waiting = try zip(candidates, reads).map { share, count in
                 try JobRow.fetchAll(
                     db,
@@ -108,7 +118,7 @@ extension SQLiteJobStore {
                     arguments: [share.queue, share.customer, nowMs, count])
             }
             var taken = [Int](repeating: 0, count: candidates.count)
-            let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: request.limit).map {
+            let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: request.limit, rooms: rooms).map {
                 share, candidate in
                 var job = candidate
                 try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
@@ -180,5 +190,32 @@ extension SQLiteJobStore {
 
     public func cancel(id: JobID) async throws -> Job {
         try await change(id) { job, now in try job.cancel(at: now) }
+    }
+}
+
+extension [EnqueueResult] {
+    /// These results, once no customer that gained jobs here has more waiting than its backlog
+    /// quota (its own, else the store's); else `backlogQuotaExceeded`, which rolls the write back.
+    /// Counted after the inserts, inside the write: writes are serialized, so the count is exact.
+    fileprivate func checkingBacklogQuotas(of store: SQLiteJobStore, _ db: Database) throws -> Self {
+        for customer in Set(filter(\.inserted).map(\.job.customer)).sorted() {
+            let own = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT backlog_quota FROM customers WHERE name = ?"), arguments: [customer])
+            guard let quota = own ?? store.options.store.backlogQuota else { continue }
+            // Share by share off the claim-order index, one past the quota at most.
+            let waiting = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT count(*) FROM (
+                            SELECT 1 FROM queue_shares AS share
+                            JOIN jobs ON jobs.queue = share.queue AND jobs.customer = share.customer
+                            WHERE share.customer = ? AND jobs.state IN ('scheduled', 'available', 'retryable')
+                            LIMIT ?)
+                        """), arguments: [customer, quota + 1])
+            if let waiting, waiting > quota {
+                throw JobStoreError.backlogQuotaExceeded(customer: customer, quota: quota)
+            }
+        }
+        return self
     }
 }

@@ -36,14 +36,7 @@ extension SQLiteJobStore {
                     WHERE ready_at IS NOT NULL AND (?1 = '' OR queue = ?1) AND (?2 = '' OR customer = ?2)
                     """,
                 arguments: [target.queue ?? "", target.customer ?? ""])
-            // The queues with jobs waiting that this pause held back.
-            let queues =
-                if let queue = target.queue { [queue] } else {
-                    try String.fetchAll(
-                        db, sql: "SELECT queue FROM queue_shares WHERE customer = ? AND ready_at IS NOT NULL",
-                        arguments: [target.customer ?? ""])
-                }
-            return (true, queues)
+            return (true, try Self.waitingQueues(queue: target.queue, customer: target.customer ?? "", db))
         }
         wakeups.ring(queues)
         return lifted
@@ -60,5 +53,16 @@ extension SQLiteJobStore {
                     pausedAt: Date(unixMilliseconds: row["paused_at"]))
             }
         }
+    }
+}
+
+extension SQLiteJobStore {
+    /// The queues a rule on this target held jobs back on: the queue, or else every queue where
+    /// the customer has jobs waiting.
+    static func waitingQueues(queue: String?, customer: String, _ db: Database) throws -> [String] {
+        if let queue { return [queue] }
+        return try String.fetchAll(
+            db, sql: "SELECT queue FROM queue_shares WHERE customer = ? AND ready_at IS NOT NULL", arguments: [customer]
+        )
     }
 }

@@ -85,7 +85,7 @@ extension SQLiteJobStore {
             name: row["name"], createdAt: Date(unixMilliseconds: row["created_at"]),
             rateLimit: RateLimitPolicy.stored(
                 requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"]),
-            weight: row["weight"])
+            weight: row["weight"], backlogQuota: row["backlog_quota"])
     }
 
     static func decodeKey(_ row: Row) -> APIKey {
@@ -114,6 +114,17 @@ extension SQLiteJobStore {
         return try await write { db, _ in
             let row = try Row.fetchOne(
                 db, sql: "UPDATE customers SET weight = ? WHERE name = ? RETURNING *", arguments: [weight, customer])
+            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
+            return Self.decodeCustomer(row)
+        }
+    }
+
+    public func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer {
+        let quota = try quota.map { value throws(ValidationError) in try Customer.validBacklogQuota(value) }
+        return try await write { db, _ in
+            let row = try Row.fetchOne(
+                db, sql: "UPDATE customers SET backlog_quota = ? WHERE name = ? RETURNING *",
+                arguments: [quota, customer])
             guard let row else { throw JobStoreError.customerNotFound(name: customer) }
             return Self.decodeCustomer(row)
         }

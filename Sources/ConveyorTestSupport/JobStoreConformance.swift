@@ -41,10 +41,11 @@ public struct StoreConformanceCheck: Sendable, CustomTestStringConvertible {
 /// `riverdrivertest`: each behaviour of the store is one check, in the section of its role.
 public enum JobStoreConformance {
     /// The options every engine's store must be opened with for the suite: a short backoff with a
-    /// small cap, and a small error history, so that growth, cap and bounds show in a few steps.
+    /// small cap, a small error history, and a global backlog quota, so that growth, cap and bounds
+    /// show in a few steps.
     public static let options = JobStoreOptions(
         retryPolicy: RetryPolicy(base: .seconds(10), cap: .seconds(300), jitter: 0.1),
-        limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5))
+        limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5), backlogQuota: 5_000)
 
     /// The checks of each store role.
     public static let sections: [(role: String, checks: [StoreConformanceCheck])] = [
@@ -52,7 +53,7 @@ public enum JobStoreConformance {
             "JobQueue",
             enqueueChecks + idempotencyChecks + claimChecks + fairnessChecks + concurrencyChecks + leaseChecks
                 + failureChecks
-                + cancelChecks + wakeupChecks
+                + cancelChecks + wakeupChecks + quotaChecks
         ),
         ("JobQueries", listingChecks),
         ("DeadLetterStore", deadLetterChecks),
@@ -63,6 +64,7 @@ public enum JobStoreConformance {
         ("RateLimitStore", rateLimitChecks),
         ("HealthReadings and LeaderElector", healthChecks),
         ("PauseStore", pauseChecks),
+        ("CapStore", capChecks),
     ]
 
     /// Every check, section by section.

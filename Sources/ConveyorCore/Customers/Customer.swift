@@ -9,15 +9,24 @@ public struct Customer: Sendable, Hashable, Codable {
     /// The customer's weight in fair claiming: on a queue several customers wait on, each is served
     /// in proportion to its weight. Nil means the default, 1.
     public let weight: Double?
+    /// The most jobs the customer may have waiting, over all its queues; nil means the global
+    /// setting applies (`JobStoreOptions.backlogQuota`, off by default).
+    public let backlogQuota: Int?
 
     /// The weights a customer may be given.
     public static let weights = 0.01...1000.0
+    /// The backlog quotas a customer may be given.
+    public static let backlogQuotas = 1...1_000_000_000
 
-    public init(name: String, createdAt: Date, rateLimit: RateLimitPolicy? = nil, weight: Double? = nil) {
+    public init(
+        name: String, createdAt: Date, rateLimit: RateLimitPolicy? = nil, weight: Double? = nil,
+        backlogQuota: Int? = nil
+    ) {
         self.name = name
         self.createdAt = createdAt
         self.rateLimit = rateLimit
         self.weight = weight
+        self.backlogQuota = backlogQuota
     }
 
     /// Checks a weight a caller asked for.
@@ -28,11 +37,20 @@ public struct Customer: Sendable, Hashable, Codable {
         return weight
     }
 
+    /// Checks a backlog quota a caller asked for.
+    public static func validBacklogQuota(_ quota: Int, field: String = "backlog_quota") throws(ValidationError) -> Int {
+        guard backlogQuotas.contains(quota) else {
+            throw ValidationError(field: field, reason: "must be a whole number from 1 to 1000000000 (got \(quota))")
+        }
+        return quota
+    }
+
     enum CodingKeys: String, CodingKey {
         case name
         case createdAt = "created_at"
         case rateLimit = "rate_limit"
         case weight
+        case backlogQuota = "backlog_quota"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -42,5 +60,6 @@ public struct Customer: Sendable, Hashable, Codable {
         // Written as null, not left out: a reader sees that the default applies.
         try container.encode(rateLimit, forKey: .rateLimit)
         try container.encode(weight ?? 1, forKey: .weight)
+        try container.encode(backlogQuota, forKey: .backlogQuota)
     }
 }

@@ -8,6 +8,10 @@
 /// smallest virtual times: a share's k-th job (from 0) at `pass + k / weight`. Within a share jobs
 /// go in its claim order (priority, then run_at, then id), so a customer's priorities order only
 /// its own jobs and can never push another customer's back.
+///
+/// Concurrency caps narrow this without changing its order: a share with no room under its caps
+/// is no candidate (so it holds nobody back), a candidate reads at most its room, and the picked
+/// jobs of one customer, or of one queue, stop at that customer's or queue's room.
 public enum FairClaim {
     /// The shares a claim of `limit` considers, from `shares` in any order: the `limit` with the
     /// smallest pass (ties by queue, then customer).
@@ -18,18 +22,22 @@ public enum FairClaim {
     /// How many waiting jobs to read from each candidate: its weight's part of `limit`, rounded
     /// up, so that a claim can fill its limit from the candidates in one read while reading at
     /// most `limit` + the number of candidates rows.
-    public static func reads(_ candidates: [QueueShare], limit: Int) -> [Int] {
+    /// With caps, at most each candidate's room (`rooms`, one per candidate; none: no caps).
+    public static func reads(_ candidates: [QueueShare], limit: Int, rooms: [CapRoom] = []) -> [Int] {
         let total = candidates.reduce(0) { $0 + $1.weight }
-        return candidates.map { share in
-            max(1, min(limit, Int((Double(limit) * share.weight / total).rounded(.up))))
+        return candidates.enumerated().map { index, share in
+            let part = max(1, min(limit, Int((Double(limit) * share.weight / total).rounded(.up))))
+            return min(part, rooms.isEmpty ? part : rooms[index].share ?? part)
         }
     }
 
     /// The jobs to claim: of each candidate's `waiting` jobs (in its claim order), the `limit`
     /// with the smallest virtual times (ties: the earlier run_at, then the smaller id), with the
     /// candidate each came from.
+    /// With caps (`rooms`, one per candidate), a job is left out when its customer's earlier jobs
+    /// in this order fill the customer's room, or its queue's fill the queue's.
     public static func pick(
-        _ candidates: [QueueShare], waiting: [[Job]], limit: Int
+        _ candidates: [QueueShare], waiting: [[Job]], limit: Int, rooms: [CapRoom] = []
     ) -> [(share: Int, job: Job)] {
         var tagged: [(tag: Double, share: Int, job: Job)] = []
         for (share, jobs) in waiting.enumerated() {
@@ -40,7 +48,20 @@ public enum FairClaim {
         tagged.sort { a, b in
             (a.tag, a.job.runAt, a.job.id.description) < (b.tag, b.job.runAt, b.job.id.description)
         }
-        return tagged.prefix(limit).map { ($0.share, $0.job) }
+        guard !rooms.isEmpty else { return tagged.prefix(limit).map { ($0.share, $0.job) } }
+        // Each job ranked among its customer's and its queue's, in this order; a job beyond
+        // either room is left out but still ranked, as PostgreSQL's window functions rank it.
+        var customerRank: [String: Int] = [:]
+        var queueRank: [String: Int] = [:]
+        let fitting = tagged.filter { candidate in
+            let room = rooms[candidate.share]
+            let byCustomer = customerRank[candidate.job.customer, default: 0] + 1
+            let byQueue = queueRank[candidate.job.queue, default: 0] + 1
+            customerRank[candidate.job.customer] = byCustomer
+            queueRank[candidate.job.queue] = byQueue
+            return byCustomer <= (room.customer ?? byCustomer) && byQueue <= (room.queue ?? byQueue)
+        }
+        return fitting.prefix(limit).map { ($0.share, $0.job) }
     }
 
     static func precedes(_ a: QueueShare, _ b: QueueShare) -> Bool {

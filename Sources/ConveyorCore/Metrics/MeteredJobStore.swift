@@ -122,6 +122,16 @@ public struct MeteredJobStore: JobStore {
         try await base.resume(queue: queue, customer: customer)
     }
     public func pauses() async throws -> [Pause] { try await base.pauses() }
+    public func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer {
+        try await base.setBacklogQuota(customer: customer, quota: quota)
+    }
+    public func setCap(queue: String?, customer: String?, maxRunning: Int) async throws -> ConcurrencyCap {
+        try await base.setCap(queue: queue, customer: customer, maxRunning: maxRunning)
+    }
+    public func removeCap(queue: String?, customer: String?) async throws -> Bool {
+        try await base.removeCap(queue: queue, customer: customer)
+    }
+    public func caps() async throws -> [ConcurrencyCap] { try await base.caps() }
     public func running() async throws -> [QueueCounts] { try await base.running() }
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         try await base.rateLimit(key, policy: policy)

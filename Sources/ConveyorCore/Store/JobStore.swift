@@ -4,17 +4,21 @@
 /// what assembles a process takes the whole store.
 public typealias JobStore =
     JobQueue & JobQueries & DeadLetterStore & StaleJobStore & RetentionStore & WorkerRegistry & TenancyStore
-    & RateLimitStore & HealthReadings & LeaderElector & PauseStore
+    & RateLimitStore & HealthReadings & LeaderElector & PauseStore & CapStore
 
 /// JobStoreOptions are the engine-independent settings of a store.
 public struct JobStoreOptions: Sendable {
     public var retryPolicy: RetryPolicy
     public var limits: JobLimits
+    /// The most jobs a customer may have waiting, where the customer has no quota of its own;
+    /// nil: no limit.
+    public var backlogQuota: Int?
 
     /// Creates options; every argument defaults to the documented default.
-    public init(retryPolicy: RetryPolicy = .default, limits: JobLimits = .default) {
+    public init(retryPolicy: RetryPolicy = .default, limits: JobLimits = .default, backlogQuota: Int? = nil) {
         self.retryPolicy = retryPolicy
         self.limits = limits
+        self.backlogQuota = backlogQuota
     }
 
 }

@@ -16,6 +16,9 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case customerExists(name: String)
     /// No API key has this id.
     case apiKeyNotFound(id: String)
+    /// Accepting these jobs would leave the customer more jobs waiting than its backlog quota;
+    /// none of them was accepted.
+    case backlogQuotaExceeded(customer: String, quota: Int)
     /// The database could not be opened or answered with an error; the operation did not happen.
     case unavailable(reason: String)
 
@@ -29,6 +32,8 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .customerNotFound(let name): "no customer named \(name)"
         case .customerExists(let name): "a customer named \(name) exists already"
         case .apiKeyNotFound(let id): "no API key with id \(id)"
+        case .backlogQuotaExceeded(let customer, let quota):
+            "customer \(customer) may have at most \(quota) jobs waiting (its backlog quota); none of these was accepted"
         case .unavailable(let reason): reason
         }
     }

@@ -29,4 +29,8 @@ public protocol TenancyStore: Sendable {
     /// Sets a customer's weight in fair claiming (`Customer.weights`), or with nil gives it back
     /// the default (1); `customerNotFound` if there is no such customer.
     func setWeight(customer: String, weight: Double?) async throws -> Customer
+
+    /// Sets the most jobs a customer may have waiting (`Customer.backlogQuotas`), or with nil
+    /// gives it back the global setting.
+    func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer
 }

@@ -92,6 +92,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .customerExists:
             return Problem(
                 status: .conflict, type: "exists", title: "Conflict", detail: refused.description, field: "name")
+        case .backlogQuotaExceeded:
+            // Not retried at once: the backlog drains at the workers' pace, not in seconds.
+            return Problem(
+                status: .tooManyRequests, type: "backlog-quota", title: "Backlog quota reached",
+                detail: refused.description, field: "backlog_quota")
         case .unavailable:
             return Problem(
                 status: .serviceUnavailable, type: "unavailable", title: "Service unavailable",

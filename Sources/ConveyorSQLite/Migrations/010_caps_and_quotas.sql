@@ -1,0 +1,17 @@
+-- Concurrency caps (see docs/ARCHITECTURE.md, "Concurrency caps"): (queue, '') caps a queue for
+-- every customer, (queue, customer) one customer's queue, ('', customer) all of a customer's
+-- queues. Claims count the running jobs under them; writes are serialized here, so the count a
+-- claim reads is exact.
+CREATE TABLE concurrency_caps (
+    queue TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    max_running INTEGER NOT NULL CHECK (max_running > 0),
+    PRIMARY KEY (queue, customer)
+) WITHOUT ROWID;
+-- The running jobs are few (at most what the workers run at once): a cap's count reads them here.
+CREATE INDEX jobs_running_by_customer ON jobs (customer, queue) WHERE state = 'running';
+
+-- Backlog quotas: the most jobs a customer may have waiting (NULL: the global setting). An
+-- enqueue counts the customer's waiting jobs share by share, off the claim-order index.
+ALTER TABLE customers ADD COLUMN backlog_quota INTEGER CHECK (backlog_quota > 0);
+CREATE INDEX queue_shares_by_customer ON queue_shares (customer);
