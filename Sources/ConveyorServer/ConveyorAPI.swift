@@ -58,6 +58,7 @@ public enum ConveyorAPI {
         DeadLetterRoutes(store: store, retention: retention).register(on: keyed, admin: admin)
         AdminRoutes(store: store).register(on: admin.group("admin"))
         PauseRoutes(queues: queues, store: store).register(on: keyed, admin: admin)
+        CapRoutes(store: store).register(on: admin)
         JobRoutes(store: store).register(on: keyed)
         // Workers spend a quota of their own on claims and none on their leases, so the API's
         // request quota never throttles how fast a customer's workers get through its jobs.

@@ -62,6 +62,15 @@ struct AuthorizationTests {
                 ("DELETE", "/api/admin/queues/mail/pause", nil, 403, 403, 204),
                 ("PUT", "/api/admin/customers/acme/pause", nil, 403, 403, 200),
                 ("DELETE", "/api/admin/customers/acme/pause", nil, 403, 403, 204),
+                ("PUT", "/api/admin/customers/acme/backlog-quota", #"{"backlog_quota":100}"#, 403, 403, 200),
+                ("DELETE", "/api/admin/customers/acme/backlog-quota", nil, 403, 403, 200),
+                ("GET", "/api/admin/caps", nil, 403, 403, 200),
+                ("PUT", "/api/admin/queues/mail/cap", #"{"max_running":5}"#, 403, 403, 200),
+                ("DELETE", "/api/admin/queues/mail/cap", nil, 403, 403, 204),
+                ("PUT", "/api/admin/customers/acme/cap", #"{"max_running":5}"#, 403, 403, 200),
+                ("DELETE", "/api/admin/customers/acme/cap", nil, 403, 403, 204),
+                ("PUT", "/api/admin/customers/acme/queues/mail/cap", #"{"max_running":5}"#, 403, 403, 200),
+                ("DELETE", "/api/admin/customers/acme/queues/mail/cap", nil, 403, 403, 204),
                 ("GET", "/metrics", nil, 403, 403, 200),
             ]
             #expect(
@@ -118,8 +127,9 @@ struct AuthorizationTests {
 
     @Test("every route the router has, but the open ones, answers 401 to no key, a malformed one and an unknown one")
     func everyRouteRefusesByDefault() async throws {
+        // Limited as a server is, with room for three requests to each route from one address.
         let server = try await ServerHarness.start(
-            .sqlite, rateLimits: .init(),
+            .sqlite, rateLimits: .init(policy: try RateLimitPolicy(requests: 1_000, windowSeconds: 60)),
             health: HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero))
         do {
             let router = ConveyorAPI.router(

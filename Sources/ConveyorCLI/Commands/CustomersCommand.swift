@@ -6,7 +6,7 @@ import Foundation
 struct CustomersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customers", abstract: "Create and list customers, and set their rate limits and weights.",
-        subcommands: [Create.self, List.self, SetLimit.self, SetWeight.self])
+        subcommands: [Create.self, List.self, SetLimit.self, SetWeight.self, SetQuota.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a customer.")
@@ -42,10 +42,10 @@ struct CustomersCommand: AsyncParsableCommand {
                 [
                     $0.name, $0.createdAt.formatted(Date.ISO8601FormatStyle()),
                     $0.rateLimit.map { "\($0.requests) per \($0.windowSeconds) s" } ?? "default",
-                    ($0.weight ?? 1).formatted(),
+                    ($0.weight ?? 1).formatted(), $0.backlogQuota.map { "\($0)" } ?? "default",
                 ]
             }
-            print(JobPrinter.aligned([["NAME", "CREATED", "RATE LIMIT", "WEIGHT"]] + rows))
+            print(JobPrinter.aligned([["NAME", "CREATED", "RATE LIMIT", "WEIGHT", "BACKLOG QUOTA"]] + rows))
             if customers.isEmpty { print("(no customers)") }
         }
     }
@@ -132,6 +132,45 @@ struct CustomersCommand: AsyncParsableCommand {
             let store = try await database.open(mustExist: true)
             let customer = try await failing { try await store.setWeight(customer: name, weight: weight) }
             print("customer \(customer.name): weight \((customer.weight ?? 1).formatted())")
+        }
+    }
+
+    struct SetQuota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-quota",
+            abstract: "Give a customer a backlog quota, or back the global one (BACKLOG_QUOTA, off by default).",
+            discussion: """
+                The most jobs the customer may have waiting over all its queues (running jobs do not \
+                count): an enqueue or batch that would pass it is refused with 429, and nothing of it \
+                is kept.
+                conveyor customers set-quota acme 100000
+                conveyor customers set-quota acme --default
+                """)
+
+        @Argument(help: "The customer's name.")
+        var name: String
+
+        @Argument(help: "The most jobs waiting, from 1 to 1000000000.")
+        var quota: Int?
+
+        @Flag(name: .customLong("default"), help: "Go back to the global quota.")
+        var useDefault = false
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard useDefault != (quota != nil) else { throw ValidationError("give either a quota or --default") }
+            if let quota, !Customer.backlogQuotas.contains(quota) {
+                throw ValidationError("the quota must be a whole number from 1 to 1000000000 (got \(quota))")
+            }
+        }
+
+        func run() async throws {
+            let store = try await database.open(mustExist: true)
+            let customer = try await failing { try await store.setBacklogQuota(customer: name, quota: quota) }
+            print(
+                "customer \(customer.name): backlog quota "
+                    + (customer.backlogQuota.map { "\($0) jobs waiting" } ?? "the global one (BACKLOG_QUOTA)"))
         }
     }
 }

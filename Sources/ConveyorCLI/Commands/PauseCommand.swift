@@ -2,7 +2,7 @@ import ArgumentParser
 import ConveyorCore
 import Foundation
 
-/// The target both `conveyor pause` and `conveyor resume` name.
+/// The target `conveyor pause`, `conveyor resume` and `conveyor cap` name.
 struct PauseTarget: ParsableArguments {
     @Option(help: "The queue (with --customer: only that customer's jobs on it).")
     var queue: String?
@@ -87,5 +87,72 @@ struct ResumeCommand: AsyncParsableCommand {
         let store = try await database.open(mustExist: true)
         let lifted = try await failing { try await store.resume(queue: target.queue, customer: target.customer) }
         print(lifted ? "resumed \(target.described)" : "\(target.described) was not paused")
+    }
+}
+
+/// `conveyor cap`: bound how many jobs run at once.
+struct CapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cap",
+        abstract:
+            "Cap the jobs running at once on a queue, on one customer's queue, or of a whole customer; --list shows the caps.",
+        discussion: """
+            Counted by every claim on every host: workers leave a capped customer's jobs waiting (and \
+            serve the others) until one of its running jobs finishes. Lowering a cap stops nothing that runs.
+                conveyor cap --queue mail --max-running 20                  (all of mail)
+                conveyor cap --queue mail --customer acme --max-running 5   (acme's mail)
+                conveyor cap --customer acme --max-running 8                (acme on all queues)
+                conveyor cap --customer acme --remove
+            """)
+
+    @OptionGroup var target: PauseTarget
+
+    @Option(help: "The most jobs running at once, from 1 to 1000000.")
+    var maxRunning: Int?
+
+    @Flag(help: "Remove the cap instead.")
+    var remove = false
+
+    @Flag(help: "List the caps instead.")
+    var list = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if list {
+            guard target.queue == nil, target.customer == nil, maxRunning == nil, !remove else {
+                throw ValidationError("--list takes no other option")
+            }
+            return
+        }
+        if target.queue == nil, target.customer == nil {
+            throw ValidationError("name a --queue, a --customer, or both (or --list)")
+        }
+        guard remove != (maxRunning != nil) else { throw ValidationError("give either --max-running or --remove") }
+        if let maxRunning, !ConcurrencyCap.maxRunningValues.contains(maxRunning) {
+            throw ValidationError("--max-running must be a whole number from 1 to 1000000 (got \(maxRunning))")
+        }
+    }
+
+    func run() async throws {
+        let store = try await database.open(mustExist: !list)
+        if list {
+            let caps = try await failing { try await store.caps() }
+            let rows = caps.map { [$0.queue ?? "(every)", $0.customer ?? "(every)", "\($0.maxRunning)"] }
+            print(JobPrinter.aligned([["QUEUE", "CUSTOMER", "MAX RUNNING"]] + rows))
+            if caps.isEmpty { print("(nothing is capped)") }
+            return
+        }
+        if let maxRunning {
+            _ = try await failing {
+                try await store.setCap(queue: target.queue, customer: target.customer, maxRunning: maxRunning)
+            }
+            print("capped \(target.described): at most \(maxRunning) running at once")
+        } else {
+            let removed = try await failing {
+                try await store.removeCap(queue: target.queue, customer: target.customer)
+            }
+            print(removed ? "removed the cap on \(target.described)" : "\(target.described) had no cap")
+        }
     }
 }

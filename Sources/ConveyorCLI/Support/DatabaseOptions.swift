@@ -39,9 +39,9 @@ struct DatabaseOptions: ParsableArguments {
     ) async throws(CommandFailure) -> OpenedStore {
         switch try location(settings) {
         case .sqlite(let path):
-            return .sqlite(try await openSQLite(path, mustExist: mustExist, migrate: migrate))
+            return .sqlite(try await openSQLite(path, mustExist: mustExist, migrate: migrate, settings))
         case .postgres(let url):
-            let (options, logger) = Self.postgres(settings, migrate: migrate)
+            let (options, logger) = try Self.postgres(settings, migrate: migrate)
             return .postgres(
                 try await failing { try await PostgresJobStore.open(url: url, options: options, logger: logger) })
         }
@@ -55,11 +55,11 @@ struct DatabaseOptions: ParsableArguments {
     ) async throws(CommandFailure) -> OpenedStore {
         switch try location(settings) {
         case .sqlite(let path):
-            let store = try await openSQLite(path, mustExist: false, migrate: true)
+            let store = try await openSQLite(path, mustExist: false, migrate: true, settings)
             try await prepare(store)
             return .sqlite(store)
         case .postgres(let url):
-            let (options, logger) = Self.postgres(settings, migrate: true)
+            let (options, logger) = try Self.postgres(settings, migrate: true)
             return .postgres(
                 try await failing {
                     try await PostgresJobStore.openService(url: url, options: options, logger: logger) { store in
@@ -70,7 +70,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     private func openSQLite(
-        _ path: String, mustExist: Bool, migrate: Bool
+        _ path: String, mustExist: Bool, migrate: Bool, _ settings: Settings
     ) async throws(CommandFailure)
         -> SQLiteJobStore
     {
@@ -81,8 +81,9 @@ struct DatabaseOptions: ParsableArguments {
                 "there is no database at \(absolute); run this where `conveyor serve` keeps its database, pass --database (or DATABASE_URL), or run `conveyor migrate` to create one"
             )
         }
+        let options = try Self.store(settings)
         let store = try await failing {
-            try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate))
+            try await SQLiteJobStore.open(path: path, options: .init(migrate: migrate, store: options))
         }
         if isNew {
             // The default is a file of the current folder: a command run in another folder
@@ -98,10 +99,24 @@ struct DatabaseOptions: ParsableArguments {
     /// pg_stat_activity; the pool's own log says only errors.
     private static func postgres(
         _ settings: Settings, migrate: Bool
-    ) -> (PostgresJobStore.Options, Logger) {
+    ) throws(CommandFailure) -> (PostgresJobStore.Options, Logger) {
         var logger = Logger(label: "conveyor.postgres")
         logger.logLevel = .error
-        return (.init(migrate: migrate, applicationName: settings.text("PGAPPNAME") ?? "conveyor"), logger)
+        return (
+            .init(
+                migrate: migrate, applicationName: settings.text("PGAPPNAME") ?? "conveyor",
+                store: try store(settings)),
+            logger
+        )
+    }
+
+    /// The engine-independent options (`BACKLOG_QUOTA`).
+    private static func store(_ settings: Settings) throws(CommandFailure) -> JobStoreOptions {
+        do {
+            return try JobStoreOptions(settings: settings)
+        } catch {
+            throw CommandFailure(error)
+        }
     }
 }
 

@@ -21,4 +21,8 @@ public struct JobStoreOptions: Sendable {
         self.backlogQuota = backlogQuota
     }
 
+    /// The options the settings give (`BACKLOG_QUOTA`); what they leave out keeps its default.
+    public init(settings: Settings) throws(ValidationError) {
+        self.init(backlogQuota: try settings.integer("BACKLOG_QUOTA", in: Customer.backlogQuotas))
+    }
 }

@@ -2,7 +2,8 @@ import ConveyorCore
 import Foundation
 import Hummingbird
 
-/// AdminRoutes manage customers (their own rate limits and weights) and API keys, under `/api/admin`;
+/// AdminRoutes manage customers (their own rate limits, weights and backlog quotas) and API keys,
+/// under `/api/admin`;
 /// registered in the admin group, they answer 403 to customer keys before any of them runs.
 struct AdminRoutes {
     let store: any TenancyStore
@@ -36,6 +37,16 @@ struct AdminRoutes {
             let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
             return try JSONResponse.make(try await store.setWeight(customer: name, weight: nil))
         }
+        router.put("customers/:name/backlog-quota") { request, context in
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            var request = request
+            let body = try await JSONResponse.decode(BacklogQuotaBody.self, from: &request)
+            return try JSONResponse.make(try await store.setBacklogQuota(customer: name, quota: body.backlogQuota))
+        }
+        router.delete("customers/:name/backlog-quota") { _, context in
+            let name = try NameRules.customer(try context.parameters.require("name"), field: "name")
+            return try JSONResponse.make(try await store.setBacklogQuota(customer: name, quota: nil))
+        }
         router.get("keys") { request, context in
             let customer = request.uri.queryParameters["customer"].map(String.init)
             return try JSONResponse.make(
@@ -66,6 +77,15 @@ struct CustomerBody: Decodable, Sendable {
 /// A customer's weight in fair claiming.
 struct WeightBody: Decodable, Sendable {
     let weight: Double
+}
+
+/// The most jobs a customer may have waiting.
+struct BacklogQuotaBody: Decodable, Sendable {
+    let backlogQuota: Int
+
+    enum CodingKeys: String, CodingKey {
+        case backlogQuota = "backlog_quota"
+    }
 }
 
 struct CustomerList: Encodable, Sendable {
