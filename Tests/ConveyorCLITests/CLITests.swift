@@ -64,6 +64,38 @@ struct CLITests {
         #expect(try await cli.run(["pause"]).status != 0)
     }
 
+    @Test("cap, set-quota and BACKLOG_QUOTA hold jobs back; jobs counts shows what is paused and capped")
+    func capsAndQuotas() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let enqueue = ["enqueue", "--customer", "acme", "--queue", "mail", "--type", "t", "--payload", "{}"]
+        #expect(try await cli.run(enqueue).status == 0)
+        let limited = try await cli.run(enqueue, environment: ["BACKLOG_QUOTA": "1"])
+        #expect(limited.status == 1 && limited.stderr.contains("at most 1 jobs waiting"), "\(limited.stderr)")
+        #expect(try await cli.run(enqueue, environment: ["BACKLOG_QUOTA": "0"]).stderr.contains("BACKLOG_QUOTA"))
+        #expect(try await cli.run(["customers", "create", "acme"]).status == 0)
+        let quota = try await cli.run(["customers", "set-quota", "acme", "5"])
+        #expect(quota.status == 0 && quota.stdout.contains("5 jobs waiting"), "\(quota.stderr)")
+        #expect(try await cli.run(enqueue, environment: ["BACKLOG_QUOTA": "1"]).status == 0, "its own quota wins")
+        #expect(try await cli.run(["customers", "list"]).stdout.contains("5"))
+        #expect(try await cli.run(["customers", "set-quota", "acme", "--default"]).stdout.contains("global"))
+
+        let capped = try await cli.run(["cap", "--queue", "mail", "--customer", "acme", "--max-running", "2"])
+        #expect(capped.status == 0 && capped.stdout.contains("at most 2"), "\(capped.stderr)")
+        #expect(try await cli.run(["cap", "--customer", "acme", "--max-running", "7"]).status == 0)
+        #expect(try await cli.run(["cap", "--list"]).stdout.contains("(every)"))
+        #expect(try await cli.run(["pause", "--queue", "mail"]).status == 0)
+        let counts = try await cli.run(["jobs", "counts"])
+        let row = try #require(counts.stdout.split(separator: "\n").first { $0.hasPrefix("acme") }, "\(counts.stdout)")
+        #expect(row.split(separator: " ").suffix(2) == ["yes", "2"], "paused, and the tighter cap: \(row)")
+        #expect(
+            try await cli.run(["cap", "--queue", "mail", "--customer", "acme", "--remove"]).stdout.contains("removed"))
+        #expect(
+            try await cli.run(["cap", "--queue", "mail", "--customer", "acme", "--remove"]).stdout.contains("no cap"))
+        #expect(try await cli.run(["cap", "--queue", "mail", "--max-running", "0"]).status != 0)
+        #expect(try await cli.run(["cap", "--queue", "mail"]).status != 0)
+    }
+
     @Test("a delayed job is scheduled; listing pages with a cursor")
     func delayAndPaging() async throws {
         let cli = try ConveyorProcess()

@@ -5,8 +5,8 @@ import ConveyorCore
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "List and show jobs.",
-        subcommands: [List.self, Show.self]
+        abstract: "List and show jobs, and count them per customer and queue.",
+        subcommands: [List.self, Show.self, Counts.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -55,6 +55,38 @@ struct JobsCommand: AsyncParsableCommand {
                 throw CommandFailure(JobStoreError.notFound(id: jobID))
             }
             try JobPrinter.json(job)
+        }
+    }
+
+    struct Counts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count the jobs of each customer's queue by state, with what holds its claims back.",
+            discussion: """
+                PAUSED says whether claims skip the customer's jobs there (conveyor pause); MAX RUNNING \
+                is the tightest concurrency cap on them (conveyor cap), if any.
+                """)
+
+        @Option(help: "Only this customer's queues.")
+        var customer: String?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try await database.open(mustExist: true)
+            let (counts, pauses, caps) = try await failing {
+                (try await store.counts(customer: customer), try await store.pauses(), try await store.caps())
+            }
+            let states: [JobState] = [.scheduled, .available, .running, .retryable, .completed, .dead, .cancelled]
+            let rows = counts.map { share in
+                let paused = pauses.contains { $0.holds(queue: share.queue, customer: share.customer) }
+                let cap = caps.filter { $0.binds(queue: share.queue, customer: share.customer) }.map(\.maxRunning).min()
+                return [share.customer, share.queue] + states.map { "\(share.counts[$0] ?? 0)" } + [
+                    paused ? "yes" : "no", cap.map { "\($0)" } ?? "-",
+                ]
+            }
+            let header = ["CUSTOMER", "QUEUE"] + states.map { $0.rawValue.uppercased() } + ["PAUSED", "MAX RUNNING"]
+            print(JobPrinter.aligned([header] + rows))
+            if counts.isEmpty { print("(no jobs)") }
         }
     }
 }
