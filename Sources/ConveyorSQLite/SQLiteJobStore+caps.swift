@@ -54,7 +54,7 @@ extension SQLiteJobStore {
                 try Int.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT count(*) FROM jobs
+                            SELECT count(*) FROM jobs INDEXED BY jobs_running_lease
                             WHERE state = 'running' AND (?1 = '' OR queue = ?1) AND (?2 = '' OR customer = ?2)
                             """), arguments: [cap.queue ?? "", cap.customer ?? ""]) ?? 0
         }

@@ -85,7 +85,7 @@ extension SQLiteJobStore {
                           SELECT 1 FROM concurrency_caps k
                           WHERE k.queue IN (s.queue, '') AND k.customer IN (s.customer, '')
                             AND k.max_running <= (
-                                SELECT count(*) FROM jobs j
+                                SELECT count(*) FROM jobs AS j INDEXED BY jobs_running_lease
                                 WHERE j.state = 'running' AND (k.queue = '' OR j.queue = k.queue)
                                   AND (k.customer = '' OR j.customer = k.customer)))
                     """
@@ -106,17 +106,7 @@ extension SQLiteJobStore {
             let candidates = FairClaim.candidates(shares, limit: request.limit)
             let rooms = try Self.rooms(candidates, caps: Self.caps(db), db)
             let reads = FairClaim.reads(candidates, limit: request.limit, rooms: rooms)
-            let waiting = try zip(candidates, reads).map { share, count in
-                try JobRow.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(JobRow.columns) FROM jobs
-                        WHERE queue = ? AND customer = ? AND state IN ('scheduled', 'available', 'retryable')
-                          AND run_at <= ?
-                        ORDER BY priority, run_at, id LIMIT ?
-                        """,
-                    arguments: [share.queue, share.customer, nowMs, count])
-            }
+            let waiting = try Self.waiting(candidates, reads: reads, nowMs: nowMs, db)
             var taken = [Int](repeating: 0, count: candidates.count)
             let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: request.limit, rooms: rooms).map {
                 share, candidate in
@@ -126,12 +116,13 @@ extension SQLiteJobStore {
                 taken[share] += 1
                 return job
             }
+            // Alone, a share's pass orders nothing, and a share joining later starts at it.
+            if shares.count > 1 {
+                let served = candidates.indices.filter { taken[$0] > 0 }
+                try Self.movePasses(served.map { (candidates[$0], candidates[$0].pass(after: taken[$0])) }, db)
+            }
             for (index, share) in candidates.enumerated() {
-                // Alone, a share's pass orders nothing, and a share joining later starts at it.
-                if taken[index] > 0, shares.count > 1 {
-                    try db.cachedStatement(sql: "UPDATE queue_shares SET pass = ? WHERE queue = ? AND customer = ?")
-                        .execute(arguments: [share.pass(after: taken[index]), share.queue, share.customer])
-                } else if waiting[index].isEmpty {
+                if waiting[index].isEmpty {
                     // Nothing of it runs now: ready_at moves on to its earliest waiting job (NULL:
                     // none), the smallest of each priority's first, each one step into the index.
                     try db.execute(
@@ -152,6 +143,45 @@ extension SQLiteJobStore {
                 ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)
             }
         }
+    }
+
+    /// Each candidate's first `reads` jobs that may run now, in its claim order: one statement for
+    /// all of them (a subquery each, walking the claim-order index), since a claim over many
+    /// customers would otherwise pay a statement per customer.
+    static func waiting(_ candidates: [QueueShare], reads: [Int], nowMs: Int64, _ db: Database) throws -> [[Job]] {
+        guard !candidates.isEmpty else { return [] }
+        let one = """
+            SELECT * FROM (SELECT \(JobRow.columns) FROM jobs
+                WHERE queue = ? AND customer = ? AND state IN ('scheduled', 'available', 'retryable') AND run_at <= ?
+                ORDER BY priority, run_at, id LIMIT ?)
+            """
+        var arguments: StatementArguments = []
+        for (share, count) in zip(candidates, reads) { arguments += [share.queue, share.customer, nowMs, count] }
+        let jobs = try JobRow.fetchAll(
+            db, sql: Array(repeating: one, count: candidates.count).joined(separator: "\nUNION ALL\n"),
+            arguments: arguments)
+        var index: [QueueShareKey: Int] = [:]
+        for (position, share) in candidates.enumerated() { index[QueueShareKey(share)] = position }
+        var waiting = [[Job]](repeating: [], count: candidates.count)
+        for job in jobs { waiting[index[QueueShareKey(queue: job.queue, customer: job.customer)]!].append(job) }
+        // In claim order, whatever order the union gave them in.
+        return waiting.map { jobs in
+            jobs.sorted { ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description) }
+        }
+    }
+
+    /// Sets the served shares' passes, in one statement.
+    static func movePasses(_ served: [(share: QueueShare, pass: Double)], _ db: Database) throws {
+        guard !served.isEmpty else { return }
+        var arguments: StatementArguments = []
+        for (share, pass) in served { arguments += [share.queue, share.customer, pass] }
+        try db.cachedStatement(
+            sql: """
+                WITH served(queue, customer, pass) AS (VALUES \(Array(repeating: "(?, ?, ?)", count: served.count).joined(separator: ", ")))
+                UPDATE queue_shares SET pass = served.pass FROM served
+                WHERE queue_shares.queue = served.queue AND queue_shares.customer = served.customer
+                """
+        ).execute(arguments: arguments)
     }
 
     /// The priorities as an SQL table of one column, `value`.
@@ -217,5 +247,20 @@ extension [EnqueueResult] {
             }
         }
         return self
+    }
+}
+
+/// QueueShareKey names a share: a queue and a customer.
+struct QueueShareKey: Hashable {
+    let queue: String
+    let customer: String
+
+    init(queue: String, customer: String) {
+        self.queue = queue
+        self.customer = customer
+    }
+
+    init(_ share: QueueShare) {
+        self.init(queue: share.queue, customer: share.customer)
     }
 }

@@ -7,8 +7,9 @@ CREATE TABLE concurrency_caps (
     max_running integer NOT NULL CHECK (max_running > 0),
     PRIMARY KEY (queue, customer)
 );
--- The running jobs are few (at most what the workers run at once): a cap's count reads them here.
-CREATE INDEX jobs_running_by_customer ON jobs (customer, queue) WHERE state = 'running';
+-- A cap's count reads the running jobs off jobs_running_lease (they are few: at most what the
+-- workers run at once), or one customer's queue off jobs_customer_queue_state. No index of its
+-- own: every claim and completion would pay for it, capped or not.
 
 -- conveyor_running counts the jobs running under the cap of (cap_queue, cap_customer), '' for
 -- every. Each claim that counts against any cap takes the one lock first and holds it to its

@@ -8,8 +8,9 @@ CREATE TABLE concurrency_caps (
     max_running INTEGER NOT NULL CHECK (max_running > 0),
     PRIMARY KEY (queue, customer)
 ) WITHOUT ROWID;
--- The running jobs are few (at most what the workers run at once): a cap's count reads them here.
-CREATE INDEX jobs_running_by_customer ON jobs (customer, queue) WHERE state = 'running';
+-- A cap's count reads the running jobs off jobs_running_lease: they are few (at most what the
+-- workers run at once). An index of its own, (customer, queue) of the running jobs, halved the
+-- drain (BENCHMARKS.md): every claim and completion would pay for it, capped or not.
 
 -- Backlog quotas: the most jobs a customer may have waiting (NULL: the global setting). An
 -- enqueue counts the customer's waiting jobs share by share, off the claim-order index.
