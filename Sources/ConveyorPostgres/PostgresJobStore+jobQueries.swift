@@ -33,12 +33,25 @@ extension PostgresJobStore {
     public func counts(customer: String?) async throws -> [QueueCounts] {
         let logger = self.logger
         return try await read { connection, _ in
-            var query: PostgresQuery =
-                "SELECT customer, queue, state, count(*)::int8 FROM jobs GROUP BY customer, queue, state ORDER BY customer, queue"
+            // Waiting and other jobs apart, each off its own index (see migration 011).
+            var query: PostgresQuery = """
+                SELECT customer, queue, state, count(*)::int8 FROM jobs
+                WHERE state IN ('scheduled', 'available', 'retryable') GROUP BY customer, queue, state
+                UNION ALL
+                SELECT customer, queue, state, count(*)::int8 FROM jobs
+                WHERE state NOT IN ('scheduled', 'available', 'retryable') GROUP BY customer, queue, state
+                ORDER BY 1, 2
+                """
             if let customer {
                 query = """
-                    SELECT customer, queue, state, count(*)::int8 FROM jobs WHERE customer = \(customer)
-                    GROUP BY customer, queue, state ORDER BY customer, queue
+                    SELECT customer, queue, state, count(*)::int8 FROM jobs
+                    WHERE customer = \(customer) AND state IN ('scheduled', 'available', 'retryable')
+                    GROUP BY customer, queue, state
+                    UNION ALL
+                    SELECT customer, queue, state, count(*)::int8 FROM jobs
+                    WHERE customer = \(customer) AND state NOT IN ('scheduled', 'available', 'retryable')
+                    GROUP BY customer, queue, state
+                    ORDER BY 1, 2
                     """
             }
             var result: [QueueCounts] = []

@@ -11,16 +11,27 @@ CREATE TABLE queue_shares (
     pass double precision NOT NULL DEFAULT 0,
     ready_at timestamptz,
     version bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (queue, customer)
+    -- Customer first, so that no index but queue_shares_by_pass starts with the queue: a planner
+    -- without statistics yet would otherwise read a queue's shares off the key and sort them all
+    -- (6 ms a claim with 1,000 customers, measured) instead of walking them in pass order.
+    PRIMARY KEY (customer, queue)
 );
 -- In claim order, ties by customer: a claim reads its candidates straight off the index,
 -- however many shares are tied (1,000 customers arriving together all start at one pass).
 CREATE INDEX queue_shares_by_pass ON queue_shares (queue, pass, customer) WHERE ready_at IS NOT NULL;
 
--- Claims read a share's waiting jobs in its claim order.
+-- Claims read a share's waiting jobs in its claim order, and counts and quotas count them (state
+-- included for that). The counts index of 001 gives way to one of the finished and running jobs
+-- only: both lead with the customer and the queue, and a planner without statistics of a
+-- customer yet (a new customer's burst, a fresh database) took the counts index and sorted the
+-- customer's whole backlog for every claim (20 ms a claim behind 20,000 jobs, measured) instead
+-- of taking its few jobs off this one in claim order.
 DROP INDEX jobs_claim_order;
-CREATE INDEX jobs_share_claim_order ON jobs (queue, customer, priority, run_at, id)
+DROP INDEX jobs_customer_queue_state;
+CREATE INDEX jobs_share_claim_order ON jobs (customer, queue, priority, run_at, id) INCLUDE (state)
     WHERE state IN ('scheduled', 'available', 'retryable');
+CREATE INDEX jobs_customer_queue_state ON jobs (customer, queue, state)
+    WHERE state NOT IN ('scheduled', 'available', 'retryable');
 
 INSERT INTO queue_shares (queue, customer, ready_at)
     SELECT queue, customer, min(run_at) FROM jobs
@@ -38,7 +49,7 @@ LANGUAGE sql AS $$
     VALUES (share_queue, share_customer,
             coalesce((SELECT min(pass) FROM queue_shares WHERE queue = share_queue AND ready_at IS NOT NULL), 0),
             ready, 1)
-    ON CONFLICT (queue, customer) DO UPDATE SET
+    ON CONFLICT (customer, queue) DO UPDATE SET
         pass = CASE WHEN share.ready_at IS NULL THEN greatest(share.pass, EXCLUDED.pass) ELSE share.pass END,
         ready_at = least(coalesce(share.ready_at, EXCLUDED.ready_at), EXCLUDED.ready_at),
         version = share.version + 1

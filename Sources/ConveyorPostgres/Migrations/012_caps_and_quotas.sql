@@ -37,12 +37,11 @@ $$;
 
 -- Backlog quotas: the most jobs a customer may have waiting (NULL: the global setting).
 ALTER TABLE customers ADD COLUMN backlog_quota bigint CHECK (backlog_quota > 0);
-CREATE INDEX queue_shares_by_customer ON queue_shares (customer);
 
 -- conveyor_backlog_room is how many more jobs `customer_name` may have waiting under its quota
 -- (its own, else `default_quota`; NULL: no quota). Enqueues of one customer under a quota take
 -- turns on the customer's lock, held to their commit, and count on a fresh snapshot (as above),
--- share by share off the claim-order index, stopping one past the quota.
+-- off the claim-order index (which leads with the customer), stopping one past the quota.
 CREATE FUNCTION conveyor_backlog_room(customer_name text, default_quota bigint) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -58,19 +57,15 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended('conveyor-backlog:' || customer_name, 0));
     SELECT count(*) INTO waiting FROM (
-        SELECT 1 FROM queue_shares AS share
-        JOIN jobs ON jobs.queue = share.queue AND jobs.customer = share.customer
-        WHERE share.customer = customer_name AND jobs.state IN ('scheduled', 'available', 'retryable')
+        SELECT 1 FROM jobs
+        WHERE customer = customer_name AND state IN ('scheduled', 'available', 'retryable')
         LIMIT quota + 1) AS counted;
     RETURN quota - waiting;
 END
 $$;
 
--- Statistics soon after a burst. Until ANALYZE has seen a customer, the planner guesses its jobs
--- on a queue at a row or two, and may read them through jobs_customer_queue_state and sort them
--- all instead of walking jobs_share_claim_order: a claim then costs the customer's whole backlog
--- (20 ms a claim behind 20,000 jobs, measured; docs/ARCHITECTURE.md). The default — analyze
--- after 10% of the table changed — would leave a new customer's burst of 500,000 jobs unseen in
--- a table of ten million; 1% (and at least 1,000 rows) brings it within autovacuum's next round.
+-- Statistics soon after a burst: the default — analyze after 10% of the table changed — would
+-- leave a new customer's burst of 500,000 jobs unseen in a table of ten million, and plans
+-- guessed without them (see 011) cost more than they need to.
 ALTER TABLE jobs SET (autovacuum_analyze_scale_factor = 0.01, autovacuum_analyze_threshold = 1000);
 ALTER TABLE queue_shares SET (autovacuum_analyze_scale_factor = 0.01, autovacuum_analyze_threshold = 1000);
