@@ -127,47 +127,39 @@ extension PostgresJobStore {
     }
 
     public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
-        let logger = self.logger
-        let updated = try await read { connection, _ in
-            try await connection.query(
-                """
-                UPDATE customers SET rate_limit_requests = \(policy?.requests),
-                    rate_limit_window_seconds = \(policy?.windowSeconds)
-                WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
-                """, logger: logger
-            ).collect()
-        }
-        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
-        return try Self.decodeCustomer(row)
+        try await updatedCustomer(
+            customer,
+            """
+            UPDATE customers SET rate_limit_requests = \(policy?.requests),
+                rate_limit_window_seconds = \(policy?.windowSeconds)
+            WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)
+            """)
     }
 
     public func setWeight(customer: String, weight: Double?) async throws -> Customer {
         let weight = try weight.map { value throws(ValidationError) in try Customer.validWeight(value) }
-        let logger = self.logger
-        let updated = try await read { connection, _ in
-            try await connection.query(
-                """
-                UPDATE customers SET weight = \(weight) WHERE name = \(customer)
-                RETURNING \(unescaped: Self.customerColumns)
-                """, logger: logger
-            ).collect()
-        }
-        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
-        return try Self.decodeCustomer(row)
+        return try await updatedCustomer(
+            customer,
+            "UPDATE customers SET weight = \(weight) WHERE name = \(customer) RETURNING \(unescaped: Self.customerColumns)"
+        )
     }
 
     public func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer {
         let quota = try quota.map { value throws(ValidationError) in try Customer.validBacklogQuota(value) }
+        return try await updatedCustomer(
+            customer,
+            """
+            UPDATE customers SET backlog_quota = \(quota.map(Int64.init)) WHERE name = \(customer)
+            RETURNING \(unescaped: Self.customerColumns)
+            """)
+    }
+
+    /// The customer `update` (an UPDATE … RETURNING the customer columns) left; `customerNotFound`
+    /// if there is none of that name.
+    private func updatedCustomer(_ name: String, _ update: PostgresQuery) async throws -> Customer {
         let logger = self.logger
-        let updated = try await read { connection, _ in
-            try await connection.query(
-                """
-                UPDATE customers SET backlog_quota = \(quota.map(Int64.init)) WHERE name = \(customer)
-                RETURNING \(unescaped: Self.customerColumns)
-                """, logger: logger
-            ).collect()
-        }
-        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: customer) }
+        let updated = try await read { connection, _ in try await connection.query(update, logger: logger).collect() }
+        guard let row = updated.first else { throw JobStoreError.customerNotFound(name: name) }
         return try Self.decodeCustomer(row)
     }
 }

@@ -103,6 +103,16 @@ struct ClaimJobs: PostgresPreparedStatement {
     /// began (its version moved), which the lock on the share row makes the recheck see. Under
     /// concurrency caps, the shares without room are no candidates and the others take at most
     /// their room (`FairClaim`), counted by `conveyor_running`, which serializes such claims.
+    /// Leaves out the shares a pause holds back and those with no room under a cap.
+    static let heldBack = """
+        AND NOT EXISTS (
+            SELECT 1 FROM pauses
+            WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
+        AND NOT EXISTS (
+            SELECT 1 FROM concurrency_caps AS cap
+            WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
+              AND cap.max_running <= conveyor_running(cap.queue, cap.customer))
+        """
     static let sql = """
         WITH ready AS MATERIALIZED (
             -- One share more than the limit: whether the claim chooses between shares at all.
@@ -113,24 +123,12 @@ struct ClaimJobs: PostgresPreparedStatement {
             CROSS JOIN LATERAL (
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
-                   AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
-                       SELECT 1 FROM pauses
-                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
-                   AND NOT EXISTS (
-                       SELECT 1 FROM concurrency_caps AS cap
-                       WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
-                         AND cap.max_running <= conveyor_running(cap.queue, cap.customer))
+                   AND ready_at <= to_timestamp($4 / 1000.0) \(heldBack)
                  ORDER BY pass, customer LIMIT $3 + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
-                   AND ready_at <= to_timestamp($4 / 1000.0) AND NOT EXISTS (
-                       SELECT 1 FROM pauses
-                       WHERE pauses.queue IN (queue_shares.queue, '') AND pauses.customer IN (queue_shares.customer, ''))
-                   AND NOT EXISTS (
-                       SELECT 1 FROM concurrency_caps AS cap
-                       WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
-                         AND cap.max_running <= conveyor_running(cap.queue, cap.customer)))
+                   AND ready_at <= to_timestamp($4 / 1000.0) \(heldBack))
                 ) AS share
             ORDER BY share.pass, share.queue, share.customer
             LIMIT $3 + 1),

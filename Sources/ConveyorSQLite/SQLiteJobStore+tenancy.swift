@@ -96,36 +96,30 @@ extension SQLiteJobStore {
     }
 
     public func setRateLimit(customer: String, policy: RateLimitPolicy?) async throws -> Customer {
-        try await write { db, _ in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE customers SET rate_limit_requests = ?, rate_limit_window_seconds = ?
-                    WHERE name = ? RETURNING *
-                    """,
-                arguments: [policy?.requests, policy?.windowSeconds, customer])
-            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
-            return Self.decodeCustomer(row)
-        }
+        try await updatedCustomer(
+            customer, set: "rate_limit_requests = ?, rate_limit_window_seconds = ?",
+            [policy?.requests, policy?.windowSeconds])
     }
 
     public func setWeight(customer: String, weight: Double?) async throws -> Customer {
         let weight = try weight.map { value throws(ValidationError) in try Customer.validWeight(value) }
-        return try await write { db, _ in
-            let row = try Row.fetchOne(
-                db, sql: "UPDATE customers SET weight = ? WHERE name = ? RETURNING *", arguments: [weight, customer])
-            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
-            return Self.decodeCustomer(row)
-        }
+        return try await updatedCustomer(customer, set: "weight = ?", [weight])
     }
 
     public func setBacklogQuota(customer: String, quota: Int?) async throws -> Customer {
         let quota = try quota.map { value throws(ValidationError) in try Customer.validBacklogQuota(value) }
-        return try await write { db, _ in
+        return try await updatedCustomer(customer, set: "backlog_quota = ?", [quota])
+    }
+
+    /// The customer after `assignments` (an SQL SET list) with `values`; `customerNotFound` if
+    /// there is none of that name.
+    private func updatedCustomer(
+        _ name: String, set assignments: String, _ values: StatementArguments
+    ) async throws -> Customer {
+        try await write { db, _ in
             let row = try Row.fetchOne(
-                db, sql: "UPDATE customers SET backlog_quota = ? WHERE name = ? RETURNING *",
-                arguments: [quota, customer])
-            guard let row else { throw JobStoreError.customerNotFound(name: customer) }
+                db, sql: "UPDATE customers SET \(assignments) WHERE name = ? RETURNING *", arguments: values + [name])
+            guard let row else { throw JobStoreError.customerNotFound(name: name) }
             return Self.decodeCustomer(row)
         }
     }
