@@ -123,8 +123,10 @@ struct CustomersCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard useDefault != (weight != nil) else { throw ValidationError("give either a weight or --default") }
-            if let weight, !(weight.isFinite && Customer.weights.contains(weight)) {
-                throw ValidationError("the weight must be a number from 0.01 to 1000 (got \(weight))")
+            if let weight {
+                _ = try checkedOption { () throws(ConveyorCore.ValidationError) in
+                    try Customer.validWeight(weight, field: "the weight")
+                }
             }
         }
 
@@ -160,8 +162,10 @@ struct CustomersCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard useDefault != (quota != nil) else { throw ValidationError("give either a quota or --default") }
-            if let quota, !Customer.backlogQuotas.contains(quota) {
-                throw ValidationError("the quota must be a whole number from 1 to 1000000000 (got \(quota))")
+            if let quota {
+                _ = try checkedOption { () throws(ConveyorCore.ValidationError) in
+                    try Customer.validBacklogQuota(quota, field: "the quota")
+                }
             }
         }
 

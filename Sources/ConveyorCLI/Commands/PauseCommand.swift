@@ -129,8 +129,11 @@ struct CapCommand: AsyncParsableCommand {
             throw ValidationError("name a --queue, a --customer, or both (or --list)")
         }
         guard remove != (maxRunning != nil) else { throw ValidationError("give either --max-running or --remove") }
-        if let maxRunning, !ConcurrencyCap.maxRunningValues.contains(maxRunning) {
-            throw ValidationError("--max-running must be a whole number from 1 to 1000000 (got \(maxRunning))")
+        if let maxRunning {
+            _ = try checkedOption { () throws(ConveyorCore.ValidationError) in
+                try ConcurrencyCap.valid(
+                    queue: target.queue, customer: target.customer, maxRunning: maxRunning, field: "--max-running")
+            }
         }
     }
 

@@ -18,14 +18,14 @@ public struct ConcurrencyCap: Sendable, Hashable, Codable {
         self.maxRunning = maxRunning
     }
 
-    /// Checks a cap a caller asked for: a valid target (as a pause's) and a count in range.
+    /// Checks a cap a caller asked for: a valid target (as a pause's) and a count in range, the
+    /// count named `field` in the refusal.
     public static func valid(
-        queue: String?, customer: String?, maxRunning: Int
+        queue: String?, customer: String?, maxRunning: Int, field: String = "max_running"
     ) throws(ValidationError) -> ConcurrencyCap {
         let target = try Pause.validTarget(queue: queue, customer: customer)
         guard maxRunningValues.contains(maxRunning) else {
-            throw ValidationError(
-                field: "max_running", reason: "must be a whole number from 1 to 1000000 (got \(maxRunning))")
+            throw ValidationError(field: field, reason: "must be a whole number from 1 to 1000000 (got \(maxRunning))")
         }
         return ConcurrencyCap(queue: target.queue, customer: target.customer, maxRunning: maxRunning)
     }
