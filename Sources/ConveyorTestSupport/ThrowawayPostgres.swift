@@ -1,3 +1,5 @@
+import ConveyorCore
+public import ConveyorPostgres
 public import Foundation
 import Subprocess
 import SystemPackage
@@ -40,6 +42,23 @@ public final class ThrowawayPostgres: Sendable {
         try await cluster.run("initdb", ["-D", cluster.data, "-A", "trust", "-U", "postgres", "--no-sync"])
         try await cluster.startServer()
         return cluster
+    }
+
+    /// Opens a store on this cluster with `options` — a short connect timeout, as the outage
+    /// tests want it for the outage — trying again while the server does not answer in time,
+    /// until `patience` has passed: on two cores loaded with the whole suite a first open has
+    /// missed 2 s, which says nothing about the store.
+    public func openStore(
+        options: PostgresJobStore.Options, patience: Duration = .seconds(30)
+    ) async throws -> PostgresJobStore {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                return try await PostgresJobStore.open(url: url, options: options)
+            } catch JobStoreError.unavailable where ContinuousClock.now < deadline {
+                continue
+            }
+        }
     }
 
     /// Starts the server (again), waiting until it accepts connections.

@@ -156,8 +156,7 @@ struct HealthOutageTests {
     @Test("/api/health fails with 503 within its bound, /readyz is 503, /livez stays 200; all recover with it")
     func outage() async throws {
         let cluster = try await ThrowawayPostgres.start()
-        let store = try await PostgresJobStore.open(
-            url: cluster.url, options: .init(maximumConnections: 4, connectTimeout: .seconds(2)))
+        let store = try await cluster.openStore(options: .init(maximumConnections: 4, connectTimeout: .seconds(2)))
         _ = try await store.createCustomer("acme")
         let (admin, secret) = APIKeySecret.generate(customer: nil)
         _ = try await store.createAPIKey(admin)

@@ -17,8 +17,7 @@ struct RateLimitFallbackTests {
     @Test("stopping PostgreSQL: decisions go on in memory, logged once and counted; restarting it: back to the store")
     func stopAndStart() async throws {
         let cluster = try await ThrowawayPostgres.start()
-        let store = try await PostgresJobStore.open(
-            url: cluster.url, options: .init(maximumConnections: 4, connectTimeout: .seconds(2)))
+        let store = try await cluster.openStore(options: .init(maximumConnections: 4, connectTimeout: .seconds(2)))
         let log = CapturedLog()
         let metrics = TestMetrics()
         let policy = try RateLimitPolicy(requests: 5, windowSeconds: 3600)
