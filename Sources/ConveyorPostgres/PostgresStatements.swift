@@ -98,8 +98,8 @@ struct ClaimJobs: PostgresPreparedStatement {
     /// `FairClaim` in SQL: the candidates (per queue, the shares with the smallest pass and a job
     /// to run now; one customer's own when the claim names one), each one's weight's part of the
     /// limit read in its claim order with SKIP LOCKED, the smallest virtual times taken; then
-    /// the taken shares' pass moves on, and a share that had nothing to read gets its ready_at
-    /// moved to its earliest waiting job — unless jobs became waiting there since this statement
+    /// the taken shares' pass moves on, and a share that ran out gets its ready_at moved to its
+    /// earliest waiting job not taken here — unless jobs became waiting there since this statement
     /// began (its version moved), which the lock on the share row makes the recheck see. Under
     /// concurrency caps, the shares without room are no candidates and the others take at most
     /// their room (`FairClaim`), counted by `conveyor_running`, which serializes such claims.
@@ -113,9 +113,12 @@ struct ClaimJobs: PostgresPreparedStatement {
             WHERE cap.queue IN (queue_shares.queue, '') AND cap.customer IN (queue_shares.customer, '')
               AND cap.max_running <= conveyor_running(cap.queue, cap.customer))
         """
+    /// `FairClaim.candidateCount(limit:)` of the limit, `$3`.
+    static let candidateCount =
+        "least($3, greatest(2, ($3 + \(FairClaim.quantum - 1)) / \(FairClaim.quantum)))"
     static let sql = """
         WITH ready AS MATERIALIZED (
-            -- One share more than the limit: whether the claim chooses between shares at all.
+            -- One share more than the candidates: whether the claim chooses between shares at all.
             -- The weight by key, per candidate: a join could read every customer for each claim.
             SELECT share.queue, share.customer, share.pass, share.version,
                 coalesce((SELECT weight FROM customers WHERE name = share.customer), 1) AS weight
@@ -124,18 +127,18 @@ struct ClaimJobs: PostgresPreparedStatement {
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
                    AND ready_at <= to_timestamp($4 / 1000.0) \(heldBack)
-                 ORDER BY pass, customer LIMIT $3 + 1)
+                 ORDER BY pass, customer LIMIT \(candidateCount) + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
                    AND ready_at <= to_timestamp($4 / 1000.0) \(heldBack))
                 ) AS share
             ORDER BY share.pass, share.queue, share.customer
-            LIMIT $3 + 1),
+            LIMIT \(candidateCount) + 1),
         -- Each candidate's room under the caps that bind it (`CapRoom`; NULL: none binds).
         candidates AS MATERIALIZED (
             SELECT share.*, room.share AS room, room.customer AS customer_room, room.queue AS queue_room
-            FROM (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT $3) AS share
+            FROM (SELECT * FROM ready ORDER BY pass, queue, customer LIMIT \(candidateCount)) AS share
             CROSS JOIN LATERAL (
                 SELECT min(cap.max_running - cap.running) AS share,
                     min(cap.max_running - cap.running) FILTER (WHERE cap.queue = '') AS customer,
@@ -144,20 +147,25 @@ struct ClaimJobs: PostgresPreparedStatement {
                       FROM concurrency_caps
                       WHERE queue IN (share.queue, '') AND customer IN (share.customer, '')) AS cap) AS room),
         total AS (SELECT sum(weight) AS weight FROM candidates),
+        -- How many jobs each candidate reads (`FairClaim.reads`).
+        planned AS MATERIALIZED (
+            SELECT candidate.*,
+                least(greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int)),
+                      coalesce(candidate.room, $3)) AS reads
+            FROM candidates AS candidate CROSS JOIN total),
         waiting AS MATERIALIZED (
             SELECT job.id, job.run_at, candidate.queue, candidate.customer, candidate.weight,
                 candidate.customer_room, candidate.queue_room,
                 candidate.pass + (row_number() OVER (
                     PARTITION BY candidate.queue, candidate.customer
                     ORDER BY job.priority, job.run_at, job.id) - 1) / candidate.weight AS tag
-            FROM candidates AS candidate CROSS JOIN total
+            FROM planned AS candidate
             CROSS JOIN LATERAL (
                 SELECT id, priority, run_at FROM jobs
                 WHERE queue = candidate.queue AND customer = candidate.customer
                   AND state IN (\(TransitionSQL.sources(of: .claim))) AND run_at <= to_timestamp($4 / 1000.0)
                 ORDER BY priority, run_at, id
-                LIMIT least(greatest(1, least($3, ceil($3 * candidate.weight / total.weight)::int)),
-                            coalesce(candidate.room, $3))
+                LIMIT candidate.reads
                 FOR UPDATE SKIP LOCKED) AS job),
         -- Under caps, a job past its customer's or its queue's room, counted in this order, stays.
         picked AS MATERIALIZED (
@@ -171,37 +179,45 @@ struct ClaimJobs: PostgresPreparedStatement {
             ORDER BY tag, run_at, id LIMIT $3),
         -- The share rows to change: the served ones when the claim chose between shares (alone,
         -- a share's pass orders nothing, and a share joining later starts at it anyway), and the
-        -- ones found with nothing to run. Locked in one order, all before either update below:
-        -- two claims cannot deadlock (enqueues lock theirs in the same order).
+        -- ones that ran out: fewer jobs read than asked for, and all of them taken here. Locked
+        -- in one order, all before either update below: two claims cannot deadlock (enqueues
+        -- lock theirs in the same order).
         changing AS MATERIALIZED (
             SELECT candidate.queue, candidate.customer,
-                NOT EXISTS (
+                (SELECT count(*) FROM waiting
+                 WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer) < candidate.reads
+                AND NOT EXISTS (
                     SELECT 1 FROM waiting
-                    WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer) AS empty
-            FROM candidates AS candidate),
+                    WHERE waiting.queue = candidate.queue AND waiting.customer = candidate.customer
+                      AND waiting.id NOT IN (SELECT id FROM picked)) AS ran_out
+            FROM planned AS candidate),
         locked AS MATERIALIZED (
             SELECT share.queue, share.customer FROM queue_shares AS share
             JOIN changing USING (queue, customer)
-            WHERE changing.empty OR (SELECT count(*) FROM ready) > 1
+            WHERE changing.ran_out OR (SELECT count(*) FROM ready) > 1
             ORDER BY share.queue, share.customer
             FOR UPDATE OF share),
-        served AS (
-            UPDATE queue_shares AS share SET pass = share.pass + taken.count / taken.weight
-            FROM (SELECT queue, customer, weight, count(*) AS count FROM picked GROUP BY queue, customer, weight) AS taken
-            WHERE share.queue = taken.queue AND share.customer = taken.customer
-              AND (SELECT count(*) FROM ready) > 1 AND (SELECT count(*) FROM locked) > 0),
-        emptied AS (
-            UPDATE queue_shares AS share SET ready_at = (
-                SELECT min((SELECT run_at FROM jobs
-                            WHERE queue = share.queue AND customer = share.customer AND priority = p.value
-                              AND state IN (\(TransitionSQL.sources(of: .claim)))
-                            ORDER BY run_at LIMIT 1))
-                FROM generate_series(\(NewJob.priorities.lowerBound), \(NewJob.priorities.upperBound)) AS p(value))
-            FROM candidates AS candidate
+        -- One update per share row (a statement must not change a row twice): the pass of a
+        -- served share, the ready_at of one that ran out, or both.
+        moved AS (
+            UPDATE queue_shares AS share SET
+                pass = CASE WHEN (SELECT count(*) FROM ready) > 1
+                            THEN share.pass + coalesce(taken.count, 0) / candidate.weight ELSE share.pass END,
+                ready_at = CASE WHEN changing.ran_out AND share.version = candidate.version THEN (
+                    SELECT min((SELECT run_at FROM jobs
+                                WHERE queue = share.queue AND customer = share.customer AND priority = p.value
+                                  AND state IN (\(TransitionSQL.sources(of: .claim)))
+                                  AND id NOT IN (SELECT id FROM picked)
+                                ORDER BY run_at LIMIT 1))
+                    FROM generate_series(\(NewJob.priorities.lowerBound), \(NewJob.priorities.upperBound)) AS p(value))
+                    ELSE share.ready_at END
+            FROM planned AS candidate
+            JOIN changing USING (queue, customer)
+            LEFT JOIN (SELECT queue, customer, count(*) AS count FROM picked GROUP BY queue, customer) AS taken
+                USING (queue, customer)
             WHERE share.queue = candidate.queue AND share.customer = candidate.customer
-              AND share.version = candidate.version AND (SELECT count(*) FROM locked) > 0
-              AND (SELECT empty FROM changing
-                   WHERE changing.queue = candidate.queue AND changing.customer = candidate.customer))
+              AND (SELECT count(*) FROM locked) > 0
+              AND (changing.ran_out OR ((SELECT count(*) FROM ready) > 1 AND taken.count > 0)))
         UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
             lease_token = gen_random_uuid()::text,
             lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0)

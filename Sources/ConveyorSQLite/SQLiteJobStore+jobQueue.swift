@@ -69,80 +69,99 @@ extension SQLiteJobStore {
 
     /// Shares the queues between customers by `FairClaim`: the shares with the smallest pass
     /// that have a job to run now and room under their caps, the jobs with the smallest virtual
-    /// times among them.
+    /// times among them. A candidate that runs out (its last jobs taken here or by an earlier
+    /// claim) leaves the claim short: the claim goes on to the next shares, so that it comes back
+    /// short only when no other share has a job it may run.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         try await write { db, now in
-            let nowMs = now.unixMilliseconds
-            var shares: [QueueShare] = []
-            for queue in request.queues {
-                var sql = """
-                    SELECT s.queue, s.customer, s.pass, coalesce(c.weight, 1.0) AS weight
-                    FROM queue_shares s LEFT JOIN customers c ON c.name = s.customer
-                    WHERE s.queue = ? AND s.ready_at IS NOT NULL AND s.ready_at <= ?
-                      AND NOT EXISTS (
-                          SELECT 1 FROM pauses p WHERE p.queue IN (s.queue, '') AND p.customer IN (s.customer, ''))
-                      AND NOT EXISTS (
-                          SELECT 1 FROM concurrency_caps k
-                          WHERE k.queue IN (s.queue, '') AND k.customer IN (s.customer, '')
-                            AND k.max_running <= (
-                                SELECT count(*) FROM jobs AS j INDEXED BY jobs_running_lease
-                                WHERE j.state = 'running' AND (k.queue = '' OR j.queue = k.queue)
-                                  AND (k.customer = '' OR j.customer = k.customer)))
-                    """
-                var arguments: StatementArguments = [queue, nowMs]
-                if let customer = request.customer {
-                    sql += " AND s.customer = ?"
-                    arguments += [customer]
-                }
-                // One share more than the limit: whether the claim chooses between shares at all.
-                sql += " ORDER BY s.pass, s.customer LIMIT ?"
-                arguments += [request.limit + 1]
-                for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) {
-                    shares.append(
-                        QueueShare(
-                            queue: row["queue"], customer: row["customer"], pass: row["pass"], weight: row["weight"]))
-                }
-            }
-            let candidates = FairClaim.candidates(shares, limit: request.limit)
-            let rooms = try Self.rooms(candidates, caps: Self.caps(db), db)
-            let reads = FairClaim.reads(candidates, limit: request.limit, rooms: rooms)
-            let waiting = try Self.waiting(candidates, reads: reads, nowMs: nowMs, db)
-            var taken = [Int](repeating: 0, count: candidates.count)
-            let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: request.limit, rooms: rooms).map {
-                share, candidate in
-                var job = candidate
-                try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
-                try JobRow.update(job, db)
-                taken[share] += 1
-                return job
-            }
-            // Alone, a share's pass orders nothing, and a share joining later starts at it.
-            if shares.count > 1 {
-                let served = candidates.indices.filter { taken[$0] > 0 }
-                try Self.movePasses(served.map { (candidates[$0], candidates[$0].pass(after: taken[$0])) }, db)
-            }
-            for (index, share) in candidates.enumerated() {
-                if waiting[index].isEmpty {
-                    // Nothing of it runs now: ready_at moves on to its earliest waiting job (NULL:
-                    // none), the smallest of each priority's first, each one step into the index.
-                    try db.execute(
-                        sql: """
-                            UPDATE queue_shares SET ready_at = (
-                                SELECT min((SELECT run_at FROM jobs
-                                            WHERE queue = ?1 AND customer = ?2 AND priority = p.value
-                                              AND state IN ('scheduled', 'available', 'retryable')
-                                            ORDER BY run_at LIMIT 1))
-                                FROM \(Self.priorityValues) AS p)
-                            WHERE queue = ?1 AND customer = ?2
-                            """,
-                        arguments: [share.queue, share.customer])
-                }
+            var claimed: [Job] = []
+            while claimed.count < request.limit {
+                let round = try Self.claimRound(request, limit: request.limit - claimed.count, at: now, db)
+                claimed += round.jobs
+                if !round.ranOut { break }
             }
             // In claim order, as PostgreSQL's claim gives them back.
             return claimed.sorted {
                 ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)
             }
         }
+    }
+
+    /// One pass of `FairClaim` over the shares as they stand: the jobs it claimed, and whether a
+    /// candidate ran out (its ready_at has moved on, so another pass sees other shares).
+    static func claimRound(
+        _ request: ClaimRequest, limit: Int, at now: Date, _ db: Database
+    ) throws -> (jobs: [Job], ranOut: Bool) {
+        let nowMs = now.unixMilliseconds
+        var shares: [QueueShare] = []
+        for queue in request.queues {
+            var sql = """
+                SELECT s.queue, s.customer, s.pass, coalesce(c.weight, 1.0) AS weight
+                FROM queue_shares s LEFT JOIN customers c ON c.name = s.customer
+                WHERE s.queue = ? AND s.ready_at IS NOT NULL AND s.ready_at <= ?
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pauses p WHERE p.queue IN (s.queue, '') AND p.customer IN (s.customer, ''))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM concurrency_caps k
+                      WHERE k.queue IN (s.queue, '') AND k.customer IN (s.customer, '')
+                        AND k.max_running <= (
+                            SELECT count(*) FROM jobs AS j INDEXED BY jobs_running_lease
+                            WHERE j.state = 'running' AND (k.queue = '' OR j.queue = k.queue)
+                              AND (k.customer = '' OR j.customer = k.customer)))
+                """
+            var arguments: StatementArguments = [queue, nowMs]
+            if let customer = request.customer {
+                sql += " AND s.customer = ?"
+                arguments += [customer]
+            }
+            // One share more than the candidates: whether the claim chooses between shares at all.
+            sql += " ORDER BY s.pass, s.customer LIMIT ?"
+            arguments += [FairClaim.candidateCount(limit: limit) + 1]
+            for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) {
+                shares.append(
+                    QueueShare(
+                        queue: row["queue"], customer: row["customer"], pass: row["pass"], weight: row["weight"]))
+            }
+        }
+        let candidates = FairClaim.candidates(shares, limit: limit)
+        let rooms = try rooms(candidates, caps: caps(db), db)
+        let reads = FairClaim.reads(candidates, limit: limit, rooms: rooms)
+        let waiting = try waiting(candidates, reads: reads, nowMs: nowMs, db)
+        var taken = [Int](repeating: 0, count: candidates.count)
+        let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: limit, rooms: rooms).map {
+            share, candidate in
+            var job = candidate
+            try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
+            try JobRow.update(job, db)
+            taken[share] += 1
+            return job
+        }
+        // Alone, a share's pass orders nothing, and a share joining later starts at it.
+        if shares.count > 1 {
+            let served = candidates.indices.filter { taken[$0] > 0 }
+            try movePasses(served.map { (candidates[$0], candidates[$0].pass(after: taken[$0])) }, db)
+        }
+        var ranOut = false
+        for (index, share) in candidates.enumerated() {
+            // Nothing of it runs now: it had none, or fewer than were asked for and all were taken.
+            let exhausted = waiting[index].count < reads[index] && taken[index] == waiting[index].count
+            guard waiting[index].isEmpty || exhausted else { continue }
+            ranOut = true
+            // ready_at moves on to its earliest waiting job (NULL: none), the smallest of each
+            // priority's first, each one step into the index.
+            try db.execute(
+                sql: """
+                    UPDATE queue_shares SET ready_at = (
+                        SELECT min((SELECT run_at FROM jobs
+                                    WHERE queue = ?1 AND customer = ?2 AND priority = p.value
+                                      AND state IN ('scheduled', 'available', 'retryable')
+                                    ORDER BY run_at LIMIT 1))
+                        FROM \(priorityValues) AS p)
+                    WHERE queue = ?1 AND customer = ?2
+                    """,
+                arguments: [share.queue, share.customer])
+        }
+        return (claimed, ranOut)
     }
 
     /// Each candidate's first `reads` jobs that may run now, in its claim order: one statement for

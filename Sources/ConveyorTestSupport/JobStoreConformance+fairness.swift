@@ -36,6 +36,19 @@ extension JobStoreConformance {
             #expect(try await h.claim(25).count == 25)
             #expect(try await h.claim(25).count == 5)
         },
+        .init("a claim takes runs of a few customers' jobs, and every customer gets its turn in the next claims") { h in
+            let names = (0..<20).map { "c\($0)" }
+            for name in names { try await enqueueMany(h, customer: name, count: 8) }
+            let first = try await h.claim(16)
+            #expect(first.count == 16)
+            #expect(Set(first.map(\.customer)).count == FairClaim.candidateCount(limit: 16), "\(first.map(\.customer))")
+            // Five claims of 16 give each of the 20 customers 4: the passes even out over claims.
+            var counts = Dictionary(grouping: first, by: \.customer).mapValues(\.count)
+            for _ in 0..<4 {
+                for job in try await h.claim(16) { counts[job.customer, default: 0] += 1 }
+            }
+            #expect(counts == Dictionary(uniqueKeysWithValues: names.map { ($0, 4) }), "\(counts)")
+        },
         .init("customers with weights 1 and 3 are claimed 1:3, one at a time or in batches") { h in
             for name in ["light", "heavy"] { _ = try await h.store.createCustomer(name) }
             let heavy = try await h.store.setWeight(customer: "heavy", weight: 3)

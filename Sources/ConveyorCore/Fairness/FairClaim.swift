@@ -2,21 +2,38 @@
 /// it (SQLite calls it; PostgreSQL's claim statement is the same rule in SQL, and the conformance
 /// suite holds both to it).
 ///
-/// A claim of `limit` jobs considers the `limit` shares with the smallest pass among those with a
-/// job that may run now (no other share can own one of the `limit` smallest virtual times), reads
-/// from each at most its weight's part of the limit (at least one), and takes the jobs with the
-/// smallest virtual times: a share's k-th job (from 0) at `pass + k / weight`. Within a share jobs
-/// go in its claim order (priority, then run_at, then id), so a customer's priorities order only
-/// its own jobs and can never push another customer's back.
+/// A claim of `limit` jobs considers the `candidateCount(limit:)` shares with the smallest pass
+/// among those with a job that may run now, reads from each at most its weight's part of the limit
+/// (at least one), and takes the jobs with the smallest virtual times: a share's k-th job (from 0)
+/// at `pass + k / weight`. Within a share jobs go in its claim order (priority, then run_at, then
+/// id), so a customer's priorities order only its own jobs and can never push another customer's
+/// back.
+///
+/// A claim splits its jobs among few shares — runs of `quantum` of a customer's jobs rather than
+/// one job from each of `limit` customers — because a customer's waiting jobs lie together on
+/// disk and in the claim-order index: 16 jobs from 4 customers touch a few pages, from 16
+/// customers about 4 times as many (BENCHMARKS.md). Fairness is kept over claims, not inside one: each
+/// job taken moves its share's pass on by 1/weight all the same, so the next claims go to the
+/// shares left behind. At least two shares when the limit allows, so that two customers' weights
+/// hold within every claim.
 ///
 /// Concurrency caps narrow this without changing its order: a share with no room under its caps
 /// is no candidate (so it holds nobody back), a candidate reads at most its room, and the picked
 /// jobs of one customer, or of one queue, stop at that customer's or queue's room.
 public enum FairClaim {
-    /// The shares a claim of `limit` considers, from `shares` in any order: the `limit` with the
-    /// smallest pass (ties by queue, then customer).
+    /// The most jobs of one share a claim aims to take together (see above).
+    public static let quantum = 4
+
+    /// How many shares a claim of `limit` considers: one per `quantum` jobs, at least two, at
+    /// most `limit`.
+    public static func candidateCount(limit: Int) -> Int {
+        min(limit, max(2, (limit + quantum - 1) / quantum))
+    }
+
+    /// The shares a claim of `limit` considers, from `shares` in any order: the
+    /// `candidateCount(limit:)` with the smallest pass (ties by queue, then customer).
     public static func candidates(_ shares: [QueueShare], limit: Int) -> [QueueShare] {
-        Array(shares.sorted(by: precedes).prefix(limit))
+        Array(shares.sorted(by: precedes).prefix(candidateCount(limit: limit)))
     }
 
     /// How many waiting jobs to read from each candidate: its weight's part of `limit`, rounded
