@@ -247,7 +247,10 @@ struct ClaimJobs: PostgresPreparedStatement {
 }
 
 /// CompleteJobs completes the jobs of many leases at once, `Job.complete`'s fencing (running,
-/// this token, lease unexpired) as the WHERE clause; rows: the jobs it completed.
+/// this token, lease unexpired) as the WHERE clause; rows: the jobs it completed. The lease's
+/// expiry is compared as a difference, which no index serves: compared plainly, the planner took
+/// the running-lease index for it, whose entries for jobs completed since the last vacuum it
+/// visits one by one (6,000 a statement in a drain, 1.5 ms against 0.15 by key).
 struct CompleteJobs: PostgresPreparedStatement {
     static let name = "conveyor_complete_jobs"
     static let sql = """
@@ -256,7 +259,7 @@ struct CompleteJobs: PostgresPreparedStatement {
         FROM unnest($1::text[], $2::text[]) AS lease(job_id, token)
         WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
           AND jobs.lease_token = lease.token
-          AND jobs.lease_expires_at > to_timestamp($3 / 1000.0)
+          AND jobs.lease_expires_at - to_timestamp($3 / 1000.0) > interval '0'
         RETURNING \(PostgresJobRow.columns(of: "jobs"))
         """
 
