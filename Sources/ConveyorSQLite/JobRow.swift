@@ -60,6 +60,22 @@ enum JobRow {
         ).execute(arguments: mutableValues(job) + timestamps(job) + [job.id.description])
     }
 
+    /// Writes only what a claim or a completion changes (the state, the attempt, the lease and its
+    /// holder, the attempt's and the finish's times): SQLite rewrites the entries of every index
+    /// over a column a statement sets, and a drain claims and completes every job once.
+    static func updateLease(_ job: Job, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET state = ?, attempt = ?, lease_token = ?, lease_expires_at = ?, worker_id = ?,
+                    attempted_at = ?, finished_at = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            job.state.rawValue, job.attempt, job.leaseToken, job.leaseExpiresAt?.unixMilliseconds, job.workerID,
+            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.id.description,
+        ])
+    }
+
     static func fetch(_ id: JobID, _ db: Database) throws -> Job? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(columns) FROM jobs WHERE id = ?"), arguments: [id.description]

@@ -132,7 +132,7 @@ extension SQLiteJobStore {
             share, candidate in
             var job = candidate
             try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
-            try JobRow.update(job, db)
+            try JobRow.updateLease(job, db)
             taken[share] += 1
             return job
         }
@@ -220,7 +220,7 @@ extension SQLiteJobStore {
         try await write { db, now in
             let stored = try leases.compactMap { try JobRow.fetch($0.jobID, db) }
             let (results, changed) = Job.complete(leases, among: stored, at: now)
-            for job in changed { try JobRow.update(job, db) }
+            for job in changed { try JobRow.updateLease(job, db) }
             return results
         }
     }
