@@ -74,9 +74,11 @@ extension SQLiteJobStore {
     /// short only when no other share has a job it may run.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         try await write { db, now in
+            let caps = try Self.caps(db)
             var claimed: [Job] = []
             while claimed.count < request.limit {
-                let round = try Self.claimRound(request, limit: request.limit - claimed.count, at: now, db)
+                let round = try Self.claimRound(
+                    request, limit: request.limit - claimed.count, caps: caps, at: now, db)
                 claimed += round.jobs
                 if !round.ranOut { break }
             }
@@ -90,7 +92,7 @@ extension SQLiteJobStore {
     /// One pass of `FairClaim` over the shares as they stand: the jobs it claimed, and whether a
     /// candidate ran out (its ready_at has moved on, so another pass sees other shares).
     static func claimRound(
-        _ request: ClaimRequest, limit: Int, at now: Date, _ db: Database
+        _ request: ClaimRequest, limit: Int, caps: [ConcurrencyCap], at now: Date, _ db: Database
     ) throws -> (jobs: [Job], ranOut: Bool) {
         let nowMs = now.unixMilliseconds
         var shares: [QueueShare] = []
@@ -124,7 +126,7 @@ extension SQLiteJobStore {
             }
         }
         let candidates = FairClaim.candidates(shares, limit: limit)
-        let rooms = try rooms(candidates, caps: caps(db), db)
+        let rooms = try rooms(candidates, caps: caps, db)
         let reads = FairClaim.reads(candidates, limit: limit, rooms: rooms)
         let waiting = try waiting(candidates, reads: reads, nowMs: nowMs, db)
         var taken = [Int](repeating: 0, count: candidates.count)
@@ -142,14 +144,12 @@ extension SQLiteJobStore {
             try movePasses(served.map { (candidates[$0], candidates[$0].pass(after: taken[$0])) }, db)
         }
         var ranOut = false
-        for (index, share) in candidates.enumerated() {
-            // Nothing of it runs now: it had none, or fewer than were asked for and all were taken.
-            let exhausted = waiting[index].count < reads[index] && taken[index] == waiting[index].count
-            guard waiting[index].isEmpty || exhausted else { continue }
+        for (index, share) in candidates.enumerated()
+        where FairClaim.ranOut(reads: reads[index], read: waiting[index].count, taken: taken[index]) {
             ranOut = true
             // ready_at moves on to its earliest waiting job (NULL: none), the smallest of each
             // priority's first, each one step into the index.
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE queue_shares SET ready_at = (
                         SELECT min((SELECT run_at FROM jobs
@@ -158,8 +158,8 @@ extension SQLiteJobStore {
                                     ORDER BY run_at LIMIT 1))
                         FROM \(priorityValues) AS p)
                     WHERE queue = ?1 AND customer = ?2
-                    """,
-                arguments: [share.queue, share.customer])
+                    """
+            ).execute(arguments: [share.queue, share.customer])
         }
         return (claimed, ranOut)
     }

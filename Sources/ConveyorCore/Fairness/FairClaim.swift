@@ -81,6 +81,14 @@ public enum FairClaim {
         return fitting.prefix(limit).map { ($0.share, $0.job) }
     }
 
+    /// Whether a candidate ran out — has no job left that may run now — once a claim asked it
+    /// for `reads` jobs, read `read` and took `taken` of them: fewer read than asked, all taken.
+    /// Its ready_at then moves on to its next waiting job, so that no later claim considers it
+    /// for nothing. (PostgreSQL's claim statement computes the same as `ran_out`.)
+    public static func ranOut(reads: Int, read: Int, taken: Int) -> Bool {
+        read < reads && taken == read
+    }
+
     static func precedes(_ a: QueueShare, _ b: QueueShare) -> Bool {
         (a.pass, a.queue, a.customer) < (b.pass, b.queue, b.customer)
     }
