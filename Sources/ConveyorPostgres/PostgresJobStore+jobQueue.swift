@@ -123,28 +123,11 @@ extension PostgresJobStore {
         let logger = self.logger
         return try await read { connection, now in
             let now = now.truncatedToMilliseconds
-            // A statement takes from a few shares (`FairClaim.candidateCount`); when they had fewer
-            // jobs than their parts, the next statement takes from the shares after them, until
-            // the claim is full or a statement finds nothing more. Each statement commits on its
-            // own: once one has taken jobs, a later one's failure ends the claim with them (the
-            // next claim meets the failure), or they would sit leased until their leases expire.
-            var jobs: [Job] = []
-            while jobs.count < request.limit {
-                let statement = ClaimJobs(
-                    queues: request.queues, customer: request.customer, limit: request.limit - jobs.count,
+            let jobs = try await connection.all(
+                ClaimJobs(
+                    queues: request.queues, customer: request.customer, limit: request.limit,
                     nowMs: now.unixMilliseconds, expiresMs: now.adding(request.lease).unixMilliseconds,
-                    workerID: request.workerID)
-                let taken: [Job]
-                do {
-                    taken = try await connection.all(statement, logger: logger)
-                } catch  where !jobs.isEmpty {
-                    logger.warning(
-                        "a claim's later statement failed; the jobs taken go out", metadata: ["error": "\(error)"])
-                    break
-                }
-                jobs += taken
-                if taken.isEmpty { break }
-            }
+                    workerID: request.workerID), logger: logger)
             // RETURNING follows no order: give the jobs back in claim order.
             return jobs.sorted {
                 ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)

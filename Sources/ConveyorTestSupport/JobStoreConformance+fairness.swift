@@ -49,12 +49,6 @@ extension JobStoreConformance {
             }
             #expect(counts == Dictionary(uniqueKeysWithValues: names.map { ($0, 4) }), "\(counts)")
         },
-        .init("a claim over many customers with a job or two each still comes back full") { h in
-            for n in 0..<40 { try await enqueueMany(h, customer: "one-\(n)", count: 1 + n % 2) }
-            let claimed = try await h.claim(16)
-            #expect(claimed.count == 16)
-            #expect(try await h.claim(100).count == 60 - 16)
-        },
         .init("customers with weights 1 and 3 are claimed 1:3, one at a time or in batches") { h in
             for name in ["light", "heavy"] { _ = try await h.store.createCustomer(name) }
             let heavy = try await h.store.setWeight(customer: "heavy", weight: 3)
