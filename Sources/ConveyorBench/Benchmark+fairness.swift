@@ -62,15 +62,19 @@ extension Benchmark {
             try await fill(queue, customers: customers, perCustomer: waiting / customers)
             for limit in [10, 100] {
                 var times: [Double] = []
+                var taken = 0
                 for _ in 0..<100 {
                     let start = ContinuousClock.now
                     let jobs = try await store.claim(ClaimRequest(queues: [queue], limit: limit, lease: .seconds(600)))
                     times.append((ContinuousClock.now - start).timeInterval * 1_000_000)
-                    precondition(jobs.count == limit, "a claim of \(limit) took \(jobs.count)")
+                    // A PostgreSQL claim comes back short when its few candidates hold fewer jobs
+                    // than their parts (a job or two per customer); it is never empty here.
+                    precondition(!jobs.isEmpty, "a claim of \(limit) took nothing")
+                    taken += jobs.count
                 }
                 times.sort()
                 lines.append(
-                    "\(customers) customers, \(waiting) waiting, claims of \(limit): median \(Int(times[50])) µs, p99 \(Int(times[98])) µs"
+                    "\(customers) customers, \(waiting) waiting, claims of \(limit) (\(taken / 100) taken on average): median \(Int(times[50])) µs, p99 \(Int(times[98])) µs"
                 )
             }
         }

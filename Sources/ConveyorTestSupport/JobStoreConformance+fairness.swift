@@ -49,6 +49,16 @@ extension JobStoreConformance {
             }
             #expect(counts == Dictionary(uniqueKeysWithValues: names.map { ($0, 4) }), "\(counts)")
         },
+        .init("claims over many customers with a job or two each take them all, none coming back empty early") { h in
+            for n in 0..<40 { try await enqueueMany(h, customer: "one-\(n)", count: 1 + n % 2) }
+            var taken = 0
+            for _ in 0..<60 {
+                let claimed = try await h.claim(16).count
+                if taken < 60 { #expect(claimed > 0, "\(60 - taken) jobs still waited") }
+                taken += claimed
+            }
+            #expect(taken == 60)
+        },
         .init("customers with weights 1 and 3 are claimed 1:3, one at a time or in batches") { h in
             for name in ["light", "heavy"] { _ = try await h.store.createCustomer(name) }
             let heavy = try await h.store.setWeight(customer: "heavy", weight: 3)
