@@ -124,10 +124,24 @@ struct ClaimJobs: PostgresPreparedStatement {
                 coalesce((SELECT weight FROM customers WHERE name = share.customer), 1) AS weight
             FROM unnest($1::text[]) AS claimed(queue)
             CROSS JOIN LATERAL (
-                (SELECT queue, customer, pass, version FROM queue_shares
-                 WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
-                   AND ready_at <= to_timestamp($4 / 1000.0) \(heldBack)
-                 ORDER BY pass, customer LIMIT \(candidateCount) + 1)
+                -- The queue's shares walked in pass order one index step at a time, each filtered
+                -- as it comes, until enough: a plain ORDER BY ... LIMIT is planned, until
+                -- statistics know the queue's shares, as a read and a sort of all of them (15 ms
+                -- a claim with 10,000 customers, 60 with the filters); the walk cannot be.
+                -- (`walk AS queue_shares`: the filters name the table.)
+                (WITH RECURSIVE walk AS (
+                    (SELECT queue, customer, pass, version, ready_at FROM queue_shares
+                     WHERE $2::text IS NULL AND queue = claimed.queue AND ready_at IS NOT NULL
+                     ORDER BY pass, customer LIMIT 1)
+                    UNION ALL
+                    (SELECT next.* FROM walk CROSS JOIN LATERAL (
+                        SELECT queue, customer, pass, version, ready_at FROM queue_shares
+                        WHERE queue = walk.queue AND ready_at IS NOT NULL
+                          AND (pass, customer) > (walk.pass, walk.customer)
+                        ORDER BY pass, customer LIMIT 1) AS next))
+                 SELECT queue, customer, pass, version FROM walk AS queue_shares
+                 WHERE ready_at <= to_timestamp($4 / 1000.0) \(heldBack)
+                 LIMIT \(candidateCount) + 1)
                 UNION ALL
                 (SELECT queue, customer, pass, version FROM queue_shares
                  WHERE $2::text IS NOT NULL AND queue = claimed.queue AND customer = $2::text
