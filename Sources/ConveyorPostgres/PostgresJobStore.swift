@@ -156,7 +156,13 @@ public final class PostgresJobStore: JobStore, Service {
         // outlive its database's restarts.
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = options.connectTimeout
-        configuration.options.additionalStartupParameters = [("application_name", options.applicationName)]
+        // Generic plans for the prepared statements (claim, complete, insert, rate-limit decisions),
+        // each written for one plan whatever its values: left to choose, PostgreSQL planned the
+        // claim anew on every call (1,252 plans in 1,250 claims, 1.8 ms of planning against 1.4 of
+        // execution, `pg_stat_statements`). Unnamed one-off queries are planned per call anyway.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", options.applicationName), ("plan_cache_mode", "force_generic_plan"),
+        ]
         if let schema = options.schema {
             configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
