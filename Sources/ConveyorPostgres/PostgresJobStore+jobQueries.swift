@@ -1,5 +1,5 @@
 public import ConveyorCore
-import Foundation
+public import Foundation
 import PostgresNIO
 
 /// PostgresJobStore's reading jobs (`JobQueries`).
@@ -65,6 +65,28 @@ extension PostgresJobStore {
                 result[result.count - 1].counts[state] = count
             }
             return result
+        }
+    }
+
+    public func throughput(since: Date) async throws -> [ThroughputMinute] {
+        let logger = self.logger
+        return try await read { connection, _ in
+            // Each half is a range read of its own index (jobs_finished by state and time,
+            // jobs_last_failed_at by time).
+            let query: PostgresQuery = """
+                SELECT floor(extract(epoch FROM finished_at) / 60)::int8, customer, state, count(*)::int8 FROM jobs
+                WHERE state IN ('completed', 'dead') AND finished_at >= \(since) GROUP BY 1, 2, 3
+                UNION ALL
+                SELECT floor(extract(epoch FROM last_failed_at) / 60)::int8, customer, 'failed', count(*)::int8
+                FROM jobs WHERE last_failed_at >= \(since) GROUP BY 1, 2
+                """
+            var rows: [(minute: Int64, customer: String, what: String, count: Int)] = []
+            for try await (minute, customer, what, count) in try await connection.query(query, logger: logger)
+                .decode((Int64, String, String, Int).self)
+            {
+                rows.append((minute, customer, what, count))
+            }
+            return ThroughputMinute.gather(rows)
         }
     }
 

@@ -1,5 +1,5 @@
 public import ConveyorCore
-import Foundation
+public import Foundation
 import GRDB
 
 /// SQLiteJobStore's reading jobs (`JobQueries`).
@@ -41,6 +41,26 @@ extension SQLiteJobStore {
                 result[result.count - 1].counts[state] = row["n"]
             }
             return result
+        }
+    }
+
+    public func throughput(since: Date) async throws -> [ThroughputMinute] {
+        try await read { db, _ in
+            // Each half is a range read of its own index (jobs_finished by state and time,
+            // jobs_last_failed_at by time).
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT finished_at / 60000 AS minute, customer, state AS what, COUNT(*) AS n FROM jobs
+                    WHERE state IN ('completed', 'dead') AND finished_at >= ? GROUP BY 1, 2, 3
+                    UNION ALL
+                    SELECT last_failed_at / 60000, customer, 'failed', COUNT(*) FROM jobs
+                    WHERE last_failed_at >= ? GROUP BY 1, 2
+                    """,
+                arguments: [since.unixMilliseconds, since.unixMilliseconds])
+            return ThroughputMinute.gather(
+                rows.map { row in (minute: row["minute"], customer: row["customer"], what: row["what"], count: row["n"])
+                })
         }
     }
 

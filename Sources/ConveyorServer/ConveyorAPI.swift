@@ -13,7 +13,9 @@ public import Logging
 ///   accepted (`CallerContext`), and rate limited: requests spend the customer's request quota,
 ///   workers' claims its worker quota, and heartbeats, completions and failures nothing;
 /// - *admin*: the part of the api group that acts across customers, 403 to customer keys
-///   (`AdminContext`).
+///   (`AdminContext`);
+/// - *dashboard*: the web pages at `/`, signed in with a key and then a session cookie
+///   (`DashboardRoutes`).
 /// `openapi.json` (served at `/openapi.json`) describes them all.
 public enum ConveyorAPI {
     /// The router with every route and middleware; with `enqueues` (which the caller runs), single
@@ -23,7 +25,8 @@ public enum ConveyorAPI {
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
-        retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil
+        retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
+        dashboard: DashboardRoutes? = nil
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
@@ -70,6 +73,7 @@ public enum ConveyorAPI {
             return group.group(context: CallerContext.self)
         }
         WorkerRoutes(store: store).register(claims: workerGroup(.claims), leases: workerGroup(.leases))
+        dashboard?.register(on: router, rateLimiter: rateLimiter)
 
         methods.learn(router.routes)
         return router
@@ -79,7 +83,7 @@ public enum ConveyorAPI {
     public static func application(
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
-        retention: RetentionPolicy = .default, logger: Logger,
+        retention: RetentionPolicy = .default, dashboard: DashboardRoutes? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         // Run by the application after its server has stopped, so enqueues in flight are written.
@@ -87,7 +91,8 @@ public enum ConveyorAPI {
         return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
-                configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues),
+                configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
+                dashboard: dashboard),
             configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
             services: [enqueues],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

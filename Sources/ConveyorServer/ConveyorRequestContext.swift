@@ -12,6 +12,13 @@ public struct ConveyorRequestContext: RequestContext {
     public var refusedKey: Problem?
     /// The rate-limit decision made together with the key lookup, when there was one.
     public var rateLimit: RateLimitDecision?
+    /// The dashboard session the request's cookie belongs to, once the session authenticator has
+    /// found it; dashboard pages see a `DashboardContext` made from it instead.
+    public var dashboardSession: DashboardSession?
+    /// The cookie's token of that session (to end it on signing out).
+    var sessionToken: String?
+    /// A dashboard action's form, read and checked (CSRF token) by `DashboardActionGuard`.
+    var form: FormBody?
     /// The address of the connection's peer (a proxy's, behind one).
     public let peerAddress: String?
     /// The largest request body read, in bytes (413 beyond it).

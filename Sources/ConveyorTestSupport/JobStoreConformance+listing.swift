@@ -1,4 +1,5 @@
 import ConveyorCore
+import Foundation
 import Testing
 
 extension JobStoreConformance {
@@ -58,6 +59,39 @@ extension JobStoreConformance {
             #expect(globex.counts == [.available: 1])
             #expect(try await h.store.counts(customer: "globex").map(\.customer) == ["globex"])
             #expect(try await h.totalJobs() == 5)
+        },
+        .init("throughput counts each minute's completed, failed and dead jobs per customer, from a given time") { h in
+            let start = h.clock.now()
+            // Before the window: not counted.
+            _ = try await h.store.complete(try #require(try await h.claimOne().lease))
+            h.clock.advance(by: .seconds(120))
+            let since = h.clock.now()
+            try await h.enqueue()
+            try await h.enqueue()
+            try await h.enqueue(customer: "globex")
+            try await h.enqueue(maxAttempts: 1)
+            for _ in 0..<2 {
+                let done = try #require(try await h.claim(1, customer: "acme").first)
+                _ = try await h.store.complete(try #require(done.lease))
+            }
+            h.clock.advance(by: .seconds(60))
+            let globex = try #require(try await h.claim(1, customer: "globex").first)
+            _ = try await h.store.fail(try #require(globex.lease), message: "smtp down", retryable: true)
+            let last = try #require(try await h.claim(1, customer: "acme").first)
+            _ = try await h.store.fail(try #require(last.lease), message: "bad", retryable: false)
+            let minutes = try await h.store.throughput(since: since)
+            func minute(_ date: Date) -> Date {
+                Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60)
+            }
+            let first = minute(since)
+            let second = minute(since.addingTimeInterval(60))
+            #expect(
+                minutes == [
+                    ThroughputMinute(minute: first, customer: "acme", completed: 2),
+                    ThroughputMinute(minute: second, customer: "acme", failed: 1, dead: 1),
+                    ThroughputMinute(minute: second, customer: "globex", failed: 1),
+                ])
+            #expect(try await h.store.throughput(since: start).reduce(0) { $0 + $1.completed } == 3)
         },
     ]
 }

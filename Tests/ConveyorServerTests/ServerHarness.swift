@@ -30,13 +30,15 @@ final class ServerHarness: Sendable {
     /// The server's rate limiter, when it was started with one.
     let rateLimiter: RateLimiter?
     let health: HealthMonitor?
+    /// The dashboard, when it was started with one.
+    let dashboard: DashboardRoutes?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
     private let cleanup: @Sendable () async -> Void
 
     static func start(
         _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, health: HealthConfiguration? = nil,
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemClock(), dashboard: DashboardConfiguration? = nil
     ) async throws -> ServerHarness {
         let (store, cleanup) = try await engine.openStore(clock: clock)
         _ = try await store.createCustomer("acme")
@@ -52,7 +54,7 @@ final class ServerHarness: Sendable {
 
         return try await serve(
             store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
-            export: .prometheus(), cleanup: cleanup)
+            export: .prometheus(), dashboard: dashboard, cleanup: cleanup)
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
@@ -60,7 +62,7 @@ final class ServerHarness: Sendable {
         _ store: any JobStore, rateLimits: RateLimiter.Configuration?, health: HealthConfiguration? = nil,
         clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
         metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil, configuredAdminKey: String? = nil,
-        logger: Logger = Logger(label: "test-server"),
+        logger: Logger = Logger(label: "test-server"), dashboard: DashboardConfiguration? = nil,
         cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
@@ -73,9 +75,12 @@ final class ServerHarness: Sendable {
                 logger: logger)
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let dashboardRoutes = dashboard.map {
+            DashboardRoutes(store: store, health: monitor, configuration: $0, clock: clock)
+        }
         let application = ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, logger: logger
+            configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, logger: logger
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
@@ -89,16 +94,17 @@ final class ServerHarness: Sendable {
         let port = try #require(await iterator.next(), "the server never started listening")
         return ServerHarness(
             store: store, baseURL: URL(string: "http://127.0.0.1:\(port)")!, acmeKey: keys.acme, globexKey: keys.globex,
-            adminKey: keys.admin, rateLimiter: rateLimiter, health: monitor, group: group, running: running,
-            cleanup: cleanup)
+            adminKey: keys.admin, rateLimiter: rateLimiter, health: monitor, dashboard: dashboardRoutes, group: group,
+            running: running, cleanup: cleanup)
     }
 
     private init(
         store: any JobStore, baseURL: URL, acmeKey: String, globexKey: String, adminKey: String,
-        rateLimiter: RateLimiter?, health: HealthMonitor?, group: ServiceGroup, running: Task<Void, any Error>,
-        cleanup: @escaping @Sendable () async -> Void
+        rateLimiter: RateLimiter?, health: HealthMonitor?, dashboard: DashboardRoutes?, group: ServiceGroup,
+        running: Task<Void, any Error>, cleanup: @escaping @Sendable () async -> Void
     ) {
         self.health = health
+        self.dashboard = dashboard
         self.store = store
         self.baseURL = baseURL
         self.acmeKey = acmeKey

@@ -18,7 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             gracefully. Requests are rate limited per customer (per client address without a \
             key): RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW seconds (default 100 per 60), \
             RATE_LIMIT_STORE_TIMEOUT_MS before falling back to memory (default 1000), \
-            TRUSTED_PROXIES whose X-Forwarded-For names the client. /api/health, /livez, /readyz and \
+            TRUSTED_PROXIES whose X-Forwarded-For names the client. The dashboard is at / (sign in \
+            with an API key; DASHBOARD_READ_ONLY, DASHBOARD_SESSION_HOURS, DASHBOARD_SECURE_COOKIE). /api/health, /livez, /readyz and \
             /metrics are the probes (HEALTH_* thresholds; SHUTDOWN_DRAIN_SECONDS of not-ready before \
             stopping, default 3; requests then in flight get 15 s more, so that it exits whatever the \
             database does). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
@@ -51,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = ListenAddress(host: host, port: port)
         try await address.check()
         let rateLimits = try await failing { try RateLimiter.Configuration(settings: settings) }
+        let dashboardConfiguration = try await failing { try DashboardConfiguration(settings: settings) }
         let maintenance = try MaintenanceServices(settings: settings)
         let configuredAdminKey = settings.text("CONVEYOR_ADMIN_KEY")
         let opened = try await database.openService(settings) { store throws(CommandFailure) in
@@ -74,9 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, configuration: rateLimits, logger: logger, metrics: export.metrics.factory)
         let monitor = HealthMonitor(
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
+        let dashboard = DashboardRoutes(store: store, health: monitor, configuration: dashboardConfiguration)
         let application = ConveyorAPI.application(
             store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention,
+            configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention, dashboard: dashboard,
             logger: logger
         ) { bound in
             serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])

@@ -78,6 +78,16 @@ public struct Settings: Sendable {
         return value
     }
 
+    /// A setting that is `on` or `off` (also `true`/`false`, `1`/`0`); nil when unset.
+    public func flag(_ name: String) throws(ValidationError) -> Bool? {
+        guard let text = text(name) else { return nil }
+        switch text.lowercased() {
+        case "on", "true", "1": return true
+        case "off", "false", "0": return false
+        default: throw ValidationError(field: name, reason: "must be on or off (got \(text.debugDescription))")
+        }
+    }
+
     /// A number of seconds within `range`, as a duration; nil when unset.
     public func seconds(_ name: String, in range: ClosedRange<Double>) throws(ValidationError) -> Duration? {
         try number(name, in: range).map { .milliseconds(Int64(($0 * 1000).rounded())) }

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// JobQueries read jobs as they are: one by id, pages of a listing, counts per queue. They change
 /// nothing.
 public protocol JobQueries: Sendable {
@@ -9,4 +11,9 @@ public protocol JobQueries: Sendable {
 
     /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
     func counts(customer: String?) async throws -> [QueueCounts]
+
+    /// Per customer and minute since `since`: jobs completed, attempts failed and jobs dead — read
+    /// off the indexes of finished and failed jobs, so the cost grows with the jobs of that window,
+    /// not with the table.
+    func throughput(since: Date) async throws -> [ThroughputMinute]
 }

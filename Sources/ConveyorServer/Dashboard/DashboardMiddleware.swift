@@ -1,0 +1,112 @@
+import ConveyorCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// DashboardSessionAuthenticator turns the session cookie into the request's dashboard session. It
+/// never answers by itself: a request without a live session reaches its route without one, and a
+/// page's `DashboardContext` sends it to sign in. A session whose key has since been revoked ends
+/// here, at its next request.
+struct DashboardSessionAuthenticator: RouterMiddleware {
+    typealias Context = ConveyorRequestContext
+    static let cookie = "conveyor_session"
+
+    let sessions: DashboardSessions
+    let store: any TenancyStore
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        var context = context
+        if let token = request.cookies[Self.cookie]?.value, let session = sessions.session(token: token) {
+            if let key = try await store.apiKey(prefix: session.keyPrefix), !key.isRevoked {
+                context.dashboardSession = session
+                context.sessionToken = token
+                if case .customer(let customer, _) = session.caller {
+                    context.logger[metadataKey: "customer"] = .string(customer)
+                }
+            } else {
+                sessions.close(token: token)
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// DashboardActionGuard stands before every dashboard action (a POST that changes something): it
+/// reads the form and lets it through only with the session's CSRF token, from the dashboard's own
+/// origin, and when the session may act (not read-only). A route written in its group cannot be
+/// forged by another site's page.
+struct DashboardActionGuard: RouterMiddleware {
+    typealias Context = ConveyorRequestContext
+    /// Whether the actions behind it change what the store holds (all but signing out), which a
+    /// read-only session may not.
+    var changesJobs = true
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        var context = context
+        guard let session = context.dashboardSession else { throw DashboardRedirect.signIn }
+        if let origin = request.headers[.origin], let host = request.head.authority,
+            URLComponents(string: origin).map({ Self.authority(of: $0) }) != host
+        {
+            throw Problem.forbidden("this form came from another site (\(origin))")
+        }
+        let body = try await request.body.collect(upTo: 64 << 10)
+        let form = FormBody(String(buffer: body))
+        guard let token = form["csrf"], APIKeySecret.hashesMatch(token, session.csrfToken) else {
+            throw Problem.forbidden("the form's CSRF token is missing or stale: reload the page and try again")
+        }
+        guard session.canAct || !changesJobs else {
+            throw Problem.forbidden("the dashboard is read-only (DASHBOARD_READ_ONLY): nothing can be changed from it")
+        }
+        context.form = form
+        return try await next(request, context)
+    }
+
+    static func authority(of url: URLComponents) -> String {
+        (url.host ?? "") + (url.port.map { ":\($0)" } ?? "")
+    }
+}
+
+/// DashboardResponses gives every dashboard response its security headers — a strict
+/// Content-Security-Policy (scripts and styles from this server only, nothing inline), no framing,
+/// no sniffing, no caching — and turns errors into pages: a redirect is a 303, anything else the
+/// problem `ProblemMiddleware` would answer, shown as HTML.
+struct DashboardResponses: RouterMiddleware {
+    typealias Context = ConveyorRequestContext
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    let pages: DashboardPages
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let redirect as DashboardRedirect {
+            response = Response(status: .seeOther, headers: [.location: redirect.location])
+        } catch {
+            let problem = ProblemMiddleware<Context>.problem(for: error)
+            if problem.statusCode >= 500 {
+                context.logger.error("dashboard request failed", metadata: ["error": .string("\(error)")])
+            }
+            response = pages.errorPage(problem, signedIn: context.dashboardSession)
+        }
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}

@@ -1,0 +1,361 @@
+import ConveyorCore
+import ConveyorServer
+import ConveyorTestSupport
+import Foundation
+import Testing
+
+/// The dashboard over real HTTP: signing in and out, the session cookie, CSRF and the content
+/// policy, markup in payloads and errors shown as text, and who sees and changes what.
+@Suite("Dashboard")
+struct DashboardTests {
+    /// A server with the dashboard, and a client signed in with `key` (nil: not signed in).
+    func withDashboard(
+        _ engine: Engine, configuration: DashboardConfiguration = .init(), clock: any WallClock = SystemClock(),
+        _ body: (ServerHarness, DashboardClient) async throws -> Void
+    ) async throws {
+        let server = try await ServerHarness.start(engine, clock: clock, dashboard: configuration)
+        do {
+            try await body(server, DashboardClient(server.baseURL))
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    func enqueue(
+        _ server: ServerHarness, _ customer: String, queue: String = "mail", payload: String = #"{"n":1}"#
+    )
+        async throws -> Job
+    {
+        try await server.store.enqueue(
+            NewJob(customer: customer, queue: queue, type: "email.send", payloadJSON: payload, maxAttempts: 1)
+        ).job
+    }
+
+    /// A dead job of `customer`, its one attempt failed with `message`.
+    func deadJob(_ server: ServerHarness, _ customer: String, message: String = "smtp down") async throws -> Job {
+        let job = try await enqueue(server, customer, queue: "dead-\(customer)")
+        let claimed = try #require(
+            try await server.store.claim(ClaimRequest(queues: [job.queue], limit: 1, lease: .seconds(30))).first)
+        return try await server.store.fail(try #require(claimed.lease), message: message, retryable: false)
+    }
+
+    @Test("a browser not signed in is sent to sign in; a wrong key is refused; a right one gets a session cookie")
+    func signingIn() async throws {
+        try await withDashboard(.sqlite) { server, browser in
+            for path in ["/", "/queues", "/jobs", "/dead-letters", "/live/overview"] {
+                let page = try await browser.get(path)
+                #expect(page.status == 303, "\(path)")
+                #expect(page.header("Location") == "/sign-in", "\(path)")
+            }
+            let form = try await browser.get("/sign-in")
+            #expect(form.status == 200)
+            #expect(form.html.contains(#"name="key""#))
+            let wrong = try await browser.signIn("cvk_" + String(repeating: "A", count: 32))
+            #expect(wrong.status == 401)
+            #expect(wrong.html.contains("unknown or revoked"))
+            #expect(browser.sessionCookie == nil)
+
+            let signedIn = try await browser.signIn(server.adminKey)
+            #expect(signedIn.status == 303)
+            #expect(signedIn.header("Location") == "/")
+            let cookie = try #require(signedIn.header("Set-Cookie"))
+            #expect(cookie.hasPrefix("conveyor_session="))
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+                #expect(cookie.contains(attribute), "\(attribute) in \(cookie)")
+            }
+            #expect(!cookie.contains("Secure"), "plain HTTP without DASHBOARD_SECURE_COOKIE")
+            // The cookie holds no part of the key.
+            #expect(!cookie.contains(server.adminKey.prefix(12)))
+            let overview = try await browser.get("/")
+            #expect(overview.status == 200)
+            #expect(overview.html.contains("Overview"))
+        }
+    }
+
+    @Test("behind TLS the cookie is Secure")
+    func secureCookie() async throws {
+        try await withDashboard(.sqlite, configuration: .init(secureCookie: true)) { server, browser in
+            let cookie = try #require(try await browser.signIn(server.adminKey).header("Set-Cookie"))
+            #expect(cookie.contains("Secure"))
+        }
+    }
+
+    @Test("every page has a strict content policy and no inline script, style or event handler")
+    func contentPolicy() async throws {
+        try await withDashboard(.sqlite) { server, browser in
+            let job = try await deadJob(server, "acme")
+            try await browser.signIn(server.adminKey)
+            for path in [
+                "/", "/queues", "/jobs", "/jobs/\(job.id)", "/dead-letters", "/workers", "/customers", "/live/overview",
+                "/live/queues", "/live/workers", "/sign-in",
+            ] {
+                let page = try await browser.get(path)
+                #expect(page.status == 200 || page.status == 303, "\(path): \(page.status)")
+                let policy = try #require(page.header("Content-Security-Policy"), "\(path)")
+                #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"))
+                #expect(!policy.contains("unsafe-inline"))
+                #expect(page.header("X-Frame-Options") == "DENY")
+                #expect(page.header("X-Content-Type-Options") == "nosniff")
+                for inline in ["<script>", " style=\"", " onclick=", " onload=", " onerror=", "javascript:"] {
+                    #expect(!page.html.contains(inline), "\(path) holds \(inline)")
+                }
+            }
+        }
+    }
+
+    @Test(
+        "a payload or an error holding markup is shown as text, and the payload as it was sent",
+        arguments: Engine.available)
+    func markupIsText(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            let hostile = #"<script>alert(1)</script>"#
+            let breakout = #""><img src=x onerror=alert(1)>"#
+            let payload =
+                #"{"to":"\u003c","html":"\#(hostile)","n":1.50,"n":2,"q":"\#(breakout.replacingOccurrences(of: "\"", with: "\\\""))"}"#
+            let job = try await enqueue(server, "acme", payload: payload)
+            let claimed = try #require(
+                try await server.store.claim(ClaimRequest(queues: ["mail"], limit: 1, lease: .seconds(30))).first)
+            _ = try await server.store.fail(
+                try #require(claimed.lease), message: "failed: \(breakout) \(hostile)", retryable: false)
+            try await browser.signIn(server.adminKey)
+            for path in ["/jobs/\(job.id)", "/jobs", "/dead-letters", "/dead-letters?error=img"] {
+                let page = try await browser.get(path)
+                #expect(page.status == 200)
+                #expect(!page.html.contains("<script>alert"), "\(path)")
+                #expect(!page.html.contains("<img"), "\(path)")
+                #expect(page.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(path)")
+            }
+            let detail = try await browser.get("/jobs/\(job.id)")
+            // Numbers, escapes and a repeated name as sent, only laid out on lines.
+            #expect(detail.html.contains(#"&quot;n&quot;: 1.50,"#))
+            #expect(detail.html.contains(#"&quot;n&quot;: 2,"#))
+            #expect(detail.html.contains(#"&quot;\u003c&quot;"#))
+        }
+    }
+
+    @Test(
+        "an action without the session's CSRF token, or from another site, changes nothing", arguments: Engine.available
+    )
+    func csrf(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            _ = try await enqueue(server, "acme")
+            try await browser.signIn(server.adminKey)
+            let token = try #require(try await browser.get("/queues").csrf)
+            let target = [("queue", "mail"), ("customer", "acme")]
+            #expect(try await browser.post("/queues/pause", target).status == 403)
+            #expect(try await browser.post("/queues/pause", target + [("csrf", "not-the-token")]).status == 403)
+            #expect(
+                try await browser.post("/queues/pause", target + [("csrf", token)], origin: "http://evil.example")
+                    .status
+                    == 403)
+            #expect(try await server.store.pauses().isEmpty)
+            let done = try await browser.post(
+                "/queues/pause", target + [("csrf", token)], origin: server.baseURL.absoluteString)
+            #expect(done.status == 303)
+            #expect(try await server.store.pauses().map(\.queue) == ["mail"])
+            // The live region shows it by the next reading (at most a second old).
+            try await poll("the queues page to show the pause") {
+                try await browser.get("/live/queues").html.contains(#"data-test="paused""#)
+            }
+        }
+    }
+
+    @Test("signing out ends the session on the server, and revoking its key ends it too")
+    func signingOut() async throws {
+        try await withDashboard(.sqlite) { server, browser in
+            try await browser.signIn(server.adminKey)
+            let cookie = browser.sessionCookie
+            let token = try #require(try await browser.get("/").csrf)
+            let out = try await browser.post("/sign-out", [("csrf", token)])
+            #expect(out.status == 303)
+            #expect(out.header("Location") == "/sign-in")
+            #expect(out.header("Set-Cookie")?.contains("Max-Age=0") == true)
+            // The browser dropping the cookie is not what ends it: the old cookie is dead too.
+            browser.use(cookie: cookie)
+            #expect(try await browser.get("/").status == 303)
+
+            let (key, secret) = APIKeySecret.generate(customer: "acme")
+            _ = try await server.store.createAPIKey(key)
+            try await browser.signIn(secret)
+            #expect(try await browser.get("/").status == 200)
+            _ = try await server.store.revokeAPIKey(id: key.id)
+            #expect(try await browser.get("/").status == 303)
+        }
+    }
+
+    @Test(
+        "a customer's session sees and acts on its own jobs, queues and dead letters only", arguments: Engine.available)
+    func tenancy(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            let own = try await enqueue(server, "acme")
+            let other = try await enqueue(server, "globex", queue: "globex-only")
+            let ownDead = try await deadJob(server, "acme")
+            let otherDead = try await deadJob(server, "globex")
+            try await browser.signIn(server.acmeKey)
+            let token = try #require(try await browser.get("/").csrf)
+
+            for path in [
+                "/jobs", "/jobs?customer=globex", "/dead-letters", "/dead-letters?customer=globex", "/live/queues",
+                "/queues",
+            ] {
+                let page = try await browser.get(path)
+                #expect(page.status == 200, "\(path)")
+                #expect(
+                    !page.html.contains(other.id.description) && !page.html.contains(otherDead.id.description),
+                    "\(path)")
+                #expect(!page.html.contains("globex"), "\(path)")
+            }
+            #expect(try await browser.get("/jobs").html.contains(own.id.description))
+            #expect(try await browser.get("/dead-letters").html.contains(ownDead.id.description))
+            for path in ["/jobs/\(other.id)", "/jobs/\(otherDead.id)", "/customers", "/workers", "/live/workers"] {
+                #expect(try await browser.get(path).status == 404, "\(path)")
+            }
+            #expect(try await browser.get("/jobs/\(own.id)").status == 200)
+            #expect(!(try await browser.get("/").html.contains("Customers and keys")))
+
+            // Actions on another customer's things are refused and change nothing.
+            #expect(try await browser.post("/jobs/\(other.id)/cancel", [("csrf", token)]).status == 404)
+            #expect(try await browser.post("/jobs/\(otherDead.id)/retry", [("csrf", token)]).status == 404)
+            #expect(try await browser.post("/jobs/\(otherDead.id)/delete", [("csrf", token)]).status == 404)
+            #expect(
+                try await browser.post(
+                    "/dead-letters/purge",
+                    [("csrf", token), ("action", "purge-selected"), ("id", otherDead.id.description)]
+                ).status == 404)
+            #expect(
+                try await browser.post(
+                    "/queues/pause", [("csrf", token), ("queue", "globex-only"), ("customer", "globex")]
+                )
+                .status == 403)
+            #expect(try await browser.post("/queues/pause", [("csrf", token), ("queue", "globex-only")]).status == 403)
+            // Purging everything matching, with another customer named, purges only its own.
+            let purged = try await browser.post(
+                "/dead-letters/purge", [("csrf", token), ("action", "purge-matching"), ("customer", "globex")])
+            #expect(purged.status == 303)
+            #expect(purged.header("Location") == "/dead-letters?done=purged&count=1")
+            #expect(try await server.store.job(id: ownDead.id) == nil)
+            #expect(try await server.store.job(id: otherDead.id)?.state == .dead)
+            #expect(try await server.store.job(id: other.id)?.state == .available)
+            #expect(try await server.store.pauses().isEmpty)
+
+            // Its own queue it may pause and resume.
+            #expect(
+                try await browser.post("/queues/pause", [("csrf", token), ("queue", "mail"), ("customer", "acme")])
+                    .status == 303)
+            #expect(try await server.store.pauses().map(\.customer) == ["acme"])
+            #expect(
+                try await browser.post("/queues/resume", [("csrf", token), ("queue", "mail"), ("customer", "acme")])
+                    .status == 303)
+            #expect(try await server.store.pauses().isEmpty)
+        }
+    }
+
+    @Test("read-only mode shows everything and changes nothing")
+    func readOnly() async throws {
+        try await withDashboard(.sqlite, configuration: .init(readOnly: true)) { server, browser in
+            let job = try await enqueue(server, "acme")
+            let dead = try await deadJob(server, "acme")
+            try await browser.signIn(server.adminKey)
+            let queues = try await browser.get("/queues")
+            #expect(queues.html.contains("mail"))
+            #expect(!queues.html.contains("/queues/pause"))
+            #expect(queues.html.contains("read-only"))
+            #expect(!(try await browser.get("/jobs/\(dead.id)").html.contains("/retry")))
+            #expect(!(try await browser.get("/customers").html.contains("/revoke")))
+            let token = try #require(queues.csrf)
+            #expect(try await browser.post("/queues/pause", [("csrf", token), ("queue", "mail")]).status == 403)
+            #expect(try await browser.post("/jobs/\(job.id)/cancel", [("csrf", token)]).status == 403)
+            #expect(try await browser.post("/jobs/\(dead.id)/retry", [("csrf", token)]).status == 403)
+            #expect(try await server.store.pauses().isEmpty)
+            #expect(try await server.store.job(id: job.id)?.state == .available)
+            #expect(try await server.store.job(id: dead.id)?.state == .dead)
+            // Signing out still works: it changes nothing but the session.
+            #expect(try await browser.post("/sign-out", [("csrf", token)]).status == 303)
+        }
+    }
+
+    @Test("bulk dead-letter actions say how many jobs they will touch, then do it", arguments: Engine.available)
+    func bulkDeadLetters(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            var dead: [Job] = []
+            for message in ["smtp timeout", "smtp timeout", "bad address"] {
+                dead.append(try await deadJob(server, "acme", message: message))
+            }
+            let globex = try await deadJob(server, "globex", message: "smtp timeout")
+            try await browser.signIn(server.adminKey)
+            let token = try #require(try await browser.get("/dead-letters").csrf)
+            let confirm = try await browser.post(
+                "/dead-letters/confirm",
+                [
+                    ("csrf", token), ("action", "replay-matching"), ("customer", "acme"), ("error", "timeout"),
+                    ("pace", "10"),
+                ])
+            #expect(confirm.status == 200)
+            #expect(confirm.html.contains("This will replay 2 dead jobs at 10 a second."))
+            #expect(try await server.store.job(id: dead[0].id)?.state == .dead, "confirming changes nothing")
+            let done = try await browser.post(
+                "/dead-letters/replay",
+                [
+                    ("csrf", token), ("action", "replay-matching"), ("customer", "acme"), ("error", "timeout"),
+                    ("pace", "10"),
+                ])
+            #expect(done.header("Location") == "/dead-letters?done=replayed&count=2")
+            #expect(try await browser.get("/dead-letters?done=replayed&count=2").html.contains("Replayed 2 dead jobs."))
+            for job in dead.prefix(2) { #expect(try await server.store.job(id: job.id)?.state.isFinished == false) }
+            #expect(try await server.store.job(id: dead[2].id)?.state == .dead)
+            #expect(try await server.store.job(id: globex.id)?.state == .dead)
+
+            let selected = try await browser.post(
+                "/dead-letters/confirm",
+                [
+                    ("csrf", token), ("action", "purge-selected"), ("id", dead[2].id.description),
+                    ("id", globex.id.description),
+                ])
+            #expect(selected.html.contains("This will purge 2 dead jobs."))
+            #expect(
+                try await browser.post("/dead-letters/confirm", [("csrf", token), ("action", "purge-selected")]).status
+                    == 422)
+        }
+    }
+
+    @Test("open pages read the store at most once a second, however many poll")
+    func liveReadings() async throws {
+        let clock = TestClock()
+        try await withDashboard(.sqlite, clock: clock) { server, browser in
+            let dashboard = try #require(server.dashboard)
+            try await browser.signIn(server.adminKey)
+            let before = dashboard.readingsTaken
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<24 {
+                    group.addTask { try await browser.get(["/live/overview", "/live/queues", "/"][index % 3]).status }
+                }
+                for try await status in group { #expect(status == 200) }
+            }
+            #expect(dashboard.readingsTaken == before + 1)
+            _ = try await enqueue(server, "acme")
+            #expect(!(try await browser.get("/live/queues").html.contains("mail")), "the same second: the same reading")
+            clock.advance(by: .seconds(1))
+            #expect(try await browser.get("/live/queues").html.contains("mail"))
+            #expect(dashboard.readingsTaken == before + 2)
+        }
+    }
+
+    @Test("the overview charts the last hour's completed, failed and dead jobs", arguments: Engine.available)
+    func overviewChart(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            _ = try await deadJob(server, "acme")
+            let job = try await enqueue(server, "globex")
+            let claimed = try #require(
+                try await server.store.claim(ClaimRequest(queues: [job.queue], limit: 1, lease: .seconds(30))).first)
+            _ = try await server.store.complete(try #require(claimed.lease))
+            try await browser.signIn(server.adminKey)
+            let overview = try await browser.get("/")
+            #expect(overview.html.contains("1 completed, 1 failed, 1 dead"))
+            #expect(overview.html.contains(#"<rect class="completed""#))
+            try await browser.signIn(server.acmeKey)
+            #expect(try await browser.get("/").html.contains("0 completed, 1 failed, 1 dead"))
+        }
+    }
+}
