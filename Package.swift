@@ -159,6 +159,7 @@ let package = Package(
             name: "ConveyorServerTests",
             dependencies: [
                 "ConveyorServer", "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorTestSupport",
+                "ConveyorWorker",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

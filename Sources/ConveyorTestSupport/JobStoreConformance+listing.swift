@@ -63,6 +63,7 @@ extension JobStoreConformance {
         .init("throughput counts each minute's completed, failed and dead jobs per customer, from a given time") { h in
             let start = h.clock.now()
             // Before the window: not counted.
+            try await h.enqueue()
             _ = try await h.store.complete(try #require(try await h.claimOne().lease))
             h.clock.advance(by: .seconds(120))
             let since = h.clock.now()

@@ -38,7 +38,7 @@ public final class ThrowawayPostgres: Sendable {
         if getuid() == 0 {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory.path)
         }
-        let cluster = ThrowawayPostgres(directory: directory, port: try freePort(), bin: bin)
+        let cluster = ThrowawayPostgres(directory: directory, port: try freeLoopbackPort(), bin: bin)
         try await cluster.run("initdb", ["-D", cluster.data, "-A", "trust", "-U", "postgres", "--no-sync"])
         try await cluster.startServer()
         return cluster
@@ -94,23 +94,5 @@ public final class ThrowawayPostgres: Sendable {
         let result = try await Subprocess.run(
             .path(FilePath(executable)), arguments: Arguments(all), input: .none, output: .discarded, error: .discarded)
         if mustSucceed { #expect(result.terminationStatus == .exited(0), "\(tool) \(arguments.last ?? "") failed") }
-    }
-
-    /// A loopback port nobody listens on now.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        try #require(bound, "no free port")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

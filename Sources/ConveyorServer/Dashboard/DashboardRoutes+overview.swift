@@ -213,13 +213,14 @@ struct QueuesLive: TemplateView {
         let queue: String
         let customer: String
     }
-    struct Row {
+    struct Row: TemplateView {
         let queue, customer: String
         let waiting, running, scheduled, retryable, dead: Int
         let oldest, weight, caps: String
         let paused, pausedHere: Bool
         let pausedBy: String
         let pausable: Bool
+        var extras: [String: Any] { ["hasDead": dead > 0] }
     }
     struct Whole {
         let label: String
