@@ -53,6 +53,7 @@ public struct Benchmark: Sendable {
             ) { try await drainCustomers(queue()) }
         case .fairLatency: return try await fairLatency(queue())
         case .claimCost: return try await claimCost()
+        case .dashboard: return try await dashboardPages()
         }
     }
 

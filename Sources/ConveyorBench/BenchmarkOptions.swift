@@ -64,6 +64,8 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case fairLatency = "fair-latency"
     /// A claim's cost as customers and waiting jobs grow.
     case claimCost = "claim-cost"
+    /// The dashboard's pages over `backlog` jobs.
+    case dashboard
 
     /// What `conveyor bench` runs when not told: all but the fairness scenarios, which need minutes.
     public static let defaults: [BenchmarkScenario] = [.idle, .roundtrip, .enqueue, .batch, .drain, .latency]

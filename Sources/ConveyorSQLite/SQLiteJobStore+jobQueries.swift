@@ -81,8 +81,9 @@ extension SQLiteJobStore {
             arguments += [type]
         }
         if let states = filter.states, !states.isEmpty {
-            sql += " AND state IN \(JobRow.placeholders(states.count))"
-            arguments += StatementArguments(states.map(\.rawValue))
+            // Written out, not bound: the states are the enum's own names, and only a literal
+            // `state = 'dead'` lets SQLite use the partial indexes of the rare states (migration 011).
+            sql += " AND state IN (\(states.map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
         }
         return (sql, arguments)
     }

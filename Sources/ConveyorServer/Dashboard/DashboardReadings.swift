@@ -17,9 +17,11 @@ struct DashboardSnapshot: Sendable {
 }
 
 /// DashboardReadings reads the snapshot for every open page of one server: at most one reading
-/// per `interval`, shared by all the browsers polling, however many there are — they are told
-/// what the last reading saw, never each a reading of their own. Readings in flight are joined,
-/// not repeated.
+/// per `interval` — and never more often than every five times the last reading took, so that on
+/// a big database (its counts read every waiting job) the dashboard keeps to a fifth of one
+/// connection —, shared by all the browsers polling, however many there are. A page is answered
+/// from the last snapshot while the next one is read (it is at most a reading old), so no page
+/// waits on the counts but the very first.
 public final class DashboardReadings: Sendable {
     public typealias Store = JobQueries & HealthReadings & PauseStore & CapStore & TenancyStore & WorkerRegistry
 
@@ -31,6 +33,8 @@ public final class DashboardReadings: Sendable {
     struct State {
         var last: DashboardSnapshot?
         var inFlight: Task<DashboardSnapshot, any Error>?
+        /// How long to keep the last snapshot: the interval, or five times the last reading.
+        var keep: Duration = .zero
         /// Readings taken so far (tests check the bound with it).
         var readings = 0
     }
@@ -45,34 +49,40 @@ public final class DashboardReadings: Sendable {
     /// How many readings have been taken.
     public var readingsTaken: Int { state.withLock { $0.readings } }
 
-    /// The latest snapshot: the last one if younger than the interval, else a new one (joined if
-    /// another caller is already taking it).
+    /// The latest snapshot: the last one, starting the next reading if it is due; the first time,
+    /// the reading itself.
     func current() async throws -> DashboardSnapshot {
         let now = clock.now()
-        let task: Task<DashboardSnapshot, any Error> = state.withLock { state in
-            if let last = state.last, now.timeIntervalSince(last.takenAt) < interval.timeInterval {
-                return Task { last }
-            }
-            if let inFlight = state.inFlight { return inFlight }
+        let (last, reading): (DashboardSnapshot?, Task<DashboardSnapshot, any Error>?) = state.withLock { state in
+            let due =
+                state.last.map { now.timeIntervalSince($0.takenAt) >= max(state.keep, interval).timeInterval } ?? true
+            guard due else { return (state.last, nil) }
+            if let inFlight = state.inFlight { return (state.last, inFlight) }
             state.readings += 1
-            let store = self.store
-            let task = Task { try await Self.read(store, at: now) }
+            let task = Task { try await self.read(at: now) }
             state.inFlight = task
-            return task
+            return (state.last, task)
         }
+        if let last { return last }
+        return try await reading!.value
+    }
+
+    private func read(at now: Date) async throws -> DashboardSnapshot {
+        let started = ContinuousClock.now
         do {
-            let snapshot = try await task.value
+            let snapshot = try await Self.read(store, at: now)
+            let took = ContinuousClock.now - started
             state.withLock { state in
-                if state.last.map({ $0.takenAt < snapshot.takenAt }) ?? true { state.last = snapshot }
-                if state.inFlight == task { state.inFlight = nil }
+                state.last = snapshot
+                state.keep = took * 5
+                state.inFlight = nil
             }
             return snapshot
         } catch {
-            state.withLock { state in if state.inFlight == task { state.inFlight = nil } }
+            state.withLock { $0.inFlight = nil }
             throw error
         }
     }
-
     static func read(_ store: any Store, at now: Date) async throws -> DashboardSnapshot {
         async let counts = store.counts(customer: nil)
         async let backlogs = store.backlogs()

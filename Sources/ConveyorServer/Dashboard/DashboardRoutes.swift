@@ -19,10 +19,12 @@ public struct DashboardRoutes: Sendable {
     let configuration: DashboardConfiguration
     let clock: any WallClock
 
-    /// The dashboard over `store`; with `health`, the overview shows its report.
+    /// The dashboard over `store`; with `health`, the overview shows its report. Live parts read
+    /// the store at most once per `readingInterval` (`conveyor bench dashboard` sets it to zero, to
+    /// time every page's own reading).
     public init(
         store: any JobStore, health: HealthMonitor?, configuration: DashboardConfiguration = .init(),
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemClock(), readingInterval: Duration = .seconds(1)
     ) {
         self.store = store
         self.health = health
@@ -30,7 +32,7 @@ public struct DashboardRoutes: Sendable {
         self.clock = clock
         self.sessions = DashboardSessions(
             clock: clock, lifetime: configuration.sessionLifetime, readOnly: configuration.readOnly)
-        self.readings = DashboardReadings(store: store, clock: clock)
+        self.readings = DashboardReadings(store: store, clock: clock, interval: readingInterval)
         self.pages = DashboardPages(refreshInterval: configuration.refreshInterval)
     }
 

@@ -113,15 +113,28 @@ final class Browser: Sendable {
         return (value as? [Any])?.count ?? 0
     }
 
+    /// Runs `body` on the first element matching `css`, finding it again if the page replaced it
+    /// in between (a live region refreshing), as a user's second look would.
+    private func onElement<T>(_ css: String, _ body: (String) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let id = try await element(css)
+            do {
+                return try await body(id)
+            } catch let error as BrowserError where error.description.contains("stale element") && attempt < 5 {
+                continue
+            }
+        }
+    }
+
     func click(_ css: String) async throws {
-        let id = try await element(css)
-        _ = try await command("POST", "/element/\(id)/click", [:])
+        _ = try await onElement(css) { try await command("POST", "/element/\($0)/click", [:]) }
     }
 
     /// Types into an element (WebDriver key codes for Tab, Enter… included).
     func type(_ css: String, _ text: String) async throws {
-        let id = try await element(css)
-        _ = try await command("POST", "/element/\(id)/value", ["text": text])
+        _ = try await onElement(css) { try await command("POST", "/element/\($0)/value", ["text": text]) }
     }
 
     /// Presses keys on whatever has focus, as a keyboard user does.
@@ -137,8 +150,23 @@ final class Browser: Sendable {
 
     /// The rendered text of the first element matching `css`.
     func text(_ css: String) async throws -> String {
-        let id = try await element(css)
-        return try await command("GET", "/element/\(id)/text", nil) as? String ?? ""
+        try await onElement(css) { try await command("GET", "/element/\($0)/text", nil) as? String ?? "" }
+    }
+
+    /// Waits until the first element matching `css` reads `expected` — after a click or a key
+    /// that navigates, the next page may not have loaded yet.
+    func waitForText(_ css: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
+        try await poll("\(css) to read \(expected)", timeout: .seconds(15), sourceLocation: sourceLocation) {
+            (try? await text(css)) == expected
+        }
+    }
+
+    /// Waits until the page shown is at an address ending in `suffix`.
+    func waitForURL(endingIn suffix: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await poll("the page \(suffix)", timeout: .seconds(15), sourceLocation: sourceLocation) {
+            (try? await currentURL())?.hasSuffix(suffix) == true
+        }
     }
 
     /// Runs a script in the page (WebDriver's own, not the page's: the page's policy forbids inline

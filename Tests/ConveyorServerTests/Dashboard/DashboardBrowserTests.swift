@@ -54,14 +54,14 @@ struct DashboardBrowserTests {
         try await browser.open(url(server, "/queues"))
         #expect(try await browser.currentURL().hasSuffix("/sign-in"))
         try await browser.type("#key", "cvk_" + String(repeating: "x", count: 32) + Browser.enter)
-        #expect(try await browser.text(".notice").contains("unknown or revoked"))
+        try await browser.waitForText(".notice", "That key is unknown or revoked.")
         try await browser.type("#key", server.adminKey + Browser.enter)
-        #expect(try await browser.text("h1") == "Overview")
+        try await browser.waitForText("h1", "Overview")
         #expect(["pass", "warn", "fail"].contains(try await browser.text("[data-test='health']")))
 
         // A job enqueued through the API shows up on the open queues page, without a reload.
         try await browser.click("nav a[href='/queues']")
-        #expect(try await browser.text("h1") == "Queues")
+        try await browser.waitForText("h1", "Queues")
         _ = try await browser.evaluate("window.conveyorTestMarker = 'same page'; return true;")
         let sent = try await server.send(
             "POST", "/api/queue/acme", key: server.acmeKey,
@@ -78,9 +78,10 @@ struct DashboardBrowserTests {
 
         // Its page: the payload as text, no script run.
         try await browser.click("nav a[href='/jobs']")
+        try await browser.waitForText("h1", "Jobs")
         try await save(browser, "jobs")
         try await browser.click("tr[data-job='\(id)'] a")
-        #expect(try await browser.text("[data-test='job-id']") == id)
+        try await browser.waitForText("[data-test='job-id']", id)
         #expect(try await browser.text("[data-test='payload']").contains("<script>alert(1)</script>"))
         #expect(try await browser.count("script:not([src])") == 0)
 
@@ -98,7 +99,7 @@ struct DashboardBrowserTests {
         #expect(try await browser.text("[data-test='state']") == "dead")
         // Replay sends it back to its queue; a worker on that queue runs it.
         try await browser.click("form[action='/jobs/\(dead.id)/retry'] button")
-        #expect(try await browser.text("[data-test='state']") == "available")
+        try await browser.waitForText("[data-test='state']", "available")
         let replayWorker = try WorkerService(
             store: server.store,
             handlers: {
@@ -157,9 +158,9 @@ struct DashboardBrowserTests {
 
         // Signed out, then in as another customer: none of acme's work.
         try await browser.click(".sign-out button")
-        #expect(try await browser.currentURL().hasSuffix("/sign-in"))
+        try await browser.waitForURL(endingIn: "/sign-in")
         try await browser.type("#key", server.globexKey + Browser.enter)
-        #expect(try await browser.text("h1") == "Overview")
+        try await browser.waitForText("h1", "Overview")
         try await browser.open(url(server, "/jobs"))
         #expect(try await browser.count("tr[data-job]") == 0)
         try await browser.open(url(server, "/queues"))

@@ -1,0 +1,129 @@
+import ConveyorCore
+import ConveyorServer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The dashboard's pages over a big database: `options.backlog` jobs (a million by default) of
+/// 100 customers on 4 queues, some dead and some completed, each page asked 20 times over real
+/// HTTP with the live snapshot read anew every time (no second's reuse), signed in as an admin.
+extension Benchmark {
+    func dashboardPages() async throws -> BenchmarkResult {
+        let queues = (0..<4).map { "bench-dashboard-\($0)-\(UInt32.random(in: 0 ... .max))" }
+        for start in stride(from: 0, to: options.backlog, by: options.batchSize) {
+            let batch = try (start..<min(start + options.batchSize, options.backlog)).map { n in
+                try newJob(queues[n % 4], n, customer: "c\(n % 100)")
+            }
+            _ = try await store.enqueue(batch: batch)
+        }
+        // Some finished: completed and dead jobs fill the throughput chart and the dead letters.
+        for (index, job) in try await store.claim(ClaimRequest(queues: queues, limit: 1000, lease: .seconds(600)))
+            .enumerated()
+        {
+            guard let lease = job.lease else { continue }
+            if index % 5 == 0 {
+                _ = try await store.fail(lease, message: "bench: failed for good", retryable: false)
+            } else {
+                _ = try await store.complete(lease)
+            }
+        }
+        let (key, secret) = APIKeySecret.generate(customer: nil)
+        _ = try await store.createAPIKey(key)
+        defer { Task { [store] in _ = try? await store.revokeAPIKey(id: key.id) } }
+        let sample = try await store.list(JobQuery(limit: 1)).jobs.first?.id.description ?? ""
+
+        var logger = Logger(label: "conveyor.bench.dashboard")
+        logger.logLevel = .error
+        let dashboard = DashboardRoutes(store: store, health: nil, readingInterval: .zero)
+        let (ports, found) = AsyncStream.makeStream(of: Int.self)
+        let application = ConveyorAPI.application(
+            store: store, host: "127.0.0.1", port: 0, dashboard: dashboard, logger: logger
+        ) { port in
+            found.yield(port)
+            found.finish()
+        }
+        let group = ServiceGroup(services: [application], logger: logger)
+        let serving = Task { try await group.run() }
+        defer { serving.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw BenchmarkFailure("the dashboard did not start") }
+        let client = PageClient(base: URL(string: "http://127.0.0.1:\(port)")!)
+        try await client.signIn(secret)
+
+        var lines: [String] = []
+        for path in [
+            "/", "/live/overview", "/queues", "/live/queues", "/jobs", "/jobs?state=dead",
+            "/jobs?queue=\(queues[0])&customer=c7",
+            "/jobs?error=nothing-has-this", "/jobs/\(sample)", "/dead-letters", "/workers", "/customers",
+        ] {
+            _ = try await client.get(path)
+            var times: [Double] = []
+            for _ in 0..<20 {
+                let start = ContinuousClock.now
+                let status = try await client.get(path)
+                times.append((ContinuousClock.now - start).timeInterval * 1000)
+                guard status == 200 else { throw BenchmarkFailure("\(path) answered \(status)") }
+            }
+            times.sort()
+            lines.append(
+                "\(path): median \(String(format: "%.1f", times[10])) ms, max \(String(format: "%.1f", times[19])) ms")
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await serving.value
+        return BenchmarkResult(
+            scenario: .dashboard,
+            setup: "\(options.backlog) jobs of 100 customers on 4 queues (1,000 of them finished), 20 requests a page",
+            runs: [], latency: nil, cpuShare: nil, detail: lines.joined(separator: "; "))
+    }
+}
+
+/// PageClient asks for pages as a signed-in browser: one session cookie, redirects not followed.
+final class PageClient: NSObject, URLSessionTaskDelegate, Sendable {
+    let base: URL
+    nonisolated(unsafe) private var cookie: String?
+    nonisolated(unsafe) private var session: URLSession!
+
+    init(base: URL) {
+        self.base = base
+        super.init()
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieStorage = nil
+        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+    }
+
+    func signIn(_ key: String) async throws {
+        var request = URLRequest(url: base.appendingPathComponent("sign-in"))
+        request.httpMethod = "POST"
+        request.httpBody = Data("key=\(key)".utf8)
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        let (_, response) = try await session.data(for: request)
+        guard let header = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Set-Cookie") else {
+            throw BenchmarkFailure("signing in to the dashboard failed")
+        }
+        cookie = header.split(separator: ";").first.map(String.init)
+    }
+
+    func get(_ path: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: path, relativeTo: base)!)
+        request.setValue(cookie, forHTTPHeaderField: "Cookie")
+        let (_, response) = try await session.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) { completionHandler(nil) }
+}
+
+/// BenchmarkFailure stops a scenario that cannot measure what it should.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
