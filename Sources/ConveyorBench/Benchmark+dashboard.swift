@@ -73,6 +73,14 @@ extension Benchmark {
             lines.append(
                 "\(path): median \(String(format: "%.1f", times[10])) ms, max \(String(format: "%.1f", times[19])) ms")
         }
+        // What each page is answered from: the snapshot, read in the background at most once a
+        // second (and at most a fifth of the time).
+        var readings: [Double] = []
+        for _ in 0..<10 { readings.append(try await dashboard.timeOneReading().timeInterval * 1000) }
+        readings.sort()
+        lines.append(
+            "one snapshot reading (counts, backlogs, throughput, workers…): median \(String(format: "%.1f", readings[5])) ms, max \(String(format: "%.1f", readings[9])) ms"
+        )
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
         return BenchmarkResult(

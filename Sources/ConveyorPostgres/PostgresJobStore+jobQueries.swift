@@ -102,7 +102,9 @@ extension PostgresJobStore {
         if let states = filter.states, !states.isEmpty {
             // Written out, not bound: the states are the enum's own names, and only constants let
             // the planner prove a partial index of a rare state applies (migration 013).
-            sql += " AND state IN (\(states.map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
+            let names = states.map { "'\($0.rawValue)'" }
+            // One state as `=`: an `IN` of one is not matched against a partial index's `WHERE`.
+            sql += names.count == 1 ? " AND state = \(names[0])" : " AND state IN (\(names.joined(separator: ", ")))"
         }
         return (sql, bindings)
     }

@@ -83,7 +83,9 @@ extension SQLiteJobStore {
         if let states = filter.states, !states.isEmpty {
             // Written out, not bound: the states are the enum's own names, and only a literal
             // `state = 'dead'` lets SQLite use the partial indexes of the rare states (migration 011).
-            sql += " AND state IN (\(states.map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
+            let names = states.map { "'\($0.rawValue)'" }
+            // One state as `=`: an `IN` of one is not matched against a partial index's `WHERE`.
+            sql += names.count == 1 ? " AND state = \(names[0])" : " AND state IN (\(names.joined(separator: ", ")))"
         }
         return (sql, arguments)
     }

@@ -39,6 +39,14 @@ public struct DashboardRoutes: Sendable {
     /// How many snapshots the live parts have read so far (at most one a second).
     public var readingsTaken: Int { readings.readingsTaken }
 
+    /// Reads one snapshot now, as the live parts do, and says how long it took
+    /// (`conveyor bench dashboard`).
+    public func timeOneReading() async throws -> Duration {
+        let start = ContinuousClock.now
+        _ = try await DashboardReadings.read(store, at: clock.now())
+        return ContinuousClock.now - start
+    }
+
     /// Registers the dashboard on `router`; with a rate limiter, sign-in attempts spend the
     /// client address's request quota, so keys cannot be guessed at speed.
     func register(on router: Router<ConveyorRequestContext>, rateLimiter: RateLimiter?) {
