@@ -122,7 +122,7 @@ final class Browser: Sendable {
             let id = try await element(css)
             do {
                 return try await body(id)
-            } catch let error as BrowserError where error.description.contains("stale element") && attempt < 5 {
+            } catch let error as BrowserError where error.description.contains("stale element") && attempt < 20 {
                 continue
             }
         }
