@@ -68,6 +68,29 @@ extension PostgresJobStore {
         }
     }
 
+    public func liveCounts() async throws -> [QueueCounts] {
+        let logger = self.logger
+        return try await read { connection, _ in
+            // The waiting jobs off the claim-order index (it includes the state), the running and
+            // the dead off their own partial indexes: none of them holds a completed job.
+            let query: PostgresQuery = """
+                SELECT customer, queue, state, count(*)::int8 FROM jobs
+                WHERE state IN ('scheduled', 'available', 'retryable') GROUP BY customer, queue, state
+                UNION ALL
+                SELECT customer, queue, state, count(*)::int8 FROM jobs WHERE state = 'running' GROUP BY customer, queue, state
+                UNION ALL
+                SELECT customer, queue, state, count(*)::int8 FROM jobs WHERE state = 'dead' GROUP BY customer, queue, state
+                """
+            var rows: [(customer: String, queue: String, what: String, count: Int)] = []
+            for try await (customer, queue, state, count) in try await connection.query(query, logger: logger)
+                .decode((String, String, String, Int).self)
+            {
+                rows.append((customer, queue, state, count))
+            }
+            return QueueCounts.gather(rows)
+        }
+    }
+
     public func throughput(since: Date) async throws -> [ThroughputMinute] {
         let logger = self.logger
         return try await read { connection, _ in

@@ -44,6 +44,35 @@ extension SQLiteJobStore {
         }
     }
 
+    public func liveCounts() async throws -> [QueueCounts] {
+        try await read { db, _ in
+            // Each part off its own partial index (named: without statistics SQLite prefers the
+            // index of every job's state, which reads the completed ones too). The claim-order
+            // index holds no state, so it gives the waiting jobs together; the scheduled and
+            // retryable ones are counted apart and the rest are available.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT customer, queue, 'waiting' AS what, COUNT(*) AS n FROM jobs INDEXED BY jobs_share_claim_order
+                    WHERE state IN ('scheduled', 'available', 'retryable') GROUP BY queue, customer
+                    UNION ALL
+                    SELECT customer, queue, 'scheduled', COUNT(*) FROM jobs INDEXED BY jobs_scheduled_by_id
+                    WHERE state = 'scheduled' GROUP BY queue, customer
+                    UNION ALL
+                    SELECT customer, queue, 'retryable', COUNT(*) FROM jobs INDEXED BY jobs_retryable_by_id
+                    WHERE state = 'retryable' GROUP BY queue, customer
+                    UNION ALL
+                    SELECT customer, queue, 'running', COUNT(*) FROM jobs INDEXED BY jobs_running_lease
+                    WHERE state = 'running' GROUP BY queue, customer
+                    UNION ALL
+                    SELECT customer, queue, 'dead', COUNT(*) FROM jobs INDEXED BY jobs_dead_by_id
+                    WHERE state = 'dead' GROUP BY queue, customer
+                    """)
+            return QueueCounts.gather(
+                rows.map { (customer: $0["customer"], queue: $0["queue"], what: $0["what"], count: $0["n"]) })
+        }
+    }
+
     public func throughput(since: Date) async throws -> [ThroughputMinute] {
         try await read { db, _ in
             // Each half is a range read of its own index (jobs_finished by state and time,

@@ -94,5 +94,38 @@ extension JobStoreConformance {
                 ])
             #expect(try await h.store.throughput(since: start).reduce(0) { $0 + $1.completed } == 3)
         },
+        .init("live counts are the counts of the waiting, running and dead jobs, without the finished others") { h in
+            for _ in 0..<3 { try await h.enqueue(queue: "mail") }
+            try await h.enqueue(queue: "mail", start: .after(.seconds(60)))
+            try await h.enqueue(customer: "globex", queue: "mail", maxAttempts: 1)
+            try await h.enqueue(customer: "globex", queue: "mail")
+            try await h.enqueue(customer: "globex", queue: "mail")
+            let retrying = try #require(try await h.claim(1, queues: ["mail"], customer: "acme").first)
+            _ = try await h.store.fail(try #require(retrying.lease), message: "later", retryable: true)
+            _ = try await h.claim(1, queues: ["mail"], customer: "acme")
+            let dying = try #require(try await h.claim(1, queues: ["mail"], customer: "globex").first)
+            _ = try await h.store.fail(try #require(dying.lease), message: "no", retryable: false)
+            let done = try #require(try await h.claim(1, queues: ["mail"], customer: "globex").first)
+            _ = try await h.store.complete(try #require(done.lease))
+            let cancelled = try #require(
+                try await h.store.list(JobQuery(filter: try JobFilter(customer: "globex", states: [.available]))).jobs
+                    .first)
+            _ = try await h.store.cancel(id: cancelled.id)
+            let live = try await h.store.liveCounts()
+            #expect(
+                live == [
+                    QueueCounts(
+                        customer: "acme", queue: "mail",
+                        counts: [.available: 1, .running: 1, .retryable: 1, .scheduled: 1]),
+                    QueueCounts(customer: "globex", queue: "mail", counts: [.dead: 1]),
+                ])
+            let liveStates: Set<JobState> = [.scheduled, .available, .running, .retryable, .dead]
+            let all = try await h.store.counts(customer: nil).map { counts in
+                QueueCounts(
+                    customer: counts.customer, queue: counts.queue,
+                    counts: counts.counts.filter { liveStates.contains($0.key) })
+            }.filter { !$0.counts.isEmpty }
+            #expect(live == all)
+        },
     ]
 }

@@ -83,6 +83,7 @@ public struct MeteredJobStore: JobStore {
     public func job(id: JobID) async throws -> Job? { try await base.job(id: id) }
     public func list(_ query: JobQuery) async throws -> JobPage { try await base.list(query) }
     public func counts(customer: String?) async throws -> [QueueCounts] { try await base.counts(customer: customer) }
+    public func liveCounts() async throws -> [QueueCounts] { try await base.liveCounts() }
     public func throughput(since: Date) async throws -> [ThroughputMinute] { try await base.throughput(since: since) }
     public func backlogs() async throws -> [QueueBacklog] { try await base.backlogs() }
     public func deadLetterCount() async throws -> Int { try await base.deadLetterCount() }

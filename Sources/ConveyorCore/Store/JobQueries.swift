@@ -12,6 +12,12 @@ public protocol JobQueries: Sendable {
     /// Jobs per state for each customer's queue; `customer` restricts it to one customer.
     func counts(customer: String?) async throws -> [QueueCounts]
 
+    /// Jobs per state for each customer's queue, of the states a job waits, runs or lies dead in
+    /// (scheduled, available, running, retryable, dead) — read off those states' own indexes,
+    /// never the completed and cancelled jobs a table keeps for retention. What the dashboard
+    /// shows.
+    func liveCounts() async throws -> [QueueCounts]
+
     /// Per customer and minute since `since`: jobs completed, attempts failed and jobs dead — read
     /// off the indexes of finished and failed jobs, so the cost grows with the jobs of that window,
     /// not with the table.

@@ -77,4 +77,29 @@ public struct QueueCounts: Sendable, Hashable {
 
     /// All jobs in the queue.
     public var total: Int { counts.values.reduce(0, +) }
+
+    /// Gathers `(customer, queue, what, count)` rows into counts per queue, ordered by customer
+    /// then queue. `what` is a state, or `waiting` — scheduled, available and retryable together,
+    /// as an engine counts them off its claim-order index —, from which the scheduled and
+    /// retryable counted apart are taken to leave the available ones.
+    public static func gather(_ rows: [(customer: String, queue: String, what: String, count: Int)]) -> [QueueCounts] {
+        var byQueue: [String: QueueCounts] = [:]
+        var waiting: [String: Int] = [:]
+        for row in rows {
+            let key = row.customer + "\u{0}" + row.queue
+            var entry = byQueue[key] ?? QueueCounts(customer: row.customer, queue: row.queue, counts: [:])
+            if row.what == "waiting" {
+                waiting[key, default: 0] += row.count
+            } else if let state = JobState(rawValue: row.what) {
+                entry.counts[state, default: 0] += row.count
+            }
+            byQueue[key] = entry
+        }
+        for (key, all) in waiting {
+            let counts = byQueue[key]?.counts ?? [:]
+            let available = all - (counts[.scheduled] ?? 0) - (counts[.retryable] ?? 0)
+            if available > 0 { byQueue[key]?.counts[.available] = available }
+        }
+        return byQueue.values.sorted { ($0.customer, $0.queue) < ($1.customer, $1.queue) }
+    }
 }

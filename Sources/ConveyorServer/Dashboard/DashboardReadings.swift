@@ -84,7 +84,7 @@ public final class DashboardReadings: Sendable {
         }
     }
     static func read(_ store: any Store, at now: Date) async throws -> DashboardSnapshot {
-        async let counts = store.counts(customer: nil)
+        async let counts = store.liveCounts()
         async let backlogs = store.backlogs()
         async let pauses = store.pauses()
         async let caps = store.caps()

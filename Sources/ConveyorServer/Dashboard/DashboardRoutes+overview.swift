@@ -95,8 +95,15 @@ extension DashboardRoutes {
                 pairs.insert(.init(queue: queue, customer: customer))
             }
         }
+        // By pair, once: with thousands of customers, a search per row would cost rows × rows.
+        let countsByPair = Dictionary(
+            snapshot.counts.map { (QueuesLive.Pair(queue: $0.queue, customer: $0.customer), $0.counts) },
+            uniquingKeysWith: { a, _ in a })
+        let backlogByPair = Dictionary(
+            snapshot.backlogs.map { (QueuesLive.Pair(queue: $0.queue, customer: $0.customer), $0) },
+            uniquingKeysWith: { a, _ in a })
         let rows = pairs.sorted { ($0.queue, $0.customer) < ($1.queue, $1.customer) }.map { pair in
-            let counts = snapshot.counts.first { $0.queue == pair.queue && $0.customer == pair.customer }?.counts ?? [:]
+            let counts = countsByPair[pair] ?? [:]
             let holding = snapshot.pauses.filter { $0.holds(queue: pair.queue, customer: pair.customer) }
             let here = holding.contains { $0.queue == pair.queue && $0.customer == pair.customer }
             let caps = snapshot.caps.filter { $0.binds(queue: pair.queue, customer: pair.customer) }.map { cap in
@@ -106,7 +113,7 @@ extension DashboardRoutes {
                 default: "customer ≤ \(cap.maxRunning)"
                 }
             }
-            let oldest = snapshot.backlogs.first { $0.queue == pair.queue && $0.customer == pair.customer }
+            let oldest = backlogByPair[pair]
             return QueuesLive.Row(
                 queue: pair.queue, customer: pair.customer, waiting: counts[.available] ?? 0,
                 running: counts[.running] ?? 0, scheduled: counts[.scheduled] ?? 0,
