@@ -20,6 +20,21 @@ public struct ThroughputMinute: Sendable, Hashable {
         self.dead = dead
     }
 
+    /// The start of the minute `date` falls in.
+    public static func start(of date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60)
+    }
+
+    /// The minutes of `kept` from `hour` up to `from`, then `fresh` (the minutes read anew from
+    /// `from` on): a window moved forward without reading again the minutes already counted.
+    public static func merge(
+        kept: [ThroughputMinute], fresh: [ThroughputMinute], from: Date, hour: Date
+    )
+        -> [ThroughputMinute]
+    {
+        kept.filter { $0.minute >= start(of: hour) && $0.minute < from } + fresh
+    }
+
     /// Gathers `(minute number since the epoch, customer, what, count)` rows, as the engines read
     /// them, into minutes ordered by time then customer; `what` is `completed`, `dead` or `failed`.
     public static func gather(

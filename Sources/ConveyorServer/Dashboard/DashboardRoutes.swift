@@ -41,11 +41,7 @@ public struct DashboardRoutes: Sendable {
 
     /// Reads one snapshot now, as the live parts do, and says how long it took
     /// (`conveyor bench dashboard`).
-    public func timeOneReading() async throws -> Duration {
-        let start = ContinuousClock.now
-        _ = try await DashboardReadings.read(store, at: clock.now())
-        return ContinuousClock.now - start
-    }
+    public func timeOneReading() async throws -> Duration { try await readings.timedReading() }
 
     /// Registers the dashboard on `router`; with a rate limiter, sign-in attempts spend the
     /// client address's request quota, so keys cannot be guessed at speed.
