@@ -117,7 +117,11 @@ struct DashboardBrowserTests {
             return try await browser.text("[data-test='state']") == "completed"
         }
 
-        // Pausing a queue by keyboard: claims stop; resuming: they go on.
+        // Pausing a queue by keyboard: claims stop; resuming: they go on. (The queues page lists
+        // the queues with live jobs: acme's mail has one due in an hour.)
+        _ = try await server.store.enqueue(
+            NewJob(
+                customer: "acme", queue: "mail", type: "email.send", payloadJSON: "{}", start: .after(.seconds(3600))))
         try await browser.open(url(server, "/queues"))
         let pause = "tr[data-queue='mail'][data-customer='acme'] form[action='/queues/pause'] button"
         try await poll("acme's mail row") { try await browser.count(pause) == 1 }
