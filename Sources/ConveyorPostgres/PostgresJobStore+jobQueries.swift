@@ -54,17 +54,7 @@ extension PostgresJobStore {
                     ORDER BY 1, 2
                     """
             }
-            var result: [QueueCounts] = []
-            for try await (customer, queue, stateText, count) in try await connection.query(query, logger: logger)
-                .decode((String, String, String, Int).self)
-            {
-                guard let state = JobState(rawValue: stateText) else { continue }
-                if result.last?.customer != customer || result.last?.queue != queue {
-                    result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
-                }
-                result[result.count - 1].counts[state] = count
-            }
-            return result
+            return try await Self.queueCounts(query, on: connection, logger: logger)
         }
     }
 
@@ -81,14 +71,23 @@ extension PostgresJobStore {
                 UNION ALL
                 SELECT customer, queue, state, count(*)::int8 FROM jobs WHERE state = 'dead' GROUP BY customer, queue, state
                 """
-            var rows: [(customer: String, queue: String, what: String, count: Int)] = []
-            for try await (customer, queue, state, count) in try await connection.query(query, logger: logger)
-                .decode((String, String, String, Int).self)
-            {
-                rows.append((customer, queue, state, count))
-            }
-            return QueueCounts.gather(rows)
+            return try await Self.queueCounts(query, on: connection, logger: logger)
         }
+    }
+
+    /// Runs a query of `(customer, queue, state, count)` rows and gathers them per queue.
+    static func queueCounts(
+        _ query: PostgresQuery, on connection: PostgresConnection, logger: Logger
+    ) async throws
+        -> [QueueCounts]
+    {
+        var rows: [(customer: String, queue: String, what: String, count: Int)] = []
+        for try await (customer, queue, state, count) in try await connection.query(query, logger: logger)
+            .decode((String, String, String, Int).self)
+        {
+            rows.append((customer, queue, state, count))
+        }
+        return QueueCounts.gather(rows)
     }
 
     public func throughput(since: Date) async throws -> [ThroughputMinute] {

@@ -30,17 +30,10 @@ extension SQLiteJobStore {
                 arguments += [customer]
             }
             sql += " GROUP BY customer, queue, state ORDER BY customer, queue"
-            var result: [QueueCounts] = []
-            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-                let customer: String = row["customer"]
-                let queue: String = row["queue"]
-                guard let state = JobState(rawValue: row["state"]) else { continue }
-                if result.last?.customer != customer || result.last?.queue != queue {
-                    result.append(QueueCounts(customer: customer, queue: queue, counts: [:]))
-                }
-                result[result.count - 1].counts[state] = row["n"]
-            }
-            return result
+            return QueueCounts.gather(
+                try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                    (customer: $0["customer"], queue: $0["queue"], what: $0["state"], count: $0["n"])
+                })
         }
     }
 
