@@ -52,11 +52,7 @@ struct DashboardActionGuard: RouterMiddleware {
     {
         var context = context
         guard let session = context.dashboardSession else { throw DashboardRedirect.signIn }
-        if let origin = request.headers[.origin], let host = request.head.authority,
-            URLComponents(string: origin).map({ Self.authority(of: $0) }) != host
-        {
-            throw Problem.forbidden("this form came from another site (\(origin))")
-        }
+        try Self.refuseOtherOrigins(request)
         let body = try await request.body.collect(upTo: 64 << 10)
         let form = FormBody(String(buffer: body))
         guard let token = form["csrf"], APIKeySecret.hashesMatch(token, session.csrfToken) else {
@@ -69,8 +65,12 @@ struct DashboardActionGuard: RouterMiddleware {
         return try await next(request, context)
     }
 
-    static func authority(of url: URLComponents) -> String {
-        (url.host ?? "") + (url.port.map { ":\($0)" } ?? "")
+    /// Refuses a form a browser says came from another site's page (`Origin` naming another
+    /// host than the one the request was sent to).
+    static func refuseOtherOrigins(_ request: Request) throws {
+        guard let origin = request.headers[.origin], let host = request.head.authority else { return }
+        let sender = URLComponents(string: origin).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") }
+        if sender != host { throw Problem.forbidden("this form came from another site (\(origin))") }
     }
 }
 

@@ -116,7 +116,11 @@ enum DashboardTime {
     }
 
     static func age(since date: Date, now: Date) -> String {
-        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        age(seconds: Int(now.timeIntervalSince(date)))
+    }
+
+    static func age(seconds: Int) -> String {
+        let seconds = max(0, seconds)
         switch seconds {
         case ..<60: return "\(seconds) s"
         case ..<3600: return "\(seconds / 60) min"

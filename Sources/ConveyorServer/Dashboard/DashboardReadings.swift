@@ -3,12 +3,11 @@ import Foundation
 import Synchronization
 
 /// DashboardSnapshot is everything the dashboard's live parts show, read at one moment: counts per
-/// queue and customer, backlogs, what is paused and capped, the customers' weights, the last hour's
+/// queue and customer, what is paused and capped, the customers' weights, the last hour's
 /// throughput and the workers.
 struct DashboardSnapshot: Sendable {
     let takenAt: Date
     let counts: [QueueCounts]
-    let backlogs: [QueueBacklog]
     let pauses: [Pause]
     let caps: [ConcurrencyCap]
     let customers: [Customer]
@@ -105,7 +104,6 @@ public final class DashboardReadings: Sendable {
         let recent = ThroughputMinute.start(of: now).addingTimeInterval(-60)
         let since = earlier == nil ? hour : max(hour, recent)
         async let counts = store.liveCounts()
-        async let backlogs = store.backlogs()
         async let pauses = store.pauses()
         async let caps = store.caps()
         async let customers = store.customers()
@@ -114,7 +112,7 @@ public final class DashboardReadings: Sendable {
         let throughput = ThroughputMinute.merge(
             kept: earlier?.throughput ?? [], fresh: try await fresh, from: since, hour: hour)
         return DashboardSnapshot(
-            takenAt: now, counts: try await counts, backlogs: try await backlogs, pauses: try await pauses,
+            takenAt: now, counts: try await counts, pauses: try await pauses,
             caps: try await caps, customers: try await customers, throughput: throughput,
             workers: try await workers)
     }

@@ -87,7 +87,6 @@ extension DashboardRoutes {
 
     func queues(_ context: DashboardContext) async throws -> QueuesLive {
         let snapshot = try await snapshot(for: context.caller)
-        let now = clock.now()
         let weights = Dictionary(snapshot.customers.map { ($0.name, $0.weight) }, uniquingKeysWith: { a, _ in a })
         var pairs = Set(snapshot.counts.map { QueuesLive.Pair(queue: $0.queue, customer: $0.customer) })
         for pause in snapshot.pauses {
@@ -99,9 +98,14 @@ extension DashboardRoutes {
         let countsByPair = Dictionary(
             snapshot.counts.map { (QueuesLive.Pair(queue: $0.queue, customer: $0.customer), $0.counts) },
             uniquingKeysWith: { a, _ in a })
-        let backlogByPair = Dictionary(
-            snapshot.backlogs.map { (QueuesLive.Pair(queue: $0.queue, customer: $0.customer), $0) },
-            uniquingKeysWith: { a, _ in a })
+        // The oldest waiting job's age is the health report's (reused for a second), not a
+        // second reading of every waiting job.
+        var oldestByPair: [String: Double] = [:]
+        for check in await health?.report().checks[HealthReport.Key.queueAge] ?? [] {
+            if let id = check.componentId, let seconds = Self.seconds(check.observedValue) {
+                oldestByPair[id] = seconds
+            }
+        }
         let rows = pairs.sorted { ($0.queue, $0.customer) < ($1.queue, $1.customer) }.map { pair in
             let counts = countsByPair[pair] ?? [:]
             let holding = snapshot.pauses.filter { $0.holds(queue: pair.queue, customer: pair.customer) }
@@ -113,12 +117,12 @@ extension DashboardRoutes {
                 default: "customer ≤ \(cap.maxRunning)"
                 }
             }
-            let oldest = backlogByPair[pair]
+            let oldest = oldestByPair["\(pair.customer)/\(pair.queue)"]
             return QueuesLive.Row(
                 queue: pair.queue, customer: pair.customer, waiting: counts[.available] ?? 0,
                 running: counts[.running] ?? 0, scheduled: counts[.scheduled] ?? 0,
                 retryable: counts[.retryable] ?? 0, dead: counts[.dead] ?? 0,
-                oldest: oldest.map { DashboardTime.age(since: $0.oldestReadySince, now: now) } ?? "—",
+                oldest: oldest.map { DashboardTime.age(seconds: Int($0)) } ?? "—",
                 weight: JSONValue.text(of: (weights[pair.customer] ?? nil) ?? 1), caps: caps.joined(separator: ", "),
                 paused: !holding.isEmpty, pausedHere: here,
                 pausedBy: holding.isEmpty || here ? "" : " (whole \(holding[0].queue == nil ? "customer" : "queue"))",
@@ -157,6 +161,14 @@ extension DashboardRoutes {
                     heartbeat: DashboardTime.age(since: worker.lastHeartbeatAt, now: now) + " ago",
                     started: DashboardTime.text(worker.startedAt))
             }, updated: DashboardTime.text(snapshot.takenAt))
+    }
+
+    static func seconds(_ value: JSONValue) -> Double? {
+        switch value {
+        case .integer(let whole): Double(whole)
+        case .number(let fraction): fraction
+        default: nil
+        }
     }
 
     static func text(_ value: JSONValue) -> String {

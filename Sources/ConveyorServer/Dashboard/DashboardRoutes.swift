@@ -81,11 +81,7 @@ public struct DashboardRoutes: Sendable {
     }
 
     func signIn(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
-        if let origin = request.headers[.origin], let host = request.head.authority,
-            URLComponents(string: origin).map(DashboardActionGuard.authority(of:)) != host
-        {
-            throw Problem.forbidden("this form came from another site (\(origin))")
-        }
+        try DashboardActionGuard.refuseOtherOrigins(request)
         let form = FormBody(String(buffer: try await request.body.collect(upTo: 64 << 10)))
         guard let secret = form["key"], let prefix = APIKeySecret.lookupPrefix(of: secret),
             let key = try await store.apiKey(prefix: prefix), key.accepts(secretHash: APIKeySecret.hash(secret))
@@ -113,7 +109,6 @@ public struct DashboardRoutes: Sendable {
         guard case .customer(let own, _) = caller else { return snapshot }
         return DashboardSnapshot(
             takenAt: snapshot.takenAt, counts: snapshot.counts.filter { $0.customer == own },
-            backlogs: snapshot.backlogs.filter { $0.customer == own },
             pauses: snapshot.pauses.filter { $0.customer == nil || $0.customer == own },
             caps: snapshot.caps.filter { $0.customer == nil || $0.customer == own },
             customers: snapshot.customers.filter { $0.name == own },
@@ -123,10 +118,7 @@ public struct DashboardRoutes: Sendable {
     /// The job of this id if the caller may see it; otherwise 404, as if there were none.
     func visibleJob(_ text: String?, _ context: DashboardContext) async throws -> Job {
         guard let text, let id = JobID(text) else { throw Problem.notFound("there is no job \(text ?? "")") }
-        guard let job = try await store.job(id: id), context.caller.canSee(customer: job.customer) else {
-            throw JobStoreError.notFound(id: id)
-        }
-        return job
+        return try await store.visibleJob(id: id, caller: context.caller)
     }
 }
 

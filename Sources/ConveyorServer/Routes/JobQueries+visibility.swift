@@ -8,6 +8,11 @@ extension JobQueries {
         let caller = context.caller
         let text = try context.parameters.require("id")
         guard let id = JobID(text) else { throw ValidationError(field: "id", reason: "must be a job id (a UUID)") }
+        return try await visibleJob(id: id, caller: caller)
+    }
+
+    /// The job of this id if `caller` may see it (the API's and the dashboard's one rule).
+    func visibleJob(id: JobID, caller: Caller) async throws -> Job {
         guard let job = try await job(id: id), caller.canSee(customer: job.customer) else {
             throw JobStoreError.notFound(id: id)
         }
