@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Runs `operation`, giving up with `DeadlineExceeded` after `timeout` (the operation is
-/// cancelled). For calls that must not hang a caller: connecting, the rate limiter's store.
+/// cancelled, and waited for). For background calls whose loop may wait for the cancelled call to
+/// end: connecting, the rate limiter's probe. A request that must answer in time uses `abandoning`.
 public func withDeadline<T: Sendable>(
     _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {

@@ -54,7 +54,7 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         case .bestEffort(let within):
             let store = self.store
             do {
-                found = try await withDeadline(within) { try await store.apiKey(prefix: prefix) }
+                found = try await abandoning(after: within) { try await store.apiKey(prefix: prefix) }
             } catch {
                 if let configuredAdminHash, APIKeySecret.hashesMatch(configuredAdminHash, hash) {
                     context.caller = .admin(keyID: "configured")

@@ -137,12 +137,13 @@ public final class HealthMonitor: Service, Sendable {
         try? await Task.sleep(for: configuration.drainDelay)
     }
 
-    /// Runs `operation` with a deadline, as a reading.
+    /// Runs `operation` with a deadline, as a reading: given up on at the deadline whether or not
+    /// the store heeds the cancellation, so a store that hangs cannot hold the report.
     static func reading<Value: Sendable>(
         within timeout: Duration, _ operation: @escaping @Sendable () async throws -> Value
     ) async -> HealthObservations.Reading<Value> {
         do {
-            return .success(try await withDeadline(timeout, operation))
+            return .success(try await abandoning(after: timeout, operation))
         } catch let error as DeadlineExceeded {
             return .failure(HealthProbeFailure(error.description))
         } catch {

@@ -122,7 +122,9 @@ public final class RateLimiter: Service, Sendable {
         if mode == .store {
             let store = self.store
             do {
-                let decision = try await withDeadline(configuration.storeTimeout) {
+                // Given up on at the timeout whether or not the store heeds the cancellation; a
+                // write given up on may still count the request, which errs toward limiting.
+                let decision = try await abandoning(after: configuration.storeTimeout) {
                     try await store.rateLimit(key, policy: policy)
                 }
                 memory.remember(key, decidedBy: decision.policy, default: policy)
@@ -148,7 +150,7 @@ public final class RateLimiter: Service, Sendable {
         if mode == .store {
             let policy = configuration.policy
             do {
-                let lookup = try await withDeadline(configuration.storeTimeout) {
+                let lookup = try await abandoning(after: configuration.storeTimeout) {
                     try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy)
                 }
                 if let decision = lookup.rateLimit, let customer = lookup.key?.customer {
