@@ -32,7 +32,8 @@ public enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConverti
             let url = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
             let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
             let postgres = try await PostgresJobStore.open(
-                url: url, clock: clock, options: .init(schema: String(schema), maximumConnections: 5))
+                url: url, clock: clock,
+                options: PostgresJobStore.Options(schema: String(schema), maximumConnections: 5).patient)
             // Run as a process runs it: listening, closed when the test is done with it.
             let running = Task { await postgres.run() }
             return (

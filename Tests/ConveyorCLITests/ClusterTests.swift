@@ -27,7 +27,8 @@ struct ClusterTests {
             return (path, try await SQLiteJobStore.open(path: path), {})
         case .postgres:
             let (url, name) = try await PostgresCLITests.createDatabase()
-            let store = try await PostgresJobStore.open(url: url, options: .init(maximumConnections: 4))
+            let store = try await PostgresJobStore.open(
+                url: url, options: PostgresJobStore.Options(maximumConnections: 4).patient)
             return (
                 url, store,
                 {

@@ -21,7 +21,7 @@ struct PostgresCLITests {
         let base = try #require(ProcessInfo.processInfo.environment["CONVEYOR_TEST_POSTGRES_URL"])
         let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
         let admin = try await PostgresJobStore.open(
-            url: base, options: .init(migrate: false, maximumConnections: 1, listen: false))
+            url: base, options: PostgresJobStore.Options(migrate: false, maximumConnections: 1, listen: false).patient)
         defer { admin.close() }
         try await admin.execute("CREATE DATABASE \(name)")
         var components = try #require(URLComponents(string: base))
@@ -65,7 +65,8 @@ struct PostgresCLITests {
         let worker = try cli.start(
             ["work", "--queue", "mail", "--concurrency", "2", "--", program.path], environment: env)
         defer { worker.stop() }
-        let store = try await PostgresJobStore.open(url: url, options: .init(migrate: false, maximumConnections: 2))
+        let store = try await PostgresJobStore.open(
+            url: url, options: PostgresJobStore.Options(migrate: false, maximumConnections: 2).patient)
         defer { store.close() }
         try await poll("the jobs to complete") {
             try await store.counts(customer: "acme").first?.counts[.completed] == 3
@@ -147,7 +148,7 @@ struct PostgresCLITests {
         }
         #expect(statuses == [201: 100, 429: 5])
         let store = try await PostgresJobStore.open(
-            url: url, options: .init(migrate: false, maximumConnections: 1, listen: false))
+            url: url, options: PostgresJobStore.Options(migrate: false, maximumConnections: 1, listen: false).patient)
         #expect(try await store.counts(customer: "acme").flatMap(\.counts.values).reduce(0, +) == 100)
         store.close()
         first.signal(SIGTERM)

@@ -55,7 +55,8 @@ struct PostgresEngineTests {
         let schema = TestPostgres.schema()
         // The store's clock is real here: the view compares with the server's now().
         let store = try await PostgresJobStore.open(
-            url: try #require(TestPostgres.url), options: .init(schema: schema, store: JobStoreConformance.options))
+            url: try #require(TestPostgres.url),
+            options: PostgresJobStore.Options(schema: schema, store: JobStoreConformance.options).patient)
         defer { store.close() }
         _ = try await store.enqueue(NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}"))
         let job = try #require(try await store.claim(ClaimRequest(queues: ["mail"], lease: .seconds(1))).first)

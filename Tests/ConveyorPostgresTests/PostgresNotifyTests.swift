@@ -12,8 +12,9 @@ struct PostgresNotifyTests {
     static func open(_ schema: String, name: String) async throws -> PostgresJobStore {
         try await PostgresJobStore.open(
             url: try #require(TestPostgres.url),
-            options: .init(
-                schema: schema, maximumConnections: 4, applicationName: name, store: JobStoreConformance.options))
+            options: PostgresJobStore.Options(
+                schema: schema, maximumConnections: 4, applicationName: name, store: JobStoreConformance.options
+            ).patient)
     }
 
     @Test(
@@ -88,7 +89,7 @@ struct PostgresNotifyTests {
         let name = "single-\(schema)"
         let store = try await PostgresJobStore.open(
             url: try #require(TestPostgres.url),
-            options: .init(schema: schema, maximumConnections: 1, applicationName: name))
+            options: PostgresJobStore.Options(schema: schema, maximumConnections: 1, applicationName: name).patient)
         let running = Task { await store.run() }
         defer { running.cancel() }
         let listening = store.listening.ticket()

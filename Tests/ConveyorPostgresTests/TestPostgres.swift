@@ -19,12 +19,11 @@ enum TestPostgres {
         schema: String, clock: TestClock = TestClock(), options: JobStoreOptions = JobStoreConformance.options,
         migrate: Bool = true
     ) async throws -> PostgresJobStore {
-        // A patient connect: with the whole suite running on two cores, opening has taken over
-        // the default 10 s (four stores migrating at once), which says nothing about the store.
         try await PostgresJobStore.open(
             url: try #require(url), clock: clock,
-            options: .init(
-                schema: schema, migrate: migrate, maximumConnections: 10, connectTimeout: .seconds(30), store: options))
+            options: PostgresJobStore.Options(
+                schema: schema, migrate: migrate, maximumConnections: 10, store: options
+            ).patient)
     }
 
     /// Drops the schema and everything in it.
