@@ -163,9 +163,10 @@ struct HealthOutageTests {
         _ = try await store.createCustomer("acme")
         let (admin, secret) = APIKeySecret.generate(customer: nil)
         _ = try await store.createAPIKey(admin)
-        var thresholds = HealthThresholds()
-        thresholds.checkTimeout = .milliseconds(500)
-        let limits = RateLimiter.Configuration(storeTimeout: .milliseconds(300), probeInterval: .milliseconds(100))
+        // Timeouts a loaded machine meets while the database is up (the defaults' 2 s, and 3 s for
+        // the limiter): beside the suite's process tests, 300 ms decisions fell back with it up.
+        let thresholds = HealthThresholds()
+        let limits = RateLimiter.Configuration(storeTimeout: .seconds(3), probeInterval: .milliseconds(100))
         let export = MetricsExport.prometheus()
         let server = try await ServerHarness.serve(
             store, rateLimits: limits, health: HealthRoutesTests.configuration(thresholds), keys: ("", "", secret),
@@ -202,9 +203,9 @@ struct HealthOutageTests {
                     [("decision", "allowed"), ("mode", "fallback")]) == 1)
             // Answering at all is the point: with its readings unbounded, the report waits for the
             // database to come back (tried: the request timed out after 60 s). The readings' bound
-            // (the key lookup's second, two check timeouts of 500 ms: 2.0 s measured alone) is not
-            // asserted: beside the whole suite on two cores the same answer once took 9.9 s.
-            #expect(took < .seconds(30), "took \(took)")
+            // (the key lookup's second and two check timeouts: 5.0 s alone) is not asserted: beside
+            // the whole suite on two cores an answer bounded at 2 s once took 9.9 s.
+            #expect(took < .seconds(45), "took \(took)")
             #expect(try await server.send("GET", "/livez", key: nil).status == 200)
             let readyz = try await server.send("GET", "/readyz", key: nil)
             #expect(readyz.status == 503)
