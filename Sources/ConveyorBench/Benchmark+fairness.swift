@@ -33,8 +33,9 @@ extension Benchmark {
         return Double(total) / elapsed.timeInterval
     }
 
-    /// With `options.backlog` jobs of customer `hog` waiting and a worker draining them, customer
-    /// `small`'s enqueue→start latency at `options.rate` arrivals a second.
+    /// With `options.backlog` jobs of customer `hog` waiting and a worker draining them (each
+    /// running `options.backlogJobDuration`), customer `small`'s enqueue→start latency at
+    /// `options.rate` arrivals a second.
     func fairLatency(_ queue: String) async throws -> BenchmarkResult {
         let count = options.latencyJobs
         for start in stride(from: 0, to: options.backlog, by: 1000) {
@@ -42,15 +43,16 @@ extension Benchmark {
             _ = try await store.enqueue(batch: batch)
         }
         var handlers = JobHandlers()
-        handlers.registerFallback { _ in }
-        let histogram = try await timedArrivals(
+        let work = options.backlogJobDuration
+        handlers.registerFallback { _ in if work > .zero { try await Task.sleep(for: work) } }
+        let arrivals = try await timedArrivals(
             queue, count: count, handlers: handlers, type: "arrival", customer: "small",
             counting: { $0.customer == "small" })
         return BenchmarkResult(
             scenario: .fairLatency,
             setup:
-                "\(options.backlog) jobs of one customer waiting and draining; another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            runs: [], latency: .init(histogram), cpuShare: nil)
+                "\(options.backlog) jobs of one customer waiting and draining (\(work > .zero ? "each running \(work)" : "no-op")); another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
+            runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.enqueueCall)
     }
 
     /// The median and p99 time of a claim as the number of customers and of waiting jobs grows:

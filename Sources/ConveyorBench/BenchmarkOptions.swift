@@ -22,13 +22,16 @@ public struct BenchmarkOptions: Sendable {
     public var customers: Int
     /// Jobs of one customer waiting in `fair-latency`.
     public var backlog: Int
+    /// How long each of those jobs runs in `fair-latency` (zero: a no-op, the drain flat out).
+    public var backlogJobDuration: Duration
 
     /// Creates options; every argument defaults to the documented default.
     public init(
         jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
         idleDuration: Duration = .seconds(10), runs: Int = 5, queue: String? = nil, customers: Int = 1000,
-        backlog: Int = 1_000_000
+        backlog: Int = 1_000_000, backlogJobDuration: Duration = .zero
     ) {
+        self.backlogJobDuration = backlogJobDuration
         self.queue = queue
         self.customers = customers
         self.backlog = backlog

@@ -37,12 +37,37 @@ struct ClaimAheadTests {
 
 @Suite("Ready jobs (pure)")
 struct ReadyJobsTests {
-    private func jobs(_ count: Int) throws -> [Job] {
+    private func jobs(_ count: Int, of customer: String = "acme") throws -> [Job] {
         try (0..<count).map { _ in
             Job(
-                accepting: try NewJob(customer: "acme", queue: "default", type: "greet", payloadJSON: "{}"),
+                accepting: try NewJob(customer: customer, queue: "default", type: "greet", payloadJSON: "{}"),
                 id: JobID.generate(at: .now), at: .now)
         }
+    }
+
+    @Test("customers take turns, a job each, each customer's jobs in claim order")
+    func turns() throws {
+        let ready = ReadyJobs(maxRunners: 1)
+        // A batch of hog's claimed ahead, then a claim holding small's one job and more of hog's:
+        // small's job starts second, not after all of hog's claimed before it.
+        let first = try jobs(4, of: "hog")
+        let small = try jobs(1, of: "small")
+        let more = try jobs(2, of: "hog")
+        _ = ready.add(first, claimedAt: Date())
+        #expect(ready.take()?.job.id == first[0].id)
+        _ = ready.add(small + more, claimedAt: Date())
+        #expect(ready.waiting == 6)
+        var order: [JobID] = []
+        while let entry = ready.take() { order.append(entry.job.id) }
+        #expect(order == [first[1].id, small[0].id] + first[2...].map(\.id) + more.map(\.id))
+        // Two customers with jobs alike alternate; an emptied buffer starts over.
+        let a = try jobs(2, of: "a")
+        let b = try jobs(3, of: "b")
+        #expect(ready.add(a + b, claimedAt: Date()) == 1)
+        order = []
+        while let entry = ready.take() { order.append(entry.job.id) }
+        #expect(order == [a[0].id, b[0].id, a[1].id, b[1].id, b[2].id])
+        #expect(ready.waiting == 0)
     }
 
     @Test("runners start up to the limit and take jobs in claim order")

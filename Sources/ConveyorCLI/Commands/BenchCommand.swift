@@ -58,6 +58,11 @@ struct StoreBenchCommand: AsyncParsableCommand {
     @Option(help: "Jobs of one customer waiting in fair-latency.")
     var backlog: Int = 1_000_000
 
+    @Option(
+        name: .customLong("backlog-job-ms"),
+        help: "How long each backlog job runs in fair-latency, in milliseconds (0: a no-op, the drain flat out).")
+    var backlogJobMilliseconds: Int = 0
+
     @Option(help: "The queue every scenario uses (default: a fresh bench-… queue per run).")
     var queue: String?
 
@@ -81,9 +86,11 @@ struct StoreBenchCommand: AsyncParsableCommand {
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
+        guard backlogJobMilliseconds >= 0 else { throw CommandFailure("--backlog-job-ms must be at least 0") }
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
-            idleDuration: .seconds(idleSeconds), runs: runs, queue: queue, customers: customers, backlog: backlog)
+            idleDuration: .seconds(idleSeconds), runs: runs, queue: queue, customers: customers, backlog: backlog,
+            backlogJobDuration: .milliseconds(backlogJobMilliseconds))
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let database {
             let location = try DatabaseOptions.parse(["--database", database])
