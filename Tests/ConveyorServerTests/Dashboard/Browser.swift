@@ -53,14 +53,14 @@ final class Browser: Sendable {
             }
         }.value
         guard let port else {
-            driver.terminate()
+            stop(driver)
             throw BrowserError("chromedriver did not start")
         }
         let browser = Browser(driver: driver, endpoint: URL(string: "http://127.0.0.1:\(port)/session")!)
         do {
             try await browser.startSession(width: width, height: height)
         } catch {
-            driver.terminate()
+            stop(driver)
             throw error
         }
         return browser
@@ -86,8 +86,13 @@ final class Browser: Sendable {
     /// Ends the browser and the driver.
     func quit() async {
         if sessionID.withLock({ $0 }) != nil { _ = try? await command("DELETE", "", nil) }
-        // Not waited for: Foundation's Process on Linux can miss the exit of a child killed so.
-        driver.terminate()
+        Self.stop(driver)
+    }
+
+    /// Kills chromedriver: it ignores SIGTERM (`terminate()`), and every suite run left one running.
+    /// Not waited for: Foundation's Process on Linux can miss the exit of a child killed so.
+    private static func stop(_ driver: Process) {
+        if driver.processIdentifier > 0 { kill(driver.processIdentifier, SIGKILL) }
     }
 
     /// Loads `url` and waits for it to load.
