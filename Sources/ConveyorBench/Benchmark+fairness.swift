@@ -51,7 +51,7 @@ extension Benchmark {
         return BenchmarkResult(
             scenario: .fairLatency,
             setup:
-                "\(options.backlog) jobs of one customer waiting and draining (\(work > .zero ? "each running \(work)" : "no-op")); another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
+                "\(options.backlog) jobs of one customer waiting and draining (\(work > .zero ? "each running \(Int(work.timeInterval * 1000)) ms" : "no-op")); another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
             runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.enqueueCall)
     }
 
