@@ -17,16 +17,10 @@ final class ReadyJobs: Sendable {
         let claimedAt: Date
     }
 
-    /// One customer's waiting jobs, in claim order.
-    private struct Line {
-        var entries: [Entry] = []
-        var next = 0
-        var isEmpty: Bool { next == entries.count }
-    }
-
     private struct State {
-        var lines: [String: Line] = [:]
-        /// The customers with jobs waiting, in turn order; `turn` is the head.
+        /// Each customer's waiting jobs, in claim order; a customer with none has no entry.
+        var lines: [String: [Entry]] = [:]
+        /// The customers with jobs waiting, in turn order, from `turn` on.
         var turns: [String] = []
         var turn = 0
         var waiting = 0
@@ -34,33 +28,24 @@ final class ReadyJobs: Sendable {
 
         mutating func append(_ entry: Entry) {
             let customer = entry.job.customer
-            if lines[customer, default: Line()].isEmpty { turns.append(customer) }
-            lines[customer, default: Line()].entries.append(entry)
+            if lines[customer] == nil { turns.append(customer) }
+            lines[customer, default: []].append(entry)
             waiting += 1
         }
 
-        /// The head customer's next job; the customer goes to the back of the turns if it has more.
+        /// The next customer's first job; the customer goes to the back of the turns if it has more.
         mutating func pop() -> Entry? {
-            guard turn < turns.count else { return nil }
+            guard turn < turns.count, var line = lines.removeValue(forKey: turns[turn]) else { return nil }
             let customer = turns[turn]
             turn += 1
-            guard var line = lines.removeValue(forKey: customer) else { return nil }
-            let entry = line.entries[line.next]
-            line.next += 1
-            if line.isEmpty {
-                // Kept (emptied) so that a busy customer's line is not reallocated for every job.
-                line.entries.removeAll(keepingCapacity: true)
-                line.next = 0
-            } else {
+            let entry = line.removeFirst()
+            if !line.isEmpty {
+                lines[customer] = line
                 turns.append(customer)
             }
-            lines[customer] = line
             waiting -= 1
-            if turn == turns.count {
-                turns.removeAll(keepingCapacity: true)
-                turn = 0
-                if lines.count > 64 { lines = lines.filter { !$0.value.entries.isEmpty } }
-            } else if turn > 256, turn * 2 > turns.count {
+            // The turns taken are dropped once they are most of the array.
+            if turn * 2 > turns.count {
                 turns.removeFirst(turn)
                 turn = 0
             }
