@@ -129,9 +129,7 @@ extension PostgresJobStore {
                     nowMs: now.unixMilliseconds, expiresMs: now.adding(request.lease).unixMilliseconds,
                     workerID: request.workerID), logger: logger)
             // RETURNING follows no order: give the jobs back in claim order.
-            return jobs.sorted {
-                ($0.priority, $0.runAt, $0.id.description) < ($1.priority, $1.runAt, $1.id.description)
-            }
+            return jobs.sorted { $0.precedesInClaimOrder($1) }
         }
     }
 

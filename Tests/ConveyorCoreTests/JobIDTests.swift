@@ -28,4 +28,14 @@ struct JobIDTests {
         let earlier = generator.next(at: date.addingTimeInterval(-60))
         #expect(earlier > ids.last!, "a clock stepping back does not break the order")
     }
+
+    @Test("ids order as their text does, whatever their bytes")
+    func orderIsTextOrder() {
+        let ids = (0..<2_000).map { _ in JobID(uuid: UUID()) }
+        for (a, b) in zip(ids, ids.dropFirst()) {
+            #expect((a < b) == (a.description < b.description))
+            #expect((b < a) == (b.description < a.description))
+        }
+        #expect(ids.sorted().map(\.description) == ids.map(\.description).sorted())
+    }
 }

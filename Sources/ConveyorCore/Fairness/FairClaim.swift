@@ -63,7 +63,7 @@ public enum FairClaim {
             }
         }
         tagged.sort { a, b in
-            (a.tag, a.job.runAt, a.job.id.description) < (b.tag, b.job.runAt, b.job.id.description)
+            (a.tag, a.job.runAt, a.job.id) < (b.tag, b.job.runAt, b.job.id)
         }
         guard !rooms.isEmpty else { return tagged.prefix(limit).map { ($0.share, $0.job) } }
         // Each job ranked among its customer's and its queue's, in this order; a job beyond
@@ -84,7 +84,8 @@ public enum FairClaim {
     /// Whether a candidate ran out — has no job left that may run now — once a claim asked it
     /// for `reads` jobs, read `read` and took `taken` of them: fewer read than asked, all taken.
     /// Its ready_at then moves on to its next waiting job, so that no later claim considers it
-    /// for nothing. (PostgreSQL's claim statement computes the same as `ran_out`.)
+    /// for nothing. (PostgreSQL's claim statement computes the same as `ran_out`; SQLite asks
+    /// for one job more than the candidate may give, so that it sees the last ones go.)
     public static func ranOut(reads: Int, read: Int, taken: Int) -> Bool {
         read < reads && taken == read
     }

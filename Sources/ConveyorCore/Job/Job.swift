@@ -79,6 +79,12 @@ public struct Job: Sendable, Hashable, Codable {
             finishedAt: nil, firstFailedAt: nil, lastFailedAt: nil)
     }
 
+    /// Whether `self` comes before `other` in claim order — priority, then run_at, then id — the
+    /// order of a customer's jobs in a claim and of the jobs a claim gives back, on both engines.
+    public func precedesInClaimOrder(_ other: Job) -> Bool {
+        (priority, runAt, id) < (other.priority, other.runAt, other.id)
+    }
+
     /// The lease a worker presents for this job, when it is running.
     public var lease: Lease? {
         leaseToken.map { Lease(jobID: id, token: $0) }
