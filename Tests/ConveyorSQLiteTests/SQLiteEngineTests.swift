@@ -46,6 +46,34 @@ struct SQLiteEngineTests {
         #expect(Set(completed).count == 300)
     }
 
+    @Test("a claim that takes a share's last jobs leaves the share no candidate, in that claim")
+    func emptiedShareLeavesAtOnce() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.remove() }
+        let store = try await database.open(clock: TestClock())
+        // Claims of 8 take 4 of each of two tied customers: `a` has exactly 4, `b` has 6.
+        let jobs = try ["a", "b"].flatMap { customer in
+            try (0..<(customer == "a" ? 4 : 6)).map {
+                try NewJob(customer: customer, queue: "default", type: "t", payloadJSON: "{\"n\":\($0)}")
+            }
+        }
+        _ = try await store.enqueue(batch: jobs)
+        let claimed = try await store.claim(ClaimRequest(queues: ["default"], limit: 8))
+        #expect(Dictionary(grouping: claimed, by: \.customer).mapValues(\.count) == ["a": 4, "b": 4])
+        // Without looking one job ahead, `a` would still count as waiting, to come up empty in
+        // the next claim.
+        let queue = try DatabaseQueue(path: database.path)
+        let readyAt = try await queue.read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT customer, ready_at FROM queue_shares").map {
+                    ($0["customer"] as String, $0["ready_at"] as Int64?)
+                })
+        }
+        #expect(readyAt.keys.sorted() == ["a", "b"])
+        #expect(readyAt["a"] ?? 0 == nil, "a's last jobs are claimed: nothing of it waits")
+        #expect(readyAt["b"] ?? nil != nil, "b still has 2 jobs waiting")
+    }
+
     @Test("a batch that fails part-way writes none of its jobs")
     func batchIsAtomic() async throws {
         let database = try TemporaryDatabase()
