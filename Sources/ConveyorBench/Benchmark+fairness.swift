@@ -52,7 +52,7 @@ extension Benchmark {
             scenario: .fairLatency,
             setup:
                 "\(options.backlog) jobs of one customer waiting and draining (\(work > .zero ? "each running \(Int(work.timeInterval * 1000)) ms" : "no-op")); another's \(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.enqueueCall)
+            runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.parts)
     }
 
     /// The median and p99 time of a claim as the number of customers and of waiting jobs grows:

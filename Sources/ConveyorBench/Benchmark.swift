@@ -112,7 +112,7 @@ public struct Benchmark: Sendable {
             queue, count: count, handlers: JobHandlers(), type: "noop", customer: "bench")
         return BenchmarkResult(
             scenario: .latency, setup: "\(count) jobs at \(options.rate)/s, concurrency \(options.concurrency)",
-            runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.enqueueCall)
+            runs: [], latency: .init(arrivals.toStart), cpuShare: nil, detail: arrivals.parts)
     }
 
     /// Enqueues `count` jobs of `type` for `customer` through the producer at `options.rate`, on
@@ -123,25 +123,18 @@ public struct Benchmark: Sendable {
         counting counted: (@Sendable (Job) -> Bool)? = nil
     ) async throws -> Arrivals {
         struct Arrival: Decodable { let n: Int }
-        // Written by the producer just before each enqueue, read by the handler: job n's entry is
-        // always set before job n can start.
+        // Each job's three instants: sent (written by the producer just before its enqueue, so
+        // always set before job n can start), the call's answer, and the job's start. The
+        // latencies are worked out once all ran: a job can start before its producer has read the
+        // answer.
         let sentAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
-        let histogram = Mutex(Self.latencyHistogram())
-        // The enqueue call alone (until its commit is answered): the part of enqueue→start that is
-        // the producer's write, not the wait for a worker's claim.
-        let calls = Mutex(Self.latencyHistogram())
-        // When each call was answered and each job started: the rest of enqueue→start, from the
-        // commit's answer on (the claim and the hand-over to a runner), worked out once all ran —
-        // a job can start before its producer has read the answer.
         let answeredAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
         let startedAt = Mutex([ContinuousClock.Instant?](repeating: nil, count: count))
         var handlers = handlers
         handlers.register(type) { (arrival: Arrival, _) in
             let started = ContinuousClock.now
-            guard let sent = sentAt.withLock({ $0[arrival.n] }) else { return }
+            guard sentAt.withLock({ $0[arrival.n] }) != nil else { return }
             startedAt.withLock { $0[arrival.n] = started }
-            let micros = (started - sent).timeInterval * 1_000_000
-            histogram.withLock { _ = $0.record(UInt64(max(micros, 0))) }
         }
         let interval = Duration.seconds(1) / options.rate
         let producer = self.producer
@@ -150,21 +143,25 @@ public struct Benchmark: Sendable {
             for n in 0..<count {
                 // A fixed schedule: a slow enqueue does not push later arrivals back.
                 try await Task.sleep(until: start + interval * n, clock: .continuous)
-                let sent = ContinuousClock.now
-                sentAt.withLock { $0[n] = sent }
+                sentAt.withLock { $0[n] = ContinuousClock.now }
                 _ = try await producer.enqueue(newJob(queue, n, customer: customer, type: type))
-                let answered = ContinuousClock.now
-                answeredAt.withLock { $0[n] = answered }
-                let micros = (answered - sent).timeInterval * 1_000_000
-                calls.withLock { _ = $0.record(UInt64(max(micros, 0))) }
+                answeredAt.withLock { $0[n] = ContinuousClock.now }
             }
         }
-        var afterCalls = Self.latencyHistogram()
-        for (answered, started) in zip(answeredAt.withLock { $0 }, startedAt.withLock { $0 }) {
-            guard let answered, let started else { continue }
-            _ = afterCalls.record(UInt64(max((started - answered).timeInterval * 1_000_000, 0)))
+        let sent = sentAt.withLock { $0 }
+        let answered = answeredAt.withLock { $0 }
+        let started = startedAt.withLock { $0 }
+        /// Microseconds from each job's `from` to its `to`, where both were taken (never below 0).
+        func histogram(_ from: [ContinuousClock.Instant?], _ to: [ContinuousClock.Instant?]) -> Histogram<UInt64> {
+            var histogram = Self.latencyHistogram()
+            for case (let from?, let to?) in zip(from, to) {
+                _ = histogram.record(UInt64(max((to - from).timeInterval * 1_000_000, 0)))
+            }
+            return histogram
         }
-        return Arrivals(toStart: histogram.withLock { $0 }, enqueueCalls: calls.withLock { $0 }, afterCalls: afterCalls)
+        return Arrivals(
+            toStart: histogram(sent, started), enqueueCalls: histogram(sent, answered),
+            afterCalls: histogram(answered, started))
     }
 
     /// What `timedArrivals` measured: enqueue→start, the enqueue calls alone, and from each call's
@@ -175,7 +172,7 @@ public struct Benchmark: Sendable {
         let afterCalls: Histogram<UInt64>
 
         /// The two parts' percentiles, for the report.
-        var enqueueCall: String {
+        var parts: String {
             let call = BenchmarkResult.Latency(enqueueCalls)
             let after = BenchmarkResult.Latency(afterCalls)
             return
