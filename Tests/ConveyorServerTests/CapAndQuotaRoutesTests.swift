@@ -61,4 +61,49 @@ struct CapAndQuotaRoutesTests {
                     .json["backlog_quota"] is NSNull)
         }
     }
+
+    @Test(
+        "one customer over its backlog quota never refuses another's enqueues sent beside it",
+        arguments: Engine.available)
+    func quotaStaysOwn(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let set = try await server.send(
+                "PUT", "/api/admin/customers/globex/backlog-quota", key: server.adminKey,
+                json: #"{"backlog_quota":1}"#)
+            #expect(set.status == 200)
+            #expect(
+                try await server.send("POST", "/api/queue/globex", key: server.globexKey, json: QueueRoutesTests.email)
+                    .status == 201)
+            // Eight clients each send acme's and globex's single enqueues in turn, so that the
+            // server's group commit puts both customers' requests into the same transactions.
+            let answers = try await withThrowingTaskGroup(of: [(String, ServerHarness.Answer)].self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var answers: [(String, ServerHarness.Answer)] = []
+                        for _ in 0..<15 {
+                            for (customer, key) in [("acme", server.acmeKey), ("globex", server.globexKey)] {
+                                answers.append(
+                                    (
+                                        customer,
+                                        try await server.send(
+                                            "POST", "/api/queue/\(customer)", key: key, json: QueueRoutesTests.email)
+                                    ))
+                            }
+                        }
+                        return answers
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let acme = answers.filter { $0.0 == "acme" }.map(\.1)
+            let globex = answers.filter { $0.0 == "globex" }.map(\.1)
+            #expect(acme.count == 120 && globex.count == 120)
+            #expect(acme.allSatisfy { $0.status == 201 }, "every one of acme's enqueues is accepted")
+            #expect(acme.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("globex") })
+            #expect(globex.allSatisfy { $0.status == 429 && $0.json["field"] as? String == "backlog_quota" })
+            #expect(globex.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("acme") })
+            let counts = try await server.store.counts(customer: "acme").reduce(0) { $0 + $1.total }
+            #expect(counts == 120, "every accepted job is committed")
+        }
+    }
 }

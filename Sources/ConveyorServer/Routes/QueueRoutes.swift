@@ -22,8 +22,10 @@ struct QueueRoutes {
     }
 
     /// The group commit for single enqueues into `store`, to be run as a service of the application.
+    /// Requests share a transaction, not their fate: each is judged as if it had gone alone
+    /// (`enqueue(separately:)`), so one customer's quota never refuses another's enqueue.
     static func groupCommit(_ store: any JobQueue) -> GroupCommit<NewJob, Job> {
-        GroupCommit(maxBatch: 1000) { jobs in try await store.enqueue(batch: jobs).map { .success($0.job) } }
+        GroupCommit(maxBatch: 1000) { jobs in await store.enqueue(separately: jobs) }
     }
 
     func register(on router: RouterGroup<CallerContext>) {
