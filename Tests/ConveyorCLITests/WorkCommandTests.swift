@@ -74,6 +74,43 @@ struct WorkCommandTests {
         #expect(try await store.workers().isEmpty, "a worker that stops cleanly leaves the registry")
     }
 
+    @Test("a program gets the worker's environment without Conveyor's secrets, but for those passed with --pass-env")
+    func secretsWithheld() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let job = try await enqueue(store)
+        let program = try script(
+            cli, "env.sh",
+            """
+            env | sort > "$(dirname "$0")/$CONVEYOR_JOB_ID.env"
+            # The payload's file and the directory it is in: readable by this user alone.
+            stat -c '%a' "$(dirname "$(readlink /proc/self/fd/0)")" > "$(dirname "$0")/$CONVEYOR_JOB_ID.mode"
+            """)
+        let secrets = [
+            "DATABASE_URL": "sqlite://\(cli.defaultDatabase)",
+            "CONVEYOR_ADMIN_KEY": "cvk_adminsecretadminsecretadminsecre",
+            "SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hooks/secret-path",
+        ]
+        let worker = try cli.start(
+            ["work", "--queue", "mail", "--pass-env", "SLACK_WEBHOOK_URL", "--", program],
+            environment: secrets.merging(["PLAIN_SETTING": "kept"]) { $1 })
+        defer { worker.stop() }
+        try await poll("the job to complete") { try await state(store, job).state == .completed }
+        let env = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).env"), encoding: .utf8)
+        let names = Set(env.split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(names.contains("PLAIN_SETTING") && names.contains("CONVEYOR_JOB_ID"))
+        #expect(names.contains("SLACK_WEBHOOK_URL"), "passed on purpose")
+        #expect(!names.contains("DATABASE_URL") && !names.contains("CONVEYOR_ADMIN_KEY"))
+        #expect(!env.contains(secrets["CONVEYOR_ADMIN_KEY"]!) && !env.contains(cli.defaultDatabase))
+        let mode = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).mode"), encoding: .utf8)
+        #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "700")
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0)
+        let refused = try await cli.run(["work", "--queue", "mail", "--pass-env", "HOME", "--print"])
+        #expect(refused.status != 0 && refused.stderr.contains("--pass-env HOME"))
+    }
+
     @Test("a non-zero exit fails the job with the end of stderr; exit 65 sends it to the dead-letter queue")
     func failures() async throws {
         let cli = try ConveyorProcess()

@@ -13,7 +13,9 @@ struct WorkCommand: AsyncParsableCommand {
         discussion: """
             The program gets the job's payload JSON on standard input and CONVEYOR_JOB_ID, \
             CONVEYOR_JOB_TYPE, CONVEYOR_CUSTOMER, CONVEYOR_QUEUE, CONVEYOR_ATTEMPT and \
-            CONVEYOR_MAX_ATTEMPTS in its environment. Exit 0 completes the job; exit \
+            CONVEYOR_MAX_ATTEMPTS in its environment, which is the worker's own less Conveyor's \
+            secrets (DATABASE_URL, CONVEYOR_ADMIN_KEY, SLACK_WEBHOOK_URL: a program runs what \
+            customers send); --pass-env NAME passes one on purpose. Exit 0 completes the job; exit \
             \(CommandJobHandler.nonRetryableExitCode) fails it for good (dead letter); any other \
             exit fails it, to be retried with backoff, with the end of its standard error as the error.
 
@@ -58,6 +60,11 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Seconds an idle queue waits before looking for jobs enqueued by other processes.")
     var pollInterval: Double = 1
 
+    @Option(
+        name: .customLong("pass-env"),
+        help: "A secret setting the program gets all the same (DATABASE_URL…; repeat for several).")
+    var passedEnvironment: [String] = []
+
     @Flag(help: "Instead of running a program, print each job as a JSON line on standard output and complete it.")
     var print = false
 
@@ -79,6 +86,16 @@ struct WorkCommand: AsyncParsableCommand {
                 "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
         default: break
         }
+        for name in passedEnvironment where !Settings.secrets.contains(name) {
+            throw ArgumentParser.ValidationError(
+                "--pass-env \(name): only a secret setting is withheld from programs "
+                    + "(\(Settings.secrets.joined(separator: ", "))); every other variable is passed already")
+        }
+        for name in passedEnvironment where !Settings.secrets.contains(name) {
+            throw ArgumentParser.ValidationError(
+                "--pass-env \(name): only a secret setting is withheld from programs "
+                    + "(\(Settings.secrets.joined(separator: ", "))); every other variable is passed already")
+        }
         for (option, value) in [
             ("kill-after", killAfter), ("lease", lease), ("timeout", timeout), ("shutdown-timeout", shutdownTimeout),
             ("poll-interval", pollInterval),
@@ -91,7 +108,8 @@ struct WorkCommand: AsyncParsableCommand {
         var handlers = JobHandlers()
         if let program = command.first {
             let handler = CommandJobHandler(
-                command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter))
+                command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter),
+                withheld: Set(Settings.secrets).subtracting(passedEnvironment))
             handlers.registerFallback { context in try await handler.run(context) }
         } else {
             handlers.registerFallback { context in JobLinePrinter.print(context.job) }

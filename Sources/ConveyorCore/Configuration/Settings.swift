@@ -34,8 +34,9 @@ public struct Settings: Sendable {
             ]))
     }
 
-    /// Settings whose values are secrets: never shown in an access log.
-    static let secrets = ["CONVEYOR_ADMIN_KEY", "DATABASE_URL", "SLACK_WEBHOOK_URL"]
+    /// Settings whose values are secrets: never shown in an access log, never handed to a program
+    /// a worker runs (unless passed on purpose).
+    public static let secrets = ["CONVEYOR_ADMIN_KEY", "DATABASE_URL", "SLACK_WEBHOOK_URL"]
 
     /// The configuration key of a setting: `RATE_LIMIT_REQUESTS` is `rate.limit.requests`, which the
     /// environment provider maps back to the same variable.

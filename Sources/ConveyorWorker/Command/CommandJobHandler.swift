@@ -1,4 +1,4 @@
-import ConveyorCore
+public import ConveyorCore
 import Foundation
 import Subprocess
 import SystemPackage
@@ -8,7 +8,9 @@ import SystemPackage
 /// The contract with the program:
 /// - standard input: the job's payload JSON, exactly as enqueued;
 /// - environment: `CONVEYOR_JOB_ID`, `CONVEYOR_JOB_TYPE`, `CONVEYOR_CUSTOMER`, `CONVEYOR_QUEUE`,
-///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, on top of the worker's own;
+///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, on top of the worker's own less `withheld`
+///   (Conveyor's secrets: the program runs what customers send, and the database URL alone would
+///   bypass every tenant rule);
 /// - exit 0 completes the job; exit `nonRetryableExitCode` (65, EX_DATAERR) fails it for good;
 ///   any other exit or a signal fails it, retried with backoff, with the last lines of its
 ///   standard error as the error;
@@ -26,20 +28,30 @@ public struct CommandJobHandler: Sendable {
     public let arguments: [String]
     /// How long the program has between SIGTERM and SIGKILL (default 10 s).
     public let killAfter: Duration
+    /// The worker's environment variables the program does not get (default: every setting
+    /// marked secret, `Settings.secrets`).
+    public let withheld: Set<String>
 
     /// Creates the handler; `command` is a path, or a name looked up in `PATH`.
-    public init(command: String, arguments: [String], killAfter: Duration = .seconds(10)) {
+    public init(
+        command: String, arguments: [String], killAfter: Duration = .seconds(10),
+        withheld: Set<String> = Set(Settings.secrets)
+    ) {
         self.command = command
         self.arguments = arguments
         self.killAfter = killAfter
+        self.withheld = withheld
     }
 
     /// Runs the program for one job.
     public func run(_ context: JobContext) async throws {
         let job = context.job
+        // The payload is a customer's data: a directory only this user can enter, under a name
+        // nobody can guess and take first (creating it fails if it exists).
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "conveyor-job-\(job.id)-\(job.attempt)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            "conveyor-job-\(job.id)-\(job.attempt)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Files rather than pipes: a program that never reads its input, or writes a lot of
         // errors, can then never block on a full pipe.
@@ -53,7 +65,7 @@ public struct CommandJobHandler: Sendable {
         var options = PlatformOptions()
         options.createSession = true
         options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: killAfter)]
-        let environment: [Environment.Key: String?] = [
+        var environment: [Environment.Key: String?] = [
             "CONVEYOR_JOB_ID": job.id.description,
             "CONVEYOR_JOB_TYPE": job.type,
             "CONVEYOR_CUSTOMER": job.customer,
@@ -61,6 +73,7 @@ public struct CommandJobHandler: Sendable {
             "CONVEYOR_ATTEMPT": String(job.attempt),
             "CONVEYOR_MAX_ATTEMPTS": String(job.maxAttempts),
         ]
+        for name in withheld { environment[Environment.Key(stringLiteral: name)] = .some(nil) }
         let result = try await Subprocess.run(
             command.contains("/") ? .path(FilePath(command)) : .name(command),
             arguments: Arguments(arguments),
