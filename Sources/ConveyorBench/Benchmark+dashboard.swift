@@ -47,7 +47,7 @@ extension Benchmark {
         logger.logLevel = .error
         let dashboard = DashboardRoutes(store: store, health: nil, readingInterval: .zero)
         let (ports, found) = AsyncStream.makeStream(of: Int.self)
-        let application = ConveyorAPI.application(
+        let application = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, dashboard: dashboard, logger: logger
         ) { port in
             found.yield(port)

@@ -119,11 +119,11 @@ public struct HTTPBenchmark: Sendable {
         var logger = Logger(label: "conveyor.bench.http")
         logger.logLevel = .warning
         let ports = PortBook()
-        let api = ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
+        let api = try ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
             ports.set("api", $0)
         }
         let limiter = RateLimiter(store: store, logger: logger)
-        let limited = ConveyorAPI.application(
+        let limited = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: limiter, logger: logger
         ) { ports.set("limited", $0) }
         let bareRouter = Router()

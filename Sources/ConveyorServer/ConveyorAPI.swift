@@ -1,6 +1,7 @@
 public import ConveyorCore
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 
 /// ConveyorAPI assembles the HTTP API of `conveyor serve`: problem+json for every error, and the
@@ -26,7 +27,7 @@ public enum ConveyorAPI {
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
-        dashboard: DashboardRoutes? = nil
+        dashboard: DashboardRoutes? = nil, claimWaitersPerCustomer: Int = 64
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
@@ -72,28 +73,35 @@ public enum ConveyorAPI {
             if let rateLimiter { group.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: scope)) }
             return group.group(context: CallerContext.self)
         }
-        WorkerRoutes(store: store).register(claims: workerGroup(.claims), leases: workerGroup(.leases))
+        WorkerRoutes(store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer)).register(
+            claims: workerGroup(.claims), leases: workerGroup(.leases))
         dashboard?.register(on: router, rateLimiter: rateLimiter)
 
         methods.learn(router.routes)
         return router
     }
 
-    /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which).
+    /// The application listening on `host`:`port` (0 picks a free port; `onRunning` learns which),
+    /// its connections bounded by `listener`, over TLS when it says so. A certificate or key that
+    /// cannot be read is a `ValidationError` naming its setting.
     public static func application(
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
-        retention: RetentionPolicy = .default, dashboard: DashboardRoutes? = nil, logger: Logger,
+        retention: RetentionPolicy = .default, dashboard: DashboardRoutes? = nil,
+        listener: ListenerConfiguration = ListenerConfiguration(), logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws(ValidationError) -> some ApplicationProtocol {
         // Run by the application after its server has stopped, so enqueues in flight are written.
         let enqueues = QueueRoutes.groupCommit(store)
         return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
                 configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
-                dashboard: dashboard),
-            configuration: .init(address: .hostname(host, port: port), serverName: "conveyor"),
+                dashboard: dashboard, claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
+            server: try listener.server(),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "conveyor",
+                availableConnectionsDelegate: MaximumAvailableConnections(listener.maximumConnections)),
             services: [enqueues],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -65,6 +65,7 @@ public enum JobStoreConformance {
         ("HealthReadings and LeaderElector", healthChecks),
         ("PauseStore", pauseChecks),
         ("CapStore", capChecks),
+        ("SessionStore", sessionChecks),
     ]
 
     /// Every check, section by section.

@@ -78,7 +78,7 @@ final class ServerHarness: Sendable {
         let dashboardRoutes = dashboard.map {
             DashboardRoutes(store: store, health: monitor, configuration: $0, clock: clock)
         }
-        let application = ConveyorAPI.application(
+        let application = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
             configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, logger: logger
         ) { port in

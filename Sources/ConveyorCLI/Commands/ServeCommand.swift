@@ -52,7 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
         let address = ListenAddress(host: host, port: port)
         try await address.check()
         let rateLimits = try await failing { try RateLimiter.Configuration(settings: settings) }
-        let dashboardConfiguration = try await failing { try DashboardConfiguration(settings: settings) }
+        var dashboardConfiguration = try await failing { try DashboardConfiguration(settings: settings) }
+        let listener = try await failing { try ListenerConfiguration(settings: settings) }
+        // Every request to a server that speaks HTTPS came over it.
+        if listener.isTLS { dashboardConfiguration.secureCookie = true }
         let maintenance = try MaintenanceServices(settings: settings)
         let configuredAdminKey = settings.text("CONVEYOR_ADMIN_KEY")
         let opened = try await database.openService(settings) { store throws(CommandFailure) in
@@ -77,14 +80,17 @@ struct ServeCommand: AsyncParsableCommand {
         let monitor = HealthMonitor(
             store: store, rateLimiter: rateLimiter, configuration: health, metrics: export.metrics, logger: logger)
         let dashboard = DashboardRoutes(store: store, health: monitor, configuration: dashboardConfiguration)
-        let application = ConveyorAPI.application(
-            store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention, dashboard: dashboard,
-            logger: logger
-        ) { bound in
-            serverLogger.info("listening", metadata: ["address": "\(host):\(bound)"])
-            // Written straight to the descriptor: scripts and tests wait for this line.
-            FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+        let scheme = listener.isTLS ? "https" : "http"
+        let application = try await failing {
+            try ConveyorAPI.application(
+                store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
+                configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention,
+                dashboard: dashboard, listener: listener, logger: logger
+            ) { bound in
+                serverLogger.info("listening", metadata: ["address": "\(host):\(bound)", "scheme": "\(scheme)"])
+                // Written straight to the descriptor: scripts and tests wait for this line.
+                FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
+            }
         }
         // Shut down in reverse order: readiness turns off first, the server stops last.
         let services: [any Service] =

@@ -147,4 +147,15 @@ public struct MeteredJobStore: JobStore {
         try await base.lead(role, retry: retry, body)
     }
     public func leader(of role: String) async throws -> Leadership? { try await base.leader(of: role) }
+    public func openSession(
+        tokenHash: String, keyID: String, csrfToken: String, policy: SessionPolicy
+    )
+        async throws -> StoredSession
+    {
+        try await base.openSession(tokenHash: tokenHash, keyID: keyID, csrfToken: csrfToken, policy: policy)
+    }
+    public func session(tokenHash: String, policy: SessionPolicy) async throws -> StoredSession? {
+        try await base.session(tokenHash: tokenHash, policy: policy)
+    }
+    public func closeSession(tokenHash: String) async throws { try await base.closeSession(tokenHash: tokenHash) }
 }

@@ -5,6 +5,8 @@ public struct ClaimRequest: Sendable, Hashable {
     public static let limits = 1...1000
     /// The shortest and longest lease a claim may ask for.
     public static let leases = Duration.seconds(1)...Duration.seconds(24 * 3600)
+    /// The most distinct queues one claim may name: a claim's work grows with its queues.
+    public static let maxQueues = 100
 
     public let queues: [String]
     /// Restricts the claim to one customer's jobs; nil takes any customer's.
@@ -21,7 +23,15 @@ public struct ClaimRequest: Sendable, Hashable {
         throws(ValidationError)
     {
         guard !queues.isEmpty else { throw ValidationError(field: "queues", reason: "must name at least one queue") }
-        self.queues = try queues.map { name throws(ValidationError) in try NameRules.queue(name, field: "queues") }
+        var named: [String] = []
+        for name in queues where !named.contains(name) {
+            named.append(try NameRules.queue(name, field: "queues"))
+            guard named.count <= ClaimRequest.maxQueues else {
+                throw ValidationError(
+                    field: "queues", reason: "must name at most \(ClaimRequest.maxQueues) distinct queues")
+            }
+        }
+        self.queues = named
         self.customer = try customer.map { name throws(ValidationError) in try NameRules.customer(name) }
         guard ClaimRequest.limits.contains(limit) else {
             throw ValidationError(field: "max", reason: "must be between 1 and 1000 (got \(limit))")

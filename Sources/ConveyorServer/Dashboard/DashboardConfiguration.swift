@@ -4,22 +4,26 @@ public import ConveyorCore
 public struct DashboardConfiguration: Sendable {
     /// Every session sees and changes nothing (`DASHBOARD_READ_ONLY=on`).
     public var readOnly: Bool
-    /// How long a sign-in lasts (`DASHBOARD_SESSION_HOURS`, default 12).
+    /// How long a sign-in lasts at most (`DASHBOARD_SESSION_HOURS`, default 12).
     public var sessionLifetime: Duration
-    /// Whether the session cookie is marked `Secure` (`DASHBOARD_SECURE_COOKIE`). Conveyor speaks
-    /// plain HTTP; behind a proxy that ends TLS, the cookie is marked `Secure` when the proxy says
-    /// the request came over HTTPS (`X-Forwarded-Proto`, trusted proxies only) or when this is on.
+    /// How long a session may go unused (`DASHBOARD_IDLE_MINUTES`, default 60).
+    public var sessionIdleTimeout: Duration
+    /// Whether the session cookie is always marked `Secure` and `__Host-` prefixed
+    /// (`DASHBOARD_SECURE_COOKIE`; `serve` sets it when it speaks HTTPS itself). Otherwise it is
+    /// so for a request that a trusted proxy says came over HTTPS (`X-Forwarded-Proto: https`).
     public var secureCookie: Bool
     /// How often open pages refresh their counts and charts.
     public var refreshInterval: Duration
 
     /// Creates a configuration; every argument defaults to the documented default.
     public init(
-        readOnly: Bool = false, sessionLifetime: Duration = .seconds(12 * 3600), secureCookie: Bool = false,
+        readOnly: Bool = false, sessionLifetime: Duration = .seconds(12 * 3600),
+        sessionIdleTimeout: Duration = .seconds(3600), secureCookie: Bool = false,
         refreshInterval: Duration = .seconds(2)
     ) {
         self.readOnly = readOnly
         self.sessionLifetime = sessionLifetime
+        self.sessionIdleTimeout = sessionIdleTimeout
         self.secureCookie = secureCookie
         self.refreshInterval = refreshInterval
     }
@@ -32,5 +36,13 @@ public struct DashboardConfiguration: Sendable {
         if let hours = try settings.number("DASHBOARD_SESSION_HOURS", in: 0.01...720) {
             sessionLifetime = .milliseconds(Int64(hours * 3_600_000))
         }
+        if let minutes = try settings.number("DASHBOARD_IDLE_MINUTES", in: 1...43_200) {
+            sessionIdleTimeout = .milliseconds(Int64(minutes * 60_000))
+        }
+    }
+
+    /// The sessions' policy: these lifetimes, at most 20 sessions a key.
+    public var sessionPolicy: SessionPolicy {
+        SessionPolicy(lifetime: sessionLifetime, idleTimeout: sessionIdleTimeout)
     }
 }

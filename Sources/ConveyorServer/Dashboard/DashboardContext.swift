@@ -10,6 +10,8 @@ public struct DashboardContext: ChildRequestContext {
     let sessionToken: String
     /// The form of an action, checked by `DashboardActionGuard`; nil on pages.
     let form: FormBody?
+    /// The address of the connection's peer (a proxy's, behind one).
+    let peerAddress: String?
     public var maxUploadSize: Int { ServerLimits.bodyBytes }
 
     public init(context: ConveyorRequestContext) throws {
@@ -20,6 +22,7 @@ public struct DashboardContext: ChildRequestContext {
         self.session = session
         self.sessionToken = token
         self.form = context.form
+        self.peerAddress = context.peerAddress
     }
 
     var caller: Caller { session.caller }

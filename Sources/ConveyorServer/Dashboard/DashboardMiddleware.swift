@@ -5,14 +5,16 @@ import Hummingbird
 
 /// DashboardSessionAuthenticator turns the session cookie into the request's dashboard session. It
 /// never answers by itself: a request without a live session reaches its route without one, and a
-/// page's `DashboardContext` sends it to sign in. A session whose key has since been revoked ends
-/// here, at its next request.
+/// page's `DashboardContext` sends it to sign in. The store judges a session live (a revoked key's
+/// sessions are not), so a revocation on any node ends it here, at its next request.
 struct DashboardSessionAuthenticator: RouterMiddleware {
     typealias Context = ConveyorRequestContext
+    /// The cookie's name over plain HTTP; over HTTPS it is `__Host-` prefixed, which a browser
+    /// accepts only from a secure origin, for the whole site, from no other subdomain.
     static let cookie = "conveyor_session"
+    static let secureCookie = "__Host-" + cookie
 
     let sessions: DashboardSessions
-    let store: any TenancyStore
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -20,15 +22,14 @@ struct DashboardSessionAuthenticator: RouterMiddleware {
         async throws -> Response
     {
         var context = context
-        if let token = request.cookies[Self.cookie]?.value, let session = sessions.session(token: token) {
-            if let key = try await store.apiKey(prefix: session.keyPrefix), !key.isRevoked {
-                context.dashboardSession = session
-                context.sessionToken = token
-                if case .customer(let customer, _) = session.caller {
-                    context.logger[metadataKey: "customer"] = .string(customer)
-                }
-            } else {
-                sessions.close(token: token)
+        let cookies = request.cookies
+        if let token = (cookies[Self.secureCookie] ?? cookies[Self.cookie])?.value,
+            let session = try await sessions.session(token: token)
+        {
+            context.dashboardSession = session
+            context.sessionToken = token
+            if case .customer(let customer, _) = session.caller {
+                context.logger[metadataKey: "customer"] = .string(customer)
             }
         }
         return try await next(request, context)

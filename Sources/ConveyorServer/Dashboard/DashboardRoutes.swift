@@ -31,7 +31,7 @@ public struct DashboardRoutes: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.sessions = DashboardSessions(
-            clock: clock, lifetime: configuration.sessionLifetime, readOnly: configuration.readOnly)
+            store: store, policy: configuration.sessionPolicy, readOnly: configuration.readOnly)
         self.readings = DashboardReadings(store: store, clock: clock, interval: readingInterval)
         self.pages = DashboardPages(refreshInterval: configuration.refreshInterval)
     }
@@ -44,11 +44,13 @@ public struct DashboardRoutes: Sendable {
     public func timeOneReading() async throws -> Duration { try await readings.timedReading() }
 
     /// Registers the dashboard on `router`; with a rate limiter, sign-in attempts spend the
-    /// client address's request quota, so keys cannot be guessed at speed.
+    /// client address's request quota, so keys cannot be guessed at speed, and its trusted proxies
+    /// may say a request came over HTTPS.
     func register(on router: Router<ConveyorRequestContext>, rateLimiter: RateLimiter?) {
+        let proxies = rateLimiter?.configuration.trustedProxies ?? .none
         let dashboard = router.group()
             .add(middleware: DashboardResponses(pages: pages))
-            .add(middleware: DashboardSessionAuthenticator(sessions: sessions, store: store))
+            .add(middleware: DashboardSessionAuthenticator(sessions: sessions))
         dashboard.get("assets/:name") { _, context in try DashboardAssets.response(for: context) }
         let signIn = dashboard.group()
         if let rateLimiter { signIn.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }
@@ -56,16 +58,16 @@ public struct DashboardRoutes: Sendable {
             if context.dashboardSession != nil { throw DashboardRedirect(location: "/") }
             return signInPage()
         }
-        signIn.post("sign-in") { request, context in try await self.signIn(request, context) }
+        signIn.post("sign-in") { request, context in try await self.signIn(request, context, proxies: proxies) }
 
         let pages = dashboard.group(context: DashboardContext.self)
         let actions = dashboard.group().add(middleware: DashboardActionGuard()).group(context: DashboardContext.self)
         let signOut = dashboard.group().add(middleware: DashboardActionGuard(changesJobs: false))
             .group(context: DashboardContext.self)
-        signOut.post("sign-out") { _, context in
-            sessions.close(token: context.sessionToken)
+        signOut.post("sign-out") { request, context in
+            try await sessions.close(token: context.sessionToken)
             var response = Response(status: .seeOther, headers: [.location: "/sign-in"])
-            response.setCookie(cookie(value: "", maxAge: 0))
+            response.setCookie(cookie(value: "", maxAge: 0, secure: isSecure(request, context.peerAddress, proxies)))
             return response
         }
         registerOverview(pages: pages)
@@ -80,27 +82,48 @@ public struct DashboardRoutes: Sendable {
         return pages.page("sign-in", View(frame: pages.frame("Sign in", nil, notice: notice)), status: status)
     }
 
-    func signIn(_ request: Request, _ context: ConveyorRequestContext) async throws -> Response {
+    func signIn(
+        _ request: Request, _ context: ConveyorRequestContext, proxies: TrustedProxies
+    ) async throws -> Response {
         try DashboardActionGuard.refuseOtherOrigins(request)
         let form = FormBody(String(buffer: try await request.body.collect(upTo: 64 << 10)))
-        guard let secret = form["key"], let prefix = APIKeySecret.lookupPrefix(of: secret),
-            let key = try await store.apiKey(prefix: prefix), key.accepts(secretHash: APIKeySecret.hash(secret))
+        let secret = form["key"] ?? ""
+        let prefix = APIKeySecret.lookupPrefix(of: secret)
+        guard let prefix, let key = try await store.apiKey(prefix: prefix),
+            key.accepts(secretHash: APIKeySecret.hash(secret))
         else {
+            // The key's visible prefix only, never more of what was typed: a mistyped key is
+            // often a real one.
+            context.logger.notice(
+                "dashboard sign-in refused", metadata: ["key_prefix": .string(prefix ?? "(not a key)")])
             return signInPage(notice: "That key is unknown or revoked.", status: .unauthorized)
         }
-        let (token, _) = sessions.open(for: key)
+        let (token, _) = try await sessions.open(for: key)
         context.logger.info("dashboard sign-in", metadata: ["key_id": .string(key.id)])
         var response = Response(status: .seeOther, headers: [.location: "/"])
-        response.setCookie(cookie(value: token, maxAge: Int(configuration.sessionLifetime.timeInterval)))
+        response.setCookie(
+            cookie(
+                value: token, maxAge: Int(configuration.sessionLifetime.timeInterval),
+                secure: isSecure(request, context.peerAddress, proxies)))
         return response
     }
 
-    /// The session cookie: script cannot read it, no other site's request carries it, and with
-    /// `DASHBOARD_SECURE_COOKIE` it travels over HTTPS only.
-    func cookie(value: String, maxAge: Int) -> Cookie {
+    /// Whether the request came over HTTPS: `serve` speaks it (or `DASHBOARD_SECURE_COOKIE` says
+    /// so), or a trusted proxy says its client used it (the last `X-Forwarded-Proto` value, the
+    /// one the nearest proxy set).
+    func isSecure(_ request: Request, _ peer: String?, _ proxies: TrustedProxies) -> Bool {
+        if configuration.secureCookie { return true }
+        guard let peer, proxies.contains(peer), let forwarded = request.headers[.xForwardedProto] else { return false }
+        let proto = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces).lowercased()
+        return proto == "https"
+    }
+
+    /// The session cookie: script cannot read it, no other site's request carries it, and over
+    /// HTTPS it is `Secure` and `__Host-` prefixed (sent over HTTPS only, to this host only).
+    func cookie(value: String, maxAge: Int, secure: Bool) -> Cookie {
         Cookie(
-            name: DashboardSessionAuthenticator.cookie, value: value, maxAge: maxAge, path: "/",
-            secure: configuration.secureCookie, httpOnly: true, sameSite: .strict)
+            name: secure ? DashboardSessionAuthenticator.secureCookie : DashboardSessionAuthenticator.cookie,
+            value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
     }
 
     /// The snapshot, held to what `caller` may see.

@@ -1,6 +1,5 @@
 public import ConveyorCore
 public import Foundation
-import Synchronization
 
 /// DashboardSession is one browser signed in to the dashboard with an API key: who the key speaks
 /// for, the token its forms must carry, and until when it holds.
@@ -17,66 +16,46 @@ public struct DashboardSession: Sendable, Hashable {
     public let canAct: Bool
 }
 
-/// DashboardSessions holds the signed-in sessions of one server, each by the SHA-256 of its
-/// cookie's random token: the token itself is kept only by the browser, so a copy of this table
-/// (a heap dump, a log) signs no one in. Signing out or expiring removes the entry, so the cookie
-/// is worthless from then on, whatever the browser keeps.
+/// DashboardSessions are the dashboard's sign-ins, kept by the store (`SessionStore`) so that
+/// every `serve` on the same database knows them, by the SHA-256 of the cookie's random token: the
+/// token itself is kept only by the browser, so a copy of the table (a backup, a log) signs no one
+/// in. Signing out, expiring, idling past the idle timeout or revoking the key ends a session on
+/// every node, so the cookie is worthless from then on, whatever the browser keeps.
 public final class DashboardSessions: Sendable {
-    /// The most sessions held; past it the one nearest to expiry gives way, so a client signing
-    /// in again and again cannot grow the table without bound.
-    static let capacity = 10_000
-
-    let clock: any WallClock
-    let lifetime: Duration
+    let store: any SessionStore
+    let policy: SessionPolicy
     let readOnly: Bool
-    private let sessions = Mutex<[String: DashboardSession]>([:])
 
-    /// Sessions that last `lifetime` from sign-in; with `readOnly`, none of them may act.
-    public init(clock: any WallClock = SystemClock(), lifetime: Duration = .seconds(12 * 3600), readOnly: Bool = false)
-    {
-        self.clock = clock
-        self.lifetime = lifetime
+    /// Sessions in `store` under `policy`; with `readOnly`, none of them may act.
+    public init(store: any SessionStore, policy: SessionPolicy = SessionPolicy(), readOnly: Bool = false) {
+        self.store = store
+        self.policy = policy
         self.readOnly = readOnly
     }
 
     /// Opens a session for an accepted key; returns the cookie's token (shown to the browser only).
-    public func open(for key: APIKey) -> (token: String, session: DashboardSession) {
-        let now = clock.now()
+    public func open(for key: APIKey) async throws -> (token: String, session: DashboardSession) {
         let token = Self.randomToken()
-        let session = DashboardSession(
+        let stored = try await store.openSession(
+            tokenHash: SHA256Hex.of(token), keyID: key.id, csrfToken: Self.randomToken(), policy: policy)
+        return (token, session(stored))
+    }
+
+    /// The live session of a cookie's token, or nil (unknown, signed out, expired, idle, or its key revoked).
+    public func session(token: String) async throws -> DashboardSession? {
+        try await store.session(tokenHash: SHA256Hex.of(token), policy: policy).map(session)
+    }
+
+    /// Ends the session of this token (signing out), on every node.
+    public func close(token: String) async throws {
+        try await store.closeSession(tokenHash: SHA256Hex.of(token))
+    }
+
+    private func session(_ stored: StoredSession) -> DashboardSession {
+        let key = stored.key
+        return DashboardSession(
             caller: key.customer.map { .customer($0, keyID: key.id) } ?? .admin(keyID: key.id),
-            keyPrefix: key.prefix, csrfToken: Self.randomToken(), expiresAt: now.adding(lifetime),
-            canAct: !readOnly)
-        sessions.withLock { sessions in
-            sessions = sessions.filter { $0.value.expiresAt > now }
-            if sessions.count >= Self.capacity,
-                let oldest = sessions.min(by: { $0.value.expiresAt < $1.value.expiresAt })
-            {
-                sessions[oldest.key] = nil
-            }
-            sessions[SHA256Hex.of(token)] = session
-        }
-        return (token, session)
-    }
-
-    /// The live session of a cookie's token, or nil (unknown, signed out or expired).
-    public func session(token: String) -> DashboardSession? {
-        let now = clock.now()
-        let hash = SHA256Hex.of(token)
-        return sessions.withLock { sessions in
-            guard let session = sessions[hash] else { return nil }
-            guard session.expiresAt > now else {
-                sessions[hash] = nil
-                return nil
-            }
-            return session
-        }
-    }
-
-    /// Ends the session of this token (signing out).
-    public func close(token: String) {
-        let hash = SHA256Hex.of(token)
-        _ = sessions.withLock { $0.removeValue(forKey: hash) }
+            keyPrefix: key.prefix, csrfToken: stored.csrfToken, expiresAt: stored.expiresAt, canAct: !readOnly)
     }
 
     /// 32 random bytes from the system's cryptographic generator, as URL-safe base 64 (no padding).

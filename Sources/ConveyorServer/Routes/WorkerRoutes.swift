@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// token. A customer key claims and settles only its own customer's jobs; a lost lease is a 409.
 struct WorkerRoutes {
     let store: any JobQueue & JobQueries
+    let waiters: ClaimWaiters
     /// How often a long-poll looks again when nothing rings (jobs enqueued by another process on
     /// SQLite, retries falling due).
     static let pollInterval = Duration.seconds(1)
@@ -57,6 +58,9 @@ struct WorkerRoutes {
             queues: body.queues, customer: customer, limit: body.max ?? 1,
             lease: try Self.lease(seconds: body.leaseSeconds), workerID: body.workerID)
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        // A customer's place among the waiting claims: taken before the first wait, held until the answer.
+        var waiting = false
+        defer { if waiting, let customer { waiters.leave(customer) } }
         while true {
             // Taken before the claim, so an enqueue between an empty claim and the wait still wakes it.
             let ticket = store.wakeups.ticket()
@@ -67,6 +71,10 @@ struct WorkerRoutes {
             for job in jobs { context.logger.debug("job claimed", metadata: job.logMetadata) }
             if !jobs.isEmpty || remaining <= .zero || Task.isCancelled || Task.isShuttingDownGracefully {
                 return try JSONResponse.make(ClaimAnswer(jobs: jobs.map(ClaimedJob.init)))
+            }
+            if !waiting, let customer {
+                guard waiters.enter(customer) else { throw waiters.refusal() }
+                waiting = true
             }
             let wakeups = store.wakeups
             await withGracefulShutdownHandler {

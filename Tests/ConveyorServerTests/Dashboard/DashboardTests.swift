@@ -74,11 +74,31 @@ struct DashboardTests {
         }
     }
 
-    @Test("behind TLS the cookie is Secure")
+    @Test("over HTTPS the cookie is Secure and __Host- prefixed, and it signs the browser in")
     func secureCookie() async throws {
         try await withDashboard(.sqlite, configuration: .init(secureCookie: true)) { server, browser in
             let cookie = try #require(try await browser.signIn(server.adminKey).header("Set-Cookie"))
-            #expect(cookie.contains("Secure"))
+            #expect(cookie.hasPrefix("__Host-conveyor_session=") && cookie.contains("Secure"))
+            #expect(try await browser.get("/").status == 200)
+        }
+    }
+
+    @Test("a trusted proxy saying X-Forwarded-Proto: https makes the cookie Secure; anyone else saying so does not")
+    func forwardedProto() async throws {
+        for (proxies, secure) in [("127.0.0.1", true), ("10.0.0.0/8", false)] {
+            let server = try await ServerHarness.start(
+                .sqlite, rateLimits: .init(trustedProxies: try TrustedProxies(parsing: proxies)), dashboard: .init())
+            do {
+                let signedIn = try await DashboardClient(server.baseURL).signIn(
+                    server.adminKey, headers: ["X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"])
+                #expect(signedIn.status == 303)
+                let cookie = signedIn.header("Set-Cookie") ?? ""
+                #expect(cookie.contains("Secure") == secure, "\(proxies): \(cookie)")
+                #expect(cookie.hasPrefix("__Host-") == secure)
+            } catch {
+                Issue.record(error)
+            }
+            await server.stop()
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 import Testing
 
@@ -8,12 +8,12 @@ import Testing
 
 /// DashboardClient speaks to the dashboard as a browser's forms would — form posts, one session
 /// cookie, redirects not followed (so a test sees each 303) — over real HTTP on loopback.
-final class DashboardClient: Sendable {
-    let baseURL: URL
+public final class DashboardClient: Sendable {
+    public let baseURL: URL
     private let session: URLSession
     private let cookie = Mutex<String?>(nil)
 
-    init(_ baseURL: URL) {
+    public init(_ baseURL: URL) {
         self.baseURL = baseURL
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpShouldSetCookies = false
@@ -21,33 +21,38 @@ final class DashboardClient: Sendable {
         session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
-    var sessionCookie: String? { cookie.withLock { $0 } }
+    public var sessionCookie: String? { cookie.withLock { $0 } }
 
-    struct Page: Sendable {
-        let status: Int
-        let headers: [String: String]
-        let html: String
+    public struct Page: Sendable {
+        public let status: Int
+        public let headers: [String: String]
+        public let html: String
 
-        func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
+        public func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
 
         /// The value of the hidden CSRF field of the page's forms.
-        var csrf: String? {
+        public var csrf: String? {
             guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
             return String(html[range.upperBound...].prefix { $0 != "\"" })
         }
     }
 
-    func get(_ path: String) async throws -> Page { try await send("GET", path, form: nil) }
+    public func get(_ path: String) async throws -> Page { try await send("GET", path, form: nil) }
 
-    /// Posts a form, from `origin` if given (a browser sends its page's origin).
-    func post(_ path: String, _ fields: [(String, String)], origin: String? = nil) async throws -> Page {
-        try await send("POST", path, form: fields, origin: origin)
+    /// Posts a form, from `origin` if given (a browser sends its page's origin), with `headers`
+    /// (a proxy's, say).
+    public func post(
+        _ path: String, _ fields: [(String, String)], origin: String? = nil, headers: [String: String] = [:]
+    ) async throws -> Page {
+        try await send("POST", path, form: fields, origin: origin, headers: headers)
     }
 
     /// Signs in with `key`; the session cookie is kept for the next requests.
     @discardableResult
-    func signIn(_ key: String) async throws -> Page {
-        let page = try await post("/sign-in", [("key", key)])
+    public func signIn(_ key: String, headers: [String: String] = [:]) async throws -> Page {
+        let page = try await post("/sign-in", [("key", key)], headers: headers)
         if let header = page.header("Set-Cookie"), let value = header.split(separator: ";").first {
             cookie.withLock { $0 = String(value) }
         }
@@ -55,13 +60,14 @@ final class DashboardClient: Sendable {
     }
 
     /// Forgets the cookie, as a new browser would.
-    func forget() { cookie.withLock { $0 = nil } }
+    public func forget() { cookie.withLock { $0 = nil } }
 
     /// Sends the cookie `value` from now on (a stolen or old cookie).
-    func use(cookie value: String?) { cookie.withLock { $0 = value } }
+    public func use(cookie value: String?) { cookie.withLock { $0 = value } }
 
     private func send(
-        _ method: String, _ path: String, form: [(String, String)]?, origin: String? = nil
+        _ method: String, _ path: String, form: [(String, String)]?, origin: String? = nil,
+        headers: [String: String] = [:]
     ) async throws
         -> Page
     {
@@ -69,6 +75,7 @@ final class DashboardClient: Sendable {
         request.httpMethod = method
         if let cookie = sessionCookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
         if let origin { request.setValue(origin, forHTTPHeaderField: "Origin") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let form {
             var components = URLComponents()
             components.queryItems = form.map { URLQueryItem(name: $0.0, value: $0.1) }
