@@ -11,7 +11,7 @@ struct RateLimitTests {
     /// The `r` and `t` of a `RateLimit` header.
     static func remaining(_ answer: ServerHarness.Answer) -> (r: Int, t: Int)? {
         guard let value = answer.header("RateLimit"),
-            let match = value.wholeMatch(of: /"default";r=(\d+);t=(\d+)/)
+            let match = value.wholeMatch(of: /"(?:default|worker)";r=(\d+);t=(\d+)/)
         else { return nil }
         return (Int(match.1)!, Int(match.2)!)
     }
@@ -212,6 +212,51 @@ struct WorkerRateLimitTests {
             let listing = try await server.send("GET", "/api/queue/acme", key: server.acmeKey)
             #expect(listing.status == 200)
             #expect(RateLimitTests.remaining(listing)?.r == 4)
+        }
+    }
+
+    @Test(
+        "refused lease calls spend the worker quota and, once it is used up, lease calls are 429; honest ones spend nothing",
+        arguments: Engine.available)
+    func refusedLeaseCalls(_ engine: Engine) async throws {
+        let limits = RateLimiter.Configuration(
+            workerPolicy: try RateLimitPolicy(requests: 5, windowSeconds: 3600), storeTimeout: .seconds(30))
+        try await withServer(engine, rateLimits: limits) { server in
+            let job = try await server.store.enqueue(
+                NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}")
+            ).job
+            let claim = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            let token = try #require((claim.json["jobs"] as? [[String: Any]])?.first?["lease_token"] as? String)
+            let honest = #"{"lease_token":"\#(token)","lease_seconds":60}"#
+            for _ in 0..<10 {
+                let beat = try await server.send(
+                    "POST", "/api/jobs/\(job.id)/heartbeat", key: server.acmeKey, json: honest)
+                #expect(beat.status == 200 && beat.header("RateLimit") == nil, "an honest heartbeat spends nothing")
+            }
+            let madeUp = #"{"lease_token":"made-up"}"#
+            var left: [Int?] = []
+            for n in 0..<4 {
+                // A stale token for a real job (409), or a job that does not exist (404).
+                let path =
+                    n.isMultiple(of: 2)
+                    ? "/api/jobs/\(job.id)/complete" : "/api/jobs/\(JobID.generate(at: Date()))/complete"
+                let refused = try await server.send("POST", path, key: server.acmeKey, json: madeUp)
+                #expect(refused.status == (n.isMultiple(of: 2) ? 409 : 404))
+                left.append(RateLimitTests.remaining(refused)?.r)
+            }
+            #expect(left == [3, 2, 1, 0], "the claim spent one; each refusal one more")
+            let last = try await server.send(
+                "POST", "/api/jobs/\(job.id)/complete", key: server.acmeKey, json: madeUp)
+            #expect(last.status == 409, "the refusal that finds the quota used up is answered as it was")
+            let blocked = try await server.send(
+                "POST", "/api/jobs/\(job.id)/heartbeat", key: server.acmeKey, json: honest)
+            #expect(blocked.status == 429 && blocked.header("Retry-After") != nil)
+            #expect(blocked.contentType == "application/problem+json")
+            // Another customer's workers are untouched.
+            let globex = try await server.send(
+                "POST", "/api/workers/claim", key: server.globexKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect(globex.status == 200)
         }
     }
 }

@@ -38,7 +38,8 @@ final class ServerHarness: Sendable {
 
     static func start(
         _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, health: HealthConfiguration? = nil,
-        clock: any WallClock = SystemClock(), dashboard: DashboardConfiguration? = nil
+        clock: any WallClock = SystemClock(), dashboard: DashboardConfiguration? = nil,
+        listener: ListenerConfiguration = ListenerConfiguration()
     ) async throws -> ServerHarness {
         let (store, cleanup) = try await engine.openStore(clock: clock)
         _ = try await store.createCustomer("acme")
@@ -54,7 +55,7 @@ final class ServerHarness: Sendable {
 
         return try await serve(
             store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
-            export: .prometheus(), dashboard: dashboard, cleanup: cleanup)
+            export: .prometheus(), dashboard: dashboard, listener: listener, cleanup: cleanup)
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
@@ -63,7 +64,7 @@ final class ServerHarness: Sendable {
         clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
         metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil, configuredAdminKey: String? = nil,
         logger: Logger = Logger(label: "test-server"), dashboard: DashboardConfiguration? = nil,
-        cleanup: @escaping @Sendable () async -> Void
+        listener: ListenerConfiguration = ListenerConfiguration(), cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
             RateLimiter(
@@ -80,7 +81,7 @@ final class ServerHarness: Sendable {
         }
         let application = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, logger: logger
+            configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, listener: listener, logger: logger
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
@@ -145,9 +146,11 @@ final class ServerHarness: Sendable {
         var contentType: String? { header("Content-Type") }
     }
 
-    /// Sends one request; `key` nil sends no Authorization header.
+    /// Sends one request; `key` nil sends no Authorization header. With `apart`, on a connection
+    /// of its own (URLSession otherwise queues requests to one host behind a few long-polls).
     func send(
-        _ method: String, _ path: String, key: String?, body: Data? = nil, headers: [String: String] = [:]
+        _ method: String, _ path: String, key: String?, body: Data? = nil, headers: [String: String] = [:],
+        apart: Bool = false
     ) async throws -> Answer {
         var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
         request.httpMethod = method
@@ -157,7 +160,9 @@ final class ServerHarness: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let session = apart ? URLSession(configuration: .ephemeral) : URLSession.shared
+        defer { if apart { session.finishTasksAndInvalidate() } }
+        let (data, response) = try await session.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
@@ -167,11 +172,12 @@ final class ServerHarness: Sendable {
     }
 
     func send(
-        _ method: String, _ path: String, key: String?, json: String, headers: [String: String] = [:]
+        _ method: String, _ path: String, key: String?, json: String, headers: [String: String] = [:],
+        apart: Bool = false
     )
         async throws -> Answer
     {
-        try await send(method, path, key: key, body: Data(json.utf8), headers: headers)
+        try await send(method, path, key: key, body: Data(json.utf8), headers: headers, apart: apart)
     }
 }
 

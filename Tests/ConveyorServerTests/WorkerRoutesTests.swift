@@ -1,5 +1,6 @@
 import ConveyorCore
 import ConveyorServer
+import ConveyorTestSupport
 import Foundation
 import Testing
 
@@ -113,6 +114,7 @@ struct WorkerRoutesTests {
                 (#"{"queues":["mail"],"lease_seconds":0}"#, "lease_seconds"),
                 (#"{"queues":"mail"}"#, "queues"),
                 (#"{"max":1}"#, "queues"),
+                (#"{"queues":[\#((0...100).map { "\"q\($0)\"" }.joined(separator: ","))]}"#, "queues"),
             ]
             for (body, field) in cases {
                 let answer = try await server.send("POST", "/api/workers/claim", key: server.acmeKey, json: body)
@@ -120,6 +122,57 @@ struct WorkerRoutesTests {
                 #expect(answer.json["field"] as? String == field, "\(body)")
             }
         }
+    }
+
+    @Test("a claim may name 100 distinct queues, a name given twice counted once", arguments: Engine.available)
+    func hundredQueues(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let names = (0..<100).map { "\"q\($0)\"" } + ["\"q0\""]
+            let answer = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey,
+                json: #"{"queues":[\#(names.joined(separator: ","))],"wait_seconds":0}"#)
+            #expect(answer.status == 200)
+        }
+    }
+
+    @Test(
+        "a customer holds at most CLAIM_WAITERS_PER_CUSTOMER waiting claims (429 past it); others are untouched",
+        arguments: Engine.available)
+    func waitingClaims(_ engine: Engine) async throws {
+        let server = try await ServerHarness.start(engine, listener: ListenerConfiguration(claimWaitersPerCustomer: 2))
+        do {
+            // Three claims that would wait 30 s: two wait, the third is refused at once.
+            let waiting = #"{"queues":["mail"],"wait_seconds":30}"#
+            let (answers, answered) = AsyncStream.makeStream(of: ServerHarness.Answer.self)
+            let held = (0..<3).map { _ in
+                Task {
+                    let answer = try await server.send(
+                        "POST", "/api/workers/claim", key: server.acmeKey, json: waiting, apart: true)
+                    answered.yield(answer)
+                }
+            }
+            var iterator = answers.makeAsyncIterator()
+            let refused = try #require(await iterator.next())
+            #expect(refused.status == 429)
+            #expect(refused.json["field"] as? String == "wait_seconds")
+            #expect(refused.header("Retry-After") == "1")
+            let now = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0}"#)
+            #expect(now.status == 200, "a claim that does not wait is never refused for it")
+            let globex = try await server.send(
+                "POST", "/api/workers/claim", key: server.globexKey, json: #"{"queues":["mail"],"wait_seconds":0.2}"#)
+            #expect(globex.status == 200, "another customer's claims wait as before")
+            // Two jobs answer the two waiting claims; their places are free again.
+            for _ in 0..<2 { _ = try await Self.enqueue(server) }
+            for _ in 0..<2 { #expect(await iterator.next()?.status == 200) }
+            for claim in held { try await claim.value }
+            let again = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"wait_seconds":0.2}"#)
+            #expect(again.status == 200)
+        } catch {
+            Issue.record(error)
+        }
+        await server.stop()
     }
 
     @Test("a graceful shutdown answers a waiting claim at once instead of after its wait", arguments: Engine.available)

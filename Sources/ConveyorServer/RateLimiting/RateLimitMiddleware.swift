@@ -1,6 +1,7 @@
 import ConveyorCore
 import HTTPTypes
 public import Hummingbird
+import Synchronization
 
 /// RateLimitMiddleware spends a request's quota before the routes run: the customer's for a
 /// customer key, the client address's for a request without a valid key (so guessing keys is
@@ -17,13 +18,19 @@ public struct RateLimitMiddleware: RouterMiddleware {
         case requests
         /// The customer's worker quota: claims, apart from its requests.
         case claims
-        /// Nothing for a valid key: heartbeats, completions and failures are bounded by the
-        /// leases a worker holds. Without a valid key, the client address's request quota.
+        /// Nothing for a valid key and a lease it holds: honest heartbeats, completions and
+        /// failures are bounded by the leases a worker holds. A refused one (404, 409: a made-up
+        /// or stale token) spends the worker quota, and once that is used up this node answers the
+        /// customer's lease calls 429 until it returns, so a storm of made-up tokens is bounded.
+        /// Without a valid key, the client address's request quota.
         case leases
     }
 
     let limiter: RateLimiter
     let scope: Scope
+    /// Until when each customer's lease calls are refused on this node, its worker quota used up
+    /// by refused lease calls.
+    private let leaseBlocks = LeaseBlocks()
 
     public init(limiter: RateLimiter, scope: Scope = .requests) {
         self.limiter = limiter
@@ -39,7 +46,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
             switch scope {
             case .requests: key = .customer(name)
             case .claims: key = .worker(name)
-            case .leases: return try await next(request, context)
+            case .leases: return try await leaseCall(of: name, request, context, next)
             }
         case .admin: return try await next(request, context)
         case nil:
@@ -76,6 +83,57 @@ public struct RateLimitMiddleware: RouterMiddleware {
             return response
         } catch {
             throw ErrorWithHeaders(error: error, headers: headers)
+        }
+    }
+}
+
+extension RateLimitMiddleware {
+    /// A lease call of a customer's: free when its lease holds; a refusal spends the worker quota.
+    private func leaseCall(
+        of customer: String, _ request: Request, _ context: Context,
+        _ next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if let seconds = leaseBlocks.secondsLeft(customer) {
+            var problem = Problem(
+                status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
+                detail:
+                    "refused lease calls (unknown jobs, lost or made-up lease tokens) used up the worker quota; "
+                    + "retry after \(seconds) s")
+            problem.headers[.retryAfter] = String(seconds)
+            throw problem
+        }
+        do {
+            return try await next(request, context)
+        } catch {
+            let status = ProblemMiddleware<Context>.problem(for: error).statusCode
+            guard status == 404 || status == 409 else { throw error }
+            let decision = await limiter.decide(.worker(customer))
+            if !decision.allowed { leaseBlocks.block(customer, seconds: decision.secondsUntilQuotaReturns) }
+            throw ErrorWithHeaders(error: error, headers: decision.headerFields(quota: "worker"))
+        }
+    }
+}
+
+/// LeaseBlocks are the customers whose lease calls this node refuses for a while.
+private final class LeaseBlocks: Sendable {
+    private let until = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    func block(_ customer: String, seconds: Int) {
+        let end = ContinuousClock.now + .seconds(max(1, seconds))
+        until.withLock { $0[customer] = end }
+    }
+
+    /// Whole seconds, rounded up, until `customer`'s lease calls are answered again; nil when they are.
+    func secondsLeft(_ customer: String) -> Int? {
+        let now = ContinuousClock.now
+        return until.withLock { until in
+            guard let end = until[customer] else { return nil }
+            guard end > now else {
+                until[customer] = nil
+                return nil
+            }
+            let left = end - now
+            return Int(left.components.seconds) + (left.components.attoseconds > 0 ? 1 : 0)
         }
     }
 }
