@@ -17,11 +17,11 @@ extension PostgresJobStore {
         }
     }
 
-    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> DeadLetterBatch {
         let logger = self.logger
         let replayed = try await transaction { connection, now in
-            var jobs = try await self.deadLetters(selection, for: .replay, connection)
-            let turns = DeadLetterSelection.turns(count: jobs.count, perSecond: pace, from: now)
+            var (jobs, next) = try await self.deadLetters(selection, for: .replay, connection)
+            let turns = selection.turns(count: jobs.count, perSecond: pace, from: now)
             for index in jobs.indices {
                 try jobs[index].replay(at: now, runAt: turns[index])
                 // The key may have been reused by a newer job while this one was dead; the newer
@@ -39,26 +39,27 @@ extension PostgresJobStore {
             }
             try await PostgresJobRow.update(jobs, connection, logger: logger)
             try await Self.notify(jobs.map(\.queue), connection, logger: logger)
-            return jobs
+            return DeadLetterBatch.replayed(jobs, next: next, turns: turns, perSecond: pace)
         }
-        wakeups.ring(replayed.map(\.queue))
+        wakeups.ring(replayed.jobs.map(\.queue))
         return replayed
     }
 
-    public func purge(_ selection: DeadLetterSelection) async throws -> Int {
+    public func purge(_ selection: DeadLetterSelection) async throws -> DeadLetterBatch {
         let logger = self.logger
         return try await transaction { connection, _ in
-            let ids = try await self.deadLetters(selection, for: .purge, connection).map(\.id.description)
-            try await connection.query("DELETE FROM jobs WHERE id = ANY(\(ids))", logger: logger)
-            return ids.count
+            let (jobs, next) = try await self.deadLetters(selection, for: .purge, connection)
+            try await connection.query("DELETE FROM jobs WHERE id = ANY(\(jobs.map(\.id.description)))", logger: logger)
+            return DeadLetterBatch(jobs: jobs, next: next)
         }
     }
 
-    /// The dead jobs a selection names, locked. Named ids must all exist and be dead, or nothing happens.
+    /// The dead jobs a selection names, locked, and where a filter's next call goes on. Named ids
+    /// must all exist and be dead, or nothing happens.
     private func deadLetters(
         _ selection: DeadLetterSelection, for event: JobEvent, _ connection: PostgresConnection
     )
-        async throws -> [Job]
+        async throws -> (jobs: [Job], next: JobID?)
     {
         switch selection {
         case .ids(let ids):
@@ -68,8 +69,9 @@ extension PostgresJobStore {
                 SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = ANY(\(ids.map(\.description)))
                 ORDER BY id FOR UPDATE
                 """, logger: logger)
-            return try DeadLetterSelection.dead(
+            let jobs = try DeadLetterSelection.dead(
                 ids, among: Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), for: event)
+            return (jobs, nil)
         case .matching(let dead):
             var filter = dead.filter
             filter.states = [.dead]
@@ -82,9 +84,16 @@ extension PostgresJobStore {
                 bindings.append(before.unixMilliseconds)
                 sql += " AND finished_at < to_timestamp($\(bindings.count)::int8 / 1000.0)"
             }
-            return try await PostgresJobRow.fetch(
-                connection, PostgresQuery(unsafeSQL: sql + " ORDER BY id FOR UPDATE", binds: bindings), logger: logger
-            ).filter(dead.matches)
+            if let after = dead.after {
+                bindings.append(after.description)
+                sql += " AND id > $\(bindings.count)"
+            }
+            bindings.append(Int64(dead.limit))
+            let read = try await PostgresJobRow.fetch(
+                connection,
+                PostgresQuery(unsafeSQL: sql + " ORDER BY id LIMIT $\(bindings.count) FOR UPDATE", binds: bindings),
+                logger: logger)
+            return (read.filter(dead.matches), dead.next(read: read))
         }
     }
 

@@ -16,10 +16,11 @@ extension SQLiteJobStore {
         }
     }
 
-    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> DeadLetterBatch {
         let replayed = try await write { db, now in
-            let dead = try Self.deadLetters(selection, for: .replay, db)
-            return try zip(dead, DeadLetterSelection.turns(count: dead.count, perSecond: pace, from: now)).map {
+            let (dead, next) = try Self.deadLetters(selection, for: .replay, db)
+            let turns = selection.turns(count: dead.count, perSecond: pace, from: now)
+            let jobs = try zip(dead, turns).map {
                 dead, turn in
                 var job = dead
                 try job.replay(at: now, runAt: turn)
@@ -39,30 +40,32 @@ extension SQLiteJobStore {
                 try JobRow.update(job, db)
                 return job
             }
+            return DeadLetterBatch.replayed(jobs, next: next, turns: turns, perSecond: pace)
         }
-        wakeups.ring(replayed.map(\.queue))
+        wakeups.ring(replayed.jobs.map(\.queue))
         return replayed
     }
 
-    public func purge(_ selection: DeadLetterSelection) async throws -> Int {
+    public func purge(_ selection: DeadLetterSelection) async throws -> DeadLetterBatch {
         try await write { db, _ in
-            let jobs = try Self.deadLetters(selection, for: .purge, db)
+            let (jobs, next) = try Self.deadLetters(selection, for: .purge, db)
             for job in jobs {
                 try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [job.id.description])
             }
-            return jobs.count
+            return DeadLetterBatch(jobs: jobs, next: next)
         }
     }
 
-    /// The dead jobs a selection names. Named ids must all exist and be dead, or nothing happens.
+    /// The dead jobs a selection names, and where a filter's next call goes on. Named ids must all
+    /// exist and be dead, or nothing happens.
     private static func deadLetters(
         _ selection: DeadLetterSelection, for event: JobEvent, _ db: Database
-    ) throws -> [Job] {
+    ) throws -> (jobs: [Job], next: JobID?) {
         switch selection {
         case .ids(let ids):
             var found: [JobID: Job] = [:]
             for id in ids { found[id] = try JobRow.fetch(id, db) }
-            return try DeadLetterSelection.dead(ids, among: found, for: event)
+            return (try DeadLetterSelection.dead(ids, among: found, for: event), nil)
         case .matching(let dead):
             var filter = dead.filter
             filter.states = [.dead]
@@ -75,7 +78,12 @@ extension SQLiteJobStore {
                 sql += " AND finished_at < ?"
                 arguments += [before.unixMilliseconds]
             }
-            return try JobRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).filter(dead.matches)
+            if let after = dead.after {
+                sql += " AND id > ?"
+                arguments += [after.description]
+            }
+            let read = try JobRow.fetchAll(db, sql: sql + " ORDER BY id LIMIT ?", arguments: arguments + [dead.limit])
+            return (read.filter(dead.matches), dead.next(read: read))
         }
     }
 

@@ -18,7 +18,7 @@ extension JobStoreConformance {
     static let deadLetterChecks: [StoreConformanceCheck] = [
         .init("replay moves a dead job back to available with a fresh budget, counting the replay") { h in
             let dead = try await deadJob(h)
-            let replayed = try await h.store.replay(.ids([dead.id]))
+            let replayed = try await h.store.replay(.ids([dead.id])).jobs
             #expect(replayed.count == 1)
             let job = try #require(replayed.first)
             #expect(job.state == .available)
@@ -30,7 +30,7 @@ extension JobStoreConformance {
             let again = try await h.claimOne()
             #expect(again.id == dead.id && again.attempt == 1)
             let deadAgain = try await h.store.fail(try #require(again.lease), message: "still poison", retryable: false)
-            #expect(try await h.store.replay(.ids([dead.id])).first?.replayCount == 2)
+            #expect(try await h.store.replay(.ids([dead.id])).jobs.first?.replayCount == 2)
             #expect(deadAgain.errors.count == 2)
         },
         .init("replay by ids is all or nothing: a job that is not dead refuses the whole request") { h in
@@ -51,8 +51,9 @@ extension JobStoreConformance {
             try await h.enqueue(queue: "mail")
             let replayed = try await h.store.replay(
                 .matching(try DeadLetterFilter(try JobFilter(queue: "mail", type: "email.send"))))
-            #expect(replayed.map(\.id) == [mail.id])
-            #expect(try await h.store.purge(.matching(try DeadLetterFilter(try JobFilter(queue: "mail")))) == 1)
+            #expect(replayed.jobs.map(\.id) == [mail.id] && replayed.next == nil)
+            #expect(
+                try await h.store.purge(.matching(try DeadLetterFilter(try JobFilter(queue: "mail")))).jobs.count == 1)
             #expect(try await h.store.job(id: mailOther.id) == nil)
             #expect(try await h.reload(billing).state == .dead)
             #expect(try await h.reload(mail).state == .available)
@@ -65,11 +66,12 @@ extension JobStoreConformance {
             let later = try await deadJob(h, error: "smtp timeout again")
             let other = try await deadJob(h, error: "bad address")
             let timeouts = try DeadLetterFilter(errorContains: "smtp TIMEOUT")
-            #expect(try await h.store.purge(.matching(try DeadLetterFilter(errorContains: "no such text"))) == 0)
+            #expect(
+                try await h.store.purge(.matching(try DeadLetterFilter(errorContains: "no such text"))).jobs.isEmpty)
             let early = try DeadLetterFilter(
                 errorContains: "timeout", diedAfter: start, diedBefore: start.addingTimeInterval(30))
-            #expect(try await h.store.replay(.matching(early)).map(\.id) == [smtp.id])
-            #expect(try await h.store.purge(.matching(timeouts)) == 1)
+            #expect(try await h.store.replay(.matching(early)).jobs.map(\.id) == [smtp.id])
+            #expect(try await h.store.purge(.matching(timeouts)).jobs.count == 1)
             #expect(try await h.store.job(id: later.id) == nil)
             #expect(try await h.reload(other).state == .dead)
             #expect(throws: ValidationError.self) { try DeadLetterFilter(diedAfter: start, diedBefore: start) }
@@ -79,7 +81,8 @@ extension JobStoreConformance {
             for _ in 0..<4 { dead.append(try await deadJob(h, queue: "bulk")) }
             let now = h.clock.now()
             let replayed = try await h.store.replay(
-                .matching(try DeadLetterFilter(try JobFilter(queue: "bulk"))), perSecond: 2)
+                .matching(try DeadLetterFilter(try JobFilter(queue: "bulk"))), perSecond: 2
+            ).jobs
             #expect(replayed.map(\.id) == dead.map(\.id).sorted())
             #expect(replayed.map(\.state) == [.available, .scheduled, .scheduled, .scheduled])
             #expect(replayed.map { $0.runAt.timeIntervalSince(now) } == [0, 0.5, 1, 1.5])
@@ -88,6 +91,33 @@ extension JobStoreConformance {
             h.clock.advance(by: .seconds(1))
             #expect(try await h.claim(10, queues: ["bulk"]).count == 2)
         },
+        .init("by filter a call reads at most its limit of dead jobs; the next goes on where it stopped, at one pace") {
+            h in
+            var dead: [Job] = []
+            for n in 0..<7 { dead.append(try await deadJob(h, queue: "bulk", error: n == 3 ? "other" : "poison")) }
+            let ids = dead.map(\.id).sorted()
+            let now = h.clock.now()
+            var selection: DeadLetterSelection? = .matching(
+                try DeadLetterFilter(try JobFilter(queue: "bulk"), errorContains: "poison", limit: 3))
+            var batches: [DeadLetterBatch] = []
+            while let current = selection {
+                let batch = try await h.store.replay(current, perSecond: 4)
+                batches.append(batch)
+                selection = current.continued(after: batch)
+            }
+            // Calls of three read (the one that failed otherwise is read, not replayed); the last
+            // read fewer, so nothing more can match.
+            #expect(batches.map(\.jobs.count) == [3, 2, 1])
+            #expect(batches.map(\.next) == [ids[2], ids[5], nil])
+            #expect(batches.flatMap(\.jobs).map(\.id) == ids.filter { $0 != dead[3].id })
+            #expect(
+                batches.flatMap(\.jobs).map { $0.runAt.timeIntervalSince(now) } == [0, 0.25, 0.5, 0.75, 1, 1.25],
+                "one pace across the calls")
+            #expect(try await h.reload(dead[3]).state == .dead)
+            #expect(throws: ValidationError.self) { try DeadLetterFilter(limit: 1001) }
+            let purged = try await h.store.purge(.matching(try DeadLetterFilter(limit: 1)))
+            #expect(purged.jobs.map(\.id) == [dead[3].id] && purged.next == dead[3].id)
+        },
         .init("purge by ids deletes only dead jobs and refuses any other") { h in
             let dead = try await deadJob(h)
             let live = try await h.enqueue()
@@ -95,7 +125,7 @@ extension JobStoreConformance {
                 try await h.store.purge(.ids([dead.id, live.id]))
             }
             #expect(try await h.store.job(id: dead.id) != nil)
-            #expect(try await h.store.purge(.ids([dead.id])) == 1)
+            #expect(try await h.store.purge(.ids([dead.id])).jobs.map(\.id) == [dead.id])
             #expect(try await h.store.job(id: dead.id) == nil)
             #expect(try await h.store.job(id: live.id) != nil)
         },
@@ -103,7 +133,7 @@ extension JobStoreConformance {
             let dead = try await deadJob(h, key: "invoice-7")
             let newer = try await h.enqueue(queue: "default", idempotencyKey: "invoice-7")
             #expect(newer.id != dead.id)
-            let replayed = try #require(try await h.store.replay(.ids([dead.id])).first)
+            let replayed = try #require(try await h.store.replay(.ids([dead.id])).jobs.first)
             #expect(replayed.idempotencyKey == nil)
             #expect(try await h.reload(newer).idempotencyKey == "invoice-7")
         },

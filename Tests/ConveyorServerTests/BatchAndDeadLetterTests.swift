@@ -70,7 +70,10 @@ struct BatchAndDeadLetterTests {
             let replayed = try await server.send(
                 "POST", "/api/dlq/replay", key: server.acmeKey, json: #"{"ids":["\#(first)"]}"#)
             #expect(replayed.status == 200)
-            #expect((replayed.json["jobs"] as? [[String: Any]])?.first?["state"] as? String == "available")
+            #expect(replayed.json["replayed"] as? Int == 1 && replayed.json["ids"] as? [String] == [first])
+            #expect(replayed.json["next_cursor"] is NSNull)
+            #expect(replayed.json["jobs"] == nil, "counts and ids, never payloads")
+            #expect(try await server.store.job(id: try #require(JobID(first)))?.state == .available)
 
             #expect(try await server.send("DELETE", "/api/dlq/\(theirs)", key: server.acmeKey).status == 404)
             #expect(try await server.send("DELETE", "/api/dlq/\(second)", key: server.acmeKey).status == 204)
@@ -78,7 +81,7 @@ struct BatchAndDeadLetterTests {
 
             let byFilter = try await server.send(
                 "POST", "/api/dlq/replay", key: server.adminKey, json: #"{"filter":{"customer":"globex"}}"#)
-            #expect((byFilter.json["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [theirs])
+            #expect(byFilter.json["ids"] as? [String] == [theirs])
             let neither = try await server.send("POST", "/api/dlq/replay", key: server.adminKey, json: "{}")
             #expect(neither.status == 422)
         }
@@ -109,9 +112,14 @@ struct BatchAndDeadLetterTests {
                 "POST", "/api/dlq/replay", key: server.acmeKey,
                 json: #"{"filter":{"error":"timeout","died_after":"2000-01-01T00:00:00Z"},"per_second":1}"#)
             #expect(paced.status == 200)
-            let jobs = try #require(paced.json["jobs"] as? [[String: Any]])
-            #expect(Set(jobs.compactMap { $0["id"] as? String }) == Set(timeouts))
-            #expect(jobs.map { $0["state"] as? String } == ["available", "scheduled", "scheduled"])
+            let ids = try #require(paced.json["ids"] as? [String])
+            #expect(Set(ids) == Set(timeouts) && paced.json["replayed"] as? Int == 3)
+            var states: [JobState] = []
+            for id in ids {
+                let job = try await server.store.job(id: try #require(JobID(id)))
+                states.append(try #require(job).state)
+            }
+            #expect(states == [.available, .scheduled, .scheduled])
             let bad = try await server.send(
                 "POST", "/api/dlq/replay", key: server.acmeKey, json: #"{"filter":{},"per_second":0}"#)
             #expect(bad.status == 422 && bad.json["field"] as? String == "per_second")
@@ -128,6 +136,48 @@ struct BatchAndDeadLetterTests {
             let pruned = try await server.send(
                 "POST", "/api/dlq/prune", key: server.adminKey, json: #"{"dead_max_count":0}"#)
             #expect(pruned.status == 200 && pruned.json["dead"] as? Int == 1, "\(pruned.json)")
+        }
+    }
+
+    @Test(
+        "a replay or purge by filter takes at most 1,000 dead jobs a call and gives a cursor to go on",
+        arguments: Engine.available)
+    func deadLetterCursor(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            // 1,001 dead jobs, written straight through the store: one claim and failure each
+            // over HTTP would make this test slow without showing more.
+            var batch: [NewJob] = []
+            for n in 0..<1001 {
+                batch.append(
+                    try NewJob(customer: "acme", queue: "bulk", type: "t", payloadJSON: #"{"n":\#(n)}"#, maxAttempts: 1)
+                )
+            }
+            _ = try await server.store.enqueue(batch: batch)
+            var left = 1001
+            while left > 0 {
+                let jobs = try await server.store.claim(
+                    ClaimRequest(queues: ["bulk"], limit: min(left, 1000), lease: .seconds(60)))
+                let leases = jobs.compactMap(\.lease)
+                for lease in leases { _ = try await server.store.fail(lease, message: "poison", retryable: false) }
+                left -= leases.count
+            }
+            let first = try await server.send(
+                "POST", "/api/dlq/purge", key: server.acmeKey, json: #"{"filter":{"queue":"bulk"}}"#)
+            #expect(first.status == 200 && first.json["purged"] as? Int == 1000)
+            #expect((first.json["ids"] as? [String])?.count == 1000)
+            let cursor = try #require(first.json["next_cursor"] as? String)
+            let rest = try await server.send(
+                "POST", "/api/dlq/purge", key: server.acmeKey,
+                json: #"{"filter":{"queue":"bulk"},"cursor":"\#(cursor)"}"#)
+            #expect(rest.json["purged"] as? Int == 1 && rest.json["next_cursor"] is NSNull)
+            #expect(try await server.store.deadLetterCount() == 0)
+            for (body, field) in [
+                (#"{"filter":{},"cursor":"not-a-cursor"}"#, "cursor"),
+                (#"{"ids":["\#(cursor)"],"cursor":"\#(cursor)"}"#, "cursor"),
+            ] {
+                let bad = try await server.send("POST", "/api/dlq/replay", key: server.acmeKey, json: body)
+                #expect(bad.status == 422 && bad.json["field"] as? String == field, "\(body)")
+            }
         }
     }
 }

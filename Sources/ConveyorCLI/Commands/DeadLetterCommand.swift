@@ -44,9 +44,16 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 throw CommandFailure("--per-second must be a number above 0, at most 10000")
             }
             let store = try await database.open(mustExist: true)
-            let replayed = try await failing { try await store.replay(selection, perSecond: perSecond) }
-            for job in replayed { print("replayed \(job.id) (\(job.customer)/\(job.queue) \(job.type))") }
-            print("\(replayed.count) job\(replayed.count == 1 ? "" : "s") replayed")
+            var count = 0
+            // A filter's jobs go in calls of at most a thousand, each its own transaction.
+            var next: DeadLetterSelection? = selection
+            while let current = next {
+                let batch = try await failing { try await store.replay(current, perSecond: perSecond) }
+                for job in batch.jobs { print("replayed \(job.id) (\(job.customer)/\(job.queue) \(job.type))") }
+                count += batch.jobs.count
+                next = current.continued(after: batch)
+            }
+            print("\(count) job\(count == 1 ? "" : "s") replayed")
         }
     }
 
@@ -61,7 +68,13 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let selection = try selection.selection()
             let store = try await database.open(mustExist: true)
-            let count = try await failing { try await store.purge(selection) }
+            var count = 0
+            var next: DeadLetterSelection? = selection
+            while let current = next {
+                let batch = try await failing { try await store.purge(current) }
+                count += batch.jobs.count
+                next = current.continued(after: batch)
+            }
             print("\(count) job\(count == 1 ? "" : "s") purged")
         }
     }

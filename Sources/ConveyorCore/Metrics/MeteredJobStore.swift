@@ -91,10 +91,12 @@ public struct MeteredJobStore: JobStore {
     public func recentFailures(since: Date, limit: Int) async throws -> [Job] {
         try await base.recentFailures(since: since, limit: limit)
     }
-    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> DeadLetterBatch {
         try await base.replay(selection, perSecond: pace)
     }
-    public func purge(_ selection: DeadLetterSelection) async throws -> Int { try await base.purge(selection) }
+    public func purge(_ selection: DeadLetterSelection) async throws -> DeadLetterBatch {
+        try await base.purge(selection)
+    }
     public func prune(_ policy: RetentionPolicy) async throws -> PruneReport { try await base.prune(policy) }
     public func registerWorker(_ registration: WorkerRegistration) async throws -> Worker {
         try await base.registerWorker(registration)

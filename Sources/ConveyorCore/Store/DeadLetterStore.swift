@@ -12,16 +12,39 @@ public protocol DeadLetterStore: Sendable {
     func recentFailures(since: Date, limit: Int) async throws -> [Job]
 
     /// Moves dead jobs back with a fresh attempt budget: to `available`, or — at most `pace` a
-    /// second, in id order — `scheduled` for their turn.
-    func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> [Job]
+    /// second, in id order — `scheduled` for their turn. The batch holds them as they are now.
+    func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> DeadLetterBatch
 
-    /// Deletes dead jobs; returns how many.
-    func purge(_ selection: DeadLetterSelection) async throws -> Int
+    /// Deletes dead jobs. The batch holds them as they were.
+    func purge(_ selection: DeadLetterSelection) async throws -> DeadLetterBatch
 }
 
 extension DeadLetterStore {
     /// Replays at once (no pacing).
-    public func replay(_ selection: DeadLetterSelection) async throws -> [Job] {
+    public func replay(_ selection: DeadLetterSelection) async throws -> DeadLetterBatch {
         try await replay(selection, perSecond: nil)
+    }
+}
+
+/// DeadLetterBatch is what one replay or purge did: the jobs it touched, in id order, and — when
+/// a filter's selection read as many dead jobs as its limit — the id after which the next call
+/// goes on (`DeadLetterFilter.after`). A selection by ids is whole and has no next.
+public struct DeadLetterBatch: Sendable, Hashable {
+    public let jobs: [Job]
+    public let next: JobID?
+    /// After a paced replay with more to come, the next job's turn (`DeadLetterFilter.turnsFrom`).
+    public let nextTurn: Date?
+
+    public init(jobs: [Job], next: JobID?, nextTurn: Date? = nil) {
+        self.jobs = jobs
+        self.next = next
+        self.nextTurn = nextTurn
+    }
+
+    /// The batch of a replay of `jobs` at `turns` (`DeadLetterSelection.turns`): with more to come
+    /// and a pace, the next job's turn follows the last.
+    public static func replayed(_ jobs: [Job], next: JobID?, turns: [Date], perSecond pace: Double?) -> Self {
+        guard next != nil, let pace, pace > 0, let last = turns.last else { return Self(jobs: jobs, next: next) }
+        return Self(jobs: jobs, next: next, nextTurn: last.addingTimeInterval(1 / pace))
     }
 }

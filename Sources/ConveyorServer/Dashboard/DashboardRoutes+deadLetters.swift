@@ -32,11 +32,20 @@ extension DashboardRoutes {
             actions.post(RouterPath("dead-letters/\(verb)")) { _, context in
                 let form = context.form ?? FormBody("")
                 let bulk = try await bulkAction(form, context, verb: verb)
-                let count: Int
-                if verb == "replay" {
-                    count = try await store.replay(bulk.selection, perSecond: bulk.pace).count
-                } else {
-                    count = try await store.purge(bulk.selection)
+                // In calls of at most a thousand dead jobs, each its own transaction (so none holds
+                // SQLite's other writers back for long), one pace across them; the confirmed
+                // action does them all — the dead-letter queue is bounded by its retention.
+                var count = 0
+                var next: DeadLetterSelection? = bulk.selection
+                while let current = next {
+                    let batch =
+                        if verb == "replay" {
+                            try await store.replay(current, perSecond: bulk.pace)
+                        } else {
+                            try await store.purge(current)
+                        }
+                    count += batch.jobs.count
+                    next = current.continued(after: batch)
                 }
                 context.logger.info(
                     "dead letters \(verb == "replay" ? "replayed" : "purged") from the dashboard",

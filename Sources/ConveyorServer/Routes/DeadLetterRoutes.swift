@@ -3,7 +3,9 @@ import Foundation
 import Hummingbird
 
 /// DeadLetterRoutes are the dead-letter queue: list dead jobs, replay them (by id or by filter),
-/// delete one. A customer key sees and touches only its own customer's dead jobs.
+/// delete one. A customer key sees and touches only its own customer's dead jobs. A replay or
+/// purge by filter reads at most 1,000 dead jobs a call and answers their count and ids (never
+/// payloads), with a cursor for the next call when more may match.
 struct DeadLetterRoutes {
     let store: any DeadLetterStore & RetentionStore & JobQueries
     /// What `POST /api/dlq/prune` keeps (`RETENTION_*`).
@@ -35,10 +37,10 @@ struct DeadLetterRoutes {
             context.logger.notice(
                 "dead jobs replayed",
                 metadata: [
-                    "jobs": .stringConvertible(replayed.count),
+                    "jobs": .stringConvertible(replayed.jobs.count),
                     "per_second": .string(body.perSecond.map { "\($0)" } ?? "all at once"),
                 ])
-            return try JSONResponse.make(BatchAnswer(jobs: replayed.map(JobResource.init)))
+            return try JSONResponse.make(DeadLetterAnswer(replayed, verb: .replayed))
         }
         router.post("dlq/purge") { request, context in
             let caller = context.caller
@@ -48,8 +50,8 @@ struct DeadLetterRoutes {
                 throw ValidationError(field: "per_second", reason: "paces a replay; a purge takes none")
             }
             let purged = try await store.purge(try await selection(body, caller))
-            context.logger.notice("dead jobs purged", metadata: ["jobs": "\(purged)"])
-            return try JSONResponse.make(PurgeAnswer(purged: purged))
+            context.logger.notice("dead jobs purged", metadata: ["jobs": "\(purged.jobs.count)"])
+            return try JSONResponse.make(DeadLetterAnswer(purged, verb: .purged))
         }
         router.delete("dlq/:id") { _, context in
             let job = try await store.visibleJob(context)
@@ -83,6 +85,9 @@ struct DeadLetterRoutes {
     /// The dead jobs a replay or purge body names: ids (each visible to the caller, or 404 as if
     /// absent) or a filter (held to the caller's own customer).
     func selection(_ body: SelectionBody, _ caller: Caller) async throws -> DeadLetterSelection {
+        if body.cursor != nil, body.filter == nil {
+            throw ValidationError(field: "cursor", reason: "goes on with a filter; give the same filter with it")
+        }
         switch (body.ids, body.filter) {
         case (.some(let texts), nil):
             guard !texts.isEmpty, texts.count <= 1000 else {
@@ -100,10 +105,12 @@ struct DeadLetterRoutes {
             }
             return .ids(ids)
         case (nil, .some(let given)):
+            let cursor = try body.cursor.map(DeadLetterCursor.init(parsing:))
             return .matching(
                 try DeadLetterFilter(
                     try filter(caller, customer: given.customer, queue: given.queue, type: given.type, states: nil),
-                    errorContains: given.error, diedAfter: given.diedAfter, diedBefore: given.diedBefore))
+                    errorContains: given.error, diedAfter: given.diedAfter, diedBefore: given.diedBefore,
+                    after: cursor?.after, turnsFrom: cursor?.turnsFrom))
         default:
             throw ValidationError(field: "ids", reason: "give either ids or filter, not both and not neither")
         }
@@ -144,15 +151,70 @@ struct SelectionBody: Decodable, Sendable {
     let filter: Filter?
     /// At most this many replayed jobs become available a second.
     let perSecond: Double?
+    /// Where the last call by this filter stopped (its `next_cursor`).
+    let cursor: String?
 
     enum CodingKeys: String, CodingKey {
-        case ids, filter
+        case ids, filter, cursor
         case perSecond = "per_second"
     }
 }
 
-struct PurgeAnswer: Encodable, Sendable {
-    let purged: Int
+/// DeadLetterAnswer is what a replay or purge did: how many dead jobs, which, and where a call by
+/// the same filter goes on (null: nothing more matches).
+struct DeadLetterAnswer: Encodable, Sendable {
+    enum Verb: String { case replayed, purged }
+
+    let batch: DeadLetterBatch
+    let verb: Verb
+
+    init(_ batch: DeadLetterBatch, verb: Verb) {
+        self.batch = batch
+        self.verb = verb
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case replayed, purged, ids
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(batch.jobs.count, forKey: verb == .replayed ? .replayed : .purged)
+        try container.encode(batch.jobs.map(\.id.description), forKey: .ids)
+        try container.encode(DeadLetterCursor(batch)?.text, forKey: .nextCursor)
+    }
+}
+
+/// DeadLetterCursor is where a replay or purge by filter goes on: after a job id, and for a paced
+/// replay from the next job's turn — `ID` or `ID@MILLISECONDS`, opaque to clients.
+struct DeadLetterCursor {
+    let after: JobID
+    let turnsFrom: Date?
+
+    init?(_ batch: DeadLetterBatch) {
+        guard let next = batch.next else { return nil }
+        after = next
+        turnsFrom = batch.nextTurn
+    }
+
+    init(parsing text: String) throws(ValidationError) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let id = JobID(String(parts[0])) else {
+            throw ValidationError(field: "cursor", reason: "is not a cursor this API gave")
+        }
+        after = id
+        if parts.count == 2 {
+            guard let millis = Int64(parts[1]) else {
+                throw ValidationError(field: "cursor", reason: "is not a cursor this API gave")
+            }
+            turnsFrom = Date(unixMilliseconds: millis)
+        } else {
+            turnsFrom = nil
+        }
+    }
+
+    var text: String { after.description + (turnsFrom.map { "@\($0.unixMilliseconds)" } ?? "") }
 }
 
 /// PruneBody overrides the configured retention of dead jobs for one pass.
