@@ -8,8 +8,8 @@ public import Logging
 /// routes in four router groups that decide who may call them — no list of paths does:
 /// - *open*: `/openapi.json`, `/livez`, `/readyz`, answered to anyone;
 /// - *monitoring*: `/api/health` (anyone; details for an admin key) and `/metrics` (admin keys),
-///   never rate limited, their keys looked up on a best-effort basis so they answer with the
-///   database gone;
+///   their keys looked up on a best-effort basis so they answer with the database gone; limited
+///   only for a refused key (the client address's quota), never for no key or a good one;
 /// - *api*: everything else under `/api`, whose requests are refused with 401 unless their key is
 ///   accepted (`CallerContext`), and rate limited: requests spend the customer's request quota,
 ///   workers' claims its worker quota, and heartbeats, completions and failures nothing;
@@ -43,6 +43,9 @@ public enum ConveyorAPI {
         let monitoring = router.group().add(
             middleware: APIKeyAuthenticator(
                 store: store, lookup: .bestEffort(within: .seconds(1)), configuredAdminKey: configuredAdminKey))
+        if let rateLimiter {
+            monitoring.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: .refusedKeys))
+        }
         if let health { HealthRoutes(monitor: health).register(open: router, monitoring: monitoring) }
         if let metrics {
             MetricsRoutes(registry: metrics.registry, health: health).register(

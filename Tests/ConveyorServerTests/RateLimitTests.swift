@@ -91,6 +91,30 @@ struct RateLimitTests {
         }
     }
 
+    @Test("/api/health and /metrics limit refused keys by client address; no key and good keys are never limited")
+    func monitoringGuesses() async throws {
+        let policy = try RateLimitPolicy(requests: 3, windowSeconds: 3600)
+        let server = try await ServerHarness.start(
+            .sqlite, rateLimits: .init(policy: policy), health: HealthConfiguration(version: "t", leaderRole: "r"))
+        do {
+            let guess = "cvk_" + String(repeating: "x", count: 32)
+            var statuses: [Int] = []
+            for path in ["/api/health", "/metrics", "/api/health", "/metrics"] {
+                statuses.append(try await server.send("GET", path, key: guess).status)
+            }
+            #expect(statuses == [200, 401, 200, 429], "three refused keys, then the address's quota is spent")
+            let refused = try await server.send("GET", "/api/health", key: guess)
+            #expect(refused.status == 429 && refused.header("Retry-After") != nil)
+            for _ in 0..<5 {
+                #expect(try await server.send("GET", "/api/health", key: nil).status == 200, "a probe has no key")
+                #expect(try await server.send("GET", "/metrics", key: server.adminKey).status == 200)
+            }
+        } catch {
+            Issue.record(error)
+        }
+        await server.stop()
+    }
+
     @Test(
         "requests without a valid key spend their client address's quota; X-Forwarded-For counts only from a trusted proxy"
     )

@@ -24,6 +24,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
         /// customer's lease calls 429 until it returns, so a storm of made-up tokens is bounded.
         /// Without a valid key, the client address's request quota.
         case leases
+        /// Only a request whose key was refused (`/api/health`, `/metrics`): the client address's
+        /// request quota, so keys cannot be guessed there at speed; requests without a key
+        /// (load balancers, probes) and with a good key spend nothing.
+        case refusedKeys
     }
 
     let limiter: RateLimiter
@@ -47,9 +51,12 @@ public struct RateLimitMiddleware: RouterMiddleware {
             case .requests: key = .customer(name)
             case .claims: key = .worker(name)
             case .leases: return try await leaseCall(of: name, request, context, next)
+            case .refusedKeys: return try await next(request, context)
             }
         case .admin: return try await next(request, context)
         case nil:
+            // Only a key the store said no to: one it could not be asked about (503) is no guess.
+            if scope == .refusedKeys, context.refusedKey?.statusCode != 401 { return try await next(request, context) }
             key = .client(
                 address: limiter.configuration.trustedProxies.client(
                     peer: context.peerAddress, forwardedFor: request.headers[values: .xForwardedFor]))
