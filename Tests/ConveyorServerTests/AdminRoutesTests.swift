@@ -25,6 +25,7 @@ struct AdminRoutesTests {
             let made = try await server.send(
                 "POST", "/api/admin/keys", key: server.adminKey, json: #"{"customer":"initech"}"#)
             #expect(made.status == 201)
+            #expect(made.header("Cache-Control") == "no-store", "the one answer with the key is never cached")
             let secret = try #require(made.json["key"] as? String)
             let id = try #require(made.json["id"] as? String)
             #expect(try await server.send("GET", "/api/queue/initech", key: secret).status == 200)

@@ -120,7 +120,7 @@ public final class AlertDispatcher: Service, Sendable {
                 reason = "HTTP \(status)"
             } catch {
                 retryAfter = nil
-                reason = "\(error)"
+                reason = Self.describe(error)
             }
             guard attempt < configuration.maxAttempts, !stopping.load(ordering: .relaxed) else {
                 giveUp(rule, "the alert could not be delivered after \(attempt) attempts (last: \(reason))")
@@ -133,6 +133,13 @@ public final class AlertDispatcher: Service, Sendable {
             try? await Task.sleep(for: pause)
             wait = min(wait * 2, configuration.maxBackoff)
         }
+    }
+
+    /// Why a delivery could not be made, without the webhook's URL: Foundation's errors carry the
+    /// URL they failed on, and Slack's incoming-webhook URL is itself the secret.
+    static func describe(_ error: any Error) -> String {
+        if let failure = error as? URLError { return "could not reach the webhook (URLError \(failure.code.rawValue))" }
+        return "could not reach the webhook (\(type(of: error)))"
     }
 
     private func giveUp(_ rule: String, _ why: String) {

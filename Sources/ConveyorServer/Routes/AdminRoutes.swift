@@ -61,7 +61,9 @@ struct AdminRoutes {
             let customer = try body.customer.map { name throws(ValidationError) in try NameRules.customer(name) }
             let (key, secret) = APIKeySecret.generate(customer: customer)
             let stored = try await store.createAPIKey(key)
-            return try JSONResponse.make(KeyResource(key: stored, secret: secret), status: .created)
+            // The one answer that carries the key: no cache or proxy may keep it.
+            return try JSONResponse.make(
+                KeyResource(key: stored, secret: secret), status: .created, headers: [.cacheControl: "no-store"])
         }
         router.post("keys/:id/revoke") { _, context in
             let id = try context.parameters.require("id")
