@@ -88,6 +88,7 @@ struct ObservabilityCLITests {
             return url != nil || !worker.process.isRunning
         }
         let endpoint = try #require(url, "\(worker.output)")
+        #expect(endpoint.host == "127.0.0.1", "unkeyed, its labels name customers: loopback unless told otherwise")
         try await poll("the job to be run and counted") {
             try await Self.fetch(endpoint).body.contains(
                 #"conveyor_jobs_completed_total{customer="acme",queue="mail"} 1"#)

@@ -234,6 +234,12 @@ struct DashboardTests {
             }
             #expect(try await browser.get("/jobs/\(own.id)").status == 200)
             #expect(!(try await browser.get("/").html.contains("Customers and keys")))
+            // The cluster is the operator's: no health, no workers, no leader on a customer's overview.
+            for path in ["/", "/live/overview"] {
+                let overview = try await browser.get(path).html
+                #expect(!overview.contains("live-workers") && !overview.contains(#"data-test="health""#), "\(path)")
+                #expect(!overview.contains("Maintenance leader"), "\(path)")
+            }
 
             // Actions on another customer's things are refused and change nothing.
             #expect(try await browser.post("/jobs/\(other.id)/cancel", [("csrf", token)]).status == 404)
