@@ -83,6 +83,30 @@ struct DashboardTests {
         }
     }
 
+    @Test("sign-in attempts spend the client address's request quota, counted from a trusted proxy's X-Forwarded-For")
+    func signInLimited() async throws {
+        let limits = RateLimiter.Configuration(
+            policy: try RateLimitPolicy(requests: 3, windowSeconds: 3600),
+            trustedProxies: try TrustedProxies(parsing: "127.0.0.1"))
+        let server = try await ServerHarness.start(.sqlite, rateLimits: limits, dashboard: .init())
+        do {
+            let browser = DashboardClient(server.baseURL)
+            let wrong = "cvk_" + String(repeating: "B", count: 32)
+            var statuses: [Int] = []
+            for _ in 0..<4 {
+                statuses.append(try await browser.signIn(wrong, headers: ["X-Forwarded-For": "198.51.100.7"]).status)
+            }
+            #expect(statuses == [401, 401, 401, 429])
+            let right = try await browser.signIn(server.adminKey, headers: ["X-Forwarded-For": "198.51.100.7"])
+            #expect(right.status == 429, "the address's quota is spent, whatever the key")
+            let elsewhere = try await browser.signIn(server.adminKey, headers: ["X-Forwarded-For": "198.51.100.8"])
+            #expect(elsewhere.status == 303, "another client address has its own")
+        } catch {
+            Issue.record(error)
+        }
+        await server.stop()
+    }
+
     @Test("a trusted proxy saying X-Forwarded-Proto: https makes the cookie Secure; anyone else saying so does not")
     func forwardedProto() async throws {
         for (proxies, secure) in [("127.0.0.1", true), ("10.0.0.0/8", false)] {
