@@ -1,4 +1,5 @@
 import ConveyorCore
+import ConveyorTestSupport
 import Foundation
 import Testing
 
@@ -143,9 +144,11 @@ struct BatchAndDeadLetterTests {
         "a replay or purge by filter takes at most 1,000 dead jobs a call and gives a cursor to go on",
         arguments: Engine.available)
     func deadLetterCursor(_ engine: Engine) async throws {
-        try await withServer(engine) { server in
-            // 1,001 dead jobs, written straight through the store: one claim and failure each
-            // over HTTP would make this test slow without showing more.
+        let clock = TestClock()
+        let server = try await ServerHarness.start(engine, clock: clock)
+        do {
+            // 1,001 dead jobs, made through the store in a few statements: claimed, their leases
+            // left to run out, and rescued with no attempt left.
             var batch: [NewJob] = []
             for n in 0..<1001 {
                 batch.append(
@@ -153,14 +156,12 @@ struct BatchAndDeadLetterTests {
                 )
             }
             _ = try await server.store.enqueue(batch: batch)
-            var left = 1001
-            while left > 0 {
-                let jobs = try await server.store.claim(
-                    ClaimRequest(queues: ["bulk"], limit: min(left, 1000), lease: .seconds(60)))
-                let leases = jobs.compactMap(\.lease)
-                for lease in leases { _ = try await server.store.fail(lease, message: "poison", retryable: false) }
-                left -= leases.count
+            for limit in [1000, 1] {
+                _ = try await server.store.claim(ClaimRequest(queues: ["bulk"], limit: limit, lease: .seconds(1)))
             }
+            clock.advance(by: .seconds(60))
+            #expect(try await server.store.rescueStaleJobs(grace: .zero).count == 1001)
+            #expect(try await server.store.deadLetterCount() == 1001)
             let first = try await server.send(
                 "POST", "/api/dlq/purge", key: server.acmeKey, json: #"{"filter":{"queue":"bulk"}}"#)
             #expect(first.status == 200 && first.json["purged"] as? Int == 1000)
@@ -178,6 +179,9 @@ struct BatchAndDeadLetterTests {
                 let bad = try await server.send("POST", "/api/dlq/replay", key: server.acmeKey, json: body)
                 #expect(bad.status == 422 && bad.json["field"] as? String == field, "\(body)")
             }
+        } catch {
+            Issue.record(error)
         }
+        await server.stop()
     }
 }
