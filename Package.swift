@@ -122,13 +122,15 @@ let package = Package(
         ),
         // glibc heap tuning for the long-running `conveyor` processes (see Conveyor.main).
         .target(name: "CMallocTuning"),
+        // Keeps a program `conveyor work` runs from reading the worker's environment through /proc.
+        .target(name: "CInspectionGuard"),
         // The `conveyor` command.
         .executableTarget(
             name: "ConveyorCLI",
             dependencies: [
                 "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorWorker", "ConveyorMaintenance",
                 "ConveyorBench", "ConveyorServer",
-                "CMallocTuning",
+                "CMallocTuning", "CInspectionGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -39,7 +39,8 @@ extension PostgresJobStore {
             }
             try await PostgresJobRow.update(jobs, connection, logger: logger)
             try await Self.notify(jobs.map(\.queue), connection, logger: logger)
-            return DeadLetterBatch.replayed(jobs, next: next, turns: turns, perSecond: pace)
+            return DeadLetterBatch.replayed(
+                jobs, next: next, turns: turns, firstTurn: selection.firstTurn(from: now), perSecond: pace)
         }
         wakeups.ring(replayed.jobs.map(\.queue))
         return replayed

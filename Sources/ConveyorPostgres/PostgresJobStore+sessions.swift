@@ -57,7 +57,10 @@ extension PostgresJobStore {
                 UPDATE dashboard_sessions SET last_used_at = to_timestamp(\(now.unixMilliseconds) / 1000.0)
                 WHERE token_hash = \(tokenHash)
                 """, logger: logger)
-            return try await Self.session(connection, tokenHash, logger)
+            // Read again, and judged again: a sign-out or revocation may have come in between.
+            return try await Self.session(connection, tokenHash, logger).flatMap {
+                $0.isLive(at: now, policy: policy) ? $0 : nil
+            }
         }
     }
 

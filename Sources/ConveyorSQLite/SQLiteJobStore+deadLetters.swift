@@ -40,7 +40,8 @@ extension SQLiteJobStore {
                 try JobRow.update(job, db)
                 return job
             }
-            return DeadLetterBatch.replayed(jobs, next: next, turns: turns, perSecond: pace)
+            return DeadLetterBatch.replayed(
+                jobs, next: next, turns: turns, firstTurn: selection.firstTurn(from: now), perSecond: pace)
         }
         wakeups.ring(replayed.jobs.map(\.queue))
         return replayed

@@ -47,7 +47,10 @@ extension SQLiteJobStore {
             try db.execute(
                 sql: "UPDATE dashboard_sessions SET last_used_at = ? WHERE token_hash = ?",
                 arguments: [now.unixMilliseconds, tokenHash])
-            return try Self.sessionRow(db, tokenHash).map(Self.decodeSession)
+            // Read again, and judged again: a sign-out or revocation may have come in between.
+            return try Self.sessionRow(db, tokenHash).map(Self.decodeSession).flatMap {
+                $0.isLive(at: now, policy: policy) ? $0 : nil
+            }
         }
     }
 

@@ -27,7 +27,8 @@ public enum ConveyorAPI {
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
-        dashboard: DashboardRoutes? = nil, claimWaitersPerCustomer: Int = 64
+        dashboard: DashboardRoutes? = nil,
+        claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }

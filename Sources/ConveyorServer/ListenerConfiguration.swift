@@ -21,9 +21,13 @@ public struct ListenerConfiguration: Sendable {
     /// files (`TLS_CERT_FILE`, `TLS_KEY_FILE`), read by `tls(certificateChain:privateKey:)`.
     public var tls: TLSConfiguration?
 
+    /// The default of `claimWaitersPerCustomer`.
+    public static let defaultClaimWaitersPerCustomer = 64
+
     /// Creates a configuration; every argument defaults to the documented default.
     public init(
-        idleTimeout: Duration = .seconds(60), maximumConnections: Int = 512, claimWaitersPerCustomer: Int = 64,
+        idleTimeout: Duration = .seconds(60), maximumConnections: Int = 512,
+        claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer,
         tls: TLSConfiguration? = nil
     ) {
         self.idleTimeout = idleTimeout

@@ -260,13 +260,17 @@ struct WorkerRateLimitTests {
             }
             let madeUp = #"{"lease_token":"made-up"}"#
             var left: [Int?] = []
-            for n in 0..<4 {
-                // A stale token for a real job (409), or a job that does not exist (404).
-                let path =
-                    n.isMultiple(of: 2)
-                    ? "/api/jobs/\(job.id)/complete" : "/api/jobs/\(JobID.generate(at: Date()))/complete"
-                let refused = try await server.send("POST", path, key: server.acmeKey, json: madeUp)
-                #expect(refused.status == (n.isMultiple(of: 2) ? 409 : 404))
+            // A stale token for a real job (409), a job that does not exist (404), a body that is
+            // no lease (422): each a refusal.
+            let unknown = JobID.generate(at: Date())
+            let refusals = [
+                ("/api/jobs/\(job.id)/complete", madeUp, 409), ("/api/jobs/\(unknown)/complete", madeUp, 404),
+                ("/api/jobs/\(job.id)/complete", madeUp, 409),
+                ("/api/jobs/\(job.id)/heartbeat", #"{"lease_token":""}"#, 422),
+            ]
+            for (path, body, status) in refusals {
+                let refused = try await server.send("POST", path, key: server.acmeKey, json: body)
+                #expect(refused.status == status, "\(path)")
                 left.append(RateLimitTests.remaining(refused)?.r)
             }
             #expect(left == [3, 2, 1, 0], "the claim spent one; each refusal one more")

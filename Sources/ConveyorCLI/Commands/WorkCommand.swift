@@ -1,4 +1,5 @@
 import ArgumentParser
+import CInspectionGuard
 import ConveyorCore
 import ConveyorWorker
 import Foundation
@@ -91,11 +92,6 @@ struct WorkCommand: AsyncParsableCommand {
                 "--pass-env \(name): only a secret setting is withheld from programs "
                     + "(\(Settings.secrets.joined(separator: ", "))); every other variable is passed already")
         }
-        for name in passedEnvironment where !Settings.secrets.contains(name) {
-            throw ArgumentParser.ValidationError(
-                "--pass-env \(name): only a secret setting is withheld from programs "
-                    + "(\(Settings.secrets.joined(separator: ", "))); every other variable is passed already")
-        }
         for (option, value) in [
             ("kill-after", killAfter), ("lease", lease), ("timeout", timeout), ("shutdown-timeout", shutdownTimeout),
             ("poll-interval", pollInterval),
@@ -107,6 +103,9 @@ struct WorkCommand: AsyncParsableCommand {
     func run() async throws {
         var handlers = JobHandlers()
         if let program = command.first {
+            // The programs are withheld the secrets (below); this keeps them from reading the
+            // worker's own environment, which holds them, through /proc.
+            conveyor_forbid_inspection()
             let handler = CommandJobHandler(
                 command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter),
                 withheld: Set(Settings.secrets).subtracting(passedEnvironment))

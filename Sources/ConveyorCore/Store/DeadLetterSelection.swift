@@ -14,9 +14,14 @@ public enum DeadLetterSelection: Sendable, Hashable {
     /// does not flood the workers.
     public func turns(count: Int, perSecond pace: Double?, from now: Date) -> [Date] {
         guard let pace, pace > 0 else { return Array(repeating: now, count: count) }
-        var start = now
-        if case .matching(let filter) = self, let from = filter.turnsFrom { start = max(now, from) }
+        let start = firstTurn(from: now)
         return (0..<count).map { start.addingTimeInterval(Double($0) / pace) }
+    }
+
+    /// When a paced replay's first job runs: now, or where an earlier call's pace stopped.
+    public func firstTurn(from now: Date) -> Date {
+        guard case .matching(let filter) = self, let from = filter.turnsFrom else { return now }
+        return max(now, from)
     }
 }
 

@@ -41,10 +41,13 @@ public struct DeadLetterBatch: Sendable, Hashable {
         self.nextTurn = nextTurn
     }
 
-    /// The batch of a replay of `jobs` at `turns` (`DeadLetterSelection.turns`): with more to come
-    /// and a pace, the next job's turn follows the last.
-    public static func replayed(_ jobs: [Job], next: JobID?, turns: [Date], perSecond pace: Double?) -> Self {
-        guard next != nil, let pace, pace > 0, let last = turns.last else { return Self(jobs: jobs, next: next) }
-        return Self(jobs: jobs, next: next, nextTurn: last.addingTimeInterval(1 / pace))
+    /// The batch of a replay of `jobs` at `turns` (`DeadLetterSelection.turns`, which began at
+    /// `firstTurn`): with more to come and a pace, the next job's turn follows the last — or, when
+    /// this call replayed nothing, is still `firstTurn`.
+    public static func replayed(
+        _ jobs: [Job], next: JobID?, turns: [Date], firstTurn: Date, perSecond pace: Double?
+    ) -> Self {
+        guard next != nil, let pace, pace > 0 else { return Self(jobs: jobs, next: next) }
+        return Self(jobs: jobs, next: next, nextTurn: turns.last?.addingTimeInterval(1 / pace) ?? firstTurn)
     }
 }

@@ -17,8 +17,8 @@ public struct DashboardConfiguration: Sendable {
 
     /// Creates a configuration; every argument defaults to the documented default.
     public init(
-        readOnly: Bool = false, sessionLifetime: Duration = .seconds(12 * 3600),
-        sessionIdleTimeout: Duration = .seconds(3600), secureCookie: Bool = false,
+        readOnly: Bool = false, sessionLifetime: Duration = SessionPolicy().lifetime,
+        sessionIdleTimeout: Duration = SessionPolicy().idleTimeout, secureCookie: Bool = false,
         refreshInterval: Duration = .seconds(2)
     ) {
         self.readOnly = readOnly

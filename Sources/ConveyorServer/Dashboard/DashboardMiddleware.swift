@@ -6,7 +6,9 @@ import Hummingbird
 /// DashboardSessionAuthenticator turns the session cookie into the request's dashboard session. It
 /// never answers by itself: a request without a live session reaches its route without one, and a
 /// page's `DashboardContext` sends it to sign in. The store judges a session live (a revoked key's
-/// sessions are not), so a revocation on any node ends it here, at its next request.
+/// sessions are not), so a revocation on any node ends it here, at its next request. A cookie that
+/// names no live session spends the client address's request quota (with a rate limiter): each
+/// costs a database read, and guessing tokens must be as slow as guessing keys.
 struct DashboardSessionAuthenticator: RouterMiddleware {
     typealias Context = ConveyorRequestContext
     /// The cookie's name over plain HTTP; over HTTPS it is `__Host-` prefixed, which a browser
@@ -15,6 +17,7 @@ struct DashboardSessionAuthenticator: RouterMiddleware {
     static let secureCookie = "__Host-" + cookie
 
     let sessions: DashboardSessions
+    let limiter: RateLimiter?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -23,13 +26,19 @@ struct DashboardSessionAuthenticator: RouterMiddleware {
     {
         var context = context
         let cookies = request.cookies
-        if let token = (cookies[Self.secureCookie] ?? cookies[Self.cookie])?.value,
-            let session = try await sessions.session(token: token)
-        {
-            context.dashboardSession = session
-            context.sessionToken = token
-            if case .customer(let customer, _) = session.caller {
-                context.logger[metadataKey: "customer"] = .string(customer)
+        if let token = (cookies[Self.secureCookie] ?? cookies[Self.cookie])?.value {
+            if let session = try await sessions.session(token: token) {
+                context.dashboardSession = session
+                context.sessionToken = token
+                if case .customer(let customer, _) = session.caller {
+                    context.logger[metadataKey: "customer"] = .string(customer)
+                }
+            } else if let limiter {
+                let client = RateLimitKey.client(
+                    address: limiter.configuration.trustedProxies.client(
+                        peer: context.peerAddress, forwardedFor: request.headers[values: .xForwardedFor]))
+                let decision = await limiter.decide(client)
+                guard decision.allowed else { throw decision.refusal(of: client) }
             }
         }
         return try await next(request, context)

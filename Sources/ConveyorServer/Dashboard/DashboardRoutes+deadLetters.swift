@@ -32,29 +32,27 @@ extension DashboardRoutes {
             actions.post(RouterPath("dead-letters/\(verb)")) { _, context in
                 let form = context.form ?? FormBody("")
                 let bulk = try await bulkAction(form, context, verb: verb)
-                // In calls of at most a thousand dead jobs, each its own transaction (so none holds
-                // SQLite's other writers back for long), one pace across them; the confirmed
-                // action does them all — the dead-letter queue is bounded by its retention.
-                var count = 0
-                var next: DeadLetterSelection? = bulk.selection
-                while let current = next {
-                    let batch =
-                        if verb == "replay" {
-                            try await store.replay(current, perSecond: bulk.pace)
-                        } else {
-                            try await store.purge(current)
-                        }
-                    count += batch.jobs.count
-                    next = current.continued(after: batch)
-                }
+                // One call of at most a thousand dead jobs a request, as over the API; when more
+                // may match, the page offers the next call (the cursor, and the pace, go on).
+                let batch =
+                    if verb == "replay" {
+                        try await store.replay(bulk.selection, perSecond: bulk.pace)
+                    } else {
+                        try await store.purge(bulk.selection)
+                    }
+                let done = verb == "replay" ? "replayed" : "purged"
                 context.logger.info(
-                    "dead letters \(verb == "replay" ? "replayed" : "purged") from the dashboard",
-                    metadata: ["count": .stringConvertible(count)])
-                return Response(
-                    status: .seeOther,
-                    headers: [
-                        .location: "/dead-letters?done=\(verb == "replay" ? "replayed" : "purged")&count=\(count)"
-                    ])
+                    "dead letters \(done) from the dashboard", metadata: ["count": .stringConvertible(batch.jobs.count)]
+                )
+                var query = [("done", done), ("count", String(batch.jobs.count))]
+                if let more = DeadLetterCursor(batch) {
+                    query += bulk.fields.filter { ["customer", "queue", "type", "error", "pace"].contains($0.name) }
+                    query += [("more", more.text), ("verb", verb)]
+                }
+                var components = URLComponents()
+                components.path = "/dead-letters"
+                components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+                return Response(status: .seeOther, headers: [.location: components.string ?? "/dead-letters"])
             }
         }
     }
@@ -102,9 +100,11 @@ extension DashboardRoutes {
         }
         var customer = form["customer"]
         if case .customer(let own, _) = context.caller { customer = own }
+        // Where the last call by this filter stopped, when the page's "go on" form sent it.
+        let cursor = try form["cursor"].map(DeadLetterCursor.init(parsing:))
         let filter = try DeadLetterFilter(
             try JobFilter(customer: customer, queue: form["queue"], states: [.dead], type: form["type"]),
-            errorContains: form["error"])
+            errorContains: form["error"], after: cursor?.after, turnsFrom: cursor?.turnsFrom)
         for name in ["customer", "queue", "type", "error"] {
             if let value = form[name] { fields.append((name, value)) }
         }

@@ -139,12 +139,26 @@ extension DashboardRoutes {
             components.queryItems = (fields + [("cursor", cursor)]).map { URLQueryItem(name: $0.name, value: $0.value) }
             return components.string ?? path
         }
+        let parameters = request.uri.queryParameters
         let notice: String? =
-            if let done = request.uri.queryParameters["done"],
-                let count = request.uri.queryParameters["count"].flatMap({ Int(String($0)) }),
+            if let done = parameters["done"], let count = parameters["count"].flatMap({ Int(String($0)) }),
                 ["replayed", "purged"].contains(String(done))
             {
                 "\(done.prefix(1).uppercased())\(done.dropFirst()) \(count) dead job\(count == 1 ? "" : "s")."
+            } else { nil }
+        // A replay or purge by filter that stopped at its thousand: the form for the next call.
+        let goOn: ListingView.GoOn? =
+            if deadOnly, context.session.canAct, let more = parameters["more"],
+                let verb = parameters["verb"].map(String.init), ["replay", "purge"].contains(verb)
+            {
+                ListingView.GoOn(
+                    verb: verb, title: verb == "replay" ? "Replay the next 1,000" : "Purge the next 1,000",
+                    fields: (fields.filter { $0.name != "cursor" } + [
+                        ("action", "\(verb)-matching"), ("cursor", String(more)),
+                    ]
+                        + (parameters["pace"].map { [("pace", String($0))] } ?? [])).map {
+                            .init(name: $0.0, value: $0.1)
+                        })
             } else { nil }
         return ListingView(
             frame: pages.frame(deadOnly ? "Dead letters" : "Jobs", context.session, current: path, notice: notice),
@@ -157,7 +171,7 @@ extension DashboardRoutes {
                 error: filter.error ?? ""),
             bulk: deadOnly && context.session.canAct, csrf: context.session.csrfToken,
             filterFields: fields.map { .init(name: $0.name, value: $0.value) }, jobs: jobs.map(ListingView.Row.init),
-            next: nextLink, scanned: scanned)
+            next: nextLink, scanned: scanned, goOn: goOn)
     }
 }
 
@@ -202,6 +216,12 @@ struct ListingView: TemplateView {
     let jobs: [Row]
     let next: String?
     let scanned: String?
+    /// When a replay or purge by filter stopped at its limit: the form that makes the next call.
+    struct GoOn {
+        let verb, title: String
+        let fields: [Field]
+    }
+    let goOn: GoOn?
     var extras: [String: Any] { ["hasJobs": !jobs.isEmpty] }
 }
 

@@ -50,7 +50,7 @@ public struct DashboardRoutes: Sendable {
         let proxies = rateLimiter?.configuration.trustedProxies ?? .none
         let dashboard = router.group()
             .add(middleware: DashboardResponses(pages: pages))
-            .add(middleware: DashboardSessionAuthenticator(sessions: sessions))
+            .add(middleware: DashboardSessionAuthenticator(sessions: sessions, limiter: rateLimiter))
         dashboard.get("assets/:name") { _, context in try DashboardAssets.response(for: context) }
         let signIn = dashboard.group()
         if let rateLimiter { signIn.add(middleware: RateLimitMiddleware(limiter: rateLimiter)) }

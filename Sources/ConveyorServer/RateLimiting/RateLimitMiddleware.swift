@@ -70,20 +70,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
         }
         let quota = if case .worker = key { "worker" } else { "default" }
         let headers = decision.headerFields(quota: quota)
-        guard decision.allowed else {
-            let what =
-                if case .worker = key { "worker quota of \(decision.policy.requests) claims" } else {
-                    "quota of \(decision.policy.requests) requests"
-                }
-            var problem = Problem(
-                status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
-                detail:
-                    "the \(what) per \(decision.policy.windowSeconds) s is used up; "
-                    + "retry after \(decision.secondsUntilQuotaReturns) s")
-            problem.headers = headers
-            problem.headers[.retryAfter] = String(decision.secondsUntilQuotaReturns)
-            throw problem
-        }
+        guard decision.allowed else { throw decision.refusal(of: key) }
         do {
             var response = try await next(request, context)
             response.headers.append(contentsOf: headers)
@@ -112,8 +99,10 @@ extension RateLimitMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            // Any refusal of the call itself (404, 409, a body that does not decode…): each cost a
+            // lookup of the job. 429 is this middleware's own.
             let status = ProblemMiddleware<Context>.problem(for: error).statusCode
-            guard status == 404 || status == 409 else { throw error }
+            guard (400..<500).contains(status), status != 429 else { throw error }
             let decision = await limiter.decide(.worker(customer))
             if !decision.allowed { leaseBlocks.block(customer, seconds: decision.secondsUntilQuotaReturns) }
             throw ErrorWithHeaders(error: error, headers: decision.headerFields(quota: "worker"))
@@ -146,6 +135,20 @@ private final class LeaseBlocks: Sendable {
 }
 
 extension RateLimitDecision {
+    /// The 429 problem of this refusal of `key`, with the headers and `Retry-After`.
+    func refusal(of key: RateLimitKey) -> Problem {
+        let what =
+            if case .worker = key { "worker quota of \(policy.requests) claims" } else {
+                "quota of \(policy.requests) requests"
+            }
+        var problem = Problem(
+            status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
+            detail: "the \(what) per \(policy.windowSeconds) s is used up; retry after \(secondsUntilQuotaReturns) s")
+        problem.headers = headerFields(quota: { if case .worker = key { "worker" } else { "default" } }())
+        problem.headers[.retryAfter] = String(secondsUntilQuotaReturns)
+        return problem
+    }
+
     /// `RateLimit-Policy` and `RateLimit` in the IETF httpapi draft's structured-field syntax,
     /// naming the quota (`default`, or `worker` for claims).
     func headerFields(quota: String = "default") -> HTTPFields {

@@ -7,12 +7,10 @@ import Synchronization
 /// connections and its database's time from everybody else. Admin claims are not bounded, as
 /// admin keys are not rate limited. The count is this server's: each node bounds its own.
 final class ClaimWaiters: Sendable {
-    static let defaultLimit = 64
-
     let limit: Int
     private let waiting = Mutex<[String: Int]>([:])
 
-    init(limit: Int = ClaimWaiters.defaultLimit) {
+    init(limit: Int) {
         self.limit = limit
     }
 

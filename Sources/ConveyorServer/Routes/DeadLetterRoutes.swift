@@ -205,7 +205,8 @@ struct DeadLetterCursor {
         }
         after = id
         if parts.count == 2 {
-            guard let millis = Int64(parts[1]) else {
+            // A time a job can be scheduled at: from 1970 to the end of year 9999.
+            guard let millis = Int64(parts[1]), (0...253_402_300_799_999).contains(millis) else {
                 throw ValidationError(field: "cursor", reason: "is not a cursor this API gave")
             }
             turnsFrom = Date(unixMilliseconds: millis)

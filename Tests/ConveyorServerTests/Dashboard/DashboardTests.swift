@@ -101,6 +101,12 @@ struct DashboardTests {
             #expect(right.status == 429, "the address's quota is spent, whatever the key")
             let elsewhere = try await browser.signIn(server.adminKey, headers: ["X-Forwarded-For": "198.51.100.8"])
             #expect(elsewhere.status == 303, "another client address has its own")
+            // A made-up session cookie costs a lookup: it spends the address's quota too.
+            let guesser = DashboardClient(server.baseURL)
+            guesser.use(cookie: "conveyor_session=made-up-token")
+            var guesses: [Int] = []
+            for _ in 0..<4 { guesses.append(try await guesser.get("/").status) }
+            #expect(guesses == [303, 303, 303, 429], "three a window, as for sign-ins")
         } catch {
             Issue.record(error)
         }
@@ -323,6 +329,46 @@ struct DashboardTests {
             #expect(try await server.store.job(id: dead.id)?.state == .dead)
             // Signing out still works: it changes nothing but the session.
             #expect(try await browser.post("/sign-out", [("csrf", token)]).status == 303)
+        }
+    }
+
+    @Test(
+        "a bulk action by filter takes at most 1,000 dead jobs a request; the page offers the next",
+        arguments: Engine.available)
+    func bulkInSteps(_ engine: Engine) async throws {
+        let clock = TestClock()
+        try await withDashboard(engine, clock: clock) { server, browser in
+            // 1,001 dead jobs: claimed, their leases left to run out, rescued with no attempt left.
+            var batch: [NewJob] = []
+            for n in 0..<1001 {
+                batch.append(
+                    try NewJob(customer: "acme", queue: "bulk", type: "t", payloadJSON: #"{"n":\#(n)}"#, maxAttempts: 1)
+                )
+            }
+            _ = try await server.store.enqueue(batch: batch)
+            for limit in [1000, 1] {
+                _ = try await server.store.claim(ClaimRequest(queues: ["bulk"], limit: limit, lease: .seconds(1)))
+            }
+            clock.advance(by: .seconds(60))
+            _ = try await server.store.rescueStaleJobs(grace: .zero)
+            try await browser.signIn(server.adminKey)
+            let token = try #require(try await browser.get("/dead-letters").csrf)
+            let first = try await browser.post(
+                "/dead-letters/purge", [("csrf", token), ("action", "purge-matching"), ("queue", "bulk")])
+            let location = try #require(first.header("Location"))
+            #expect(location.contains("done=purged&count=1000") && location.contains("more="), "\(location)")
+            #expect(try await server.store.deadLetterCount() == 1)
+            let page = try await browser.get(location)
+            #expect(page.html.contains("Purged 1000 dead jobs."))
+            let start = try #require(page.html.range(of: #"class="go-on""#), "the form for the next step")
+            let form = page.html[start.upperBound...].components(separatedBy: "</form>")[0]
+            let fields = form.matches(of: /<input type="hidden" name="([a-z]+)" value="([^"]*)">/).map {
+                (String($0.1), String($0.2))
+            }
+            #expect(fields.contains { $0.0 == "cursor" } && fields.contains { $0.0 == "queue" && $0.1 == "bulk" })
+            let second = try await browser.post("/dead-letters/purge", fields)
+            #expect(second.header("Location") == "/dead-letters?done=purged&count=1")
+            #expect(try await server.store.deadLetterCount() == 0)
         }
     }
 
