@@ -140,6 +140,22 @@ struct BatchAndDeadLetterTests {
         }
     }
 
+    /// `count` dead jobs of `customer` on `queue` (at most 2,000), made through the store in a few
+    /// statements: claimed, their leases left to run out on `clock`, rescued with no attempt left.
+    static func deadJobs(
+        _ count: Int, of customer: String, queue: String, in server: ServerHarness, clock: TestClock
+    ) async throws {
+        let jobs = try (0..<count).map { n in
+            try NewJob(customer: customer, queue: queue, type: "t", payloadJSON: #"{"n":\#(n)}"#, maxAttempts: 1)
+        }
+        _ = try await server.store.enqueue(batch: jobs)
+        for limit in [min(count, 1000), count - min(count, 1000)] where limit > 0 {
+            _ = try await server.store.claim(ClaimRequest(queues: [queue], limit: limit, lease: .seconds(1)))
+        }
+        clock.advance(by: .seconds(60))
+        #expect(try await server.store.rescueStaleJobs(grace: .zero).count == count)
+    }
+
     @Test(
         "a replay or purge by filter takes at most 1,000 dead jobs a call and gives a cursor to go on",
         arguments: Engine.available)
@@ -147,20 +163,7 @@ struct BatchAndDeadLetterTests {
         let clock = TestClock()
         let server = try await ServerHarness.start(engine, clock: clock)
         do {
-            // 1,001 dead jobs, made through the store in a few statements: claimed, their leases
-            // left to run out, and rescued with no attempt left.
-            var batch: [NewJob] = []
-            for n in 0..<1001 {
-                batch.append(
-                    try NewJob(customer: "acme", queue: "bulk", type: "t", payloadJSON: #"{"n":\#(n)}"#, maxAttempts: 1)
-                )
-            }
-            _ = try await server.store.enqueue(batch: batch)
-            for limit in [1000, 1] {
-                _ = try await server.store.claim(ClaimRequest(queues: ["bulk"], limit: limit, lease: .seconds(1)))
-            }
-            clock.advance(by: .seconds(60))
-            #expect(try await server.store.rescueStaleJobs(grace: .zero).count == 1001)
+            try await Self.deadJobs(1001, of: "acme", queue: "bulk", in: server, clock: clock)
             #expect(try await server.store.deadLetterCount() == 1001)
             let first = try await server.send(
                 "POST", "/api/dlq/purge", key: server.acmeKey, json: #"{"filter":{"queue":"bulk"}}"#)

@@ -338,19 +338,7 @@ struct DashboardTests {
     func bulkInSteps(_ engine: Engine) async throws {
         let clock = TestClock()
         try await withDashboard(engine, clock: clock) { server, browser in
-            // 1,001 dead jobs: claimed, their leases left to run out, rescued with no attempt left.
-            var batch: [NewJob] = []
-            for n in 0..<1001 {
-                batch.append(
-                    try NewJob(customer: "acme", queue: "bulk", type: "t", payloadJSON: #"{"n":\#(n)}"#, maxAttempts: 1)
-                )
-            }
-            _ = try await server.store.enqueue(batch: batch)
-            for limit in [1000, 1] {
-                _ = try await server.store.claim(ClaimRequest(queues: ["bulk"], limit: limit, lease: .seconds(1)))
-            }
-            clock.advance(by: .seconds(60))
-            _ = try await server.store.rescueStaleJobs(grace: .zero)
+            try await BatchAndDeadLetterTests.deadJobs(1001, of: "acme", queue: "bulk", in: server, clock: clock)
             try await browser.signIn(server.adminKey)
             let token = try #require(try await browser.get("/dead-letters").csrf)
             let first = try await browser.post(
