@@ -94,8 +94,10 @@ struct RateLimitTests {
     @Test("/api/health and /metrics limit refused keys by client address; no key and good keys are never limited")
     func monitoringGuesses() async throws {
         let policy = try RateLimitPolicy(requests: 3, windowSeconds: 3600)
+        // A store timeout a loaded machine meets: a decision that fell back to memory would count anew.
         let server = try await ServerHarness.start(
-            .sqlite, rateLimits: .init(policy: policy), health: HealthConfiguration(version: "t", leaderRole: "r"))
+            .sqlite, rateLimits: .init(policy: policy, storeTimeout: .seconds(30)),
+            health: HealthConfiguration(version: "t", leaderRole: "r"))
         do {
             let guess = "cvk_" + String(repeating: "x", count: 32)
             var statuses: [Int] = []

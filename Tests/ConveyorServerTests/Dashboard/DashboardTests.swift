@@ -86,7 +86,7 @@ struct DashboardTests {
     @Test("sign-in attempts spend the client address's request quota, counted from a trusted proxy's X-Forwarded-For")
     func signInLimited() async throws {
         let limits = RateLimiter.Configuration(
-            policy: try RateLimitPolicy(requests: 3, windowSeconds: 3600),
+            policy: try RateLimitPolicy(requests: 3, windowSeconds: 3600), storeTimeout: .seconds(30),
             trustedProxies: try TrustedProxies(parsing: "127.0.0.1"))
         let server = try await ServerHarness.start(.sqlite, rateLimits: limits, dashboard: .init())
         do {
