@@ -68,8 +68,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
         } else {
             decision = await limiter.decide(key)
         }
-        let quota = if case .worker = key { "worker" } else { "default" }
-        let headers = decision.headerFields(quota: quota)
+        let headers = decision.headerFields(quota: key.quotaName)
         guard decision.allowed else { throw decision.refusal(of: key) }
         do {
             var response = try await next(request, context)
@@ -105,7 +104,8 @@ extension RateLimitMiddleware {
             guard (400..<500).contains(status), status != 429 else { throw error }
             let decision = await limiter.decide(.worker(customer))
             if !decision.allowed { leaseBlocks.block(customer, seconds: decision.secondsUntilQuotaReturns) }
-            throw ErrorWithHeaders(error: error, headers: decision.headerFields(quota: "worker"))
+            throw ErrorWithHeaders(
+                error: error, headers: decision.headerFields(quota: RateLimitKey.worker(customer).quotaName))
         }
     }
 }
@@ -134,6 +134,11 @@ private final class LeaseBlocks: Sendable {
     }
 }
 
+extension RateLimitKey {
+    /// The quota's name in the `RateLimit` headers: `worker` for a worker quota, else `default`.
+    var quotaName: String { if case .worker = self { "worker" } else { "default" } }
+}
+
 extension RateLimitDecision {
     /// The 429 problem of this refusal of `key`, with the headers and `Retry-After`.
     func refusal(of key: RateLimitKey) -> Problem {
@@ -144,7 +149,7 @@ extension RateLimitDecision {
         var problem = Problem(
             status: .tooManyRequests, type: "quota-exceeded", title: "Too many requests",
             detail: "the \(what) per \(policy.windowSeconds) s is used up; retry after \(secondsUntilQuotaReturns) s")
-        problem.headers = headerFields(quota: { if case .worker = key { "worker" } else { "default" } }())
+        problem.headers = headerFields(quota: key.quotaName)
         problem.headers[.retryAfter] = String(secondsUntilQuotaReturns)
         return problem
     }
