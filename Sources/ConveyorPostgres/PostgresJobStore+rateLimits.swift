@@ -43,7 +43,11 @@ extension PostgresJobStore {
         return try await read { connection, _ in
             let rows = try await connection.query(
                 """
-                WITH deleted AS (DELETE FROM rate_limit_requests WHERE expires_at <= clock_timestamp() RETURNING 1)
+                WITH deleted AS (
+                    DELETE FROM rate_limit_windows WHERE expires_at <= clock_timestamp() RETURNING key
+                ), hits AS (
+                    DELETE FROM rate_limit_hits h USING deleted WHERE h.key = deleted.key
+                )
                 SELECT count(*)::int8 FROM deleted
                 """, logger: logger
             ).collect()

@@ -292,62 +292,33 @@ struct CompleteJobs: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Job { try PostgresJobRow.decode(row) }
 }
 
-/// DecideRateLimit is one rate-limit decision by the sliding-window rule, in one statement, so it
-/// is atomic without a transaction around it: the upsert's conflict branch re-reads the key's row
-/// under its lock (ON CONFLICT DO UPDATE), so concurrent requests of one key, from any process,
-/// queue up on that row and each sees the others' hits. The WHERE refuses the update when the
-/// window is full — then nothing is written, and the row is read only to tell the client when
-/// quota returns. A customer's own policy replaces the default given. Times come from
+/// DecideRateLimit is one rate-limit decision by the sliding-window rule, in one statement:
+/// `conveyor_rate_limit_decision` (migration 015) takes the key's row lock, so concurrent requests
+/// of one key, from any process, take turns and each sees the others' hits, and its cost does not
+/// grow with the quota. A customer's own policy replaces the default given. Times come from
 /// `clock_timestamp()`: the database's clock, shared by every node. Prepared, because planning
-/// this statement costs more than running it; only counts travel back, not the window's times.
-/// Row: allowed, requests in the window, the oldest of them (ms), the quota, the window (ms), now
-/// (ms). A key's hits are kept in ascending order — a hit is stamped no earlier than the one before
-/// it, even when the clock read before waiting for the row lock is — so `width_bucket`, a binary
-/// search, counts the hits that have left the window, and the cost of a decision hardly grows with
-/// the quota.
+/// this statement costs more than running it. Row: allowed, requests in the window, the oldest of
+/// them (ms), the quota, the window (ms), now (ms).
 struct DecideRateLimit: PostgresPreparedStatement {
     static let name = "conveyor_decide_rate_limit"
     static let sql = """
         WITH policy AS (
             SELECT $1::text AS key,
                    coalesce(c.rate_limit_requests, $2) AS quota,
-                   coalesce(c.rate_limit_window_seconds, $3) * 1000 AS window_ms,
-                   (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now_ms
+                   coalesce(c.rate_limit_window_seconds, $3) * 1000 AS window_ms
             FROM (SELECT 1) AS one LEFT JOIN customers c ON c.name = $4
         ),
         \(decisionSQL)
         SELECT allowed, in_window, oldest, quota, window_ms, now_ms FROM decision
         """
 
-    /// The decision for the key of the `policy` CTE (key, quota, window_ms, now_ms; one row or
-    /// none), as the CTEs `decided` and `decision` (allowed, in_window, oldest, quota, window_ms,
-    /// now_ms).
+    /// The decision for the key of the `policy` CTE (key, quota, window_ms; one row or none), as
+    /// the CTE `decision` (allowed, in_window, oldest, quota, window_ms, now_ms).
     static let decisionSQL = """
-        decided AS (
-            INSERT INTO rate_limit_requests AS r (key, hits, expires_at)
-            SELECT p.key, ARRAY[p.now_ms], to_timestamp((p.now_ms + p.window_ms) / 1000.0) FROM policy p
-            ON CONFLICT (key) DO UPDATE SET
-                hits = r.hits[width_bucket((SELECT now_ms - window_ms FROM policy), r.hits) + 1:]
-                    || greatest(EXCLUDED.hits[1], r.hits[cardinality(r.hits)]),
-                expires_at = to_timestamp(
-                    (greatest(EXCLUDED.hits[1], r.hits[cardinality(r.hits)]) + (SELECT window_ms FROM policy)) / 1000.0)
-            WHERE cardinality(r.hits) - width_bucket((SELECT now_ms - window_ms FROM policy), r.hits)
-                < (SELECT quota FROM policy)
-            RETURNING cardinality(r.hits)::int8 AS in_window, r.hits[1] AS oldest
-        ),
         decision AS (
-            SELECT true AS allowed, d.in_window, d.oldest, p.quota::int8 AS quota, p.window_ms::int8 AS window_ms,
-                   p.now_ms
-            FROM decided d CROSS JOIN policy p
-            UNION ALL
-            SELECT false, coalesce(w.in_window, 0), w.oldest, p.quota::int8, p.window_ms::int8, p.now_ms
-            FROM policy p
-            LEFT JOIN LATERAL (
-                SELECT (cardinality(r.hits) - w.first)::int8 AS in_window, r.hits[w.first + 1] AS oldest
-                FROM rate_limit_requests r, width_bucket(p.now_ms - p.window_ms, r.hits) AS w (first)
-                WHERE r.key = p.key
-            ) AS w ON true
-            WHERE NOT EXISTS (SELECT 1 FROM decided)
+            SELECT d.decided_allowed AS allowed, d.decided_in_window AS in_window, d.decided_oldest AS oldest,
+                   p.quota::int8 AS quota, p.window_ms::int8 AS window_ms, d.decided_at AS now_ms
+            FROM policy p CROSS JOIN LATERAL conveyor_rate_limit_decision(p.key, p.quota::int8, p.window_ms::int8) AS d
         )
         """
 
@@ -399,8 +370,7 @@ struct FindKeyAndDecide: PostgresPreparedStatement {
         policy AS (
             SELECT 'customer:' || f.customer AS key,
                    coalesce(c.rate_limit_requests, $3) AS quota,
-                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms,
-                   (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now_ms
+                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms
             FROM found f JOIN customers c ON c.name = f.customer
             WHERE f.secret_hash = $2 AND f.revoked_at IS NULL
         ),

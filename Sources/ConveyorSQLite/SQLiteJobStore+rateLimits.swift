@@ -38,19 +38,41 @@ extension SQLiteJobStore {
         {
             policy = own
         }
-        let stored = try String.fetchOne(
-            db, sql: "SELECT hits FROM rate_limit_requests WHERE key = ?", arguments: [key.description])
-        let hits = stored.map { $0.split(separator: ",").compactMap { Int64($0) } } ?? []
-        let (decision, kept) = SlidingWindowLog.decide(hits: hits, now: now, policy: policy)
+        let key = key.description
+        let cutoff = now - policy.windowMilliseconds
+        let counted =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT in_window FROM rate_limit_windows WHERE key = ?"), arguments: [key])
+            ?? 0
+        // The milliseconds that left the window: each is read and deleted once.
+        let expired =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT sum(count) FROM rate_limit_hits WHERE key = ? AND at <= ?"),
+                arguments: [key, cutoff]) ?? 0
+        if expired > 0 {
+            try db.cachedStatement(sql: "DELETE FROM rate_limit_hits WHERE key = ? AND at <= ?").execute(
+                arguments: [key, cutoff])
+        }
+        let oldest = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT min(at) FROM rate_limit_hits WHERE key = ?"), arguments: [key])
+        let decision = SlidingWindowLog.decide(inWindow: counted - expired, oldest: oldest, now: now, policy: policy)
         if decision.allowed {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
-                    INSERT INTO rate_limit_requests (key, hits, expires_at) VALUES (?, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET hits = excluded.hits, expires_at = excluded.expires_at
-                    """,
-                arguments: [
-                    key.description, kept.map(String.init).joined(separator: ","), now + policy.windowMilliseconds,
-                ])
+                    INSERT INTO rate_limit_hits (key, at, count) VALUES (?, ?, 1)
+                    ON CONFLICT (key, at) DO UPDATE SET count = count + 1
+                    """
+            ).execute(arguments: [key, now])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO rate_limit_windows (key, in_window, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET
+                        in_window = excluded.in_window, expires_at = max(expires_at, excluded.expires_at)
+                    """
+            ).execute(arguments: [key, counted - expired + 1, now + policy.windowMilliseconds])
+        } else if expired > 0 {
+            try db.cachedStatement(sql: "UPDATE rate_limit_windows SET in_window = ? WHERE key = ?").execute(
+                arguments: [counted - expired, key])
         }
         return decision
     }
@@ -58,7 +80,12 @@ extension SQLiteJobStore {
     public func pruneRateLimits() async throws -> Int {
         try await write { db, _ in
             let now = try Int64.fetchOne(db, sql: Self.databaseNow) ?? 0
-            try db.execute(sql: "DELETE FROM rate_limit_requests WHERE expires_at <= ?", arguments: [now])
+            try db.execute(
+                sql: """
+                    DELETE FROM rate_limit_hits
+                    WHERE key IN (SELECT key FROM rate_limit_windows WHERE expires_at <= ?)
+                    """, arguments: [now])
+            try db.execute(sql: "DELETE FROM rate_limit_windows WHERE expires_at <= ?", arguments: [now])
             return db.changesCount
         }
     }

@@ -52,6 +52,27 @@ extension JobStoreConformance {
                 try await h.store.setRateLimit(customer: "initech", policy: own)
             }
         },
+        .init(
+            "a quota of a million is counted like a small one, and a quota lowered later counts what the window holds"
+        ) {
+            h in
+            _ = try await h.store.createCustomer("acme")
+            let million = try RateLimitPolicy(requests: 1_000_000, windowSeconds: 3600)
+            _ = try await h.store.setRateLimit(customer: "acme", policy: million)
+            for expected in (999_990..<1_000_000).reversed() {
+                let decision = try await h.store.rateLimit(.customer("acme"), policy: .default)
+                #expect(decision.allowed && decision.policy == million && decision.remaining == expected)
+            }
+            // Ten requests are in the window: a quota of ten is spent, one of eleven has one left.
+            _ = try await h.store.setRateLimit(
+                customer: "acme", policy: try RateLimitPolicy(requests: 10, windowSeconds: 3600))
+            #expect(try await !h.store.rateLimit(.customer("acme"), policy: .default).allowed)
+            _ = try await h.store.setRateLimit(
+                customer: "acme", policy: try RateLimitPolicy(requests: 11, windowSeconds: 3600))
+            let last = try await h.store.rateLimit(.customer("acme"), policy: .default)
+            #expect(last.allowed && last.remaining == 0)
+            #expect(try await !h.store.rateLimit(.customer("acme"), policy: .default).allowed)
+        },
         .init("the window slides: quota returns when the oldest request leaves it, and refusals spend none") { h in
             // The refusal under a minute-long window: however loaded the machine, four decisions
             // fit in it (a three-second window once let the fourth through under the full suite).

@@ -18,13 +18,6 @@ public struct RateLimitDecision: Sendable, Hashable {
         self.secondsUntilQuotaReturns = secondsUntilQuotaReturns
     }
 
-    /// The decision a window of accepted request times (milliseconds, the new one included when
-    /// allowed) describes at `now`.
-    public init(allowed: Bool, policy: RateLimitPolicy, hits: [Int64], now: Int64) {
-        let inWindow = hits.filter { $0 > now - policy.windowMilliseconds }
-        self.init(allowed: allowed, policy: policy, inWindow: inWindow.count, oldest: inWindow.min(), now: now)
-    }
-
     /// The decision for a window holding `inWindow` accepted requests (the new one included when
     /// allowed), the oldest at `oldest` (milliseconds; nil when there is none), at `now`.
     public init(allowed: Bool, policy: RateLimitPolicy, inWindow: Int, oldest: Int64?, now: Int64) {

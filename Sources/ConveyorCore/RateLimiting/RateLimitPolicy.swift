@@ -13,9 +13,10 @@ public struct RateLimitPolicy: Sendable, Hashable, Codable {
     /// a second, each of up to 1,000 jobs.
     public static let defaultForWorkers = RateLimitPolicy(checkedRequests: 6_000, windowSeconds: 60)
 
-    /// The largest quota: the sliding log keeps one timestamp per accepted request in the window,
-    /// so a quota's size is the size of its key's state.
-    public static let maximumRequests = 10_000
+    /// The largest quota. A decision costs the same whatever the quota (`SlidingWindowLog`); a
+    /// key's state is a count per millisecond with accepted requests in its window, so at most
+    /// the smaller of the quota and the window's milliseconds.
+    public static let maximumRequests = 1_000_000
     /// The longest window: one day.
     public static let maximumWindowSeconds = 86_400
 

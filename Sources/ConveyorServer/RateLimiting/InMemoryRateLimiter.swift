@@ -7,7 +7,7 @@ import Synchronization
 /// reported, so a customer keeps its quota through an outage.
 final class InMemoryRateLimiter: Sendable {
     private struct Window {
-        var hits: [Int64]
+        var log: SlidingWindowLog
         var windowMilliseconds: Int64
     }
 
@@ -27,9 +27,11 @@ final class InMemoryRateLimiter: Sendable {
         let now = clock.now().unixMilliseconds
         return state.withLock { state in
             let policy = state.ownPolicies[key] ?? policy
-            let (decision, kept) = SlidingWindowLog.decide(
-                hits: state.windows[key]?.hits ?? [], now: now, policy: policy)
-            state.windows[key] = Window(hits: kept, windowMilliseconds: policy.windowMilliseconds)
+            var window =
+                state.windows.removeValue(forKey: key) ?? Window(log: SlidingWindowLog(), windowMilliseconds: 0)
+            let decision = window.log.decide(now: now, policy: policy)
+            window.windowMilliseconds = policy.windowMilliseconds
+            state.windows[key] = window
             return decision
         }
     }
@@ -51,7 +53,7 @@ final class InMemoryRateLimiter: Sendable {
         let now = clock.now().unixMilliseconds
         state.withLock { state in
             state.windows = state.windows.filter { _, window in
-                (window.hits.max() ?? .min) > now - window.windowMilliseconds
+                (window.log.newest ?? .min) > now - window.windowMilliseconds
             }
         }
     }
