@@ -54,6 +54,11 @@ public struct Benchmark: Sendable {
         case .fairLatency: return try await fairLatency(queue())
         case .claimCost: return try await claimCost()
         case .dashboard: return try await dashboardPages()
+        case .rateLimit:
+            return try await repeated(
+                .rateLimit,
+                "\(options.jobs) decisions, \(options.concurrency) keys at once, quota \(options.quota) per 60 s each"
+            ) { try await rateLimitDecisions() }
         }
     }
 
@@ -74,6 +79,26 @@ public struct Benchmark: Sendable {
         let start = ContinuousClock.now
         for _ in 0..<options.jobs { try await store.ping() }
         return Double(options.jobs) / (ContinuousClock.now - start).timeInterval
+    }
+
+    /// Rate-limit decisions per second: `concurrency` clients, each deciding requests of a key of
+    /// its own (fresh each run) one after another, `jobs` in all. Once a key's quota is spent its
+    /// decisions are refusals; with a quota above `jobs / concurrency` every one is allowed, and
+    /// the key's window grows to hold them all.
+    func rateLimitDecisions() async throws -> Double {
+        let policy = try RateLimitPolicy(requests: options.quota, windowSeconds: 60)
+        let run = UInt32.random(in: 0 ... .max)
+        let perClient = max(1, options.jobs / options.concurrency)
+        let start = ContinuousClock.now
+        try await withThrowingDiscardingTaskGroup { group in
+            for client in 0..<options.concurrency {
+                group.addTask {
+                    let key = RateLimitKey.client(address: "bench-\(run)-\(client)")
+                    for _ in 0..<perClient { _ = try await store.rateLimit(key, policy: policy) }
+                }
+            }
+        }
+        return Double(perClient * options.concurrency) / (ContinuousClock.now - start).timeInterval
     }
 
     /// Jobs per second enqueueing one job per transaction.

@@ -24,13 +24,16 @@ public struct BenchmarkOptions: Sendable {
     public var backlog: Int
     /// How long each of those jobs runs in `fair-latency` (zero: a no-op, the drain flat out).
     public var backlogJobDuration: Duration
+    /// The quota (requests per 60 s) of each key in `rate-limit`.
+    public var quota: Int
 
     /// Creates options; every argument defaults to the documented default.
     public init(
         jobs: Int = 20_000, batchSize: Int = 100, concurrency: Int = 16, rate: Int = 500, latencyJobs: Int = 5_000,
         idleDuration: Duration = .seconds(10), runs: Int = 5, queue: String? = nil, customers: Int = 1000,
-        backlog: Int = 1_000_000, backlogJobDuration: Duration = .zero
+        backlog: Int = 1_000_000, backlogJobDuration: Duration = .zero, quota: Int = 100
     ) {
+        self.quota = quota
         self.backlogJobDuration = backlogJobDuration
         self.queue = queue
         self.customers = customers
@@ -69,6 +72,9 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case claimCost = "claim-cost"
     /// The dashboard's pages over `backlog` jobs.
     case dashboard
+    /// Rate-limit decisions by `concurrency` clients, each deciding its own key's requests under a
+    /// quota of `quota` per 60 s, one after another: what a decision costs at that quota.
+    case rateLimit = "rate-limit"
 
     /// What `conveyor bench` runs when not told: all but the fairness scenarios, which need minutes.
     public static let defaults: [BenchmarkScenario] = [.idle, .roundtrip, .enqueue, .batch, .drain, .latency]

@@ -44,7 +44,12 @@ public struct BenchmarkResult: Sendable {
         var parts = ["\(scenario.rawValue):", setup]
         if let jobsPerSecond {
             let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
-            let unit = scenario == .roundtrip ? "round trips/s" : "jobs/s"
+            let unit =
+                switch scenario {
+                case .roundtrip: "round trips/s"
+                case .rateLimit: "decisions/s"
+                default: "jobs/s"
+                }
             parts.append("→ median \(Int(jobsPerSecond.rounded())) \(unit) (runs: \(all))")
         }
         if let latency {

@@ -10,10 +10,12 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// HTTPBenchmark measures `conveyor serve`'s single-job enqueue over HTTP beside a bare
-/// Hummingbird route that returns a constant, in one process and one run: both servers listen on
-/// loopback, and the same clients (keep-alive connections, each sending its requests one after
-/// another) load one, then the other, alternately.
+/// HTTPBenchmark measures `conveyor serve`'s single-job enqueue over HTTP beside two floors, in one
+/// process and one run: a bare Hummingbird route that returns a constant, and a bare insert
+/// (`BareInsertRoute`: the same body decoded and the job inserted with one statement through the
+/// same driver, no authentication or limits). Every server listens on loopback, and the same
+/// clients (keep-alive connections, each sending its requests one after another) load one target,
+/// then the next, alternately.
 public struct HTTPBenchmark: Sendable {
     public struct Options: Sendable {
         /// Concurrent keep-alive connections.
@@ -53,10 +55,14 @@ public struct HTTPBenchmark: Sendable {
     }
 
     let store: any JobStore
+    /// One job's row written with one statement through the store's driver (the engine's
+    /// `bareInsert`): the bare insert target.
+    let bareInsert: @Sendable (Job) async throws -> Void
     let options: Options
 
-    public init(store: any JobStore, options: Options) {
+    public init(store: any JobStore, bareInsert: @escaping @Sendable (Job) async throws -> Void, options: Options) {
         self.store = store
+        self.bareInsert = bareInsert
         self.options = options
     }
 
@@ -65,9 +71,9 @@ public struct HTTPBenchmark: Sendable {
     /// customer of its own, as in a service with many tenants.
     static let customerPolicy = try! RateLimitPolicy(requests: RateLimitPolicy.maximumRequests, windowSeconds: 1)
 
-    /// Runs the three targets `options.runs` times, alternating: the bare route, enqueue, and
-    /// enqueue behind the rate limiter; then both enqueues at once, half the connections each.
-    /// Returns the five results in that order.
+    /// Runs the four targets `options.runs` times, alternating: the bare route, the bare insert,
+    /// enqueue, and enqueue behind the rate limiter; then both enqueues at once, half the
+    /// connections each. Returns the six results in that order.
     public func run() async throws -> [Result] {
         var secrets: [String] = []
         var keyIDs: [String] = []
@@ -95,23 +101,27 @@ public struct HTTPBenchmark: Sendable {
 
     static func customer(_ connection: Int) -> String { "bench-http-\(connection)" }
 
-    /// The lines that compare the targets of `run()`: enqueue against the bare route, and what
-    /// the rate limiter adds to an enqueue's latency.
+    /// The lines that compare the targets of `run()`: enqueue against the floors, and what the rate
+    /// limiter adds to an enqueue's latency.
     public static func comparisons(_ results: [Result]) -> [String] {
-        guard results.count == 5 else { return [] }
-        let (bare, enqueue, limited) = (results[0], results[1], results[2])
+        guard results.count == 6 else { return [] }
+        let (bare, insert, enqueue, limited) = (results[0], results[1], results[2], results[3])
+        func percent(_ part: Result, _ whole: Result) -> String {
+            "\(Int((part.median / whole.median * 100).rounded()))%"
+        }
         func added(_ with: Result, _ without: Result, _ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String
         {
             let microseconds = Int64(with.latency[keyPath: percentile]) - Int64(without.latency[keyPath: percentile])
             return String(format: "%+.2f ms", Double(microseconds) / 1000)
         }
         return [
-            "enqueue / bare route: \(Int((enqueue.median / bare.median * 100).rounded()))%",
+            "enqueue / bare insert: \(percent(enqueue, insert)); behind the rate limiter / bare insert: "
+                + "\(percent(limited, insert)); bare insert / bare route: \(percent(insert, bare))",
             "rate limiter, enqueue latency with it minus without (separate runs): p50 \(added(limited, enqueue, \.p50)), "
                 + "p99 \(added(limited, enqueue, \.p99)); "
-                + "throughput \(Int((limited.median / enqueue.median * 100).rounded()))% of enqueue without it",
+                + "throughput \(percent(limited, enqueue)) of enqueue without it",
             "rate limiter, enqueue latency with it minus without (paired, at the same time): "
-                + "p50 \(added(results[4], results[3], \.p50)), p99 \(added(results[4], results[3], \.p99))",
+                + "p50 \(added(results[5], results[4], \.p50)), p99 \(added(results[5], results[4], \.p99))",
         ]
     }
 
@@ -131,10 +141,16 @@ public struct HTTPBenchmark: Sendable {
         let bare = Application(
             router: bareRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { ports.set("bare", $0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [api, limited, limiter, bare], logger: logger)
+        let inserting = Application(
+            router: BareInsertRoute.router(insert: bareInsert),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { ports.set("insert", $0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [api, limited, limiter, bare, inserting], logger: logger)
         let serving = Task { try await group.run() }
         defer { serving.cancel() }
-        let (apiPort, limitedPort, barePort) = try await (ports.wait("api"), ports.wait("limited"), ports.wait("bare"))
+        let (apiPort, limitedPort, barePort, insertPort) = try await (
+            ports.wait("api"), ports.wait("limited"), ports.wait("bare"), ports.wait("insert")
+        )
 
         let enqueue = Data(#"{"queue":"bench-http","type":"noop","payload":{"n":1}}"#.utf8)
         func enqueues(_ port: Int) -> [Request] {
@@ -145,6 +161,11 @@ public struct HTTPBenchmark: Sendable {
                     body: enqueue)
             }
         }
+        let inserts = secrets.indices.map { index in
+            Request(
+                port: insertPort, method: .POST, path: "/bare/\(Self.customer(index))",
+                headers: [("Content-Type", "application/json")], body: enqueue)
+        }
         let targets: [(String, [Request])] = [
             (
                 "bare route (GET /constant)",
@@ -152,6 +173,7 @@ public struct HTTPBenchmark: Sendable {
                     repeating: Request(port: barePort, method: .GET, path: "/constant", headers: [], body: nil),
                     count: options.connections)
             ),
+            ("bare insert (POST /bare/{customer}, one INSERT)", inserts),
             ("enqueue (POST /api/queue/{customer})", enqueues(apiPort)),
             ("enqueue behind the rate limiter", enqueues(limitedPort)),
         ]

@@ -63,6 +63,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
         help: "How long each backlog job runs in fair-latency, in milliseconds (0: a no-op, the drain flat out).")
     var backlogJobMilliseconds: Int = 0
 
+    @Option(help: "Each key's quota, requests per 60 s, in rate-limit (1 to 1,000,000).")
+    var quota: Int = 100
+
     @Option(help: "The queue every scenario uses (default: a fresh bench-… queue per run).")
     var queue: String?
 
@@ -86,11 +89,14 @@ struct StoreBenchCommand: AsyncParsableCommand {
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
+        guard (1...RateLimitPolicy.maximumRequests).contains(quota) else {
+            throw CommandFailure("--quota must be from 1 to \(RateLimitPolicy.maximumRequests)")
+        }
         guard backlogJobMilliseconds >= 0 else { throw CommandFailure("--backlog-job-ms must be at least 0") }
         let options = BenchmarkOptions(
             jobs: jobs, batchSize: min(batch, 1000), concurrency: concurrency, rate: rate, latencyJobs: latencyJobs,
             idleDuration: .seconds(idleSeconds), runs: runs, queue: queue, customers: customers, backlog: backlog,
-            backlogJobDuration: .milliseconds(backlogJobMilliseconds))
+            backlogJobDuration: .milliseconds(backlogJobMilliseconds), quota: quota)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let database {
             let location = try DatabaseOptions.parse(["--database", database])
@@ -124,14 +130,16 @@ struct StoreBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// `conveyor bench http`: single-job enqueue over HTTP beside a bare route, in one process and run.
+/// `conveyor bench http`: single-job enqueue over HTTP beside a bare route and a bare insert, in
+/// one process and run.
 struct HTTPBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http",
-        abstract: "Measure single-job enqueue over HTTP beside a bare Hummingbird route returning a constant.",
+        abstract: "Measure single-job enqueue over HTTP beside a bare route and a bare insert.",
         discussion: """
-            The servers run in this process on loopback: a bare route, the API, and the API behind \
-            the rate limiter. The same keep-alive clients load one after the other, --runs times. \
+            The servers run in this process on loopback: a bare route returning a constant, a bare \
+            insert (the enqueue body decoded, the job inserted with one statement through the same \
+            driver, no authentication or limits), the API, and the API behind the rate limiter. The same keep-alive clients load one after the other, --runs times. \
             Each connection enqueues for a customer of its own (bench-http-N, made if missing, with \
             a quota no run reaches) with a key made for the run and revoked after it. See \
             BENCHMARKS.md.
@@ -173,8 +181,15 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("conveyor bench http on \(try location.location()) — \(cores) cores")
         let store = try await location.open(mustExist: false)
+        let bareInsert: @Sendable (Job) async throws -> Void
+        switch store {
+        case let store as PostgresJobStore: bareInsert = { try await store.bareInsert($0) }
+        case let store as SQLiteJobStore: bareInsert = { try await store.bareInsert($0) }
+        default: throw CommandFailure("conveyor bench http has no bare insert for this store")
+        }
         let benchmark = HTTPBenchmark(
-            store: store, options: .init(connections: connections, requests: requests, runs: runs, rate: rate))
+            store: store, bareInsert: bareInsert,
+            options: .init(connections: connections, requests: requests, runs: runs, rate: rate))
         let results = try await failing { try await benchmark.run() }
         for result in results { print(result.line) }
         for line in HTTPBenchmark.comparisons(results) { print(line) }

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import Testing
+
+/// `conveyor bench` as an operator runs it, tiny: the figures are not checked (speed is measured,
+/// not asserted), only that every target did its work.
+@Suite("conveyor bench")
+struct BenchCLITests {
+    @Test("bench http loads every target, the bare insert included, and each target's requests are committed")
+    func http() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let bench = try await cli.run([
+            "bench", "http", "--connections", "2", "--requests", "100", "--runs", "1",
+            "--database", cli.defaultDatabase,
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let lines = bench.stdout.split(separator: "\n")
+        for target in ["bare route", "bare insert", "enqueue (POST", "enqueue behind the rate limiter", "paired"] {
+            #expect(lines.contains { $0.contains(target) && $0.contains("→ median") }, "no \(target) line")
+        }
+        #expect(!bench.stdout.contains("failed"), "\(bench.stdout)")
+        #expect(bench.stdout.contains("behind the rate limiter / bare insert:"))
+        // Two connections of 50 requests for each of the bare insert, both enqueue targets and the
+        // paired run: 400 jobs, the bare insert's 100 among them.
+        let database = try DatabaseQueue(path: cli.defaultDatabase)
+        let jobs = try await database.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM jobs WHERE queue = 'bench-http'") ?? 0
+        }
+        #expect(jobs == 400)
+    }
+
+    @Test("bench store's rate-limit scenario decides each key's requests under the quota it is given")
+    func rateLimit() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let bench = try await cli.run([
+            "bench", "store", "--scenarios", "rate-limit", "--quota", "10", "--jobs", "40", "--concurrency", "2",
+            "--runs", "1", "--database", cli.defaultDatabase,
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(bench.stdout.contains("rate-limit: 40 decisions, 2 keys at once, quota 10 per 60 s each → median"))
+        // Twenty requests per key, ten allowed: the window of each holds its quota.
+        let database = try DatabaseQueue(path: cli.defaultDatabase)
+        let windows = try await database.read {
+            try Int.fetchAll($0, sql: "SELECT in_window FROM rate_limit_windows WHERE key LIKE 'client:bench-%'")
+        }
+        #expect(windows == [10, 10])
+        #expect(try await cli.run(["bench", "store", "--scenarios", "rate-limit", "--quota", "1000001"]).status != 0)
+    }
+}
