@@ -17,6 +17,11 @@ public final class CapturedLog: Sendable {
         lines.withLock { $0.filter { $0.0 >= level && $0.1.contains(text) }.count }
     }
 
+    /// The messages logged at `level` or above, each with its metadata.
+    public func lines(atLeast level: Logger.Level) -> [String] {
+        lines.withLock { $0.filter { $0.0 >= level }.map { "\($0.0) \($0.1) \($0.2)" } }
+    }
+
     /// The metadata of each line whose message is `text`, the logger's and the line's own merged.
     public func metadata(of text: String) -> [Logger.Metadata] {
         lines.withLock { $0.filter { $0.1 == text }.map(\.2) }

@@ -43,6 +43,14 @@ extension WorkerService {
                     }
                     failures = 0
                 } catch {
+                    // Stopping: a claim cut short by the stop is no failure (an error logged at
+                    // every normal stop would teach operators to ignore the error level).
+                    if isDraining || Task.isCancelled {
+                        logger.debug(
+                            "claim given up: stopping",
+                            metadata: ["queue": .string(queue), "error": .string("\(error)")])
+                        break
+                    }
                     failures += 1
                     // Logged once per outage, not once per attempt; retried with backoff.
                     if failures == 1 {
