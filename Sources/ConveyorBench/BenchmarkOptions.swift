@@ -72,8 +72,8 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case claimCost = "claim-cost"
     /// The dashboard's pages over `backlog` jobs.
     case dashboard
-    /// Rate-limit decisions by `concurrency` clients, each deciding its own key's requests under a
-    /// quota of `quota` per 60 s, one after another: what a decision costs at that quota.
+    /// Rate-limit decisions by `concurrency` clients under a quota of `quota` per 60 s, every one
+    /// allowed: what a decision costs at that quota.
     case rateLimit = "rate-limit"
 
     /// What `conveyor bench` runs when not told: all but the fairness scenarios, which need minutes.

@@ -30,7 +30,7 @@ struct BenchCLITests {
         #expect(jobs == 400)
     }
 
-    @Test("bench store's rate-limit scenario decides each key's requests under the quota it is given")
+    @Test("bench store's rate-limit scenario spends each key's quota, never past it")
     func rateLimit() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
@@ -39,13 +39,13 @@ struct BenchCLITests {
             "--runs", "1", "--database", cli.defaultDatabase,
         ])
         #expect(bench.status == 0, "\(bench.stderr)")
-        #expect(bench.stdout.contains("rate-limit: 40 decisions, 2 keys at once, quota 10 per 60 s each → median"))
-        // Twenty requests per key, ten allowed: the window of each holds its quota.
+        #expect(bench.stdout.contains("rate-limit: 40 decisions, all allowed, 2 clients, quota 10 per 60 s → median"))
+        // Twenty requests per client, each key spent to its quota of ten and then a fresh one.
         let database = try DatabaseQueue(path: cli.defaultDatabase)
         let windows = try await database.read {
             try Int.fetchAll($0, sql: "SELECT in_window FROM rate_limit_windows WHERE key LIKE 'client:bench-%'")
         }
-        #expect(windows == [10, 10])
+        #expect(windows == [10, 10, 10, 10])
         #expect(try await cli.run(["bench", "store", "--scenarios", "rate-limit", "--quota", "1000001"]).status != 0)
     }
 }
