@@ -1,7 +1,8 @@
--- One worker round, as Conveyor runs it: the batched claim (ClaimJobs in
--- Sources/ConveyorPostgres/PostgresStatements.swift, 10 jobs of the queue `pgbench`) returning every
--- column of the claimed jobs, then the batched completion of those jobs (CompleteJobs), also
--- returning the jobs — two round trips, as in Conveyor. pgbench needs one row to keep the leases
+-- One worker round at its barest: the claim's core (ClaimJobs in
+-- Sources/ConveyorPostgres/PostgresStatements.swift, without its fair-share bookkeeping: 10 jobs of
+-- the one customer `acme` on the queue `pgbench`, read in claim order through the claim index with
+-- SKIP LOCKED and leased) returning every column of the claimed jobs, then the batched completion
+-- of those jobs (CompleteJobs), also returning the jobs — two round trips, as in Conveyor. pgbench needs one row to keep the leases
 -- in variables, so the claimed rows come back as one array of rows instead of one row each.
 -- Run with -M prepared.
 WITH claimed AS (
@@ -13,7 +14,7 @@ WITH claimed AS (
         CROSS JOIN LATERAL (
             SELECT id, priority, run_at FROM jobs
             WHERE state IN ('scheduled', 'available', 'retryable') AND queue = claimed.queue
-              AND run_at <= clock_timestamp() AND (NULL::text IS NULL OR customer = NULL::text)
+              AND run_at <= clock_timestamp() AND customer = 'acme'
             ORDER BY priority, run_at, id
             LIMIT 10
             FOR UPDATE SKIP LOCKED) AS waiting
