@@ -15,12 +15,19 @@ public struct Benchmark: Sendable {
     /// database, so that the wake-up has to cross the database (LISTEN/NOTIFY) as it does between
     /// processes.
     let producer: any JobStore
+    /// `SELECT 1` through the store's driver without the store (PostgreSQL's `driverPing`): the
+    /// floor of `driver-roundtrip`; nil where the engine has none.
+    let driverPing: (@Sendable () async throws -> Void)?
     let options: BenchmarkOptions
 
     /// Creates a benchmark of `store`; the latency run enqueues through `producer` if given.
-    public init(store: any JobStore, producer: (any JobStore)? = nil, options: BenchmarkOptions) {
+    public init(
+        store: any JobStore, producer: (any JobStore)? = nil, driverPing: (@Sendable () async throws -> Void)? = nil,
+        options: BenchmarkOptions
+    ) {
         self.store = store
         self.producer = producer ?? store
+        self.driverPing = driverPing
         self.options = options
     }
 
@@ -31,6 +38,17 @@ public struct Benchmark: Sendable {
         case .roundtrip:
             return try await repeated(.roundtrip, "\(options.jobs) round trips (SELECT 1), one at a time") {
                 try await roundTrips()
+            }
+        case .driverRoundtrip:
+            guard let driverPing else {
+                throw JobStoreError.unavailable(reason: "driver-roundtrip needs PostgreSQL (--database postgres://…)")
+            }
+            return try await repeated(
+                .driverRoundtrip, "\(options.jobs) round trips (SELECT 1) by PostgresNIO alone, one at a time"
+            ) {
+                let start = ContinuousClock.now
+                for _ in 0..<options.jobs { try await driverPing() }
+                return Double(options.jobs) / (ContinuousClock.now - start).timeInterval
             }
         case .enqueue:
             return try await repeated(.enqueue, "\(options.jobs) jobs, one transaction each") {

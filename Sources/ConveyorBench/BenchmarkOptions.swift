@@ -56,6 +56,9 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     /// N round trips to the database (`SELECT 1`), one at a time: the driver's floor under
     /// everything else.
     case roundtrip
+    /// The same round trips through PostgresNIO alone (`PostgresClient.query` on the store's
+    /// pool): the floor under `roundtrip`. PostgreSQL only.
+    case driverRoundtrip = "driver-roundtrip"
     /// N enqueues, one transaction each.
     case enqueue
     /// N enqueues in batches.

@@ -46,7 +46,7 @@ public struct BenchmarkResult: Sendable {
             let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
             let unit =
                 switch scenario {
-                case .roundtrip: "round trips/s"
+                case .roundtrip, .driverRoundtrip: "round trips/s"
                 case .rateLimit: "decisions/s"
                 default: "jobs/s"
                 }

@@ -109,7 +109,10 @@ struct StoreBenchCommand: AsyncParsableCommand {
             // The measured store listens while the scenarios run (a service of this command).
             let listening = (store as? PostgresJobStore).map { postgres in Task { await postgres.run() } }
             defer { listening?.cancel() }
-            let benchmark = Benchmark(store: store, producer: producer, options: options)
+            let driverPing = (store as? PostgresJobStore).map { postgres in
+                { @Sendable in try await postgres.driverPing() }
+            }
+            let benchmark = Benchmark(store: store, producer: producer, driverPing: driverPing, options: options)
             for scenario in chosen { print(try await failing { try await benchmark.run(scenario) }.line) }
             return
         }

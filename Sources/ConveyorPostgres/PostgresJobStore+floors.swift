@@ -1,13 +1,20 @@
 public import ConveyorCore
 import PostgresNIO
 
-/// The floor `conveyor bench http` measures enqueue against: a new job's row written with one
-/// plain prepared INSERT through this store's pool — no batch arrays, backlog quota, idempotency
-/// guard or announcement. Not part of any store role: nothing but the benchmark calls it.
+/// The floors `conveyor bench` measures the store against; not part of any store role: nothing
+/// but the benchmark calls them.
 extension PostgresJobStore {
+    /// A new job's row written with one plain prepared INSERT through this store's pool — no batch
+    /// arrays, backlog quota, idempotency guard or announcement: the bare insert of `bench http`.
     public func bareInsert(_ job: Job) async throws {
         let logger = self.logger
         _ = try await read { connection, _ in try await connection.all(BareInsertJob(job: job), logger: logger) }
+    }
+
+    /// `SELECT 1` as PostgresNIO runs it on its own — `PostgresClient.query` on this store's pool,
+    /// none of the store's wrapping: the floor under `ping()` in `bench store`'s roundtrip.
+    public func driverPing() async throws {
+        _ = try await client.query("SELECT 1", logger: logger).collect()
     }
 }
 
