@@ -79,7 +79,9 @@ struct ObservabilityCLITests {
             "enqueue", "--customer", "acme", "--queue", "mail", "--type", "t", "--payload", "{}",
         ])
         #expect(enqueued.status == 0, "\(enqueued.stderr)")
-        let worker = try cli.start(["work", "--queue", "mail", "--print", "--metrics-port", "0"])
+        // A job's completion is logged at debug: a successful job logs nothing at the default level.
+        let worker = try cli.start(
+            ["work", "--queue", "mail", "--print", "--metrics-port", "0"], environment: ["LOG_LEVEL": "debug"])
         defer { worker.stop() }
         var url: URL?
         try await poll("the metrics endpoint") {

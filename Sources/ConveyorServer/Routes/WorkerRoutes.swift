@@ -26,7 +26,7 @@ struct WorkerRoutes {
         router.post("jobs/:id/complete") { request, context in
             let (lease, _) = try await lease(request, context, as: LeaseBody.self)
             let done = try await store.complete(lease)
-            context.logger.info("job completed", metadata: done.logMetadata)
+            context.logger.debug("job completed", metadata: done.logMetadata)
             return try JSONResponse.make(JobResource(job: done))
         }
         router.post("jobs/:id/fail") { request, context in

@@ -29,7 +29,8 @@ extension WorkerService {
                 completions.submit(lease) { result in
                     switch result {
                     case .success(let done):
-                        log(.info, "job completed")
+                        // Debug: a line per job at info would be the hot path's biggest write.
+                        log(.debug, "job completed")
                         self.emit(.completed(done))
                         then()
                     case .failure(let error) where OutcomeRetry.isTransient(error):
