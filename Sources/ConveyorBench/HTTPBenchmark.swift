@@ -28,12 +28,18 @@ public struct HTTPBenchmark: Sendable {
         /// request was due, so a slow answer cannot hide the queue behind it); nil sends each
         /// request as soon as the previous one is answered, as fast as the server goes.
         public var rate: Int?
+        /// Jobs each lease-drain run drains, over the HTTP lease protocol and in process, in turn;
+        /// 0 leaves both out.
+        public var leaseDrain: Int
 
-        public init(connections: Int = 16, requests: Int = 20_000, runs: Int = 3, rate: Int? = nil) {
+        public init(
+            connections: Int = 16, requests: Int = 20_000, runs: Int = 3, rate: Int? = nil, leaseDrain: Int = 0
+        ) {
             self.connections = connections
             self.requests = requests
             self.runs = runs
             self.rate = rate
+            self.leaseDrain = leaseDrain
         }
     }
 
@@ -41,13 +47,15 @@ public struct HTTPBenchmark: Sendable {
     public struct Result: Sendable {
         public let name: String
         public let runs: [Double]
-        public let latency: BenchmarkResult.Latency
+        /// Each request's latency; nil for the drains, which count jobs.
+        public let latency: BenchmarkResult.Latency?
         public let failures: Int
 
         public var median: Double { BenchmarkResult.median(runs) ?? 0 }
 
         public var line: String {
             let all = runs.map { String(Int($0.rounded())) }.joined(separator: ", ")
+            guard let latency else { return "\(name) → median \(Int(median.rounded())) jobs/s (runs: \(all))" }
             return "\(name) → median \(Int(median.rounded())) requests/s (runs: \(all)); "
                 + "latency p50 \(BenchmarkResult.ms(latency.p50)) p99 \(BenchmarkResult.ms(latency.p99)) "
                 + "max \(BenchmarkResult.ms(latency.max))" + (failures > 0 ? "; \(failures) failed" : "")
@@ -104,14 +112,15 @@ public struct HTTPBenchmark: Sendable {
     /// The lines that compare the targets of `run()`: enqueue against the floors, and what the rate
     /// limiter adds to an enqueue's latency.
     public static func comparisons(_ results: [Result]) -> [String] {
-        guard results.count == 6 else { return [] }
+        guard results.count >= 6 else { return [] }
         let (bare, insert, enqueue, limited) = (results[0], results[1], results[2], results[3])
         func percent(_ part: Result, _ whole: Result) -> String {
             "\(Int((part.median / whole.median * 100).rounded()))%"
         }
         func added(_ with: Result, _ without: Result, _ percentile: KeyPath<BenchmarkResult.Latency, UInt64>) -> String
         {
-            let microseconds = Int64(with.latency[keyPath: percentile]) - Int64(without.latency[keyPath: percentile])
+            guard let with = with.latency, let without = without.latency else { return "?" }
+            let microseconds = Int64(with[keyPath: percentile]) - Int64(without[keyPath: percentile])
             return String(format: "%+.2f ms", Double(microseconds) / 1000)
         }
         return [
@@ -122,7 +131,7 @@ public struct HTTPBenchmark: Sendable {
                 + "throughput \(percent(limited, enqueue)) of enqueue without it",
             "rate limiter, enqueue latency with it minus without (paired, at the same time): "
                 + "p50 \(added(results[5], results[4], \.p50)), p99 \(added(results[5], results[4], \.p99))",
-        ]
+        ] + (results.count == 8 ? ["lease drain over HTTP / in-process drain: \(percent(results[7], results[6]))"] : [])
     }
 
     private func measure(secrets: [String]) async throws -> [Result] {
@@ -212,8 +221,29 @@ public struct HTTPBenchmark: Sendable {
                 pairedRuns[half].append(measured.perSecond / 2)
             }
         }
+        var drains: [[Double]] = [[], []]
+        if options.leaseDrain > 0 {
+            let inProcess = Benchmark(
+                store: store, options: BenchmarkOptions(jobs: options.leaseDrain, concurrency: 10, runs: 1))
+            let overHTTP = LeaseDrainBenchmark(
+                store: store, port: apiPort, customer: Self.customer(0), secret: secrets[0], clients: 8)
+            for _ in 0..<options.runs {
+                drains[0].append(try await inProcess.run(.drain).runs[0])
+                drains[1].append(try await overHTTP.run(count: options.leaseDrain))
+            }
+        }
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
+        let drainResults =
+            options.leaseDrain > 0
+            ? [
+                Result(
+                    name: "in-process drain (WorkerService, concurrency 10), \(options.leaseDrain) jobs",
+                    runs: drains[0], latency: nil, failures: 0),
+                Result(
+                    name: "lease drain over HTTP (claim 10, complete each, 8 clients), \(options.leaseDrain) jobs",
+                    runs: drains[1], latency: nil, failures: 0),
+            ] : []
         return targets.indices.map { index in
             Result(
                 name: "\(targets[index].0), \(options.connections) connections",
@@ -226,7 +256,7 @@ public struct HTTPBenchmark: Sendable {
                 name:
                     "paired: behind the rate limiter, \(options.connections - options.connections / 2) connections at the same time",
                 runs: pairedRuns[1], latency: .init(paired[1]), failures: pairedFailures[1]),
-        ]
+        ] + drainResults
     }
 
     struct Request: Sendable {

@@ -13,7 +13,9 @@ extension SQLiteJobStore {
 
     public func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup {
         try await write { db, _ in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix])
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM api_keys WHERE prefix = ?"), arguments: [prefix])
             else { return KeyLookup(key: nil, rateLimit: nil) }
             let key = Self.decodeKey(row)
             guard let customer = key.customer, APIKeySecret.hashesMatch(key.secretHash, secretHash), !key.isRevoked
@@ -27,11 +29,12 @@ extension SQLiteJobStore {
     private static func decide(
         _ key: RateLimitKey, policy: RateLimitPolicy, in db: Database
     ) throws -> RateLimitDecision {
-        let now = try Int64.fetchOne(db, sql: databaseNow) ?? 0
+        let now = try Int64.fetchOne(db.cachedStatement(sql: databaseNow)) ?? 0
         var policy = policy
         if let customer = key.customer,
             let row = try Row.fetchOne(
-                db, sql: "SELECT rate_limit_requests, rate_limit_window_seconds FROM customers WHERE name = ?",
+                db.cachedStatement(
+                    sql: "SELECT rate_limit_requests, rate_limit_window_seconds FROM customers WHERE name = ?"),
                 arguments: [customer]),
             let own = RateLimitPolicy.stored(
                 requests: row["rate_limit_requests"], windowSeconds: row["rate_limit_window_seconds"])
@@ -44,15 +47,11 @@ extension SQLiteJobStore {
             try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT in_window FROM rate_limit_windows WHERE key = ?"), arguments: [key])
             ?? 0
-        // The milliseconds that left the window: each is read and deleted once.
-        let expired =
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT sum(count) FROM rate_limit_hits WHERE key = ? AND at <= ?"),
-                arguments: [key, cutoff]) ?? 0
-        if expired > 0 {
-            try db.cachedStatement(sql: "DELETE FROM rate_limit_hits WHERE key = ? AND at <= ?").execute(
-                arguments: [key, cutoff])
-        }
+        // The milliseconds that left the window: each is deleted, and its count read, once.
+        let expired = try Int.fetchAll(
+            db.cachedStatement(sql: "DELETE FROM rate_limit_hits WHERE key = ? AND at <= ? RETURNING count"),
+            arguments: [key, cutoff]
+        ).reduce(0, +)
         let oldest = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT min(at) FROM rate_limit_hits WHERE key = ?"), arguments: [key])
         let decision = SlidingWindowLog.decide(inWindow: counted - expired, oldest: oldest, now: now, policy: policy)

@@ -63,8 +63,9 @@ extension SQLiteJobStore {
 
     public func apiKey(prefix: String) async throws -> APIKey? {
         try await read { db, _ in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix]).map(
-                Self.decodeKey)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE prefix = ?"), arguments: [prefix])
+                .map(
+                    Self.decodeKey)
         }
     }
 

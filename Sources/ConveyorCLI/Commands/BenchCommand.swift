@@ -160,12 +160,19 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     @Option(help: "Requests per second offered in all, on a fixed schedule (default: as fast as answered).")
     var rate: Int?
 
+    @Option(
+        help:
+            "Also drain this many jobs in each run over the HTTP lease protocol (claim 10, complete each, 8 clients) and in process, in turn."
+    )
+    var leaseDrain: Int = 0
+
     @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
     var database: String?
 
     func run() async throws {
         for (name, value) in [
             ("connections", connections), ("requests", requests), ("runs", runs), ("rate", rate ?? 1),
+            ("lease-drain", leaseDrain + 1),
         ]
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
@@ -192,7 +199,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         }
         let benchmark = HTTPBenchmark(
             store: store, bareInsert: bareInsert,
-            options: .init(connections: connections, requests: requests, runs: runs, rate: rate))
+            options: .init(
+                connections: connections, requests: requests, runs: runs, rate: rate, leaseDrain: leaseDrain))
         let results = try await failing { try await benchmark.run() }
         for result in results { print(result.line) }
         for line in HTTPBenchmark.comparisons(results) { print(line) }

@@ -16,9 +16,14 @@ public struct SystemClock: WallClock {
 }
 
 extension Date {
-    /// Milliseconds since the Unix epoch; the precision every store keeps times in.
+    /// Milliseconds since the Unix epoch, truncated; the precision every store keeps times in. A
+    /// time less than a microsecond short of a millisecond is that millisecond: the double nearest
+    /// to a whole millisecond (`init(unixMilliseconds:)`) can lie just below it, and plain
+    /// truncation then gave the millisecond before (946,684,799,999 read back as …998).
     public var unixMilliseconds: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded(.down))
+        let milliseconds = timeIntervalSince1970 * 1000
+        let whole = milliseconds.rounded(.down)
+        return Int64(milliseconds - whole > 0.999 ? whole + 1 : whole)
     }
 
     /// The date at the given number of milliseconds since the Unix epoch.
