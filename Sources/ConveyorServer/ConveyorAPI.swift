@@ -19,14 +19,15 @@ public import Logging
 ///   (`DashboardRoutes`).
 /// `openapi.json` (served at `/openapi.json`) describes them all.
 public enum ConveyorAPI {
-    /// The router with every route and middleware; with `enqueues` (which the caller runs), single
-    /// enqueues are group-committed; with a rate limiter, requests are limited; with
+    /// The router with every route and middleware; with `enqueues` and `completions` (which the
+    /// caller runs), single enqueues and lease completions are group-committed; with a rate limiter, requests are limited; with
     /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
     /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
+        completions: GroupCommit<Lease, Job>? = nil,
         dashboard: DashboardRoutes? = nil,
         claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
     ) -> Router<ConveyorRequestContext> {
@@ -77,8 +78,9 @@ public enum ConveyorAPI {
             if let rateLimiter { group.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: scope)) }
             return group.group(context: CallerContext.self)
         }
-        WorkerRoutes(store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer)).register(
-            claims: workerGroup(.claims), leases: workerGroup(.leases))
+        WorkerRoutes(store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer), completions: completions)
+            .register(
+                claims: workerGroup(.claims), leases: workerGroup(.leases))
         dashboard?.register(on: router, rateLimiter: rateLimiter)
 
         methods.learn(router.routes)
@@ -95,18 +97,21 @@ public enum ConveyorAPI {
         listener: ListenerConfiguration = ListenerConfiguration(), logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(ValidationError) -> some ApplicationProtocol {
-        // Run by the application after its server has stopped, so enqueues in flight are written.
+        // Run by the application after its server has stopped, so enqueues and completions in
+        // flight are written.
         let enqueues = QueueRoutes.groupCommit(store)
+        let completions = WorkerRoutes.groupCommit(store)
         return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
                 configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
-                dashboard: dashboard, claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
+                completions: completions, dashboard: dashboard,
+                claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
             server: try listener.server(),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "conveyor",
                 availableConnectionsDelegate: MaximumAvailableConnections(listener.maximumConnections)),
-            services: [enqueues],
+            services: [enqueues, completions],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

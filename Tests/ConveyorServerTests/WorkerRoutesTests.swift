@@ -86,6 +86,43 @@ struct WorkerRoutesTests {
         }
     }
 
+    @Test(
+        "completions sent at once are written together, each lease judged on its own: a stale one is its own 409",
+        arguments: Engine.available)
+    func concurrentCompletions(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            for _ in 0..<12 { _ = try await Self.enqueue(server) }
+            let claimed = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"max":12}"#)
+            let leases = try #require(claimed.json["jobs"] as? [[String: Any]]).map {
+                ($0["id"] as? String ?? "", $0["lease_token"] as? String ?? "")
+            }
+            #expect(leases.count == 12)
+            let stale = leases[5].0
+            let answers = try await withThrowingTaskGroup(of: (String, Int, String?).self) { group in
+                for (id, token) in leases {
+                    group.addTask {
+                        let answer = try await server.send(
+                            "POST", "/api/jobs/\(id)/complete", key: server.acmeKey,
+                            json: #"{"lease_token":"\#(id == stale ? "not-the-token" : token)"}"#, apart: true)
+                        return (id, answer.status, answer.json["state"] as? String)
+                    }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = ($1.1, $1.2) }
+            }
+            for (id, _) in leases {
+                let (status, state) = try #require(answers[id])
+                if id == stale {
+                    #expect(status == 409)
+                    #expect(try await server.store.job(id: try #require(JobID(id)))?.state == .running)
+                } else {
+                    #expect(status == 200 && state == "completed")
+                    #expect(try await server.store.job(id: try #require(JobID(id)))?.state == .completed)
+                }
+            }
+        }
+    }
+
     @Test("a customer key claims only its own customer's jobs", arguments: Engine.available)
     func isolation(_ engine: Engine) async throws {
         try await withServer(engine) { server in
