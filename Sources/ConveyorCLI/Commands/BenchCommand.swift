@@ -3,14 +3,18 @@ import ConveyorBench
 import ConveyorCore
 import ConveyorPostgres
 import ConveyorSQLite
+import ConveyorServer
 import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
 
 /// `conveyor bench`: measures the store, the worker runtime and the HTTP API on this machine.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
-        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self],
+        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, FloorsBenchCommand.self],
         defaultSubcommand: StoreBenchCommand.self)
 }
 
@@ -204,5 +208,48 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let results = try await failing { try await benchmark.run() }
         for result in results { print(result.line) }
         for line in HTTPBenchmark.comparisons(results) { print(line) }
+    }
+}
+
+/// `conveyor bench floors`: the floors of `bench http` served on their own, for a load generator
+/// in another process (`wrk`) to compare with a real `conveyor serve` on the same database.
+struct FloorsBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "floors",
+        abstract: "Serve bench http's floors (GET /constant, POST /bare/{customer}) for wrk, until stopped.",
+        discussion: """
+            The bare route returns a constant; the bare insert decodes an enqueue body and inserts \
+            the job with one statement through the store's driver, with no authentication or \
+            limits. Stops on SIGINT or SIGTERM. See BENCHMARKS.md.
+            """)
+
+    @Option(help: "The port to listen on, on 127.0.0.1.")
+    var port: Int = 8090
+
+    @Option(help: "The database the bare insert writes to.")
+    var database: String
+
+    func run() async throws {
+        let location = try DatabaseOptions.parse(["--database", database])
+        let store = try await location.open(mustExist: false)
+        let insert: @Sendable (Job) async throws -> Void
+        switch store {
+        case let store as PostgresJobStore: insert = { try await store.bareInsert($0) }
+        case let store as SQLiteJobStore: insert = { try await store.bareInsert($0) }
+        default: throw CommandFailure("conveyor bench floors has no bare insert for this store")
+        }
+        var logger = Logger(label: "conveyor.bench.floors")
+        logger.logLevel = .warning
+        let router = BareInsertRoute.router(insert: insert)
+        router.get("/constant") { _, _ in "ok" }
+        let application = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { print("floors on http://127.0.0.1:\($0.localAddress?.port ?? port)") },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [application], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+                logger: logger))
+        try await group.run()
     }
 }
