@@ -195,14 +195,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("conveyor bench http on \(try location.location()) — \(cores) cores")
         let store = try await location.open(mustExist: false)
-        let bareInsert: @Sendable (Job) async throws -> Void
-        switch store {
-        case let store as PostgresJobStore: bareInsert = { try await store.bareInsert($0) }
-        case let store as SQLiteJobStore: bareInsert = { try await store.bareInsert($0) }
-        default: throw CommandFailure("conveyor bench http has no bare insert for this store")
-        }
         let benchmark = HTTPBenchmark(
-            store: store, bareInsert: bareInsert,
+            store: store, bareInsert: try bareInsert(into: store),
             options: .init(
                 connections: connections, requests: requests, runs: runs, rate: rate, leaseDrain: leaseDrain))
         let results = try await failing { try await benchmark.run() }
@@ -232,12 +226,7 @@ struct FloorsBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let location = try DatabaseOptions.parse(["--database", database])
         let store = try await location.open(mustExist: false)
-        let insert: @Sendable (Job) async throws -> Void
-        switch store {
-        case let store as PostgresJobStore: insert = { try await store.bareInsert($0) }
-        case let store as SQLiteJobStore: insert = { try await store.bareInsert($0) }
-        default: throw CommandFailure("conveyor bench floors has no bare insert for this store")
-        }
+        let insert = try bareInsert(into: store)
         var logger = Logger(label: "conveyor.bench.floors")
         logger.logLevel = .warning
         let router = BareInsertRoute.router(insert: insert)
@@ -251,5 +240,14 @@ struct FloorsBenchCommand: AsyncParsableCommand {
                 services: [application], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
                 logger: logger))
         try await group.run()
+    }
+}
+
+/// The bare insert of `store`'s engine: one job's row, one statement through its driver.
+func bareInsert(into store: any JobStore) throws -> @Sendable (Job) async throws -> Void {
+    switch store {
+    case let store as PostgresJobStore: { try await store.bareInsert($0) }
+    case let store as SQLiteJobStore: { try await store.bareInsert($0) }
+    default: throw CommandFailure("this store has no bare insert")
     }
 }
