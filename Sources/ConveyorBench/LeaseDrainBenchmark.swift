@@ -66,12 +66,17 @@ struct LeaseDrainBenchmark {
         struct Answer: Decodable {
             struct Claimed: Decodable {
                 let id: String
-                let lease_token: String
+                let leaseToken: String
+
+                enum CodingKeys: String, CodingKey {
+                    case id
+                    case leaseToken = "lease_token"
+                }
             }
             let jobs: [Claimed]
         }
         return try JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView)).jobs.map {
-            ($0.id, $0.lease_token)
+            ($0.id, $0.leaseToken)
         }
     }
 
