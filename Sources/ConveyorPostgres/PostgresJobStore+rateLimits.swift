@@ -44,7 +44,7 @@ extension PostgresJobStore {
             let rows = try await connection.query(
                 """
                 WITH deleted AS (
-                    DELETE FROM rate_limit_windows WHERE expires_at <= clock_timestamp() RETURNING key
+                    DELETE FROM rate_limit_requests WHERE expires_at <= clock_timestamp() RETURNING key
                 ), hits AS (
                     DELETE FROM rate_limit_hits h USING deleted WHERE h.key = deleted.key
                 )

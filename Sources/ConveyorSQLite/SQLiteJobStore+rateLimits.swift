@@ -45,7 +45,7 @@ extension SQLiteJobStore {
         let cutoff = now - policy.windowMilliseconds
         let counted =
             try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT in_window FROM rate_limit_windows WHERE key = ?"), arguments: [key])
+                db.cachedStatement(sql: "SELECT in_window FROM rate_limit_requests WHERE key = ?"), arguments: [key])
             ?? 0
         // The milliseconds that left the window: each is deleted, and its count read, once.
         let expired = try Int.fetchAll(
@@ -64,13 +64,13 @@ extension SQLiteJobStore {
             ).execute(arguments: [key, now])
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO rate_limit_windows (key, in_window, expires_at) VALUES (?, ?, ?)
+                    INSERT INTO rate_limit_requests (key, in_window, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (key) DO UPDATE SET
                         in_window = excluded.in_window, expires_at = max(expires_at, excluded.expires_at)
                     """
             ).execute(arguments: [key, counted - expired + 1, now + policy.windowMilliseconds])
         } else if expired > 0 {
-            try db.cachedStatement(sql: "UPDATE rate_limit_windows SET in_window = ? WHERE key = ?").execute(
+            try db.cachedStatement(sql: "UPDATE rate_limit_requests SET in_window = ? WHERE key = ?").execute(
                 arguments: [counted - expired, key])
         }
         return decision
@@ -82,9 +82,9 @@ extension SQLiteJobStore {
             try db.execute(
                 sql: """
                     DELETE FROM rate_limit_hits
-                    WHERE key IN (SELECT key FROM rate_limit_windows WHERE expires_at <= ?)
+                    WHERE key IN (SELECT key FROM rate_limit_requests WHERE expires_at <= ?)
                     """, arguments: [now])
-            try db.execute(sql: "DELETE FROM rate_limit_windows WHERE expires_at <= ?", arguments: [now])
+            try db.execute(sql: "DELETE FROM rate_limit_requests WHERE expires_at <= ?", arguments: [now])
             return db.changesCount
         }
     }

@@ -43,7 +43,7 @@ struct BenchCLITests {
         // Twenty requests per client, each key spent to its quota of ten and then a fresh one.
         let database = try DatabaseQueue(path: cli.defaultDatabase)
         let windows = try await database.read {
-            try Int.fetchAll($0, sql: "SELECT in_window FROM rate_limit_windows WHERE key LIKE 'client:bench-%'")
+            try Int.fetchAll($0, sql: "SELECT in_window FROM rate_limit_requests WHERE key LIKE 'client:bench-%'")
         }
         #expect(windows == [10, 10, 10, 10])
         #expect(try await cli.run(["bench", "store", "--scenarios", "rate-limit", "--quota", "1000001"]).status != 0)

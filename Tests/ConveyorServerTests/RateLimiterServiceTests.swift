@@ -28,7 +28,7 @@ struct RateLimiterServiceTests {
         defer { running.cancel() }
         let database = try DatabaseQueue(path: path)
         func rows() async throws -> Int {
-            try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rate_limit_windows") ?? 0 }
+            try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rate_limit_requests") ?? 0 }
         }
         // Three rounds of the same 20 clients: the table never holds more than those 20 keys, and
         // once they stop it empties by itself. (How many of them are there at a given moment
