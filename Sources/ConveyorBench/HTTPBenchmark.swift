@@ -6,13 +6,12 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// HTTPBenchmark measures `conveyor serve`'s single-job enqueue over HTTP beside two floors, in one
 /// process and one run: a bare Hummingbird route that returns a constant, and a bare insert
-/// (`BareInsertRoute`: the same body decoded and the job inserted with one statement through the
+/// (`FloorRoutes`: the same body decoded and the job inserted with one statement through the
 /// same driver, no authentication or limits). Every server listens on loopback, and the same
 /// clients (keep-alive connections, each sending its requests one after another) load one target,
 /// then the next, alternately.
@@ -145,20 +144,15 @@ public struct HTTPBenchmark: Sendable {
         let limited = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: limiter, logger: logger
         ) { ports.set("limited", $0) }
-        let bareRouter = Router()
-        bareRouter.get("/constant") { _, _ in "ok" }
-        let bare = Application(
-            router: bareRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { ports.set("bare", $0.localAddress?.port ?? 0) }, logger: logger)
-        let inserting = Application(
-            router: BareInsertRoute.router(insert: bareInsert),
+        let floors = Application(
+            router: FloorRoutes.router(insert: bareInsert),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { ports.set("insert", $0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [api, limited, limiter, bare, inserting], logger: logger)
+            onServerRunning: { ports.set("floors", $0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [api, limited, limiter, floors], logger: logger)
         let serving = Task { try await group.run() }
         defer { serving.cancel() }
-        let (apiPort, limitedPort, barePort, insertPort) = try await (
-            ports.wait("api"), ports.wait("limited"), ports.wait("bare"), ports.wait("insert")
+        let (apiPort, limitedPort, floorsPort) = try await (
+            ports.wait("api"), ports.wait("limited"), ports.wait("floors")
         )
 
         let enqueue = Data(#"{"queue":"bench-http","type":"noop","payload":{"n":1}}"#.utf8)
@@ -172,14 +166,14 @@ public struct HTTPBenchmark: Sendable {
         }
         let inserts = secrets.indices.map { index in
             Request(
-                port: insertPort, method: .POST, path: "/bare/\(Self.customer(index))",
+                port: floorsPort, method: .POST, path: "/bare/\(Self.customer(index))",
                 headers: [("Content-Type", "application/json")], body: enqueue)
         }
         let targets: [(String, [Request])] = [
             (
                 "bare route (GET /constant)",
                 Array(
-                    repeating: Request(port: barePort, method: .GET, path: "/constant", headers: [], body: nil),
+                    repeating: Request(port: floorsPort, method: .GET, path: "/constant", headers: [], body: nil),
                     count: options.connections)
             ),
             ("bare insert (POST /bare/{customer}, one INSERT)", inserts),
@@ -307,23 +301,10 @@ public struct HTTPBenchmark: Sendable {
     private static func connection(
         _ request: Request, count: Int, interval: Duration?, offset: Duration
     ) async throws -> (Histogram<UInt64>, Int) {
-        let channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
-            .connect(host: "127.0.0.1", port: request.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                        wrappingChannelSynchronously: channel)
-                }
-            }
-        var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path)
-        head.headers.add(name: "Host", value: "127.0.0.1")
-        for (name, value) in request.headers { head.headers.add(name: name, value: value) }
         let body = request.body.map { ByteBuffer(bytes: $0) }
-        if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        var failures = 0
-        try await channel.executeThenClose { inbound, outbound in
-            var responses = inbound.makeAsyncIterator()
+        return try await HTTPConnection(port: request.port).use { send in
+            var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+            var failures = 0
             let start = ContinuousClock.now + offset
             for n in 0..<count {
                 var sent = ContinuousClock.now
@@ -331,23 +312,14 @@ public struct HTTPBenchmark: Sendable {
                     sent = start + interval * n
                     try await Task.sleep(until: sent, clock: .continuous)
                 }
-                try await outbound.write(.head(head))
-                if let body { try await outbound.write(.body(.byteBuffer(body))) }
-                try await outbound.write(.end(nil))
-                var status: HTTPResponseStatus?
-                reading: while let part = try await responses.next() {
-                    switch part {
-                    case .head(let response): status = response.status
-                    case .body: continue
-                    case .end: break reading
-                    }
-                }
+                let (status, _) = try await send(request.method, request.path, body)
                 histogram.record(UInt64(max((ContinuousClock.now - sent).timeInterval * 1_000_000, 0)))
-                if let code = status?.code, (200..<300).contains(code) { continue }
-                failures += 1
+                if !(200..<300).contains(status.code) { failures += 1 }
             }
+            return (histogram, failures)
+        } headers: {
+            request.headers
         }
-        return (histogram, failures)
     }
 }
 

@@ -229,10 +229,9 @@ struct FloorsBenchCommand: AsyncParsableCommand {
         let insert = try bareInsert(into: store)
         var logger = Logger(label: "conveyor.bench.floors")
         logger.logLevel = .warning
-        let router = BareInsertRoute.router(insert: insert)
-        router.get("/constant") { _, _ in "ok" }
         let application = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            router: FloorRoutes.router(insert: insert),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { print("floors on http://127.0.0.1:\($0.localAddress?.port ?? port)") },
             logger: logger)
         let group = ServiceGroup(
