@@ -12,30 +12,37 @@ extension PostgresJobStore {
                     key: key.description, requests: Int64(policy.requests), windowSeconds: Int64(policy.windowSeconds),
                     customer: key.customer), logger: logger)
         }
-        guard let (allowed, inWindow, oldest, quota, windowMs, now) = rows.first else {
+        guard let decided = rows.first else {
             throw JobStoreError.unavailable(reason: "the rate-limit decision did not come back")
         }
-        let decidedBy = RateLimitPolicy.stored(requests: quota, windowSeconds: windowMs / 1000) ?? policy
-        return RateLimitDecision(allowed: allowed, policy: decidedBy, inWindow: Int(inWindow), oldest: oldest, now: now)
+        return Self.decisions(of: 1, decided, policy: policy)[0]
     }
 
-    public func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup {
+    public func apiKey(
+        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
+    ) async throws -> KeyLookup {
         let logger = self.logger
         let rows = try await read { connection, _ in
             try await connection.all(
                 FindKeyAndDecide(
                     prefix: prefix, secretHash: secretHash, requests: Int64(policy.requests),
-                    windowSeconds: Int64(policy.windowSeconds)), logger: logger)
+                    windowSeconds: Int64(policy.windowSeconds), wanted: Int64(requests)), logger: logger)
         }
-        guard let (key, decided) = rows.first else { return KeyLookup(key: nil, rateLimit: nil) }
-        guard let (allowed, inWindow, oldest, quota, windowMs, now) = decided else {
-            return KeyLookup(key: key, rateLimit: nil)
-        }
-        let decidedBy = RateLimitPolicy.stored(requests: quota, windowSeconds: windowMs / 1000) ?? policy
-        return KeyLookup(
-            key: key,
-            rateLimit: RateLimitDecision(
-                allowed: allowed, policy: decidedBy, inWindow: Int(inWindow), oldest: oldest, now: now))
+        guard let (key, decided) = rows.first else { return KeyLookup(key: nil) }
+        guard let decided else { return KeyLookup(key: key) }
+        return KeyLookup(key: key, rateLimits: Self.decisions(of: requests, decided, policy: policy))
+    }
+
+    /// The decisions of `requests` requests from a row of `DecideRateLimit.decisionSQL`: the
+    /// database counted as many as it allowed; each request's headers are as if decided in turn.
+    private static func decisions(
+        of requests: Int,
+        _ row: (allowed: Int64, inWindow: Int64, oldest: Int64?, quota: Int64, windowMs: Int64, now: Int64),
+        policy: RateLimitPolicy
+    ) -> [RateLimitDecision] {
+        let decidedBy = RateLimitPolicy.stored(requests: row.quota, windowSeconds: row.windowMs / 1000) ?? policy
+        return SlidingWindowLog.decide(
+            requests, inWindow: Int(row.inWindow), oldest: row.oldest, now: row.now, policy: decidedBy)
     }
 
     public func pruneRateLimits() async throws -> Int {

@@ -293,32 +293,34 @@ struct CompleteJobs: PostgresPreparedStatement {
 }
 
 /// DecideRateLimit is one rate-limit decision by the sliding-window rule, in one statement:
-/// `conveyor_rate_limit_decision` (migration 015) takes the key's row lock, so concurrent requests
-/// of one key, from any process, take turns and each sees the others' hits, and its cost does not
-/// grow with the quota. A customer's own policy replaces the default given. Times come from
-/// `clock_timestamp()`: the database's clock, shared by every node. Prepared, because planning
-/// this statement costs more than running it. Row: allowed, requests in the window, the oldest of
-/// them (ms), the quota, the window (ms), now (ms).
+/// `conveyor_rate_limit_decisions` (migration 016) takes the key's row lock, so concurrent
+/// decisions of one key, from any process, take turns and each sees the others' hits, and its cost
+/// does not grow with the quota. A customer's own policy replaces the default given. Times come
+/// from `clock_timestamp()`: the database's clock, shared by every node. Prepared, because planning
+/// this statement costs more than running it. Row: how many were allowed, the requests in the
+/// window before them, the oldest of them (ms), the quota, the window (ms), now (ms).
 struct DecideRateLimit: PostgresPreparedStatement {
     static let name = "conveyor_decide_rate_limit"
     static let sql = """
         WITH policy AS (
             SELECT $1::text AS key,
                    coalesce(c.rate_limit_requests, $2) AS quota,
-                   coalesce(c.rate_limit_window_seconds, $3) * 1000 AS window_ms
+                   coalesce(c.rate_limit_window_seconds, $3) * 1000 AS window_ms,
+                   1::int8 AS wanted
             FROM (SELECT 1) AS one LEFT JOIN customers c ON c.name = $4
         ),
         \(decisionSQL)
         SELECT allowed, in_window, oldest, quota, window_ms, now_ms FROM decision
         """
 
-    /// The decision for the key of the `policy` CTE (key, quota, window_ms; one row or none), as
-    /// the CTE `decision` (allowed, in_window, oldest, quota, window_ms, now_ms).
+    /// The decisions for the key of the `policy` CTE (key, quota, window_ms, wanted; one row or
+    /// none), as the CTE `decision` (allowed, in_window, oldest, quota, window_ms, now_ms).
     static let decisionSQL = """
         decision AS (
             SELECT d.decided_allowed AS allowed, d.decided_in_window AS in_window, d.decided_oldest AS oldest,
                    p.quota::int8 AS quota, p.window_ms::int8 AS window_ms, d.decided_at AS now_ms
-            FROM policy p CROSS JOIN LATERAL conveyor_rate_limit_decision(p.key, p.quota::int8, p.window_ms::int8) AS d
+            FROM policy p CROSS JOIN LATERAL conveyor_rate_limit_decisions(
+                p.key, p.quota::int8, p.window_ms::int8, p.wanted::int8) AS d
         )
         """
 
@@ -336,8 +338,8 @@ struct DecideRateLimit: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> (Bool, Int64, Int64?, Int64, Int64, Int64) {
-        try row.decode((Bool, Int64, Int64?, Int64, Int64, Int64).self)
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, Int64, Int64?, Int64, Int64, Int64) {
+        try row.decode((Int64, Int64, Int64?, Int64, Int64, Int64).self)
     }
 }
 
@@ -358,8 +360,8 @@ struct FindAPIKey: PostgresPreparedStatement {
 }
 
 /// FindKeyAndDecide is `FindAPIKey` and `DecideRateLimit` in one round trip: the key with a
-/// prefix, and — only when it is a live customer key whose hash is the one given — its customer's
-/// rate-limit decision. Row: the key's columns, then the decision's (all NULL when none was made);
+/// prefix, and — only when it is a live customer key whose hash is the one given — the rate-limit
+/// decisions of `requests` requests of its customer. Row: the key's columns, then the decision's (all NULL when none was made);
 /// no row when there is no such key.
 struct FindKeyAndDecide: PostgresPreparedStatement {
     static let name = "conveyor_find_key_and_decide"
@@ -370,7 +372,8 @@ struct FindKeyAndDecide: PostgresPreparedStatement {
         policy AS (
             SELECT 'customer:' || f.customer AS key,
                    coalesce(c.rate_limit_requests, $3) AS quota,
-                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms
+                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms,
+                   $5::int8 AS wanted
             FROM found f JOIN customers c ON c.name = f.customer
             WHERE f.secret_hash = $2 AND f.revoked_at IS NULL
         ),
@@ -383,21 +386,23 @@ struct FindKeyAndDecide: PostgresPreparedStatement {
     let secretHash: String
     let requests: Int64
     let windowSeconds: Int64
+    let wanted: Int64
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
+        var bindings = PostgresBindings(capacity: 5)
         bindings.append(prefix)
         bindings.append(secretHash)
         bindings.append(requests)
         bindings.append(windowSeconds)
+        bindings.append(wanted)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> (APIKey, (Bool, Int64, Int64?, Int64, Int64, Int64)?) {
+    func decodeRow(_ row: PostgresRow) throws -> (APIKey, (Int64, Int64, Int64?, Int64, Int64, Int64)?) {
         let key = try PostgresJobStore.decodeKey(row)
         let columns = row.makeRandomAccess()
         let start = 6
-        guard let allowed = try columns[start].decode(Bool?.self) else { return (key, nil) }
+        guard let allowed = try columns[start].decode(Int64?.self) else { return (key, nil) }
         return (
             key,
             (

@@ -8,27 +8,31 @@ extension SQLiteJobStore {
     /// included), so reading the key's hits, deciding and writing them back is atomic. The time is
     /// SQLite's own `now`, read inside the transaction.
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
-        try await write { db, _ in try Self.decide(key, policy: policy, in: db) }
+        try await write { db, _ in try Self.decide(1, of: key, policy: policy, in: db)[0] }
     }
 
-    public func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup {
+    public func apiKey(
+        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
+    ) async throws -> KeyLookup {
         try await write { db, _ in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT * FROM api_keys WHERE prefix = ?"), arguments: [prefix])
-            else { return KeyLookup(key: nil, rateLimit: nil) }
+            else { return KeyLookup(key: nil) }
             let key = Self.decodeKey(row)
             guard let customer = key.customer, APIKeySecret.hashesMatch(key.secretHash, secretHash), !key.isRevoked
             else {
-                return KeyLookup(key: key, rateLimit: nil)
+                return KeyLookup(key: key)
             }
-            return KeyLookup(key: key, rateLimit: try Self.decide(.customer(customer), policy: policy, in: db))
+            return KeyLookup(
+                key: key, rateLimits: try Self.decide(requests, of: .customer(customer), policy: policy, in: db))
         }
     }
 
+    /// Decides `requests` requests of `key` together, in turn (`SlidingWindowLog.decide(_:…)`).
     private static func decide(
-        _ key: RateLimitKey, policy: RateLimitPolicy, in db: Database
-    ) throws -> RateLimitDecision {
+        _ requests: Int, of key: RateLimitKey, policy: RateLimitPolicy, in db: Database
+    ) throws -> [RateLimitDecision] {
         let now = try Int64.fetchOne(db.cachedStatement(sql: databaseNow)) ?? 0
         var policy = policy
         if let customer = key.customer,
@@ -54,26 +58,27 @@ extension SQLiteJobStore {
         ).reduce(0, +)
         let oldest = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT min(at) FROM rate_limit_hits WHERE key = ?"), arguments: [key])
-        let decision = SlidingWindowLog.decide(inWindow: counted - expired, oldest: oldest, now: now, policy: policy)
-        if decision.allowed {
+        let inWindow = counted - expired
+        let allowed = SlidingWindowLog.allowed(requests, inWindow: inWindow, policy: policy)
+        if allowed > 0 {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO rate_limit_hits (key, at, count) VALUES (?, ?, 1)
-                    ON CONFLICT (key, at) DO UPDATE SET count = count + 1
+                    INSERT INTO rate_limit_hits (key, at, count) VALUES (?, ?, ?)
+                    ON CONFLICT (key, at) DO UPDATE SET count = count + excluded.count
                     """
-            ).execute(arguments: [key, now])
+            ).execute(arguments: [key, now, allowed])
             try db.cachedStatement(
                 sql: """
                     INSERT INTO rate_limit_requests (key, in_window, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (key) DO UPDATE SET
                         in_window = excluded.in_window, expires_at = max(expires_at, excluded.expires_at)
                     """
-            ).execute(arguments: [key, counted - expired + 1, now + policy.windowMilliseconds])
+            ).execute(arguments: [key, inWindow + allowed, now + policy.windowMilliseconds])
         } else if expired > 0 {
             try db.cachedStatement(sql: "UPDATE rate_limit_requests SET in_window = ? WHERE key = ?").execute(
-                arguments: [counted - expired, key])
+                arguments: [inWindow, key])
         }
-        return decision
+        return SlidingWindowLog.decide(requests, inWindow: inWindow, oldest: oldest, now: now, policy: policy)
     }
 
     public func pruneRateLimits() async throws -> Int {

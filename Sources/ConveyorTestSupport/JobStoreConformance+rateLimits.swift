@@ -106,20 +106,20 @@ extension JobStoreConformance {
             let prefix = try #require(APIKeySecret.lookupPrefix(of: secret))
             let policy = try RateLimitPolicy(requests: 2, windowSeconds: 3600)
             let right = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy)
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
             #expect(right.key == key)
             #expect(
                 right.rateLimit
                     == RateLimitDecision(allowed: true, policy: policy, remaining: 1, secondsUntilQuotaReturns: 3600))
             // A wrong secret finds the key (to refuse it) but spends nothing of the customer's quota.
             let wrong = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"), deciding: policy)
+                prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"), deciding: policy, requests: 1)
             #expect(wrong.key == key && wrong.rateLimit == nil)
             let second = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy)
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
             #expect(second.rateLimit?.allowed == true && second.rateLimit?.remaining == 0)
             let third = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy)
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
             #expect(third.rateLimit?.allowed == false)
             // The same quota as rateLimit(_:policy:) spends: they are one window.
             #expect(try await !h.store.rateLimit(.customer("acme"), policy: policy).allowed)
@@ -127,14 +127,37 @@ extension JobStoreConformance {
             let (adminKey, adminSecret) = APIKeySecret.generate(customer: nil)
             _ = try await h.store.createAPIKey(adminKey)
             let admin = try await h.store.apiKey(
-                prefix: adminKey.prefix, secretHash: APIKeySecret.hash(adminSecret), deciding: policy)
+                prefix: adminKey.prefix, secretHash: APIKeySecret.hash(adminSecret), deciding: policy, requests: 1)
             #expect(admin.key?.isAdmin == true && admin.rateLimit == nil)
             _ = try await h.store.revokeAPIKey(id: key.id)
             let revoked = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy)
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
             #expect(revoked.key?.isRevoked == true && revoked.rateLimit == nil)
-            let none = try await h.store.apiKey(prefix: "cvk_nothing1", secretHash: "0", deciding: policy)
-            #expect(none == KeyLookup(key: nil, rateLimit: nil))
+            let none = try await h.store.apiKey(prefix: "cvk_nothing1", secretHash: "0", deciding: policy, requests: 1)
+            #expect(none == KeyLookup(key: nil))
+        },
+        .init(
+            "a key lookup decides requests that arrive together as if one after another, as many as the window has room for"
+        ) { h in
+            _ = try await h.store.createCustomer("acme")
+            let (newKey, secret) = APIKeySecret.generate(customer: "acme")
+            _ = try await h.store.createAPIKey(newKey)
+            let prefix = try #require(APIKeySecret.lookupPrefix(of: secret))
+            let policy = try RateLimitPolicy(requests: 5, windowSeconds: 3600)
+            let first = try await h.store.apiKey(
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 3)
+            #expect(first.rateLimits.map(\.allowed) == [true, true, true])
+            #expect(first.rateLimits.map(\.remaining) == [4, 3, 2])
+            let second = try await h.store.apiKey(
+                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 4)
+            #expect(second.rateLimits.map(\.allowed) == [true, true, false, false])
+            #expect(second.rateLimits.map(\.remaining) == [1, 0, 0, 0])
+            #expect(second.rateLimits.last?.secondsUntilQuotaReturns == 3600)
+            // The refused ones spent nothing, and the window is the one rateLimit(_:policy:) sees.
+            #expect(try await !h.store.rateLimit(.customer("acme"), policy: policy).allowed)
+            let wrong = try await h.store.apiKey(
+                prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"), deciding: policy, requests: 3)
+            #expect(wrong.key != nil && wrong.rateLimits.isEmpty)
         },
         .init("pruning forgets keys whose window has passed and keeps the others' counts") { h in
             let brief = try RateLimitPolicy(requests: 5, windowSeconds: 1)

@@ -84,3 +84,18 @@ struct SlidingWindowLogTests {
                 == (try RateLimitPolicy(requests: 5, windowSeconds: 60)))
     }
 }
+
+extension SlidingWindowLogTests {
+    @Test("requests decided together are decided in turn: as many allowed as the window has room for")
+    func together() {
+        let decisions = SlidingWindowLog.decide(4, inWindow: 1, oldest: 45_000, now: 50_000, policy: policy)
+        #expect(decisions.map(\.allowed) == [true, true, false, false])
+        #expect(decisions.map(\.remaining) == [1, 0, 0, 0])
+        #expect(decisions.map(\.secondsUntilQuotaReturns) == [5, 5, 5, 5])
+        #expect(SlidingWindowLog.allowed(4, inWindow: 5, policy: policy) == 0)
+        // One at a time is the single decision.
+        #expect(
+            SlidingWindowLog.decide(1, inWindow: 0, oldest: nil, now: 50_000, policy: policy)
+                == [SlidingWindowLog.decide(inWindow: 0, oldest: nil, now: 50_000, policy: policy)])
+    }
+}

@@ -60,4 +60,22 @@ public struct SlidingWindowLog: Sendable, Hashable {
             allowed: allowed, policy: policy, inWindow: allowed ? inWindow + 1 : inWindow,
             oldest: oldest ?? (allowed ? now : nil), now: now)
     }
+
+    /// How many of `requests` requests arriving together the rule allows, for a key holding
+    /// `inWindow` accepted requests: as many as the window has room for.
+    public static func allowed(_ requests: Int, inWindow: Int, policy: RateLimitPolicy) -> Int {
+        max(0, min(requests, policy.requests - inWindow))
+    }
+
+    /// The decisions of `requests` requests decided together, in turn, as if one after another:
+    /// the first `allowed(_:inWindow:policy:)` are allowed, each seeing the ones before it in the
+    /// window, and the rest refused. What a store applies when it decides a batch in one step.
+    public static func decide(
+        _ requests: Int, inWindow: Int, oldest: Int64?, now: Int64, policy: RateLimitPolicy
+    ) -> [RateLimitDecision] {
+        let allowed = allowed(requests, inWindow: inWindow, policy: policy)
+        return (0..<requests).map { turn in
+            decide(inWindow: inWindow + min(turn, allowed), oldest: oldest, now: now, policy: policy)
+        }
+    }
 }

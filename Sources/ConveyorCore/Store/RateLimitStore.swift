@@ -9,9 +9,13 @@ public protocol RateLimitStore: Sendable {
 
     /// The key with this prefix, as `apiKey(prefix:)`, and in the same round trip — only when it
     /// is a live customer key whose stored hash equals `secretHash`, so a wrong secret never spends
-    /// a customer's quota — a decision of its customer's request, as `rateLimit(_:policy:)`. Saves
-    /// an authenticated, rate-limited request one round trip to the database.
-    func apiKey(prefix: String, secretHash: String, deciding policy: RateLimitPolicy) async throws -> KeyLookup
+    /// a customer's quota — the decisions of `requests` requests of its customer, in turn, as that
+    /// many calls of `rateLimit(_:policy:)` would make them but in one atomic step. Saves an
+    /// authenticated, rate-limited request one round trip to the database, and concurrent requests
+    /// with one key all but the first (`RateLimiter` decides them together).
+    func apiKey(
+        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
+    ) async throws -> KeyLookup
 
     /// Forgets the rate-limit state of keys with no request left in their window (they are as if
     /// new); returns how many keys were forgotten.

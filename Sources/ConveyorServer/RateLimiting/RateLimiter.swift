@@ -90,6 +90,7 @@ public final class RateLimiter: Service, Sendable {
     private let memory: InMemoryRateLimiter
     private let logger: Logger
     private let state = Mutex(Mode.store)
+    private let lookups = Coalescing<KeyLookupRequest, KeyLookup>()
     private let counters: [Mode: (allowed: Counter, limited: Counter)]
 
     public init(
@@ -144,14 +145,21 @@ public final class RateLimiter: Service, Sendable {
     /// Finds the key with `prefix` and, in the same round trip, decides its customer's request —
     /// when the store answers in time. Otherwise (or in fallback) it only finds the key, and the
     /// caller decides with `decide(_:)`, which then answers from memory. Throws only when the key
-    /// cannot be found at all.
+    /// cannot be found at all. Requests with one key that arrive while its lookup is on the way are
+    /// found and decided together in the next (`Coalescing`): a busy customer's requests do not
+    /// each take its quota's lock in the database in turn.
     public func lookUp(prefix: String, secretHash hash: String) async throws -> KeyLookup {
         let store = self.store
         if mode == .store {
             let policy = configuration.policy
+            let timeout = configuration.storeTimeout
             do {
-                let lookup = try await abandoning(after: configuration.storeTimeout) {
-                    try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy)
+                let lookup = try await lookups.run(KeyLookupRequest(prefix: prefix, secretHash: hash)) { count in
+                    let lookup = try await abandoning(after: timeout) {
+                        try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy, requests: count)
+                    }
+                    guard !lookup.rateLimits.isEmpty else { return Array(repeating: lookup, count: count) }
+                    return lookup.rateLimits.map { KeyLookup(key: lookup.key, rateLimits: [$0]) }
                 }
                 if let decision = lookup.rateLimit, let customer = lookup.key?.customer {
                     memory.remember(.customer(customer), decidedBy: decision.policy, default: policy)
@@ -164,7 +172,7 @@ public final class RateLimiter: Service, Sendable {
                 fallBack(because: error)
             }
         }
-        return KeyLookup(key: try await store.apiKey(prefix: prefix), rateLimit: nil)
+        return KeyLookup(key: try await store.apiKey(prefix: prefix))
     }
 
     public func run() async throws {
@@ -217,4 +225,10 @@ public final class RateLimiter: Service, Sendable {
         guard let pair = counters[mode] else { return }
         (decision.allowed ? pair.allowed : pair.limited).increment()
     }
+}
+
+/// KeyLookupRequest is what makes two key lookups the same: the key's prefix and its secret's hash.
+private struct KeyLookupRequest: Hashable, Sendable {
+    let prefix: String
+    let secretHash: String
 }
