@@ -32,9 +32,9 @@ extension Benchmark {
                 for lease in leases.prefix(200) {
                     _ = try await store.fail(lease, message: "bench: failed for good", retryable: false)
                 }
-                _ = try await store.complete(batch: Array(leases.dropFirst(200)))
+                _ = try await store.complete(batch: leases.dropFirst(200).map { Completion($0) })
             } else {
-                _ = try await store.complete(batch: leases)
+                _ = try await store.complete(batch: leases.map { Completion($0) })
             }
             finished += leases.count
         }

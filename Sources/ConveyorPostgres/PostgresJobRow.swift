@@ -12,7 +12,7 @@ enum PostgresJobRow {
         "id", "customer", "queue", "type", "payload", "priority::int8", "state", ms("run_at"), "attempt::int8",
         "max_attempts::int8", "lease_token", ms("lease_expires_at"), "worker_id", "errors::text", "dead_reason",
         "replay_count::int8", "idempotency_key", ms("created_at"), ms("attempted_at"), ms("finished_at"),
-        ms("first_failed_at"), ms("last_failed_at"),
+        ms("first_failed_at"), ms("last_failed_at"), "result", "progress",
     ].joined(separator: ", ")
 
     /// The same list qualified by a table alias, for joins.
@@ -55,7 +55,9 @@ enum PostgresJobRow {
             workerID: try optionalText(12), errors: errors,
             deadReason: try optionalText(14).flatMap(DeadReason.init(rawValue:)), replayCount: try int(15),
             idempotencyKey: try optionalText(16), createdAt: try date(17)!, attemptedAt: try date(18),
-            finishedAt: try date(19), firstFailedAt: try date(20), lastFailedAt: try date(21))
+            finishedAt: try date(19), firstFailedAt: try date(20), lastFailedAt: try date(21),
+            result: try optionalText(22).map(JobPayload.init(storedText:)),
+            progress: try optionalText(23).map(JobPayload.init(storedText:)))
     }
 
     static func fetch(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> [Job] {
@@ -67,7 +69,7 @@ enum PostgresJobRow {
         id text, customer text, queue text, type text, payload text, priority int, state text, run_at int8,
         attempt int, max_attempts int, lease_token text, lease_expires_at int8, worker_id text, errors jsonb,
         dead_reason text, replay_count int, idempotency_key text, created_at int8, attempted_at int8,
-        finished_at int8, first_failed_at int8, last_failed_at int8
+        finished_at int8, first_failed_at int8, last_failed_at int8, result text, progress text
         """
 
     private static func time(_ column: String) -> String {
@@ -108,7 +110,8 @@ enum PostgresJobRow {
                 lease_expires_at = \(unescaped: time("lease_expires_at")), worker_id = v.worker_id, errors = v.errors,
                 dead_reason = v.dead_reason, replay_count = v.replay_count, idempotency_key = v.idempotency_key,
                 attempted_at = \(unescaped: time("attempted_at")), finished_at = \(unescaped: time("finished_at")),
-                first_failed_at = \(unescaped: time("first_failed_at")), last_failed_at = \(unescaped: time("last_failed_at"))
+                first_failed_at = \(unescaped: time("first_failed_at")), last_failed_at = \(unescaped: time("last_failed_at")),
+                result = v.result, progress = v.progress
             FROM jsonb_to_recordset(\(records)::jsonb) AS v(\(unescaped: recordType))
             WHERE jobs.id = v.id
             """, logger: logger)
@@ -137,6 +140,7 @@ private struct JobRecord: Encodable {
     let idempotencyKey: String?
     let createdAt: Int64
     let attemptedAt, finishedAt, firstFailedAt, lastFailedAt: Int64?
+    let result, progress: String?
 
     init(_ job: Job) {
         id = job.id.description
@@ -161,5 +165,7 @@ private struct JobRecord: Encodable {
         finishedAt = job.finishedAt?.unixMilliseconds
         firstFailedAt = job.firstFailedAt?.unixMilliseconds
         lastFailedAt = job.lastFailedAt?.unixMilliseconds
+        result = job.result?.text
+        progress = job.progress?.text
     }
 }

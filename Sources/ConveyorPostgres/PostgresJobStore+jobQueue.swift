@@ -140,27 +140,31 @@ extension PostgresJobStore {
     /// One statement for the whole batch: `Job.complete`'s fencing (running, this token, lease
     /// unexpired) as the WHERE clause. Leases it did not match — rare: a lost lease or a vanished
     /// job — are read back and judged by the core, which names each one's error.
-    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
-        guard !leases.isEmpty else { return [] }
+    public func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>] {
+        guard !completions.isEmpty else { return [] }
         let logger = self.logger
+        let leases = completions.map(\.lease)
         return try await read { connection, now in
             let nowMs = now.truncatedToMilliseconds.unixMilliseconds
             let completed = try await connection.all(
-                CompleteJobs(jobIDs: leases.map(\.jobID.description), tokens: leases.map(\.token), nowMs: nowMs),
+                CompleteJobs(
+                    jobIDs: leases.map(\.jobID.description), tokens: leases.map(\.token), nowMs: nowMs,
+                    results: completions.map { $0.result?.text ?? "" }),
                 logger: logger)
             let byID = Dictionary(completed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            let unmatched = leases.filter { byID[$0.jobID] == nil }
+            let unmatched = completions.filter { byID[$0.lease.jobID] == nil }
             var judged: [JobID: Result<Job, JobStoreError>] = [:]
             if !unmatched.isEmpty {
                 let found = try await PostgresJobRow.fetch(
                     connection,
                     """
                     SELECT \(unescaped: PostgresJobRow.columns) FROM jobs
-                    WHERE id = ANY(\(unmatched.map(\.jobID.description)))
+                    WHERE id = ANY(\(unmatched.map(\.lease.jobID.description)))
                     """, logger: logger)
-                for (lease, result) in zip(unmatched, Job.complete(unmatched, among: found, at: now).results) {
+                for (completion, result) in zip(unmatched, Job.complete(unmatched, among: found, at: now).results) {
                     // The row changed between the two statements: whatever it is now, this lease is over.
-                    judged[lease.jobID] = result.flatMap { _ in .failure(.leaseLost(id: lease.jobID)) }
+                    let id = completion.lease.jobID
+                    judged[id] = result.flatMap { _ in .failure(.leaseLost(id: id)) }
                 }
             }
             // A job named twice completes once, as `Job.complete(_:among:at:)` has it: the repeat
@@ -173,8 +177,8 @@ extension PostgresJobStore {
         }
     }
 
-    public func complete(_ lease: Lease) async throws -> Job {
-        try await complete(batch: [lease])[0].get()
+    public func complete(_ completion: Completion) async throws -> Job {
+        try await complete(batch: [completion])[0].get()
     }
 
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {

@@ -234,7 +234,8 @@ struct ClaimJobs: PostgresPreparedStatement {
               AND (changing.ran_out OR ((SELECT count(*) FROM ready) > 1 AND taken.count > 0)))
         UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
             lease_token = gen_random_uuid()::text,
-            lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0)
+            lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0),
+            progress = NULL
         FROM picked WHERE jobs.id = picked.id
         RETURNING \(PostgresJobRow.columns(of: "jobs"))
         """
@@ -269,8 +270,8 @@ struct CompleteJobs: PostgresPreparedStatement {
     static let name = "conveyor_complete_jobs"
     static let sql = """
         UPDATE jobs SET state = \(TransitionSQL.target(of: .complete)), finished_at = to_timestamp($3 / 1000.0),
-            lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-        FROM unnest($1::text[], $2::text[]) AS lease(job_id, token)
+            lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, result = nullif(lease.result, '')
+        FROM unnest($1::text[], $2::text[], $4::text[]) AS lease(job_id, token, result)
         WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
           AND jobs.lease_token = lease.token
           AND jobs.lease_expires_at - to_timestamp($3 / 1000.0) > interval '0'
@@ -280,12 +281,15 @@ struct CompleteJobs: PostgresPreparedStatement {
     let jobIDs: [String]
     let tokens: [String]
     let nowMs: Int64
+    /// Each job's result; the empty string (never a JSON value) for none.
+    let results: [String]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(jobIDs)
         bindings.append(tokens)
         bindings.append(nowMs)
+        bindings.append(results)
         return bindings
     }
 

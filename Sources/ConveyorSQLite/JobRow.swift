@@ -9,7 +9,7 @@ enum JobRow {
     static let columns = """
         id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
         lease_expires_at, worker_id, errors, dead_reason, replay_count, idempotency_key, created_at,
-        attempted_at, finished_at, first_failed_at, last_failed_at
+        attempted_at, finished_at, first_failed_at, last_failed_at, result, progress
         """
 
     /// Reads a row selected with `columns`, by position: looking columns up by name costs more
@@ -33,19 +33,21 @@ enum JobRow {
             leaseToken: row[10], leaseExpiresAt: date(row[11]), workerID: row[12], errors: errors,
             deadReason: (row[14] as String?).flatMap(DeadReason.init(rawValue:)), replayCount: row[15],
             idempotencyKey: row[16], createdAt: date(row[17])!, attemptedAt: date(row[18]), finishedAt: date(row[19]),
-            firstFailedAt: date(row[20]), lastFailedAt: date(row[21]))
+            firstFailedAt: date(row[20]), lastFailedAt: date(row[21]),
+            result: (row[22] as String?).map(JobPayload.init(storedText:)),
+            progress: (row[23] as String?).map(JobPayload.init(storedText:)))
     }
 
     static func insert(_ job: Job, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (\(columns))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 job.id.description, job.customer, job.queue, job.type, job.payload.text, job.priority,
-            ] + mutableValues(job) + [job.createdAt.unixMilliseconds] + timestamps(job))
+            ] + mutableValues(job) + [job.createdAt.unixMilliseconds] + timestamps(job) + outcome(job))
     }
 
     /// Writes every field a lifecycle method may change.
@@ -54,25 +56,28 @@ enum JobRow {
             sql: """
                 UPDATE jobs SET state = ?, run_at = ?, attempt = ?, max_attempts = ?, lease_token = ?,
                     lease_expires_at = ?, worker_id = ?, errors = ?, dead_reason = ?, replay_count = ?,
-                    idempotency_key = ?, attempted_at = ?, finished_at = ?, first_failed_at = ?, last_failed_at = ?
+                    idempotency_key = ?, attempted_at = ?, finished_at = ?, first_failed_at = ?, last_failed_at = ?,
+                    result = ?, progress = ?
                 WHERE id = ?
                 """
-        ).execute(arguments: mutableValues(job) + timestamps(job) + [job.id.description])
+        ).execute(arguments: mutableValues(job) + timestamps(job) + outcome(job) + [job.id.description])
     }
 
     /// Writes only what a claim or a completion changes (the state, the attempt, the lease and its
-    /// holder, the attempt's and the finish's times): SQLite rewrites the entries of every index
-    /// over a column a statement sets, and a drain claims and completes every job once.
+    /// holder, the attempt's and the finish's times, the result and progress): SQLite rewrites the
+    /// entries of every index over a column a statement sets, and a drain claims and completes
+    /// every job once.
     static func updateLease(_ job: Job, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE jobs SET state = ?, attempt = ?, lease_token = ?, lease_expires_at = ?, worker_id = ?,
-                    attempted_at = ?, finished_at = ?
+                    attempted_at = ?, finished_at = ?, result = ?, progress = ?
                 WHERE id = ?
                 """
         ).execute(arguments: [
             job.state.rawValue, job.attempt, job.leaseToken, job.leaseExpiresAt?.unixMilliseconds, job.workerID,
-            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.id.description,
+            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.result?.text, job.progress?.text,
+            job.id.description,
         ])
     }
 
@@ -102,6 +107,10 @@ enum JobRow {
             job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.firstFailedAt?.unixMilliseconds,
             job.lastFailedAt?.unixMilliseconds,
         ]
+    }
+
+    private static func outcome(_ job: Job) -> StatementArguments {
+        [job.result?.text, job.progress?.text]
     }
 
     private static func date(_ milliseconds: Int64?) -> Date? {

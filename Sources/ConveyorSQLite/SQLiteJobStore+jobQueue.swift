@@ -212,14 +212,16 @@ extension SQLiteJobStore {
         try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
     }
 
-    public func complete(_ lease: Lease) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.complete(token: lease.token, at: now) }
+    public func complete(_ completion: Completion) async throws -> Job {
+        try await change(completion.lease.jobID) { job, now in
+            try job.complete(token: completion.lease.token, result: completion.result, at: now)
+        }
     }
 
-    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
+    public func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>] {
         try await write { db, now in
-            let stored = try leases.compactMap { try JobRow.fetch($0.jobID, db) }
-            let (results, changed) = Job.complete(leases, among: stored, at: now)
+            let stored = try completions.compactMap { try JobRow.fetch($0.lease.jobID, db) }
+            let (results, changed) = Job.complete(completions, among: stored, at: now)
             for job in changed { try JobRow.updateLease(job, db) }
             return results
         }

@@ -27,7 +27,7 @@ public enum ConveyorAPI {
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
-        completions: GroupCommit<Lease, Job>? = nil,
+        completions: GroupCommit<Completion, Job>? = nil,
         dashboard: DashboardRoutes? = nil,
         claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
     ) -> Router<ConveyorRequestContext> {
@@ -78,7 +78,9 @@ public enum ConveyorAPI {
             if let rateLimiter { group.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: scope)) }
             return group.group(context: CallerContext.self)
         }
-        WorkerRoutes(store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer), completions: completions)
+        WorkerRoutes(
+            store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer), limits: limits,
+            completions: completions)
             .register(
                 claims: workerGroup(.claims), leases: workerGroup(.leases))
         dashboard?.register(on: router, rateLimiter: rateLimiter)

@@ -31,7 +31,7 @@ extension JobStoreConformance {
             _ = try await h.store.cancel(id: jobs[1].id)
             let unknown = Lease(jobID: JobID.generate(at: h.clock.now()), token: "t")
             // The first lease again at the end: a job completes once, the repeat finds it finished.
-            let results = try await h.store.complete(batch: leases + [unknown, leases[0]])
+            let results = try await h.store.complete(batch: (leases + [unknown, leases[0]]).map { Completion($0) })
             #expect(try results[0].get().state == .completed)
             #expect(throws: JobStoreError.leaseLost(id: jobs[1].id)) { try results[1].get() }
             #expect(try results[2].get().state == .completed)
@@ -39,6 +39,30 @@ extension JobStoreConformance {
             #expect(throws: JobStoreError.leaseLost(id: jobs[0].id)) { try results[4].get() }
             #expect(try await h.reload(jobs[1]).state == .cancelled)
             #expect(try await h.store.complete(batch: []).isEmpty)
+        },
+        .init("a completion keeps its result byte for byte, alone or in a batch; none stays none") { h in
+            for _ in 0..<3 { try await h.enqueue() }
+            let jobs = try await h.claim(3)
+            let leases = try jobs.map { try #require($0.lease) }
+            // Digits past a Double's, a duplicate name, an escape and a non-ASCII letter: all kept.
+            let exact = try JobPayload(json: #"{"total": 12345678901234567890.50, "a": 1, "a": "\u00e9 é"}"#)
+            let alone = try await h.store.complete(Completion(leases[0], result: exact))
+            #expect(alone.result?.text == exact.text)
+            let batch = try await h.store.complete(
+                batch: [Completion(leases[1], result: try JobPayload(json: "[1.0,2]")), Completion(leases[2])])
+            #expect(try batch[0].get().result?.text == "[1.0,2]")
+            #expect(try batch[1].get().result == nil)
+            #expect(try await h.reload(jobs[0]).result?.text == exact.text)
+            #expect(try await h.reload(jobs[1]).result?.text == "[1.0,2]")
+            #expect(try await h.reload(jobs[2]).result == nil)
+            // A refused completion writes no result.
+            try await h.enqueue()
+            let other = try await h.claimOne()
+            _ = try await h.store.cancel(id: other.id)
+            await expectStoreError(.leaseLost(id: other.id)) {
+                try await h.store.complete(Completion(try #require(other.lease), result: exact))
+            }
+            #expect(try await h.reload(other).result == nil)
         },
         .init("every lease operation with a wrong token is refused with leaseLost and changes nothing") { h in
             try await h.enqueue()

@@ -144,6 +144,42 @@ struct WorkCommandTests {
         #expect(try await worker.waitForExit() == 0)
     }
 
+    @Test("--result stdout makes the program's standard output the result, byte for byte; output that is not one JSON value fails the attempt")
+    func resultFromStandardOutput() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let good = try await enqueue(store, #"{"mode":"good"}"#)
+        let bad = try await enqueue(store, #"{"mode":"bad"}"#)
+        let empty = try await enqueue(store, #"{"mode":"empty"}"#)
+        let program = try script(
+            cli, "result.sh",
+            """
+            case "$(cat)" in
+              *good*) printf '{"url": "/r/1", "total": 1.50}\n' ;;
+              *bad*) echo "done: /r/2" ;;
+              *) ;;
+            esac
+            """)
+        let worker = try cli.start(["work", "--queue", "mail", "--result", "stdout", "--", program])
+        defer { worker.stop() }
+        try await poll("the three attempts to be recorded") {
+            let states = [try await state(store, good).state, try await state(store, bad).state, try await state(store, empty).state]
+            return states == [.completed, .retryable, .retryable]
+        }
+        #expect(try await state(store, good).result?.text == #"{"url": "/r/1", "total": 1.50}"#)
+        let notJSON = try await state(store, bad)
+        #expect(notJSON.result == nil)
+        #expect(
+            notJSON.errors.last?.message.hasPrefix("the program's standard output must be the result, one JSON value, but it is not valid JSON") == true,
+            "\(notJSON.errors)")
+        #expect(
+            try await state(store, empty).errors.last?.message
+                == "the program exited with status 0 but wrote nothing on its standard output, which must be the result: one JSON value")
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0)
+    }
+
     @Test("a program past --timeout is stopped, and the attempt fails as timed out")
     func timeout() async throws {
         let cli = try ConveyorProcess()

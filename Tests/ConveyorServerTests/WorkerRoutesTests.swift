@@ -123,6 +123,38 @@ struct WorkerRoutesTests {
         }
     }
 
+    @Test(
+        "a completion carries the job's result, returned byte for byte; one over the limit is 413 and the job runs on",
+        arguments: Engine.available)
+    func result(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            _ = try await Self.enqueue(server)
+            let claimed = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
+            let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
+            let id = try #require(job["id"] as? String)
+            let token = try #require(job["lease_token"] as? String)
+            #expect(job["result"] is NSNull && job["progress"] is NSNull)
+            let result = #"{"url": "/r/1", "total": 12345678901234567890.50, "x": 1, "x": 2}"#
+
+            let tooLarge = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey,
+                json: #"{"lease_token":"\#(token)","result":""# + String(repeating: "x", count: 256 * 1024) + #""}"#)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.json["field"] as? String == "result")
+            #expect(try await server.store.job(id: try #require(JobID(id)))?.state == .running)
+
+            let done = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey,
+                json: #"{"lease_token":"\#(token)","result":\#(result)}"#)
+            #expect(done.status == 200)
+            #expect(String(decoding: done.body, as: UTF8.self).contains(#""result":\#(result)"#))
+            let shown = try await server.send("GET", "/api/jobs/\(id)", key: server.acmeKey)
+            #expect(String(decoding: shown.body, as: UTF8.self).contains(#""result":\#(result)"#))
+            #expect(try await server.store.job(id: try #require(JobID(id)))?.result?.text == result)
+        }
+    }
+
     @Test("a customer key claims only its own customer's jobs", arguments: Engine.available)
     func isolation(_ engine: Engine) async throws {
         try await withServer(engine) { server in

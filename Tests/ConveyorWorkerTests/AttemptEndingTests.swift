@@ -10,7 +10,7 @@ struct AttemptEndingTests {
 
     @Test("each way a handler ends maps to one outcome")
     func outcomes() {
-        #expect(AttemptEnding.returned.outcome == .complete)
+        #expect(AttemptEnding.returned(nil).outcome == .complete(result: nil))
         #expect(AttemptEnding.threw(Boom()).outcome == .fail(message: "disk on fire", retryable: true))
         #expect(
             AttemptEnding.threw(NonRetryableError("bad input")).outcome == .fail(message: "bad input", retryable: false)

@@ -50,7 +50,7 @@ struct RunnerBookkeepingTests {
         let verdict = Verdict()
         let handler = Task<AttemptEnding, Never> {
             try? await Task.sleep(for: .seconds(3600))
-            return .returned
+            return .returned(nil)
         }
         verdict.stop(handler, because: .timedOut(.seconds(1)))
         verdict.stop(handler, because: .interrupted)

@@ -24,7 +24,7 @@ final class WorkerHarness: Sendable {
         pollInterval: Duration = .milliseconds(20),
         heartbeatInterval: Duration? = nil, handlerTimeout: Duration = .seconds(60),
         shutdownTimeout: Duration = .seconds(30), registryHeartbeatInterval: Duration = .seconds(5),
-        logger: Logger = Logger(label: "test")
+        limits: JobLimits = .default, logger: Logger = Logger(label: "test")
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "conveyor-worker-\(UUID().uuidString)")
@@ -39,7 +39,7 @@ final class WorkerHarness: Sendable {
                 queues: queues, lease: lease, heartbeatInterval: heartbeatInterval, handlerTimeout: handlerTimeout,
                 shutdownTimeout: shutdownTimeout, pollInterval: pollInterval,
                 registryHeartbeatInterval: registryHeartbeatInterval, workerID: "test-worker",
-                onEvent: { events.record($0) }, clock: clock, logger: logger))
+                onEvent: { events.record($0) }, clock: clock, limits: limits, logger: logger))
         group = ServiceGroup(services: [worker], logger: Logger(label: "test"))
         let group = self.group
         running = Task { try await group.run() }

@@ -29,6 +29,47 @@ struct WorkerServiceTests {
         try await h.stop()
     }
 
+    @Test("what a handler returns is the job's result: an Encodable as JSON, a JobPayload byte for byte, nothing as none")
+    func results() async throws {
+        struct Report: Encodable, Sendable {
+            let url: String
+            let pages: Int
+        }
+        var handlers = JobHandlers()
+        handlers.register("report") { (greeting: Greeting, _) in Report(url: "/r/\(greeting.name)", pages: 3) }
+        handlers.register("raw") { _ in try JobPayload(json: #"{"b": 1.50, "a": 1e3}"#) }
+        handlers.register("nothing") { (_: Greeting, _) in }
+        handlers.register("none") { _ -> Report? in nil }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        let report = try await h.enqueue(type: "report")
+        let raw = try await h.enqueue(type: "raw")
+        let nothing = try await h.enqueue(type: "nothing")
+        let none = try await h.enqueue(type: "none")
+        for job in [report, raw, nothing, none] { try await h.waitFor(.completed, of: job.id) }
+        let stored = try await h.store.job(id: report.id)?.result?.text
+        #expect(try JSONDecoder().decode([String: JSONValue].self, from: Data((stored ?? "").utf8))
+            == ["url": .string("/r/Ada"), "pages": .integer(3)])
+        #expect(try await h.store.job(id: raw.id)?.result?.text == #"{"b": 1.50, "a": 1e3}"#)
+        #expect(try await h.store.job(id: nothing.id)?.result == nil)
+        #expect(try await h.store.job(id: none.id)?.result == nil)
+        try await h.stop()
+    }
+
+    @Test("a result over the limit fails the attempt for good, saying so")
+    func resultTooLarge() async throws {
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in String(repeating: "x", count: 100) }
+        let h = try await WorkerHarness(handlers: handlers, limits: JobLimits(resultBytes: 64))
+        defer { h.remove() }
+        let job = try await h.enqueue(maxAttempts: 5)
+        let dead = try #require(try await h.waitFor(.failed, of: job.id))
+        #expect(dead.state == .dead && dead.deadReason == .nonRetryable)
+        #expect(dead.errors.map(\.message) == ["the result is 102 bytes; the limit is 64 bytes"])
+        #expect(dead.result == nil)
+        try await h.stop()
+    }
+
     @Test("a thrown error is retried with backoff, then the job is dead")
     func retriesThenDead() async throws {
         var handlers = JobHandlers()

@@ -66,6 +66,12 @@ struct WorkCommand: AsyncParsableCommand {
         help: "A secret setting the program gets all the same (DATABASE_URL…; repeat for several).")
     var passedEnvironment: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "What makes the job's result: none, or stdout (the program's standard output, one JSON value).",
+            valueName: "none|stdout"))
+    var result = CommandJobHandler.ResultSource.none.rawValue
+
     @Flag(help: "Instead of running a program, print each job as a JSON line on standard output and complete it.")
     var print = false
 
@@ -82,10 +88,15 @@ struct WorkCommand: AsyncParsableCommand {
     func validate() throws {
         switch (command.isEmpty, print) {
         case (false, true): throw ArgumentParser.ValidationError("give either a program after -- or --print, not both")
+        case (true, true) where result != CommandJobHandler.ResultSource.none.rawValue:
+            throw ArgumentParser.ValidationError("--result takes a program's output: give a program after --, not --print")
         case (true, false):
             throw ArgumentParser.ValidationError(
                 "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
         default: break
+        }
+        guard CommandJobHandler.ResultSource(rawValue: result) != nil else {
+            throw ArgumentParser.ValidationError("--result must be none or stdout")
         }
         for name in passedEnvironment where !Settings.secrets.contains(name) {
             throw ArgumentParser.ValidationError(
@@ -101,6 +112,9 @@ struct WorkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Configuration is checked before the database is opened.
+        let settings = Settings(options: metrics.settings)
+        let limits = try await failing { try JobLimits(settings: settings) }
         var handlers = JobHandlers()
         if let program = command.first {
             // The programs are withheld the secrets (below); this keeps them from reading the
@@ -108,7 +122,8 @@ struct WorkCommand: AsyncParsableCommand {
             conveyor_forbid_inspection()
             let handler = CommandJobHandler(
                 command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter),
-                withheld: Set(Settings.secrets).subtracting(passedEnvironment))
+                withheld: Set(Settings.secrets).subtracting(passedEnvironment), result: CommandJobHandler.ResultSource(rawValue: result) ?? .none,
+                resultLimitBytes: limits.resultBytes)
             handlers.registerFallback { context in try await handler.run(context) }
         } else {
             handlers.registerFallback { context in JobLinePrinter.print(context.job) }
@@ -121,9 +136,7 @@ struct WorkCommand: AsyncParsableCommand {
             // Interrupted programs get --kill-after before SIGKILL, then a moment for their release;
             // with two seconds to deregister, the whole is the 5 s the help promises.
             stopGrace: Self.seconds(killAfter) + .seconds(3),
-            pollInterval: Self.seconds(pollInterval), logger: logger)
-        // Configuration is checked before the database is opened.
-        let settings = Settings(options: metrics.settings)
+            pollInterval: Self.seconds(pollInterval), limits: limits, logger: logger)
         let maintenance = try MaintenanceServices(settings: settings, optedOut: noMaintenance)
         let endpoint = try metrics.endpoint(settings, logger: logger)
         let opened = try await database.openService(settings)

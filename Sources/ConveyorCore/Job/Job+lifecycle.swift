@@ -24,6 +24,7 @@ extension Job {
         leaseExpiresAt = now.adding(lease).truncatedToMilliseconds
         self.workerID = workerID
         attemptedAt = now
+        progress = nil
     }
 
     /// Fencing: throws `leaseLost` unless `token` is this job's current, unexpired lease.
@@ -40,11 +41,12 @@ extension Job {
         leaseExpiresAt = now.adding(lease).truncatedToMilliseconds
     }
 
-    /// Marks the job done.
-    public mutating func complete(token: String, at now: Date) throws(JobStoreError) {
+    /// Marks the job done, with what it produced.
+    public mutating func complete(token: String, result: JobPayload? = nil, at now: Date) throws(JobStoreError) {
         try checkLease(token, at: now)
         try move(.complete)
         finish(at: now)
+        self.result = result
     }
 
     /// Records a failed attempt. The job is retried after the policy's backoff while attempts

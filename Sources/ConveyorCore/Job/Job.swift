@@ -35,13 +35,20 @@ public struct Job: Sendable, Hashable, Codable {
     public internal(set) var finishedAt: Date?
     public internal(set) var firstFailedAt: Date?
     public internal(set) var lastFailedAt: Date?
+    /// What the job produced: the JSON value its worker completed it with, byte for byte; nil
+    /// until it completed, or when it completed without one.
+    public internal(set) var result: JobPayload?
+    /// The latest progress its current (or last) attempt reported, byte for byte; nil when none
+    /// did. A new attempt starts without.
+    public internal(set) var progress: JobPayload?
 
     /// Restores a job exactly as a store saved it; no rule is checked. Engines use this to read rows.
     public init(
         id: JobID, customer: String, queue: String, type: String, payload: JobPayload, priority: Int,
         state: JobState, runAt: Date, attempt: Int, maxAttempts: Int, leaseToken: String?, leaseExpiresAt: Date?,
         workerID: String?, errors: [AttemptError], deadReason: DeadReason?, replayCount: Int, idempotencyKey: String?,
-        createdAt: Date, attemptedAt: Date?, finishedAt: Date?, firstFailedAt: Date?, lastFailedAt: Date?
+        createdAt: Date, attemptedAt: Date?, finishedAt: Date?, firstFailedAt: Date?, lastFailedAt: Date?,
+        result: JobPayload? = nil, progress: JobPayload? = nil
     ) {
         self.id = id
         self.customer = customer
@@ -65,6 +72,8 @@ public struct Job: Sendable, Hashable, Codable {
         self.finishedAt = finishedAt
         self.firstFailedAt = firstFailedAt
         self.lastFailedAt = lastFailedAt
+        self.result = result
+        self.progress = progress
     }
 
     /// The job a store creates when it accepts `request` at `now`.
@@ -91,7 +100,7 @@ public struct Job: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, customer, queue, type, payload, priority, state, attempt, errors
+        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress
         case runAt = "run_at"
         case maxAttempts = "max_attempts"
         case leaseToken = "lease_token"
@@ -105,6 +114,18 @@ public struct Job: Sendable, Hashable, Codable {
         case finishedAt = "finished_at"
         case firstFailedAt = "first_failed_at"
         case lastFailedAt = "last_failed_at"
+    }
+}
+
+/// Completion is a worker's report that the job of `lease` is done, with its result, if any.
+public struct Completion: Sendable, Hashable {
+    public let lease: Lease
+    public let result: JobPayload?
+
+    /// Creates a completion report.
+    public init(_ lease: Lease, result: JobPayload? = nil) {
+        self.lease = lease
+        self.result = result
     }
 }
 

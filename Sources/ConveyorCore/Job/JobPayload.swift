@@ -1,32 +1,38 @@
 import Foundation
 
-/// JobPayload is the job's JSON document exactly as the producer sent it: the bytes of the value,
-/// whatever the entry point (the CLI's argument or standard input, the HTTP body's `payload`
-/// member). Keeping the source means a worker receives the bytes that were enqueued — `1.50`
-/// stays `1.50`, `12345678901234567890123` keeps every digit, duplicate names stay —, not a
-/// re-encoding of them. White space around the value is not part of it.
+/// JobPayload is a JSON document exactly as it was sent: the bytes of the value, whatever the entry
+/// point (the CLI's argument or standard input, the HTTP body's member). Keeping the source means a
+/// worker receives the bytes that were enqueued — `1.50` stays `1.50`, `12345678901234567890123`
+/// keeps every digit, duplicate names stay —, not a re-encoding of them. White space around the
+/// value is not part of it. A job's payload is one; so are the result its worker completes it with
+/// and the progress it reports, which go back to the customer the same way.
 public struct JobPayload: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The JSON text.
     public let text: String
 
     /// Checks that `text` is one JSON document whose value is no larger than `limitBytes` UTF-8 bytes.
-    public init(json text: String, limitBytes: Int = JobLimits.default.payloadBytes) throws(ValidationError) {
-        try self.init(json: Array(text.utf8), limitBytes: limitBytes)
+    public init(
+        json text: String, limitBytes: Int = JobLimits.default.payloadBytes, field: String = "payload"
+    ) throws(ValidationError) {
+        try self.init(json: Array(text.utf8), limitBytes: limitBytes, field: field)
     }
 
     /// Checks that `bytes` are one JSON document (RFC 8259, strict, UTF-8) whose value is no larger
     /// than `limitBytes` bytes and nests at most `JSONSyntax.maxDepth` levels.
-    public init(json bytes: [UInt8], limitBytes: Int = JobLimits.default.payloadBytes) throws(ValidationError) {
+    /// `field` names the value in errors.
+    public init(
+        json bytes: [UInt8], limitBytes: Int = JobLimits.default.payloadBytes, field: String = "payload"
+    ) throws(ValidationError) {
         let document: JSONDocument
         do {
             document = try JSONDocument(parsing: bytes)
         } catch {
-            if case .tooDeep = error.rule { throw Self.tooDeep(field: "payload") }
-            let field = JSONPathComponent.field([.name("payload")] + error.path)
-            throw ValidationError(field: field, reason: "is not valid JSON: \(error.reason)")
+            if case .tooDeep = error.rule { throw Self.tooDeep(field: field) }
+            let path = JSONPathComponent.field([.name(field)] + error.path)
+            throw ValidationError(field: path, reason: "is not valid JSON: \(error.reason)")
         }
         self.init(checkedText: document.text(of: document.root))
-        try checkSize(limitBytes: limitBytes)
+        try checkSize(limitBytes: limitBytes, field: field)
     }
 
     /// Wraps text a store already validated when the job was enqueued.

@@ -41,14 +41,14 @@ public struct MeteredJobStore: JobStore {
         return jobs
     }
 
-    public func complete(_ lease: Lease) async throws -> Job {
-        let job = try await base.complete(lease)
+    public func complete(_ completion: Completion) async throws -> Job {
+        let job = try await base.complete(completion)
         metrics.completed(job, at: clock.now())
         return job
     }
 
-    public func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>] {
-        let results = try await base.complete(batch: leases)
+    public func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>] {
+        let results = try await base.complete(batch: completions)
         let now = clock.now()
         for case .success(let job) in results { metrics.completed(job, at: now) }
         return results

@@ -22,13 +22,13 @@ public protocol JobQueue: Sendable {
     /// Extends a running job's lease to `lease` from now.
     func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job
 
-    /// Marks a running job completed.
-    func complete(_ lease: Lease) async throws -> Job
+    /// Marks a running job completed, keeping its result (if any) byte for byte.
+    func complete(_ completion: Completion) async throws -> Job
 
     /// Marks several running jobs completed in one transaction — how a busy worker keeps up (one
     /// commit for many jobs). Each lease is checked on its own: a stale one gets its own
     /// `leaseLost` (or `notFound`) in the result and does not stop the others.
-    func complete(batch leases: [Lease]) async throws -> [Result<Job, JobStoreError>]
+    func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>]
 
     /// Records a failed attempt: retried after backoff, or dead when attempts are exhausted or the
     /// error is not retryable.
@@ -46,5 +46,10 @@ extension JobQueue {
     /// Accepts one job: a batch of one. A 2xx on enqueue means this returned: the job is committed.
     public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
         try await enqueue(batch: [job])[0]
+    }
+
+    /// Marks a running job completed without a result.
+    public func complete(_ lease: Lease) async throws -> Job {
+        try await complete(Completion(lease))
     }
 }

@@ -21,8 +21,11 @@ public struct JobStoreOptions: Sendable {
         self.backlogQuota = backlogQuota
     }
 
-    /// The options the settings give (`BACKLOG_QUOTA`); what they leave out keeps its default.
+    /// The options the settings give (`BACKLOG_QUOTA`, `RESULT_MAX_BYTES`); what they leave out
+    /// keeps its default.
     public init(settings: Settings) throws(ValidationError) {
-        self.init(backlogQuota: try settings.integer("BACKLOG_QUOTA", in: Customer.backlogQuotas))
+        self.init(
+            limits: try JobLimits(settings: settings),
+            backlogQuota: try settings.integer("BACKLOG_QUOTA", in: Customer.backlogQuotas))
     }
 }

@@ -232,7 +232,7 @@ struct JobPageView: TemplateView {
             let at, message: String
         }
         let id, state, customer, queue, type, payload, created, runAt: String
-        let deadReason, finished, lease, worker: String?
+        let deadReason, finished, lease, worker, result, progress: String?
         let priority, attempt, maxAttempts, replays: Int
         let cancellable, dead: Bool
         let errors: [Failure]
@@ -244,7 +244,9 @@ struct JobPageView: TemplateView {
             customer = job.customer
             queue = job.queue
             type = job.type
-            payload = (try? JSONDocument(parsing: Array(job.payload.text.utf8)).indented()) ?? job.payload.text
+            payload = Self.indented(job.payload)
+            result = job.result.map(Self.indented)
+            progress = job.progress.map(Self.indented)
             created = DashboardTime.text(job.createdAt)
             runAt = DashboardTime.text(job.runAt)
             deadReason = job.deadReason?.rawValue
@@ -258,6 +260,11 @@ struct JobPageView: TemplateView {
             cancellable = job.state.target(of: .cancel) != nil
             dead = job.state == .dead
             errors = job.errors.map { Failure(attempt: $0.attempt, at: DashboardTime.text($0.at), message: $0.message) }
+        }
+
+        /// A JSON value laid out to be read (the template escapes it).
+        static func indented(_ value: JobPayload) -> String {
+            (try? JSONDocument(parsing: Array(value.text.utf8)).indented()) ?? value.text
         }
     }
     let frame: Frame

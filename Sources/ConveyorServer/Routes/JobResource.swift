@@ -7,7 +7,7 @@ struct JobResource: Encodable, Sendable {
     let job: Job
 
     enum CodingKeys: String, CodingKey {
-        case id, customer, queue, type, payload, priority, state, attempt, errors
+        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress
         case runAt = "run_at"
         case maxAttempts = "max_attempts"
         case leaseExpiresAt = "lease_expires_at"
@@ -45,5 +45,7 @@ struct JobResource: Encodable, Sendable {
         try container.encode(job.finishedAt, forKey: .finishedAt)
         try container.encode(job.firstFailedAt, forKey: .firstFailedAt)
         try container.encode(job.lastFailedAt, forKey: .lastFailedAt)
+        try container.encode(job.result, forKey: .result)
+        try container.encode(job.progress, forKey: .progress)
     }
 }

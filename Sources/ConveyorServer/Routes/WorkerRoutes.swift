@@ -9,15 +9,17 @@ import ServiceLifecycle
 struct WorkerRoutes {
     let store: any JobQueue & JobQueries
     let waiters: ClaimWaiters
+    /// The largest result a completion may carry (`limits.resultBytes`).
+    var limits = JobLimits.default
     /// Completions group-committed (the caller runs it), as enqueues are; nil: one transaction each.
-    var completions: GroupCommit<Lease, Job>? = nil
+    var completions: GroupCommit<Completion, Job>? = nil
 
     /// Completions from concurrent requests, written together: workers over HTTP complete each job
     /// with a request of its own, and one transaction per completion made the lease protocol drain
     /// at a fifth of an in-process worker's pace. Each lease is still checked on its own.
-    static func groupCommit(_ store: any JobQueue) -> GroupCommit<Lease, Job> {
-        GroupCommit(maxBatch: 1000) { leases in
-            try await store.complete(batch: leases).map { $0.mapError { $0 as any Error } }
+    static func groupCommit(_ store: any JobQueue) -> GroupCommit<Completion, Job> {
+        GroupCommit(maxBatch: 1000) { completions in
+            try await store.complete(batch: completions).map { $0.mapError { $0 as any Error } }
         }
     }
     /// How often a long-poll looks again when nothing rings (jobs enqueued by another process on
@@ -35,9 +37,13 @@ struct WorkerRoutes {
             return try JSONResponse.make(JobResource(job: job))
         }
         router.post("jobs/:id/complete") { request, context in
-            let (lease, _) = try await lease(request, context, as: LeaseBody.self)
+            let (lease, body) = try await lease(request, context, as: CompleteBody.self)
+            try body.result?.checkSize(limitBytes: limits.resultBytes, field: "result")
+            let completion = Completion(lease, result: body.result)
             let done =
-                if let completions { try await completions.submit(lease) } else { try await store.complete(lease) }
+                if let completions { try await completions.submit(completion) } else {
+                    try await store.complete(completion)
+                }
             context.logger.debug("job completed", metadata: done.logMetadata)
             return try JSONResponse.make(JobResource(job: done))
         }
@@ -141,10 +147,14 @@ struct ClaimBody: Decodable, Sendable {
     }
 }
 
-struct LeaseBody: Decodable, Sendable, LeaseBearing {
+/// CompleteBody is a completion: the lease, and the job's result — one JSON value, kept byte for
+/// byte — if it has one.
+struct CompleteBody: Decodable, Sendable, LeaseBearing {
     let leaseToken: String
+    let result: JobPayload?
 
     enum CodingKeys: String, CodingKey {
+        case result
         case leaseToken = "lease_token"
     }
 }

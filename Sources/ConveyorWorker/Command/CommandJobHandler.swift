@@ -14,7 +14,9 @@ import SystemPackage
 /// - exit 0 completes the job; exit `nonRetryableExitCode` (65, EX_DATAERR) fails it for good;
 ///   any other exit or a signal fails it, retried with backoff, with the last lines of its
 ///   standard error as the error;
-/// - standard output goes to the worker's standard output.
+/// - standard output goes to the worker's standard output — or, with `result: .standardOutput`,
+///   is the job's result: one JSON value, kept byte for byte (output that is not one JSON value,
+///   or is over the result limit, fails the attempt with a sentence saying so).
 ///
 /// The program runs in a session of its own. When the attempt must stop (timeout, shutdown past
 /// its deadline, lost lease) its whole process group gets SIGTERM, then SIGKILL after `killAfter`.
@@ -31,20 +33,35 @@ public struct CommandJobHandler: Sendable {
     /// The worker's environment variables the program does not get (default: every setting
     /// marked secret, `Settings.secrets`).
     public let withheld: Set<String>
+    /// Where the job's result comes from.
+    public let result: ResultSource
+    /// The largest result, in bytes (`JobLimits.resultBytes`).
+    public let resultLimitBytes: Int
+
+    /// ResultSource says what of the program's makes the job's result.
+    public enum ResultSource: String, Sendable, CaseIterable {
+        /// No result: standard output goes to the worker's.
+        case none
+        /// Standard output, one JSON value.
+        case standardOutput = "stdout"
+    }
 
     /// Creates the handler; `command` is a path, or a name looked up in `PATH`.
     public init(
         command: String, arguments: [String], killAfter: Duration = .seconds(10),
-        withheld: Set<String> = Set(Settings.secrets)
+        withheld: Set<String> = Set(Settings.secrets), result: ResultSource = .none,
+        resultLimitBytes: Int = JobLimits.default.resultBytes
     ) {
         self.command = command
         self.arguments = arguments
         self.killAfter = killAfter
         self.withheld = withheld
+        self.result = result
+        self.resultLimitBytes = resultLimitBytes
     }
 
-    /// Runs the program for one job.
-    public func run(_ context: JobContext) async throws {
+    /// Runs the program for one job; returns its result, if it makes one.
+    public func run(_ context: JobContext) async throws -> JobPayload? {
         let job = context.job
         // The payload is a customer's data: a directory only this user can enter, under a name
         // nobody can guess and take first (creating it fails if it exists).
@@ -61,6 +78,17 @@ public struct CommandJobHandler: Sendable {
         let input = try FileDescriptor.open(FilePath(inputPath.path), .readOnly)
         let errors = try FileDescriptor.open(
             FilePath(errorPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        let outputPath = scratch.appendingPathComponent("stdout")
+        let output: FileDescriptorOutput
+        switch result {
+        case .none:
+            output = .currentStandardOutput
+        case .standardOutput:
+            output = .fileDescriptor(
+                try FileDescriptor.open(
+                    FilePath(outputPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite]),
+                closeAfterSpawningProcess: true)
+        }
 
         var options = PlatformOptions()
         options.createSession = true
@@ -74,25 +102,43 @@ public struct CommandJobHandler: Sendable {
             "CONVEYOR_MAX_ATTEMPTS": String(job.maxAttempts),
         ]
         for name in withheld { environment[Environment.Key(stringLiteral: name)] = .some(nil) }
-        let result = try await Subprocess.run(
+        let run = try await Subprocess.run(
             command.contains("/") ? .path(FilePath(command)) : .name(command),
             arguments: Arguments(arguments),
             environment: .inherit.updating(environment),
             platformOptions: options,
             input: .fileDescriptor(input, closeAfterSpawningProcess: true),
-            output: .currentStandardOutput,
+            output: output,
             error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
         try Task.checkCancellation()
 
-        switch result.terminationStatus {
+        switch run.terminationStatus {
         case .exited(0):
-            return
+            return result == .standardOutput ? try Self.result(at: outputPath, limitBytes: resultLimitBytes) : nil
         case .exited(Self.nonRetryableExitCode):
             throw NonRetryableError(Self.describe("exited with status \(Self.nonRetryableExitCode)", errorPath))
         case .exited(let status):
             throw CommandFailure(message: Self.describe("exited with status \(status)", errorPath))
         case .signaled(let signal):
             throw CommandFailure(message: Self.describe("was killed by signal \(signal)", errorPath))
+        }
+    }
+
+    /// The program's standard output as the job's result.
+    static func result(at path: URL, limitBytes: Int) throws -> JobPayload {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0
+        guard size <= limitBytes else {
+            throw NonRetryableError(
+                "the program's standard output (the result) is \(size) bytes; the limit is \(limitBytes) bytes")
+        }
+        let bytes = Array(try Data(contentsOf: path))
+        do {
+            return try JobPayload(json: bytes, limitBytes: limitBytes, field: "result")
+        } catch {
+            throw CommandFailure(
+                message: bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) })
+                    ? "the program exited with status 0 but wrote nothing on its standard output, which must be the result: one JSON value"
+                    : "the program's standard output must be the result, one JSON value, but it \(error.reason)")
         }
     }
 

@@ -1,8 +1,10 @@
+import ConveyorCore
+
 /// AttemptEnding is how one run of a handler ended, and `outcome` is what that means for the job.
 /// Keeping the decision pure keeps the rules in one testable place.
 enum AttemptEnding: Sendable {
-    /// The handler returned.
-    case returned
+    /// The handler returned, with the job's result or none.
+    case returned(JobPayload?)
     /// The handler threw.
     case threw(any Error)
     /// The handler ran past its timeout.
@@ -14,7 +16,7 @@ enum AttemptEnding: Sendable {
 
     /// What the runtime writes to the store.
     enum Outcome: Sendable, Equatable {
-        case complete
+        case complete(result: JobPayload?)
         case fail(message: String, retryable: Bool)
         case release(after: Duration)
         /// Nothing: the lease is gone and whatever the handler did must not be recorded.
@@ -23,7 +25,7 @@ enum AttemptEnding: Sendable {
 
     var outcome: Outcome {
         switch self {
-        case .returned: .complete
+        case .returned(let result): .complete(result: result)
         case .threw(let error as NonRetryableError): .fail(message: error.message, retryable: false)
         case .threw(let snooze as JobSnooze): .release(after: max(snooze.delay, .zero))
         case .threw(let error): .fail(message: AttemptEnding.describe(error), retryable: true)

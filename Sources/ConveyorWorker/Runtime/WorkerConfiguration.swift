@@ -40,6 +40,9 @@ public struct WorkerConfiguration: Sendable {
     /// ahead). The store's clock by default is the system's; a test passes the store's test clock,
     /// so that these rules follow time it moves instead of time that passes.
     public var clock: any WallClock
+    /// What a job may carry; a handler's result over `limits.resultBytes` fails the attempt for
+    /// good (default the documented limits; `conveyor work` reads `RESULT_MAX_BYTES`).
+    public var limits: JobLimits
     public var logger: Logger
 
     /// Creates a configuration; every argument but `queues` defaults to the documented default.
@@ -50,8 +53,9 @@ public struct WorkerConfiguration: Sendable {
         pollInterval: Duration = .seconds(1),
         registryHeartbeatInterval: Duration = .seconds(5), workerID: String = WorkerConfiguration.defaultWorkerID(),
         onEvent: (@Sendable (WorkerEvent) -> Void)? = nil, clock: any WallClock = SystemClock(),
-        logger: Logger = Logger(label: "conveyor.worker")
+        limits: JobLimits = .default, logger: Logger = Logger(label: "conveyor.worker")
     ) {
+        self.limits = limits
         self.queues = queues
         self.customer = customer
         self.lease = lease

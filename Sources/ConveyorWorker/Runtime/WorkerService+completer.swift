@@ -25,8 +25,9 @@ extension WorkerService {
         let ended = ContinuousClock.now
         do {
             switch ending.outcome {
-            case .complete:
-                completions.submit(lease) { result in
+            case .complete(let result):
+                let completion = Completion(lease, result: result)
+                completions.submit(completion) { result in
                     switch result {
                     case .success(let done):
                         // Debug: a line per job at info would be the hot path's biggest write.
@@ -39,7 +40,7 @@ extension WorkerService {
                         self.followUps.continuation.yield {
                             do {
                                 let done = try await self.retrying(retry, since: ended, after: error) {
-                                    try await store.complete(lease)
+                                    try await store.complete(completion)
                                 } recordedAnyway: { job in
                                     job.state == .completed
                                 }

@@ -38,14 +38,20 @@ extension WorkerService {
         emit(.claimed(job))
         let context = JobContext(job: job, workerID: configuration.workerID, workerLogger: logger)
         let handler = handlers.handler(for: job.type)
+        let limits = configuration.limits
 
         // The handler runs in a task of its own so that the lease keeper can cancel it and still
         // keep the lease alive until it has actually stopped (a program being torn down, say).
         let handlerTask = Task { () -> AttemptEnding in
             guard let handler else { return .threw(NoHandlerError(type: job.type)) }
             do {
-                try await handler(context)
-                return .returned
+                let result = try await handler(context)
+                if let result, result.text.utf8.count > limits.resultBytes {
+                    return .threw(
+                        NonRetryableError(
+                            "the result is \(result.text.utf8.count) bytes; the limit is \(limits.resultBytes) bytes"))
+                }
+                return .returned(result)
             } catch {
                 return .threw(error)
             }

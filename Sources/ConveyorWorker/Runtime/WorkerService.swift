@@ -37,7 +37,7 @@ public final class WorkerService: Service, Sendable {
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
     /// Completions, group-committed: at most 500 per transaction.
-    let completions: GroupCommit<Lease, Job>
+    let completions: GroupCommit<Completion, Job>
     /// The running handlers' leases, renewed by one task for the whole worker.
     let leases = LeaseKeeper()
     /// How long outcome writes are tried, from the lease and heartbeat settings.
@@ -54,9 +54,9 @@ public final class WorkerService: Service, Sendable {
         self.outcomeRetry = retry
         // A batch is given as long as its leases are sure to hold; one that never answers fails
         // as `DeadlineExceeded`, and its completions are retried apart.
-        self.completions = GroupCommit(maxBatch: 500) { leases in
+        self.completions = GroupCommit(maxBatch: 500) { completions in
             try await abandoning(after: retry.timeout(elapsed: .zero)) {
-                try await store.complete(batch: leases).map { $0.mapError { $0 } }
+                try await store.complete(batch: completions).map { $0.mapError { $0 } }
             }
         }
         self.handlers = handlers
