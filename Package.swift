@@ -205,7 +205,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ConveyorWorkerTests",
-            dependencies: ["ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorTestSupport"],
+            dependencies: [
+                "ConveyorCore", "ConveyorSQLite", "ConveyorWorker", "ConveyorTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

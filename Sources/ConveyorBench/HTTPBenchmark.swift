@@ -129,7 +129,8 @@ public struct HTTPBenchmark: Sendable {
                 + "p99 \(added(limited, enqueue, \.p99)); "
                 + "throughput \(percent(limited, enqueue)) of enqueue without it",
             "rate limiter, enqueue latency with it minus without (paired, at the same time): "
-                + "p50 \(added(results[5], results[4], \.p50)), p99 \(added(results[5], results[4], \.p99))",
+                + "p50 \(added(results[5], results[4], \.p50)), p99 \(added(results[5], results[4], \.p99)); "
+                + "throughput \(percent(results[5], results[4])) of enqueue without it",
         ] + (results.count == 8 ? ["lease drain over HTTP / in-process drain: \(percent(results[7], results[6]))"] : [])
     }
 
@@ -185,8 +186,13 @@ public struct HTTPBenchmark: Sendable {
             Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         }
         var failures = [Int](repeating: 0, count: targets.count)
-        for _ in 0..<options.runs {
-            for (index, target) in targets.enumerated() {
+        for run in 0..<options.runs {
+            // The two enqueue targets take turns going first: a target that always follows
+            // another meets a larger table and a warmer (or busier) machine.
+            var order = Array(targets.indices)
+            if run.isMultiple(of: 2) == false { order.swapAt(2, 3) }
+            for index in order {
+                let target = targets[index]
                 let measured = try await load(target.1)
                 runs[index].append(measured.perSecond)
                 histograms[index].add(measured.latencies)
@@ -208,11 +214,13 @@ public struct HTTPBenchmark: Sendable {
             let measured = try await load(both)
             for half in 0..<2 {
                 let connections = measured.connections.enumerated().filter { $0.offset % 2 == half }.map(\.element)
-                for (histogram, failed) in connections {
-                    paired[half].add(histogram)
-                    pairedFailures[half] += failed
+                for connection in connections {
+                    paired[half].add(connection.latencies)
+                    pairedFailures[half] += connection.failures
                 }
-                pairedRuns[half].append(measured.perSecond / 2)
+                // Each half's own pace: the sum of its connections' (a connection of the faster
+                // half that is done leaves the other half a little less contention at the end).
+                pairedRuns[half].append(connections.reduce(0) { $0 + $1.perSecond })
             }
         }
         var drains: [[Double]] = [[], []]
@@ -265,8 +273,15 @@ public struct HTTPBenchmark: Sendable {
         let perSecond: Double
         let latencies: Histogram<UInt64>
         let failures: Int
-        /// Each connection's latencies and failures, in the order of the requests given.
-        let connections: [(Histogram<UInt64>, Int)]
+        /// Each connection's latencies, failures and requests per second, in the order of the
+        /// requests given.
+        let connections: [Connection]
+
+        struct Connection {
+            let latencies: Histogram<UInt64>
+            let failures: Int
+            let perSecond: Double
+        }
     }
 
     /// Sends `options.requests` requests over `options.connections` keep-alive connections at once,
@@ -274,26 +289,28 @@ public struct HTTPBenchmark: Sendable {
     private func load(_ requests: [Request]) async throws -> Measurement {
         let perConnection = max(1, options.requests / options.connections)
         let started = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>, Int).self) { group in
+        let results = try await withThrowingTaskGroup(of: (Int, Measurement.Connection).self) { group in
             // Each connection's share of the rate, its schedule offset so the connections interleave.
             let interval = options.rate.map { Duration.seconds(Double(options.connections) / Double($0)) }
             for (index, request) in requests.enumerated() {
                 let offset = interval.map { $0 * (Double(index) / Double(options.connections)) }
                 group.addTask {
+                    let began = ContinuousClock.now
                     let (histogram, failed) = try await Self.connection(
                         request, count: perConnection, interval: interval, offset: offset ?? .zero)
-                    return (index, histogram, failed)
+                    let perSecond = Double(perConnection) / (ContinuousClock.now - began).timeInterval
+                    return (index, Measurement.Connection(latencies: histogram, failures: failed, perSecond: perSecond))
                 }
             }
-            var connections = [(Histogram<UInt64>, Int)?](repeating: nil, count: requests.count)
-            for try await (index, histogram, failed) in group { connections[index] = (histogram, failed) }
+            var connections = [Measurement.Connection?](repeating: nil, count: requests.count)
+            for try await (index, connection) in group { connections[index] = connection }
             return connections.compactMap { $0 }
         }
         var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        for (histogram, _) in results { merged.add(histogram) }
+        for connection in results { merged.add(connection.latencies) }
         return Measurement(
             perSecond: Double(perConnection * options.connections) / (ContinuousClock.now - started).timeInterval,
-            latencies: merged, failures: results.reduce(0) { $0 + $1.1 }, connections: results)
+            latencies: merged, failures: results.reduce(0) { $0 + $1.failures }, connections: results)
     }
 
     /// One keep-alive connection sending `count` requests one after another — each when the

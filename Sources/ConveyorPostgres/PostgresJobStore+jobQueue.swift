@@ -181,6 +181,10 @@ extension PostgresJobStore {
         try await complete(batch: [completion])[0].get()
     }
 
+    public func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job {
+        try await change(lease.jobID) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
+    }
+
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
         try await change(
             lease.jobID, Job.failing(lease, message: message, retryable: retryable, options: options.store))

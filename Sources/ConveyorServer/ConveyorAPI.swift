@@ -20,14 +20,15 @@ public import Logging
 /// `openapi.json` (served at `/openapi.json`) describes them all.
 public enum ConveyorAPI {
     /// The router with every route and middleware; with `enqueues` and `completions` (which the
-    /// caller runs), single enqueues and lease completions are group-committed; with a rate limiter, requests are limited; with
+    /// caller runs), single enqueues and lease completions are group-committed; with `progress`
+    /// (which the caller runs), HTTP workers' progress reports are coalesced; with a rate limiter, requests are limited; with
     /// a health monitor, `/api/health`, `/livez` and `/readyz` answer.
     /// With `metrics`, requests are counted and timed and `/metrics` serves them (admin keys only).
     public static func router(
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
-        completions: GroupCommit<Completion, Job>? = nil,
+        completions: GroupCommit<Completion, Job>? = nil, progress: ProgressWriter? = nil,
         dashboard: DashboardRoutes? = nil,
         claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
     ) -> Router<ConveyorRequestContext> {
@@ -80,9 +81,10 @@ public enum ConveyorAPI {
         }
         WorkerRoutes(
             store: store, waiters: ClaimWaiters(limit: claimWaitersPerCustomer), limits: limits,
-            completions: completions)
-            .register(
-                claims: workerGroup(.claims), leases: workerGroup(.leases))
+            completions: completions, progress: progress
+        )
+        .register(
+            claims: workerGroup(.claims), leases: workerGroup(.leases))
         dashboard?.register(on: router, rateLimiter: rateLimiter)
 
         methods.learn(router.routes)
@@ -103,17 +105,18 @@ public enum ConveyorAPI {
         // flight are written.
         let enqueues = QueueRoutes.groupCommit(store)
         let completions = WorkerRoutes.groupCommit(store)
+        let progress = ProgressWriter(store: store, logger: logger)
         return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
                 configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
-                completions: completions, dashboard: dashboard,
+                completions: completions, progress: progress, dashboard: dashboard,
                 claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
             server: try listener.server(),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "conveyor",
                 availableConnectionsDelegate: MaximumAvailableConnections(listener.maximumConnections)),
-            services: [enqueues, completions],
+            services: [enqueues, completions, progress],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

@@ -64,6 +64,31 @@ extension JobStoreConformance {
             }
             #expect(try await h.reload(other).result == nil)
         },
+        .init(
+            "progress is kept byte for byte for the lease holder, stays with the finished job, and a new attempt starts without"
+        ) { h in
+            try await h.enqueue()
+            let job = try await h.claimOne()
+            let lease = try #require(job.lease)
+            let report = try JobPayload(json: #"{"percent": 40.0, "step": "render"}"#)
+            #expect(try await h.store.recordProgress(lease, report).progress == report)
+            #expect(try await h.reload(job).progress?.text == report.text)
+            await expectStoreError(.leaseLost(id: job.id)) {
+                try await h.store.recordProgress(Lease(jobID: job.id, token: "forged"), try JobPayload(json: "1"))
+            }
+            #expect(try await h.reload(job).progress == report)
+            // A failed attempt keeps its last progress until the retry is claimed.
+            let failed = try await h.store.fail(lease, message: "boom", retryable: true)
+            #expect(failed.progress == report)
+            h.clock.advance(to: failed.runAt)
+            let retry = try await h.claimOne()
+            #expect(retry.progress == nil)
+            #expect(try await h.reload(job).progress == nil)
+            let last = try JobPayload(json: #"{"percent":100}"#)
+            _ = try await h.store.recordProgress(try #require(retry.lease), last)
+            #expect(try await h.store.complete(try #require(retry.lease)).progress == last)
+            #expect(try await h.reload(job).progress == last)
+        },
         .init("every lease operation with a wrong token is refused with leaseLost and changes nothing") { h in
             try await h.enqueue()
             let job = try await h.claimOne()

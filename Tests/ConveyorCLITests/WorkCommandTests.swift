@@ -61,10 +61,16 @@ struct WorkCommandTests {
                 contentsOf: cli.directory.appendingPathComponent("\(job.id).payload"), encoding: .utf8)
             #expect(payload == job.payload.text)
             let env = try String(contentsOf: cli.directory.appendingPathComponent("\(job.id).env"), encoding: .utf8)
+            // The progress file is the job's own, in a directory made for the attempt.
+            let lines = env.split(separator: "\n").map { line in
+                line.hasPrefix("CONVEYOR_PROGRESS_FILE=/") && line.hasSuffix("/progress")
+                    ? "CONVEYOR_PROGRESS_FILE=…/progress" : String(line)
+            }
             #expect(
-                env.split(separator: "\n") == [
+                lines == [
                     "CONVEYOR_ATTEMPT=1", "CONVEYOR_CUSTOMER=acme", "CONVEYOR_JOB_ID=\(job.id)",
-                    "CONVEYOR_JOB_TYPE=email.send", "CONVEYOR_MAX_ATTEMPTS=5", "CONVEYOR_QUEUE=mail",
+                    "CONVEYOR_JOB_TYPE=email.send", "CONVEYOR_MAX_ATTEMPTS=5", "CONVEYOR_PROGRESS_FILE=…/progress",
+                    "CONVEYOR_QUEUE=mail",
                 ])
         }
         let workers = try await store.workers()
@@ -144,7 +150,9 @@ struct WorkCommandTests {
         #expect(try await worker.waitForExit() == 0)
     }
 
-    @Test("--result stdout makes the program's standard output the result, byte for byte; output that is not one JSON value fails the attempt")
+    @Test(
+        "--result stdout makes the program's standard output the result, byte for byte; output that is not one JSON value fails the attempt"
+    )
     func resultFromStandardOutput() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
@@ -164,18 +172,44 @@ struct WorkCommandTests {
         let worker = try cli.start(["work", "--queue", "mail", "--result", "stdout", "--", program])
         defer { worker.stop() }
         try await poll("the three attempts to be recorded") {
-            let states = [try await state(store, good).state, try await state(store, bad).state, try await state(store, empty).state]
+            let states = [
+                try await state(store, good).state, try await state(store, bad).state,
+                try await state(store, empty).state,
+            ]
             return states == [.completed, .retryable, .retryable]
         }
         #expect(try await state(store, good).result?.text == #"{"url": "/r/1", "total": 1.50}"#)
         let notJSON = try await state(store, bad)
         #expect(notJSON.result == nil)
         #expect(
-            notJSON.errors.last?.message.hasPrefix("the program's standard output must be the result, one JSON value, but it is not valid JSON") == true,
+            notJSON.errors.last?.message.hasPrefix(
+                "the program's standard output must be the result, one JSON value, but it is not valid JSON") == true,
             "\(notJSON.errors)")
         #expect(
             try await state(store, empty).errors.last?.message
-                == "the program exited with status 0 but wrote nothing on its standard output, which must be the result: one JSON value")
+                == "the program exited with status 0 but wrote nothing on its standard output, which must be the result: one JSON value"
+        )
+        worker.signal(SIGTERM)
+        #expect(try await worker.waitForExit() == 0)
+    }
+
+    @Test("a program reports progress by appending JSON lines to CONVEYOR_PROGRESS_FILE; the latest one is kept")
+    func progressFile() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let job = try await enqueue(store)
+        let program = try script(
+            cli, "progress.sh",
+            """
+            echo '{"percent": 10}' >> "$CONVEYOR_PROGRESS_FILE"
+            echo 'not json' >> "$CONVEYOR_PROGRESS_FILE"
+            printf '{"percent": 100.0, "step": "sent"}\n' >> "$CONVEYOR_PROGRESS_FILE"
+            """)
+        let worker = try cli.start(["work", "--queue", "mail", "--", program])
+        defer { worker.stop() }
+        try await poll("the job to complete") { try await state(store, job).state == .completed }
+        #expect(try await state(store, job).progress?.text == #"{"percent": 100.0, "step": "sent"}"#)
         worker.signal(SIGTERM)
         #expect(try await worker.waitForExit() == 0)
     }

@@ -96,7 +96,8 @@ struct PostgresEngineTests {
                     while case let claimed = try await store.claim(ClaimRequest(queues: ["default"], limit: 5)),
                         !claimed.isEmpty
                     {
-                        let results = try await store.complete(batch: claimed.map { Completion(try #require($0.lease)) })
+                        let results = try await store.complete(
+                            batch: claimed.map { Completion(try #require($0.lease)) })
                         done += try results.map { try $0.get().id }
                     }
                     return done

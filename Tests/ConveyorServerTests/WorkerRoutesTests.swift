@@ -155,6 +155,38 @@ struct WorkerRoutesTests {
         }
     }
 
+    @Test(
+        "a heartbeat carries progress, kept byte for byte and shown with the job; one over 4 KiB is 413",
+        arguments: Engine.available)
+    func progress(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            _ = try await Self.enqueue(server)
+            let claimed = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
+            let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
+            let id = try #require(job["id"] as? String)
+            let token = try #require(job["lease_token"] as? String)
+            let report = #"{"percent": 40.0, "step": "render"}"#
+            let beat = try await server.send(
+                "POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey,
+                json: #"{"lease_token":"\#(token)","progress":\#(report)}"#)
+            #expect(beat.status == 200)
+            try await poll("the report to be written") {
+                let shown = try await server.send("GET", "/api/jobs/\(id)", key: server.acmeKey)
+                return String(decoding: shown.body, as: UTF8.self).contains(#""progress":\#(report)"#)
+            }
+            let tooLarge = try await server.send(
+                "POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey,
+                json: #"{"lease_token":"\#(token)","progress":""# + String(repeating: "x", count: 4096) + #""}"#)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.json["field"] as? String == "progress")
+            let done = try await server.send(
+                "POST", "/api/jobs/\(id)/complete", key: server.acmeKey, json: #"{"lease_token":"\#(token)"}"#)
+            #expect(done.status == 200)
+            #expect(String(decoding: done.body, as: UTF8.self).contains(#""progress":\#(report)"#))
+        }
+    }
+
     @Test("a customer key claims only its own customer's jobs", arguments: Engine.available)
     func isolation(_ engine: Engine) async throws {
         try await withServer(engine) { server in

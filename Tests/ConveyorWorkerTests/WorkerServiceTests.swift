@@ -3,6 +3,7 @@ import ConveyorSQLite
 import ConveyorTestSupport
 import ConveyorWorker
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -29,7 +30,8 @@ struct WorkerServiceTests {
         try await h.stop()
     }
 
-    @Test("what a handler returns is the job's result: an Encodable as JSON, a JobPayload byte for byte, nothing as none")
+    @Test(
+        "what a handler returns is the job's result: an Encodable as JSON, a JobPayload byte for byte, nothing as none")
     func results() async throws {
         struct Report: Encodable, Sendable {
             let url: String
@@ -48,8 +50,9 @@ struct WorkerServiceTests {
         let none = try await h.enqueue(type: "none")
         for job in [report, raw, nothing, none] { try await h.waitFor(.completed, of: job.id) }
         let stored = try await h.store.job(id: report.id)?.result?.text
-        #expect(try JSONDecoder().decode([String: JSONValue].self, from: Data((stored ?? "").utf8))
-            == ["url": .string("/r/Ada"), "pages": .integer(3)])
+        #expect(
+            try JSONDecoder().decode([String: JSONValue].self, from: Data((stored ?? "").utf8))
+                == ["url": .string("/r/Ada"), "pages": .integer(3)])
         #expect(try await h.store.job(id: raw.id)?.result?.text == #"{"b": 1.50, "a": 1e3}"#)
         #expect(try await h.store.job(id: nothing.id)?.result == nil)
         #expect(try await h.store.job(id: none.id)?.result == nil)
@@ -67,6 +70,62 @@ struct WorkerServiceTests {
         #expect(dead.state == .dead && dead.deadReason == .nonRetryable)
         #expect(dead.errors.map(\.message) == ["the result is 102 bytes; the limit is 64 bytes"])
         #expect(dead.result == nil)
+        try await h.stop()
+    }
+
+    @Test("a handler's progress is coalesced to one write a second, the last report winning, the final one kept")
+    func progress() async throws {
+        let (reported, reportedSignal) = AsyncStream.makeStream(of: Void.self)
+        let (go, goSignal) = AsyncStream.makeStream(of: Void.self)
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, context) in
+            var turns = go.makeAsyncIterator()
+            for step in 1...100 { try context.progress(["step": step]) }
+            reportedSignal.yield()
+            _ = await turns.next()
+            for step in 101...200 { try context.progress(["step": step]) }
+            reportedSignal.yield()
+            _ = await turns.next()
+            try context.progress(["step": 201])
+            #expect(throws: ValidationError.self) { try context.progress(String(repeating: "x", count: 5000)) }
+        }
+        let h = try await WorkerHarness(handlers: handlers)
+        defer { h.remove() }
+        // Every write that changes a job's progress, counted by the database itself.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)  // the worker writes to the file too
+        let database = try DatabaseQueue(
+            path: h.directory.appendingPathComponent("conveyor.sqlite").path, configuration: configuration)
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE progress_writes (value TEXT);
+                    CREATE TRIGGER progress_written AFTER UPDATE OF progress ON jobs
+                    WHEN NEW.progress IS NOT OLD.progress
+                    BEGIN INSERT INTO progress_writes VALUES (NEW.progress); END;
+                    """)
+        }
+        func writes() async throws -> [String] {
+            try await database.read { try String.fetchAll($0, sql: "SELECT value FROM progress_writes ORDER BY rowid") }
+        }
+        var signals = reported.makeAsyncIterator()
+        let job = try await h.enqueue()
+        _ = await signals.next()
+        try await poll("a first report to be written") { try await !writes().isEmpty }
+        goSignal.yield()
+        _ = await signals.next()
+        // The clock has not moved: the next hundred wait for their turn, one second on, when the
+        // latest of them is written.
+        h.clock.advance(by: .seconds(1))
+        try await poll("the latest report to be written when its turn came") {
+            try await writes().last == #"{"step":200}"#
+        }
+        goSignal.yield()
+        try await h.waitFor(.completed, of: job.id)
+        let written = try await writes()
+        #expect(written.count == 3, "\(written)")
+        #expect(written.suffix(2) == [#"{"step":200}"#, #"{"step":201}"#])
+        #expect(try await h.store.job(id: job.id)?.progress?.text == #"{"step":201}"#)
         try await h.stop()
     }
 

@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = ListenAddress(host: host, port: port)
         try await address.check()
         let rateLimits = try await failing { try RateLimiter.Configuration(settings: settings) }
+        let limits = try await failing { try JobLimits(settings: settings) }
         var dashboardConfiguration = try await failing { try DashboardConfiguration(settings: settings) }
         let listener = try await failing { try ListenerConfiguration(settings: settings) }
         // Every request to a server that speaks HTTPS came over it.
@@ -83,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheme = listener.isTLS ? "https" : "http"
         let application = try await failing {
             try ConveyorAPI.application(
-                store: store, host: host, port: port, rateLimiter: rateLimiter, health: monitor, metrics: export,
+                store: store, host: host, port: port, limits: limits, rateLimiter: rateLimiter, health: monitor,
+                metrics: export,
                 configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention,
                 dashboard: dashboard, listener: listener, logger: logger
             ) { bound in

@@ -89,7 +89,8 @@ struct WorkCommand: AsyncParsableCommand {
         switch (command.isEmpty, print) {
         case (false, true): throw ArgumentParser.ValidationError("give either a program after -- or --print, not both")
         case (true, true) where result != CommandJobHandler.ResultSource.none.rawValue:
-            throw ArgumentParser.ValidationError("--result takes a program's output: give a program after --, not --print")
+            throw ArgumentParser.ValidationError(
+                "--result takes a program's output: give a program after --, not --print")
         case (true, false):
             throw ArgumentParser.ValidationError(
                 "give the program to run after --, e.g. conveyor work --queue mail -- ./send-email.sh (or --print)")
@@ -122,7 +123,8 @@ struct WorkCommand: AsyncParsableCommand {
             conveyor_forbid_inspection()
             let handler = CommandJobHandler(
                 command: program, arguments: Array(command.dropFirst()), killAfter: Self.seconds(killAfter),
-                withheld: Set(Settings.secrets).subtracting(passedEnvironment), result: CommandJobHandler.ResultSource(rawValue: result) ?? .none,
+                withheld: Set(Settings.secrets).subtracting(passedEnvironment),
+                result: CommandJobHandler.ResultSource(rawValue: result) ?? .none,
                 resultLimitBytes: limits.resultBytes)
             handlers.registerFallback { context in try await handler.run(context) }
         } else {

@@ -80,6 +80,12 @@ extension Job {
     /// The error a stale rescue records.
     public static let staleErrorMessage = "lease expired: worker presumed dead"
 
+    /// Keeps the progress the lease holder reports; the state does not change.
+    public mutating func recordProgress(token: String, _ progress: JobPayload, at now: Date) throws(JobStoreError) {
+        try checkLease(token, at: now)
+        self.progress = progress
+    }
+
     /// Gives a leased job back without counting the attempt: it becomes claimable after `delay`,
     /// so a worker that shuts down or snoozes a job does not spend its budget.
     public mutating func release(token: String, after delay: Duration, at now: Date) throws(JobStoreError) {

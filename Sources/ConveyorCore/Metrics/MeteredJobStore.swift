@@ -54,6 +54,10 @@ public struct MeteredJobStore: JobStore {
         return results
     }
 
+    public func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job {
+        try await base.recordProgress(lease, progress)
+    }
+
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
         let job = try await base.fail(lease, message: message, retryable: retryable)
         metrics.failed(job, at: clock.now())

@@ -76,7 +76,8 @@ public final class Coalescing<Key: Hashable & Sendable, Output: Sendable>: Senda
         do {
             let outputs = try await call(count)
             guard outputs.count == count else {
-                return Array(repeating: .failure(CoalescingMismatch(expected: count, made: outputs.count)), count: count)
+                return Array(
+                    repeating: .failure(CoalescingMismatch(expected: count, made: outputs.count)), count: count)
             }
             return outputs.map { .success($0) }
         } catch {

@@ -30,6 +30,10 @@ public protocol JobQueue: Sendable {
     /// `leaseLost` (or `notFound`) in the result and does not stop the others.
     func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>]
 
+    /// Keeps `progress` as the running job's latest, for the lease holder. Callers coalesce
+    /// reports first (`ProgressWriter`): this is one write.
+    func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job
+
     /// Records a failed attempt: retried after backoff, or dead when attempts are exhausted or the
     /// error is not retryable.
     func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job

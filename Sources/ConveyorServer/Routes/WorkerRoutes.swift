@@ -13,6 +13,8 @@ struct WorkerRoutes {
     var limits = JobLimits.default
     /// Completions group-committed (the caller runs it), as enqueues are; nil: one transaction each.
     var completions: GroupCommit<Completion, Job>? = nil
+    /// Heartbeats' progress reports, coalesced (the caller runs it); nil: each written as it comes.
+    var progress: ProgressWriter? = nil
 
     /// Completions from concurrent requests, written together: workers over HTTP complete each job
     /// with a request of its own, and one transaction per completion made the lease protocol drain
@@ -33,13 +35,22 @@ struct WorkerRoutes {
         claims.post("workers/claim") { request, context in try await claim(request, context) }
         router.post("jobs/:id/heartbeat") { request, context in
             let (lease, body) = try await lease(request, context, as: HeartbeatBody.self)
-            let job = try await store.heartbeat(lease, extendBy: try Self.lease(seconds: body.leaseSeconds))
+            try body.progress?.checkSize(limitBytes: limits.progressBytes, field: "progress")
+            var job = try await store.heartbeat(lease, extendBy: try Self.lease(seconds: body.leaseSeconds))
+            if let report = body.progress {
+                if let progress {
+                    progress.report(report, for: lease)
+                } else {
+                    job = try await store.recordProgress(lease, report)
+                }
+            }
             return try JSONResponse.make(JobResource(job: job))
         }
         router.post("jobs/:id/complete") { request, context in
             let (lease, body) = try await lease(request, context, as: CompleteBody.self)
             try body.result?.checkSize(limitBytes: limits.resultBytes, field: "result")
             let completion = Completion(lease, result: body.result)
+            await progress?.end(lease.jobID)
             let done =
                 if let completions { try await completions.submit(completion) } else {
                     try await store.complete(completion)
@@ -49,6 +60,7 @@ struct WorkerRoutes {
         }
         router.post("jobs/:id/fail") { request, context in
             let (lease, body) = try await lease(request, context, as: FailBody.self)
+            await progress?.end(lease.jobID)
             let failed = try await store.fail(lease, message: body.error, retryable: body.retryable ?? true)
             context.logger.warning(
                 "job failed", metadata: failed.logMetadata.merging(["error": .string(body.error)]) { $1 })
@@ -162,8 +174,11 @@ struct CompleteBody: Decodable, Sendable, LeaseBearing {
 struct HeartbeatBody: Decodable, Sendable, LeaseBearing {
     let leaseToken: String
     let leaseSeconds: Double?
+    /// How far the job has come: one JSON value, kept byte for byte (at most 4 KiB).
+    let progress: JobPayload?
 
     enum CodingKeys: String, CodingKey {
+        case progress
         case leaseToken = "lease_token"
         case leaseSeconds = "lease_seconds"
     }

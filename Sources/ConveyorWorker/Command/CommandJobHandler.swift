@@ -8,9 +8,13 @@ import SystemPackage
 /// The contract with the program:
 /// - standard input: the job's payload JSON, exactly as enqueued;
 /// - environment: `CONVEYOR_JOB_ID`, `CONVEYOR_JOB_TYPE`, `CONVEYOR_CUSTOMER`, `CONVEYOR_QUEUE`,
-///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, on top of the worker's own less `withheld`
+///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, `CONVEYOR_PROGRESS_FILE`, on top of the worker's own less `withheld`
 ///   (Conveyor's secrets: the program runs what customers send, and the database URL alone would
 ///   bypass every tenant rule);
+/// - progress: each line the program appends to the file `CONVEYOR_PROGRESS_FILE` names is a
+///   report, one JSON value (at most 4 KiB; a line that is not is ignored, with a warning in the
+///   worker's log); the latest line is the job's progress, read while the program runs and once
+///   more when it exits;
 /// - exit 0 completes the job; exit `nonRetryableExitCode` (65, EX_DATAERR) fails it for good;
 ///   any other exit or a signal fails it, retried with backoff, with the last lines of its
 ///   standard error as the error;
@@ -78,6 +82,11 @@ public struct CommandJobHandler: Sendable {
         let input = try FileDescriptor.open(FilePath(inputPath.path), .readOnly)
         let errors = try FileDescriptor.open(
             FilePath(errorPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        let progressPath = scratch.appendingPathComponent("progress")
+        guard
+            FileManager.default.createFile(
+                atPath: progressPath.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw CommandFailure(message: "the progress file could not be made in \(scratch.path)") }
         let outputPath = scratch.appendingPathComponent("stdout")
         let output: FileDescriptorOutput
         switch result {
@@ -86,7 +95,8 @@ public struct CommandJobHandler: Sendable {
         case .standardOutput:
             output = .fileDescriptor(
                 try FileDescriptor.open(
-                    FilePath(outputPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite]),
+                    FilePath(outputPath.path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite]
+                ),
                 closeAfterSpawningProcess: true)
         }
 
@@ -100,19 +110,35 @@ public struct CommandJobHandler: Sendable {
             "CONVEYOR_QUEUE": job.queue,
             "CONVEYOR_ATTEMPT": String(job.attempt),
             "CONVEYOR_MAX_ATTEMPTS": String(job.maxAttempts),
+            "CONVEYOR_PROGRESS_FILE": progressPath.path,
         ]
         for name in withheld { environment[Environment.Key(stringLiteral: name)] = .some(nil) }
-        let run = try await Subprocess.run(
-            command.contains("/") ? .path(FilePath(command)) : .name(command),
-            arguments: Arguments(arguments),
-            environment: .inherit.updating(environment),
-            platformOptions: options,
-            input: .fileDescriptor(input, closeAfterSpawningProcess: true),
-            output: output,
-            error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
+        var progress = ProgressFile(path: progressPath)
+        let status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
+            group.addTask {
+                // Read while the program runs: the worker's ProgressWriter coalesces the writes.
+                var watched = ProgressFile(path: progressPath)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: ProgressFile.readInterval)
+                    watched.report(to: context)
+                }
+                return nil
+            }
+            let run = try await Subprocess.run(
+                command.contains("/") ? .path(FilePath(command)) : .name(command),
+                arguments: Arguments(arguments),
+                environment: .inherit.updating(environment),
+                platformOptions: options,
+                input: .fileDescriptor(input, closeAfterSpawningProcess: true),
+                output: output,
+                error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
+            group.cancelAll()
+            return run.terminationStatus
+        }
+        progress.report(to: context)
         try Task.checkCancellation()
 
-        switch run.terminationStatus {
+        switch status {
         case .exited(0):
             return result == .standardOutput ? try Self.result(at: outputPath, limitBytes: resultLimitBytes) : nil
         case .exited(Self.nonRetryableExitCode):
@@ -155,4 +181,47 @@ public struct CommandJobHandler: Sendable {
 struct CommandFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
+}
+
+/// ProgressFile reads the reports a program appends to its progress file: the latest complete
+/// line since the last read, as one JSON value.
+struct ProgressFile {
+    /// How often a running program's file is read (the writes are coalesced to one a second).
+    static let readInterval = Duration.milliseconds(250)
+
+    let path: URL
+    /// Where the next read starts: just after the last complete line read.
+    private var offset: UInt64 = 0
+
+    init(path: URL) {
+        self.path = path
+    }
+
+    /// Reports the latest new line, if any, to the job's context.
+    mutating func report(to context: JobContext) {
+        guard let line = latestLine() else { return }
+        do {
+            try context.progress(try JobPayload(json: line, limitBytes: .max, field: "progress"))
+        } catch {
+            context.logger.warning(
+                "a progress line is ignored: it must be one JSON value of at most \(context.progressLimitBytes) bytes",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The last complete, non-blank line written since the previous call.
+    mutating func latestLine() -> [UInt8]? {
+        guard let handle = try? FileHandle(forReadingFrom: path) else { return nil }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else {
+            return nil
+        }
+        let bytes = Array(data)
+        guard let end = bytes.lastIndex(of: 0x0A) else { return nil }
+        offset += UInt64(end + 1)
+        let lines = bytes[..<end].split(separator: 0x0A).filter { line in
+            line.contains { ![0x20, 0x09, 0x0D].contains($0) }
+        }
+        return lines.last.map(Array.init)
+    }
 }

@@ -36,7 +36,9 @@ extension WorkerService {
     /// Runs one claimed job's handler, keeping its lease alive, and says how it ended.
     func execute(_ job: Job, lease: Lease) async -> AttemptEnding {
         emit(.claimed(job))
-        let context = JobContext(job: job, workerID: configuration.workerID, workerLogger: logger)
+        let context = JobContext(
+            job: job, workerID: configuration.workerID, workerLogger: logger, progressWriter: progress,
+            progressLimitBytes: configuration.limits.progressBytes)
         let handler = handlers.handler(for: job.type)
         let limits = configuration.limits
 
@@ -70,6 +72,8 @@ extension WorkerService {
         }
         leases.forget(job.id)
         inFlight.finish(job.id)
+        // The last report goes in before the outcome: a job completes with its final progress.
+        await progress.end(job.id)
         var ending = verdict.value ?? handled
         // A handler that stopped because shutdown cancelled it was interrupted, not failed.
         if case .threw(let error) = ending, error is CancellationError, isInterrupted { ending = .interrupted }

@@ -36,6 +36,8 @@ public final class WorkerService: Service, Sendable {
     let inFlight = InFlightJobs()
     /// How many jobs run right now, over all queues (reported to the registry).
     let running = JobCount()
+    /// The handlers' progress reports, coalesced.
+    let progress: ProgressWriter
     /// Completions, group-committed: at most 500 per transaction.
     let completions: GroupCommit<Completion, Job>
     /// The running handlers' leases, renewed by one task for the whole worker.
@@ -60,6 +62,7 @@ public final class WorkerService: Service, Sendable {
             }
         }
         self.handlers = handlers
+        self.progress = ProgressWriter(store: store, clock: configuration.clock, logger: configuration.logger)
         self.configuration = try configuration.validated()
         var logger = configuration.logger
         logger[metadataKey: "worker_id"] = .string(configuration.workerID)
@@ -84,6 +87,7 @@ public final class WorkerService: Service, Sendable {
                     background.addTask { await self.enforceShutdownDeadline() }
                     background.addTask { await self.keepLeases() }
                     background.addTask { await self.completions.writeUntilCancelled() }
+                    background.addTask { await self.progress.writeUntilCancelled() }
                     background.addTask {
                         await withDiscardingTaskGroup { followUps in
                             for await work in self.followUps.stream { followUps.addTask { await work() } }

@@ -212,6 +212,30 @@ struct DashboardTests {
         }
     }
 
+    @Test("a job's progress and result are shown on its page as text, as they were sent", arguments: Engine.available)
+    func outcomeIsText(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            let job = try await enqueue(server, "acme", payload: "{}")
+            let claimed = try #require(
+                try await server.store.claim(ClaimRequest(queues: ["mail"], limit: 1, lease: .seconds(30))).first)
+            let lease = try #require(claimed.lease)
+            _ = try await server.store.recordProgress(
+                lease, try JobPayload(json: #"{"step":"<b>render</b>","percent":40.0}"#))
+            try await browser.signIn(server.adminKey)
+            let running = try await browser.get("/jobs/\(job.id)")
+            #expect(running.html.contains(#"data-test="progress""#))
+            #expect(running.html.contains(#"&quot;step&quot;: &quot;&lt;b&gt;render&lt;/b&gt;&quot;"#))
+            #expect(running.html.contains(#"&quot;percent&quot;: 40.0"#))
+            #expect(!running.html.contains(#"data-test="result""#))
+            _ = try await server.store.complete(
+                Completion(lease, result: try JobPayload(json: #"{"url":"<script>alert(1)</script>","n":1.50}"#)))
+            let done = try await browser.get("/jobs/\(job.id)")
+            #expect(!done.html.contains("<script>alert"))
+            #expect(done.html.contains(#"&quot;url&quot;: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;"#))
+            #expect(done.html.contains(#"&quot;n&quot;: 1.50"#))
+        }
+    }
+
     @Test("signing out ends the session on the server, and revoking its key ends it too")
     func signingOut() async throws {
         try await withDashboard(.sqlite) { server, browser in
