@@ -198,7 +198,30 @@ extension PostgresJobStore {
         return job
     }
 
+    /// A running job's cancel is announced (`cancel:` and the id, on the jobs channel) when it
+    /// commits, so the worker holding it stops it at once, whichever process that is.
     public func cancel(id: JobID) async throws -> Job {
-        try await change(id) { job, now in try job.cancel(at: now) }
+        let logger = self.logger
+        let (job, wasRunning) = try await transaction { connection, now in
+            guard
+                var job = try await PostgresJobRow.fetch(
+                    connection,
+                    "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = \(id.description) FOR UPDATE",
+                    logger: logger
+                ).first
+            else { throw JobStoreError.notFound(id: id) }
+            let wasRunning = job.state == .running
+            try job.cancel(at: now)
+            try await PostgresJobRow.update([job], connection, logger: logger)
+            if wasRunning {
+                _ = try await connection.query(
+                    "SELECT pg_notify(\(Self.channel), \(Self.cancelMark + id.description))", logger: logger
+                ).collect()
+            }
+            return (job, wasRunning)
+        }
+        // This process's own workers at once; the announcement, a moment later, finds them told.
+        if wasRunning { cancellations.post(id) }
+        return job
     }
 }

@@ -4,10 +4,15 @@ import PostgresNIO
 
 /// LISTEN/NOTIFY: an enqueue (or a release or replay that makes jobs available) announces the
 /// queue on a channel when its transaction commits, and every process's listener rings its
-/// store's doorbell, so idle workers on every host start at once. Polling stays the safety net:
+/// store's doorbell, so idle workers on every host start at once. A running job's cancel is
+/// announced on the same channel as `cancel:` and its id (no queue name has a colon), and every
+/// listener posts it to its store's `cancellations`. Polling stays the safety net:
 /// when the listening connection drops, workers keep polling and the listener reconnects with
 /// backoff, logging once per outage.
 extension PostgresJobStore {
+    /// What starts a cancel's announcement.
+    static let cancelMark = "cancel:"
+
     /// Announces jobs available on `queues`; delivered when the surrounding transaction commits.
     static func notify(_ queues: some Sequence<String>, _ connection: PostgresConnection, logger: Logger) async throws {
         let distinct = Array(Set(queues))
@@ -30,7 +35,14 @@ extension PostgresJobStore {
                         failures = 0
                         self.listening.ringAll()
                         for try await notification in notifications {
-                            self.wakeups.ring([notification.payload])
+                            let payload = notification.payload
+                            if payload.hasPrefix(Self.cancelMark) {
+                                if let id = JobID(String(payload.dropFirst(Self.cancelMark.count))) {
+                                    self.cancellations.post(id)
+                                }
+                            } else {
+                                self.wakeups.ring([payload])
+                            }
                         }
                     }
                 }

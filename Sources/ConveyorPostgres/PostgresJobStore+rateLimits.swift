@@ -18,19 +18,24 @@ extension PostgresJobStore {
         return Self.decisions(of: 1, decided, policy: policy)[0]
     }
 
-    public func apiKey(
-        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
-    ) async throws -> KeyLookup {
+    public func apiKeys(_ requests: [KeyLookupRequest], deciding policy: RateLimitPolicy) async throws -> [KeyLookup] {
+        guard !requests.isEmpty else { return [] }
         let logger = self.logger
+        let grouped = requests.grouped
         let rows = try await read { connection, _ in
             try await connection.all(
-                FindKeyAndDecide(
-                    prefix: prefix, secretHash: secretHash, requests: Int64(policy.requests),
-                    windowSeconds: Int64(policy.windowSeconds), wanted: Int64(requests)), logger: logger)
+                FindKeysAndDecide(
+                    prefixes: grouped.map(\.request.prefix), secretHashes: grouped.map(\.request.secretHash),
+                    wanted: grouped.map { Int64($0.count) }, requests: Int64(policy.requests),
+                    windowSeconds: Int64(policy.windowSeconds)), logger: logger)
         }
-        guard let (key, decided) = rows.first else { return KeyLookup(key: nil) }
-        guard let decided else { return KeyLookup(key: key) }
-        return KeyLookup(key: key, rateLimits: Self.decisions(of: requests, decided, policy: policy))
+        let counts = Dictionary(grouped.map { ($0.request, $0.count) }, uniquingKeysWith: { first, _ in first })
+        var found: [KeyLookupRequest: (key: APIKey?, decisions: [RateLimitDecision])] = [:]
+        for (key, presented, decided) in rows {
+            let request = KeyLookupRequest(prefix: key.prefix, secretHash: presented)
+            found[request] = (key, decided.map { Self.decisions(of: counts[request] ?? 1, $0, policy: policy) } ?? [])
+        }
+        return requests.distributing(found)
     }
 
     /// The decisions of `requests` requests from a row of `DecideRateLimit.decisionSQL`: the

@@ -61,6 +61,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public let wakeups = Doorbell()
+    public let cancellations = CancellationBoard()
     /// Rung each time the listener starts listening (again, after a lost connection).
     public let listening = Doorbell()
     /// The channel enqueues are announced on; the payload is the queue's name.

@@ -363,52 +363,69 @@ struct FindAPIKey: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> APIKey { try PostgresJobStore.decodeKey(row) }
 }
 
-/// FindKeyAndDecide is `FindAPIKey` and `DecideRateLimit` in one round trip: the key with a
-/// prefix, and — only when it is a live customer key whose hash is the one given — the rate-limit
-/// decisions of `requests` requests of its customer. Row: the key's columns, then the decision's (all NULL when none was made);
-/// no row when there is no such key.
-struct FindKeyAndDecide: PostgresPreparedStatement {
-    static let name = "conveyor_find_key_and_decide"
+/// FindKeysAndDecide is `FindAPIKey` and `DecideRateLimit` for many requests in one round trip:
+/// for each distinct request (a prefix, the hash presented, how many times), the key with the
+/// prefix, and — only when it is a live customer key whose hash is the one presented — the
+/// decisions of that many requests of its customer. The decisions take the customers' rows in
+/// order of key, so that two nodes deciding overlapping batches never wait for each other in a
+/// cycle. Row: the key's columns, the hash presented, then the decision's (all NULL when none was
+/// made); no row for a prefix no key has.
+struct FindKeysAndDecide: PostgresPreparedStatement {
+    static let name = "conveyor_find_keys_and_decide"
     static let sql = """
         WITH found AS (
-            SELECT * FROM api_keys WHERE prefix = $1
+            SELECT k.*, w.presented, w.wanted
+            FROM unnest($1::text[], $2::text[], $3::int8[]) AS w(prefix, presented, wanted)
+            JOIN api_keys k ON k.prefix = w.prefix
         ),
-        policy AS (
-            SELECT 'customer:' || f.customer AS key,
-                   coalesce(c.rate_limit_requests, $3) AS quota,
-                   coalesce(c.rate_limit_window_seconds, $4) * 1000 AS window_ms,
-                   $5::int8 AS wanted
+        policy AS MATERIALIZED (
+            SELECT f.prefix, f.presented, 'customer:' || f.customer AS key,
+                   coalesce(c.rate_limit_requests, $4) AS quota,
+                   coalesce(c.rate_limit_window_seconds, $5) * 1000 AS window_ms,
+                   f.wanted
             FROM found f JOIN customers c ON c.name = f.customer
-            WHERE f.secret_hash = $2 AND f.revoked_at IS NULL
+            WHERE f.secret_hash = f.presented AND f.revoked_at IS NULL
+            ORDER BY key
         ),
-        \(DecideRateLimit.decisionSQL)
-        SELECT \(PostgresJobStore.keyColumns), d.allowed, d.in_window, d.oldest, d.quota, d.window_ms, d.now_ms
-        FROM found LEFT JOIN decision d ON true
+        decision AS (
+            SELECT p.prefix AS decided_prefix, p.presented AS decided_for, d.decided_allowed AS allowed,
+                   d.decided_in_window AS in_window,
+                   d.decided_oldest AS oldest, p.quota::int8 AS quota, p.window_ms::int8 AS window_ms,
+                   d.decided_at AS now_ms
+            FROM policy p CROSS JOIN LATERAL conveyor_rate_limit_decisions(
+                p.key, p.quota::int8, p.window_ms::int8, p.wanted::int8) AS d
+        )
+        SELECT \(PostgresJobStore.keyColumns), found.presented,
+               d.allowed, d.in_window, d.oldest, d.quota, d.window_ms, d.now_ms
+        FROM found LEFT JOIN decision d ON d.decided_prefix = found.prefix AND d.decided_for = found.presented
         """
 
-    let prefix: String
-    let secretHash: String
+    let prefixes: [String]
+    let secretHashes: [String]
+    let wanted: [Int64]
     let requests: Int64
     let windowSeconds: Int64
-    let wanted: Int64
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 5)
-        bindings.append(prefix)
-        bindings.append(secretHash)
+        bindings.append(prefixes)
+        bindings.append(secretHashes)
+        bindings.append(wanted)
         bindings.append(requests)
         bindings.append(windowSeconds)
-        bindings.append(wanted)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> (APIKey, (Int64, Int64, Int64?, Int64, Int64, Int64)?) {
+    func decodeRow(
+        _ row: PostgresRow
+    ) throws -> (APIKey, String, (Int64, Int64, Int64?, Int64, Int64, Int64)?) {
         let key = try PostgresJobStore.decodeKey(row)
         let columns = row.makeRandomAccess()
-        let start = 6
-        guard let allowed = try columns[start].decode(Int64?.self) else { return (key, nil) }
+        let start = 7
+        let presented = try columns[6].decode(String.self)
+        guard let allowed = try columns[start].decode(Int64?.self) else { return (key, presented, nil) }
         return (
-            key,
+            key, presented,
             (
                 allowed, try columns[start + 1].decode(Int64.self), try columns[start + 2].decode(Int64?.self),
                 try columns[start + 3].decode(Int64.self), try columns[start + 4].decode(Int64.self),

@@ -1,6 +1,7 @@
 public import ConveyorCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// SQLiteJobStore's the job queue and its leases (`JobQueue`).
 extension SQLiteJobStore {
@@ -244,7 +245,14 @@ extension SQLiteJobStore {
     }
 
     public func cancel(id: JobID) async throws -> Job {
-        try await change(id) { job, now in try job.cancel(at: now) }
+        let wasRunning = Mutex(false)
+        let job = try await change(id) { job, now in
+            wasRunning.withLock { $0 = job.state == .running }
+            try job.cancel(at: now)
+        }
+        // Other processes on the file learn it at their next lease renewal.
+        if wasRunning.withLock({ $0 }) { cancellations.post(id) }
+        return job
     }
 }
 

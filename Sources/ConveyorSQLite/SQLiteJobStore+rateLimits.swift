@@ -11,21 +11,26 @@ extension SQLiteJobStore {
         try await write { db, _ in try Self.decide(1, of: key, policy: policy, in: db)[0] }
     }
 
-    public func apiKey(
-        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
-    ) async throws -> KeyLookup {
+    /// One write transaction for all the requests (SQLite has one writer: deciding each in a
+    /// transaction of its own made a busy API queue its decisions behind each other).
+    public func apiKeys(_ requests: [KeyLookupRequest], deciding policy: RateLimitPolicy) async throws -> [KeyLookup] {
         try await write { db, _ in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM api_keys WHERE prefix = ?"), arguments: [prefix])
-            else { return KeyLookup(key: nil) }
-            let key = Self.decodeKey(row)
-            guard let customer = key.customer, APIKeySecret.hashesMatch(key.secretHash, secretHash), !key.isRevoked
-            else {
-                return KeyLookup(key: key)
+            var found: [KeyLookupRequest: (key: APIKey?, decisions: [RateLimitDecision])] = [:]
+            for (request, count) in requests.grouped {
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT * FROM api_keys WHERE prefix = ?"), arguments: [request.prefix])
+                else { continue }
+                let key = Self.decodeKey(row)
+                guard let customer = key.customer, APIKeySecret.hashesMatch(key.secretHash, request.secretHash),
+                    !key.isRevoked
+                else {
+                    found[request] = (key, [])
+                    continue
+                }
+                found[request] = (key, try Self.decide(count, of: .customer(customer), policy: policy, in: db))
             }
-            return KeyLookup(
-                key: key, rateLimits: try Self.decide(requests, of: .customer(customer), policy: policy, in: db))
+            return requests.distributing(found)
         }
     }
 

@@ -26,6 +26,7 @@ public final class SQLiteJobStore: JobStore {
     /// The database file.
     public let path: String
     public let wakeups = Doorbell()
+    public let cancellations = CancellationBoard()
     let pool: DatabasePool
     let clock: any WallClock
     let options: Options

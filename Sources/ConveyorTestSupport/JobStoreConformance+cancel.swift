@@ -1,4 +1,5 @@
 import ConveyorCore
+import Synchronization
 import Testing
 
 extension JobStoreConformance {
@@ -17,17 +18,35 @@ extension JobStoreConformance {
             h.clock.advance(by: .seconds(3600))
             #expect(try await h.claim(10, queues: ["default", "other"]).isEmpty)
         },
-        .init("cancelling a running job revokes its lease") { h in
+        .init(
+            "cancelling a running job revokes its lease: its heartbeats and outcomes are refused as cancelled, and its worker here is told at once"
+        ) { h in
             try await h.enqueue()
             let job = try await h.claimOne()
+            let lease = try #require(job.lease)
+            let told = Mutex(0)
+            h.store.cancellations.watch(job.id) { told.withLock { $0 += 1 } }
             let cancelled = try await h.store.cancel(id: job.id)
             #expect(cancelled.state == .cancelled)
             #expect(cancelled.leaseToken == nil)
-            await expectStoreError(.leaseLost(id: job.id)) { try await h.store.complete(try #require(job.lease)) }
-            await expectStoreError(.leaseLost(id: job.id)) {
-                try await h.store.heartbeat(try #require(job.lease), extendBy: .seconds(10))
+            // This process's own cancel is posted as it returns; on PostgreSQL it also comes back
+            // through NOTIFY, which the board posts once.
+            #expect(told.withLock { $0 } == 1)
+            await expectStoreError(.cancelled(id: job.id)) { try await h.store.complete(lease) }
+            await expectStoreError(.cancelled(id: job.id)) {
+                try await h.store.complete(batch: [Completion(lease, result: try JobPayload(json: "1"))])[0].get()
             }
-            #expect(try await h.reload(job).state == .cancelled)
+            await expectStoreError(.cancelled(id: job.id)) {
+                try await h.store.heartbeat(lease, extendBy: .seconds(10))
+            }
+            await expectStoreError(.cancelled(id: job.id)) {
+                try await h.store.fail(lease, message: "x", retryable: true)
+            }
+            await expectStoreError(.cancelled(id: job.id)) {
+                try await h.store.recordProgress(lease, try JobPayload(json: "1"))
+            }
+            let stored = try await h.reload(job)
+            #expect(stored.state == .cancelled && stored.result == nil && stored.errors.isEmpty)
         },
         .init("completed, dead and cancelled jobs cannot be cancelled; unknown ids are notFound") { h in
             try await h.enqueue()

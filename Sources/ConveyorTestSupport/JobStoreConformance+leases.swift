@@ -33,7 +33,7 @@ extension JobStoreConformance {
             // The first lease again at the end: a job completes once, the repeat finds it finished.
             let results = try await h.store.complete(batch: (leases + [unknown, leases[0]]).map { Completion($0) })
             #expect(try results[0].get().state == .completed)
-            #expect(throws: JobStoreError.leaseLost(id: jobs[1].id)) { try results[1].get() }
+            #expect(throws: JobStoreError.cancelled(id: jobs[1].id)) { try results[1].get() }
             #expect(try results[2].get().state == .completed)
             #expect(throws: JobStoreError.notFound(id: unknown.jobID)) { try results[3].get() }
             #expect(throws: JobStoreError.leaseLost(id: jobs[0].id)) { try results[4].get() }
@@ -59,7 +59,7 @@ extension JobStoreConformance {
             try await h.enqueue()
             let other = try await h.claimOne()
             _ = try await h.store.cancel(id: other.id)
-            await expectStoreError(.leaseLost(id: other.id)) {
+            await expectStoreError(.cancelled(id: other.id)) {
                 try await h.store.complete(Completion(try #require(other.lease), result: exact))
             }
             #expect(try await h.reload(other).result == nil)

@@ -105,59 +105,66 @@ extension JobStoreConformance {
             let key = try await h.store.createAPIKey(newKey)
             let prefix = try #require(APIKeySecret.lookupPrefix(of: secret))
             let policy = try RateLimitPolicy(requests: 2, windowSeconds: 3600)
-            let right = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
+            let right = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret))], deciding: policy)[0]
             #expect(right.key == key)
             #expect(
                 right.rateLimit
                     == RateLimitDecision(allowed: true, policy: policy, remaining: 1, secondsUntilQuotaReturns: 3600))
             // A wrong secret finds the key (to refuse it) but spends nothing of the customer's quota.
-            let wrong = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"), deciding: policy, requests: 1)
+            let wrong = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"))], deciding: policy)[0]
             #expect(wrong.key == key && wrong.rateLimit == nil)
-            let second = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
+            let second = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret))], deciding: policy)[0]
             #expect(second.rateLimit?.allowed == true && second.rateLimit?.remaining == 0)
-            let third = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
+            let third = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret))], deciding: policy)[0]
             #expect(third.rateLimit?.allowed == false)
             // The same quota as rateLimit(_:policy:) spends: they are one window.
             #expect(try await !h.store.rateLimit(.customer("acme"), policy: policy).allowed)
 
             let (adminKey, adminSecret) = APIKeySecret.generate(customer: nil)
             _ = try await h.store.createAPIKey(adminKey)
-            let admin = try await h.store.apiKey(
-                prefix: adminKey.prefix, secretHash: APIKeySecret.hash(adminSecret), deciding: policy, requests: 1)
+            let admin = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: adminKey.prefix, secretHash: APIKeySecret.hash(adminSecret))],
+                deciding: policy)[0]
             #expect(admin.key?.isAdmin == true && admin.rateLimit == nil)
             _ = try await h.store.revokeAPIKey(id: key.id)
-            let revoked = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 1)
+            let revoked = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret))], deciding: policy)[0]
             #expect(revoked.key?.isRevoked == true && revoked.rateLimit == nil)
-            let none = try await h.store.apiKey(prefix: "cvk_nothing1", secretHash: "0", deciding: policy, requests: 1)
+            let none = try await h.store.apiKeys(
+                [KeyLookupRequest(prefix: "cvk_nothing1", secretHash: "0")], deciding: policy)[0]
             #expect(none == KeyLookup(key: nil))
         },
         .init(
-            "a key lookup decides requests that arrive together as if one after another, as many as the window has room for"
+            "requests looked up together are decided in turn, per customer, as many as each window has room for; a wrong secret among them spends nothing"
         ) { h in
-            _ = try await h.store.createCustomer("acme")
-            let (newKey, secret) = APIKeySecret.generate(customer: "acme")
-            _ = try await h.store.createAPIKey(newKey)
-            let prefix = try #require(APIKeySecret.lookupPrefix(of: secret))
-            let policy = try RateLimitPolicy(requests: 5, windowSeconds: 3600)
-            let first = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 3)
-            #expect(first.rateLimits.map(\.allowed) == [true, true, true])
-            #expect(first.rateLimits.map(\.remaining) == [4, 3, 2])
-            let second = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret), deciding: policy, requests: 4)
-            #expect(second.rateLimits.map(\.allowed) == [true, true, false, false])
-            #expect(second.rateLimits.map(\.remaining) == [1, 0, 0, 0])
-            #expect(second.rateLimits.last?.secondsUntilQuotaReturns == 3600)
-            // The refused ones spent nothing, and the window is the one rateLimit(_:policy:) sees.
+            var requests: [String: KeyLookupRequest] = [:]
+            for customer in ["acme", "globex"] {
+                _ = try await h.store.createCustomer(customer)
+                let (newKey, secret) = APIKeySecret.generate(customer: customer)
+                _ = try await h.store.createAPIKey(newKey)
+                let prefix = try #require(APIKeySecret.lookupPrefix(of: secret))
+                requests[customer] = KeyLookupRequest(prefix: prefix, secretHash: APIKeySecret.hash(secret))
+                requests[customer + " wrong"] = KeyLookupRequest(
+                    prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"))
+            }
+            let policy = try RateLimitPolicy(requests: 3, windowSeconds: 3600)
+            let (acme, globex) = (try #require(requests["acme"]), try #require(requests["globex"]))
+            let unknown = KeyLookupRequest(prefix: "cvk_nothing1", secretHash: "0")
+            let batch = [acme, globex, acme, try #require(requests["acme wrong"]), unknown, acme, acme, globex]
+            let found = try await h.store.apiKeys(batch, deciding: policy)
+            #expect(found.count == batch.count)
+            #expect(
+                found.map { $0.key?.customer } == ["acme", "globex", "acme", "acme", nil, "acme", "acme", "globex"])
+            #expect(found.map { $0.rateLimit?.allowed } == [true, true, true, nil, nil, true, false, true])
+            #expect(found.map { $0.rateLimit?.remaining } == [2, 2, 1, nil, nil, 0, 0, 1])
+            // The refused one spent nothing, and the window is the one rateLimit(_:policy:) sees.
             #expect(try await !h.store.rateLimit(.customer("acme"), policy: policy).allowed)
-            let wrong = try await h.store.apiKey(
-                prefix: prefix, secretHash: APIKeySecret.hash(secret + "x"), deciding: policy, requests: 3)
-            #expect(wrong.key != nil && wrong.rateLimits.isEmpty)
+            #expect(try await h.store.rateLimit(.customer("globex"), policy: policy).remaining == 0)
+            #expect(try await h.store.apiKeys([], deciding: policy).isEmpty)
         },
         .init("pruning forgets keys whose window has passed and keeps the others' counts") { h in
             let brief = try RateLimitPolicy(requests: 5, windowSeconds: 1)

@@ -83,6 +83,44 @@ struct PostgresNotifyTests {
         await TestPostgres.drop(schema)
     }
 
+    @Test("a running job's cancel in one process is posted at once to the other, whose worker holds it")
+    func cancelAcrossProcesses() async throws {
+        let schema = TestPostgres.schema()
+        let listenerName = "cancel-listener-\(schema)"
+        let worker = try await Self.open(schema, name: listenerName)
+        let admin = try await Self.open(schema, name: "cancel-admin-\(schema)")
+        let running = Task { await worker.run() }
+        defer {
+            running.cancel()
+            admin.close()
+        }
+        let firstListen = worker.listening.ticket()
+        if try await Self.listeners(admin, listenerName) == 0 {
+            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
+        }
+        _ = try await admin.enqueue(NewJob(customer: "acme", queue: "reports", type: "t", payloadJSON: "{}"))
+        let job = try #require(try await worker.claim(ClaimRequest(queues: ["reports"])).first)
+        let (told, tell) = AsyncStream.makeStream(of: Void.self)
+        worker.cancellations.watch(job.id) { tell.yield() }
+        _ = try await admin.cancel(id: job.id)
+        // No lease renewal is involved: the announcement alone reaches the worker's process.
+        let posted = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in told { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(20))
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+        tell.finish()
+        #expect(posted, "the cancel never reached the other process")
+        await TestPostgres.drop(schema)
+    }
+
     @Test("a store allowed a single connection still answers queries while it listens")
     func listeningTakesNoQueryConnection() async throws {
         let schema = TestPostgres.schema()

@@ -187,6 +187,42 @@ struct WorkerRoutesTests {
         }
     }
 
+    @Test(
+        "a worker learns of its job's cancel from the next heartbeat: 409 whose reason is cancelled, apart from a lost lease",
+        arguments: Engine.available)
+    func cancelled(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            _ = try await Self.enqueue(server)
+            _ = try await Self.enqueue(server)
+            let claimed = try await server.send(
+                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"],"max":2}"#)
+            let jobs = try #require(claimed.json["jobs"] as? [[String: Any]])
+            let ids = try jobs.map { try #require($0["id"] as? String) }
+            let tokens = try jobs.map { try #require($0["lease_token"] as? String) }
+            let cancel = try await server.send("POST", "/api/jobs/\(ids[0])/cancel", key: server.acmeKey)
+            #expect(cancel.status == 200)
+            let bodies = [
+                "heartbeat": #"{"lease_token":"\#(tokens[0])","progress":{"percent":50}}"#,
+                "complete": #"{"lease_token":"\#(tokens[0])","result":1}"#,
+                "fail": #"{"lease_token":"\#(tokens[0])","error":"x"}"#,
+            ]
+            for (call, body) in bodies {
+                let refused = try await server.send(
+                    "POST", "/api/jobs/\(ids[0])/\(call)", key: server.acmeKey, json: body)
+                #expect(refused.status == 409, "\(call)")
+                #expect(refused.contentType == "application/problem+json")
+                #expect(refused.json["reason"] as? String == "cancelled", "\(call)")
+            }
+            let stale = try await server.send(
+                "POST", "/api/jobs/\(ids[1])/heartbeat", key: server.acmeKey, json: #"{"lease_token":"forged"}"#)
+            #expect(stale.status == 409)
+            #expect(stale.json["reason"] as? String == "lease_lost")
+            let cancelledID = try #require(JobID(ids[0]))
+            let stored = try #require(try await server.store.job(id: cancelledID))
+            #expect(stored.state == .cancelled && stored.result == nil && stored.errors.isEmpty)
+        }
+    }
+
     @Test("a customer key claims only its own customer's jobs", arguments: Engine.available)
     func isolation(_ engine: Engine) async throws {
         try await withServer(engine) { server in

@@ -101,7 +101,7 @@ final class WorkerHarness: Sendable {
 }
 
 enum EventKind: String {
-    case claimed, heartbeat, completed, failed, released, timedOut, leaseLost
+    case claimed, heartbeat, completed, failed, released, timedOut, leaseLost, cancelled
 
     func matches(_ event: WorkerEvent, _ id: JobID) -> Bool {
         switch (self, event) {
@@ -109,7 +109,7 @@ enum EventKind: String {
             (.released, .released(let job)):
             job.id == id
         case (.heartbeat, .heartbeat(let jobID)), (.timedOut, .timedOut(let jobID)),
-            (.leaseLost, .leaseLost(let jobID)):
+            (.leaseLost, .leaseLost(let jobID)), (.cancelled, .cancelled(let jobID)):
             jobID == id
         default: false
         }

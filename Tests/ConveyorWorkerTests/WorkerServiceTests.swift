@@ -254,11 +254,53 @@ struct WorkerServiceTests {
         defer { h.remove() }
         let job = try await h.enqueue()
         try await h.waitFor(.claimed, of: job.id)
-        _ = try await h.store.cancel(id: job.id)
+        // The lease runs out (a stalled process would see this): the next renewal is refused.
+        h.clock.advance(by: .seconds(31))
         try await h.waitFor(.leaseLost, of: job.id)
         #expect(probe.sawCancellation)
-        #expect(try await h.store.job(id: job.id)?.state == .cancelled)
+        #expect(try await h.store.job(id: job.id)?.state == .running)
         #expect(!h.events.all.contains { EventKind.completed.matches($0, job.id) })
+        try await h.stop()
+    }
+
+    @Test("a running job cancelled in this process stops its handler at once; nothing of the attempt is recorded")
+    func cancelledHere() async throws {
+        let probe = CancellationProbe()
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, context) in
+            try context.progress(["step": 1])
+            try await probe.runUntilCancelled(rethrowing: false)
+            return ["url": "/never"]
+        }
+        // A ten-minute lease, renewed every 200 s: a renewal cannot be what tells the worker.
+        let h = try await WorkerHarness(handlers: handlers, lease: .seconds(600))
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        try await h.waitFor(.claimed, of: job.id)
+        _ = try await h.store.cancel(id: job.id)
+        try await h.waitFor(.cancelled, of: job.id)
+        #expect(probe.sawCancellation)
+        let stored = try #require(try await h.store.job(id: job.id))
+        #expect(stored.state == .cancelled && stored.result == nil && stored.errors.isEmpty)
+        #expect(!h.events.all.contains { EventKind.completed.matches($0, job.id) })
+        try await h.stop()
+    }
+
+    @Test("a job cancelled by another process on the SQLite file is stopped at the next lease renewal")
+    func cancelledElsewhere() async throws {
+        let probe = CancellationProbe()
+        var handlers = JobHandlers()
+        handlers.register("greet") { (_: Greeting, _) in try await probe.runUntilCancelled(rethrowing: true) }
+        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(30))
+        defer { h.remove() }
+        let job = try await h.enqueue()
+        try await h.waitFor(.claimed, of: job.id)
+        let other = try await SQLiteJobStore.open(
+            path: h.directory.appendingPathComponent("conveyor.sqlite").path, clock: h.clock)
+        _ = try await other.cancel(id: job.id)
+        try await h.waitFor(.cancelled, of: job.id)
+        #expect(probe.sawCancellation)
+        #expect(try await h.store.job(id: job.id)?.state == .cancelled)
         try await h.stop()
     }
 

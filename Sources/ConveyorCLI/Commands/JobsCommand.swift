@@ -6,7 +6,7 @@ struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "List and show jobs, and count them per customer and queue.",
-        subcommands: [List.self, Show.self, Counts.self]
+        subcommands: [List.self, Show.self, Cancel.self, Counts.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -55,6 +55,23 @@ struct JobsCommand: AsyncParsableCommand {
                 throw CommandFailure(JobStoreError.notFound(id: jobID))
             }
             try JobPrinter.json(job)
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a job that has not finished; a running one's worker stops it (at once on PostgreSQL).")
+
+        @Argument(help: "The job id.")
+        var id: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let jobID = try JobID.argument(id)
+            let store = try await database.open(mustExist: true)
+            let cancelled = try await failing { try await store.cancel(id: jobID) }
+            try JobPrinter.json(cancelled)
         }
     }
 

@@ -27,8 +27,10 @@ extension Job {
         progress = nil
     }
 
-    /// Fencing: throws `leaseLost` unless `token` is this job's current, unexpired lease.
+    /// Fencing: throws `leaseLost` unless `token` is this job's current, unexpired lease
+    /// (`cancelled` when the job was cancelled, so that its worker can tell).
     public func checkLease(_ token: String, at now: Date) throws(JobStoreError) {
+        guard state != .cancelled else { throw JobStoreError.cancelled(id: id) }
         guard state == .running, leaseToken == token, let expiry = leaseExpiresAt, expiry > now else {
             throw JobStoreError.leaseLost(id: id)
         }
@@ -99,7 +101,7 @@ extension Job {
     }
 
     /// Cancels a job that has not finished. A running job's lease is revoked, so its worker's next
-    /// heartbeat or outcome is refused with `leaseLost`.
+    /// heartbeat or outcome is refused with `cancelled`.
     public mutating func cancel(at now: Date) throws(JobStoreError) {
         try move(.cancel)
         finish(at: now)

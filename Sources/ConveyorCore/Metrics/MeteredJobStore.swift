@@ -17,6 +17,7 @@ public struct MeteredJobStore: JobStore {
     }
 
     public var wakeups: Doorbell { base.wakeups }
+    public var cancellations: CancellationBoard { base.cancellations }
 
     public func ping() async throws { try await base.ping() }
 
@@ -144,10 +145,8 @@ public struct MeteredJobStore: JobStore {
     public func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision {
         try await base.rateLimit(key, policy: policy)
     }
-    public func apiKey(
-        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
-    ) async throws -> KeyLookup {
-        try await base.apiKey(prefix: prefix, secretHash: secretHash, deciding: policy, requests: requests)
+    public func apiKeys(_ requests: [KeyLookupRequest], deciding policy: RateLimitPolicy) async throws -> [KeyLookup] {
+        try await base.apiKeys(requests, deciding: policy)
     }
     public func pruneRateLimits() async throws -> Int { try await base.pruneRateLimits() }
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws

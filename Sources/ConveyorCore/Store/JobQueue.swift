@@ -8,6 +8,10 @@ public protocol JobQueue: Sendable {
     /// release, replay), so that idle workers wake without polling.
     var wakeups: Doorbell { get }
 
+    /// Posted with a running job's id when it is cancelled (by this process; on PostgreSQL by
+    /// any), so that the worker running it here stops it at once.
+    var cancellations: CancellationBoard { get }
+
     /// Accepts all jobs or none, in order. Jobs that share an idempotency key with an unfinished
     /// job (or an earlier job of the same batch) come back with `inserted == false`.
     func enqueue(batch jobs: [NewJob]) async throws -> [EnqueueResult]
@@ -42,7 +46,8 @@ public protocol JobQueue: Sendable {
     /// worker shutting down, `.zero`; for a handler that snoozes, its delay).
     func release(_ lease: Lease, after delay: Duration) async throws -> Job
 
-    /// Cancels a job that has not finished.
+    /// Cancels a job that has not finished; a running one's lease is revoked, and its worker told
+    /// through `cancellations`.
     func cancel(id: JobID) async throws -> Job
 }
 

@@ -6,6 +6,8 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The presented lease token is not the job's current, unexpired lease: the lease expired, the
     /// job was rescued, cancelled or claimed by someone else. Nothing was changed.
     case leaseLost(id: JobID)
+    /// The job was cancelled: its attempt is over, and nothing of it is recorded.
+    case cancelled(id: JobID)
     /// The job's state has no exit for this event (for example completing a cancelled job).
     case illegalTransition(id: JobID, from: JobState, event: JobEvent)
     /// No worker is registered under this id.
@@ -26,6 +28,7 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .notFound(let id): "no job with id \(id)"
         case .leaseLost(let id): "the lease on job \(id) was lost: it expired or the job moved on"
+        case .cancelled(let id): "job \(id) was cancelled: its attempt is over and its outcome is not recorded"
         case .illegalTransition(let id, let from, let event):
             "job \(id) is \(from.rawValue) and cannot \(event.verb)"
         case .workerNotFound(let id): "no worker registered as \(id)"

@@ -7,15 +7,13 @@ public protocol RateLimitStore: Sendable {
     /// `policy`. Only an allowed request is recorded.
     func rateLimit(_ key: RateLimitKey, policy: RateLimitPolicy) async throws -> RateLimitDecision
 
-    /// The key with this prefix, as `apiKey(prefix:)`, and in the same round trip — only when it
-    /// is a live customer key whose stored hash equals `secretHash`, so a wrong secret never spends
-    /// a customer's quota — the decisions of `requests` requests of its customer, in turn, as that
-    /// many calls of `rateLimit(_:policy:)` would make them but in one atomic step. Saves an
-    /// authenticated, rate-limited request one round trip to the database, and concurrent requests
-    /// with one key all but the first (`RateLimiter` decides them together).
-    func apiKey(
-        prefix: String, secretHash: String, deciding policy: RateLimitPolicy, requests: Int
-    ) async throws -> KeyLookup
+    /// For each request, the key with its prefix, as `apiKey(prefix:)`, and — only when it is a
+    /// live customer key whose stored hash equals the request's, so a wrong secret never spends a
+    /// customer's quota — the decision of the request, as `rateLimit(_:policy:)` would make it;
+    /// requests of one customer are decided in turn, in order. All in one round trip: it saves an
+    /// authenticated, rate-limited request a round trip of its own, and `RateLimiter` decides the
+    /// requests that arrive together in one.
+    func apiKeys(_ requests: [KeyLookupRequest], deciding policy: RateLimitPolicy) async throws -> [KeyLookup]
 
     /// Forgets the rate-limit state of keys with no request left in their window (they are as if
     /// new); returns how many keys were forgotten.

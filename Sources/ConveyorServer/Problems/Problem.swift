@@ -11,6 +11,8 @@ public struct Problem: Error, Sendable, Hashable, Encodable, HTTPResponseError {
     public var detail: String
     /// The request field at fault (`queue`, `payload`, `max_attempts`…), when one is.
     public var field: String?
+    /// Why a lease call was refused (`lease_lost`, `cancelled`), for workers to tell apart.
+    public var reason: String?
     /// Extra headers (`Location`, `Retry-After`…).
     public var headers: HTTPFields = [:]
 
@@ -32,7 +34,7 @@ public struct Problem: Error, Sendable, Hashable, Encodable, HTTPResponseError {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, detail, field
+        case type, title, detail, field, reason
         case statusCode = "status"
     }
 
@@ -43,6 +45,7 @@ public struct Problem: Error, Sendable, Hashable, Encodable, HTTPResponseError {
         try container.encode(statusCode, forKey: .statusCode)
         try container.encode(detail, forKey: .detail)
         try container.encodeIfPresent(field, forKey: .field)
+        try container.encodeIfPresent(reason, forKey: .reason)
     }
 
     public static func unauthorized(_ detail: String) -> Problem {

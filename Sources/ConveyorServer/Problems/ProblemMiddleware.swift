@@ -85,7 +85,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound, .customerNotFound, .apiKeyNotFound, .workerNotFound:
             return .notFound(refused.description)
         case .leaseLost:
-            return Problem(status: .conflict, type: "lease-lost", title: "Lease lost", detail: refused.description)
+            var problem = Problem(
+                status: .conflict, type: "lease-lost", title: "Lease lost", detail: refused.description)
+            problem.reason = "lease_lost"
+            return problem
+        case .cancelled:
+            var problem = Problem(status: .conflict, type: "cancelled", title: "Cancelled", detail: refused.description)
+            problem.reason = "cancelled"
+            return problem
         case .illegalTransition:
             return Problem(
                 status: .conflict, type: "illegal-transition", title: "Conflict", detail: refused.description)

@@ -90,7 +90,8 @@ public final class RateLimiter: Service, Sendable {
     private let memory: InMemoryRateLimiter
     private let logger: Logger
     private let state = Mutex(Mode.store)
-    private let lookups = Coalescing<KeyLookupRequest, KeyLookup>()
+    /// Key lookups, made together while one is on its way.
+    private let lookups = Coalescing<LookupRound, KeyLookupRequest, KeyLookup>()
     private let counters: [Mode: (allowed: Counter, limited: Counter)]
 
     public init(
@@ -145,21 +146,18 @@ public final class RateLimiter: Service, Sendable {
     /// Finds the key with `prefix` and, in the same round trip, decides its customer's request —
     /// when the store answers in time. Otherwise (or in fallback) it only finds the key, and the
     /// caller decides with `decide(_:)`, which then answers from memory. Throws only when the key
-    /// cannot be found at all. Requests with one key that arrive while its lookup is on the way are
-    /// found and decided together in the next (`Coalescing`): a busy customer's requests do not
-    /// each take its quota's lock in the database in turn.
+    /// cannot be found at all. The requests that arrive while a lookup is on its way are found and
+    /// decided together in the next (`Coalescing`): one round trip and one transaction for all of
+    /// them, instead of one each.
     public func lookUp(prefix: String, secretHash hash: String) async throws -> KeyLookup {
         let store = self.store
         if mode == .store {
             let policy = configuration.policy
             let timeout = configuration.storeTimeout
             do {
-                let lookup = try await lookups.run(KeyLookupRequest(prefix: prefix, secretHash: hash)) { count in
-                    let lookup = try await abandoning(after: timeout) {
-                        try await store.apiKey(prefix: prefix, secretHash: hash, deciding: policy, requests: count)
-                    }
-                    guard !lookup.rateLimits.isEmpty else { return Array(repeating: lookup, count: count) }
-                    return lookup.rateLimits.map { KeyLookup(key: lookup.key, rateLimits: [$0]) }
+                let lookup = try await lookups.run(.all, KeyLookupRequest(prefix: prefix, secretHash: hash)) {
+                    requests in
+                    try await abandoning(after: timeout) { try await store.apiKeys(requests, deciding: policy) }
                 }
                 if let decision = lookup.rateLimit, let customer = lookup.key?.customer {
                     memory.remember(.customer(customer), decidedBy: decision.policy, default: policy)
@@ -227,8 +225,7 @@ public final class RateLimiter: Service, Sendable {
     }
 }
 
-/// KeyLookupRequest is what makes two key lookups the same: the key's prefix and its secret's hash.
-private struct KeyLookupRequest: Hashable, Sendable {
-    let prefix: String
-    let secretHash: String
+/// LookupRound names the node's one round of key lookups at a time.
+private enum LookupRound: Hashable, Sendable {
+    case all
 }

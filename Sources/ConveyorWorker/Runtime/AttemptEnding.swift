@@ -13,6 +13,8 @@ enum AttemptEnding: Sendable {
     case interrupted
     /// A heartbeat found the lease gone.
     case leaseLost
+    /// The job was cancelled (pushed by the store, or found by a heartbeat).
+    case cancelled
 
     /// What the runtime writes to the store.
     enum Outcome: Sendable, Equatable {
@@ -31,7 +33,7 @@ enum AttemptEnding: Sendable {
         case .threw(let error): .fail(message: AttemptEnding.describe(error), retryable: true)
         case .timedOut(let limit): .fail(message: "timed out after \(AttemptEnding.seconds(limit))", retryable: true)
         case .interrupted: .release(after: .zero)
-        case .leaseLost: .discard
+        case .leaseLost, .cancelled: .discard
         }
     }
 

@@ -17,9 +17,12 @@ public enum WorkerEvent: Sendable {
     case released(Job)
     /// The handler ran past its timeout and was cancelled.
     case timedOut(JobID)
-    /// The lease was lost while the handler ran (the job was cancelled, rescued or re-claimed):
-    /// the handler was cancelled and its outcome discarded.
+    /// The lease was lost while the handler ran (the job was rescued or re-claimed): the handler
+    /// was cancelled and its outcome discarded.
     case leaseLost(JobID)
+    /// The job was cancelled while its handler ran: the handler was cancelled (a program got
+    /// SIGTERM) and its outcome discarded.
+    case cancelled(JobID)
     /// The outcome could not be written (the lease was lost at the last moment, or the store
     /// failed); the job will be rescued when its lease expires.
     case outcomeNotRecorded(JobID, reason: String)

@@ -79,8 +79,13 @@ extension WorkerService {
                 log(.info, "job released", ["run_at": .stringConvertible(released.runAt)])
                 emit(.released(released))
             case .discard:
-                log(.warning, "lease lost while running: the outcome is discarded")
-                emit(.leaseLost(job.id))
+                if case .cancelled = ending {
+                    log(.info, "job cancelled while running: the outcome is discarded")
+                    emit(.cancelled(job.id))
+                } else {
+                    log(.warning, "lease lost while running: the outcome is discarded")
+                    emit(.leaseLost(job.id))
+                }
             }
         } catch {
             notRecorded(error)

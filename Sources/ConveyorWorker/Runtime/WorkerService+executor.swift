@@ -59,6 +59,9 @@ extension WorkerService {
             }
         }
         let verdict = Verdict()
+        // A cancel posted by the store (this process's, or on PostgreSQL any process's) stops the
+        // handler at once; the next heartbeat would find it too, a renewal interval later.
+        store.cancellations.watch(job.id) { verdict.stop(handlerTask, because: .cancelled) }
         inFlight.start(job.id, handler: handlerTask, verdict: verdict)
         if isInterrupted { verdict.stop(handlerTask, because: .interrupted) }
         let now = ContinuousClock.now
@@ -71,6 +74,7 @@ extension WorkerService {
             handlerTask.cancel()
         }
         leases.forget(job.id)
+        store.cancellations.forget(job.id)
         inFlight.finish(job.id)
         // The last report goes in before the outcome: a job completes with its final progress.
         await progress.end(job.id)

@@ -35,6 +35,10 @@ extension WorkerService {
             let renewal = configuration.lease
             _ = try await abandoning(after: interval) { try await store.heartbeat(lease, extendBy: renewal) }
             emit(.heartbeat(lease.jobID))
+        } catch JobStoreError.cancelled {
+            entry.verdict.stop(entry.handler, because: .cancelled)
+            leases.forget(lease.jobID)
+            return
         } catch JobStoreError.leaseLost, JobStoreError.notFound {
             entry.verdict.stop(entry.handler, because: .leaseLost)
             leases.forget(lease.jobID)
