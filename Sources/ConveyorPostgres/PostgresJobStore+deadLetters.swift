@@ -18,10 +18,12 @@ extension PostgresJobStore {
     }
 
     public func replay(_ selection: DeadLetterSelection, perSecond pace: Double?) async throws -> DeadLetterBatch {
+        defer { eventsRecorded.ringAll() }
         let logger = self.logger
         let replayed = try await transaction { connection, now in
             var (jobs, next) = try await self.deadLetters(selection, for: .replay, connection)
             let turns = selection.turns(count: jobs.count, perSecond: pace, from: now)
+            let before = jobs
             for index in jobs.indices {
                 try jobs[index].replay(at: now, runAt: turns[index])
                 // The key may have been reused by a newer job while this one was dead; the newer
@@ -38,6 +40,8 @@ extension PostgresJobStore {
                 }
             }
             try await PostgresJobRow.update(jobs, connection, logger: logger)
+            try await PostgresEventRow.record(
+                zip(before, jobs).flatMap { $1.events(since: $0, at: now) }, connection, logger: logger)
             try await Self.notify(jobs.map(\.queue), connection, logger: logger)
             return DeadLetterBatch.replayed(
                 jobs, next: next, turns: turns, firstTurn: selection.firstTurn(from: now), perSecond: pace)

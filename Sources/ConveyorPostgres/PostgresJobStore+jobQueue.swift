@@ -10,6 +10,7 @@ extension PostgresJobStore {
     /// is read, the request is tried again — in one transaction, so that the batch stays all or
     /// nothing even then.
     public func enqueue(batch requests: [NewJob]) async throws -> [EnqueueResult] {
+        defer { eventsRecorded.ringAll() }
         let logger = self.logger
         let quota = options.store.backlogQuota
         let keyed = requests.contains { $0.idempotencyKey != nil }
@@ -73,6 +74,7 @@ extension PostgresJobStore {
     }
 
     public func enqueue(_ request: NewJob, idempotency: RequestIdempotency) async throws -> IdempotentEnqueue {
+        defer { eventsRecorded.ringAll() }
         let logger = self.logger
         let quota = options.store.backlogQuota
         let result = try await transaction { connection, now -> IdempotentEnqueue in
@@ -120,6 +122,7 @@ extension PostgresJobStore {
     /// One statement, one round trip (`ClaimJobs`); the conformance suite holds it to the same
     /// behaviour as the SQLite engine, which runs `Job.claim` itself.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
+        defer { eventsRecorded.ringAll() }
         let logger = self.logger
         return try await read { connection, now in
             let now = now.truncatedToMilliseconds
@@ -141,6 +144,7 @@ extension PostgresJobStore {
     /// unexpired) as the WHERE clause. Leases it did not match — rare: a lost lease or a vanished
     /// job — are read back and judged by the core, which names each one's error.
     public func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>] {
+        defer { eventsRecorded.ringAll() }
         guard !completions.isEmpty else { return [] }
         let logger = self.logger
         let leases = completions.map(\.lease)
@@ -201,6 +205,7 @@ extension PostgresJobStore {
     /// A running job's cancel is announced (`cancel:` and the id, on the jobs channel) when it
     /// commits, so the worker holding it stops it at once, whichever process that is.
     public func cancel(id: JobID) async throws -> Job {
+        defer { eventsRecorded.ringAll() }
         let logger = self.logger
         let (job, wasRunning) = try await transaction { connection, now in
             guard
@@ -210,9 +215,11 @@ extension PostgresJobStore {
                     logger: logger
                 ).first
             else { throw JobStoreError.notFound(id: id) }
+            let before = job
             let wasRunning = job.state == .running
             try job.cancel(at: now)
             try await PostgresJobRow.update([job], connection, logger: logger)
+            try await PostgresEventRow.record(job.events(since: before, at: now), connection, logger: logger)
             if wasRunning {
                 _ = try await connection.query(
                     "SELECT pg_notify(\(Self.channel), \(Self.cancelMark + id.description))", logger: logger

@@ -17,6 +17,7 @@ extension PostgresJobStore {
     }
 
     public func rescueStaleJobs(grace: Duration) async throws -> [Job] {
+        defer { eventsRecorded.ringAll() }
         let policy = options.store.retryPolicy
         let limits = options.store.limits
         let logger = self.logger
@@ -31,11 +32,14 @@ extension PostgresJobStore {
                 ORDER BY lease_expires_at, id
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
+            let before = jobs
             for index in jobs.indices {
                 try jobs[index].rescueStale(
                     policy: policy, unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
             }
             try await PostgresJobRow.update(jobs, connection, logger: logger)
+            try await PostgresEventRow.record(
+                zip(before, jobs).flatMap { $1.events(since: $0, at: now) }, connection, logger: logger)
             return jobs
         }
     }

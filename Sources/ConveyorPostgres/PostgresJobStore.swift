@@ -62,6 +62,7 @@ public final class PostgresJobStore: JobStore, Service {
 
     public let wakeups = Doorbell()
     public let cancellations = CancellationBoard()
+    public let eventsRecorded = Doorbell()
     /// Rung each time the listener starts listening (again, after a lost connection).
     public let listening = Doorbell()
     /// The channel enqueues are announced on; the payload is the queue's name.
@@ -358,6 +359,7 @@ public final class PostgresJobStore: JobStore, Service {
         -> Job
     {
         let logger = self.logger
+        defer { eventsRecorded.ringAll() }
         return try await transaction { connection, now in
             guard
                 var job = try await PostgresJobRow.fetch(
@@ -366,8 +368,10 @@ public final class PostgresJobStore: JobStore, Service {
                     logger: logger
                 ).first
             else { throw JobStoreError.notFound(id: id) }
+            let before = job
             try body(&job, now)
             try await PostgresJobRow.update([job], connection, logger: logger)
+            try await PostgresEventRow.record(job.events(since: before, at: now), connection, logger: logger)
             if announce && job.state == .available { try await Self.notify([job.queue], connection, logger: logger) }
             return job
         }

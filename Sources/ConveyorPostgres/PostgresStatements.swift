@@ -50,7 +50,10 @@ struct InsertJobs: PostgresPreparedStatement {
             ON CONFLICT (customer, queue, idempotency_key)
                 WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
                 DO NOTHING
-            RETURNING id, queue, state
+            RETURNING id, customer, queue, type, state, run_at, created_at
+        ), recorded AS (
+            INSERT INTO job_events (customer, job_id, queue, type, kind, attempt, at, run_at)
+            SELECT customer, id, queue, type, '\(EventKind.enqueued.rawValue)', 0, created_at, run_at FROM inserted
         ), announced AS (
             SELECT count(pg_notify('\(PostgresJobStore.channel)', queue)) AS queues
             FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available') AS q
@@ -231,13 +234,16 @@ struct ClaimJobs: PostgresPreparedStatement {
                 USING (queue, customer)
             WHERE share.queue = candidate.queue AND share.customer = candidate.customer
               AND (SELECT count(*) FROM locked) > 0
-              AND (changing.ran_out OR ((SELECT count(*) FROM ready) > 1 AND taken.count > 0)))
-        UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
-            lease_token = gen_random_uuid()::text,
-            lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0),
-            progress = NULL
-        FROM picked WHERE jobs.id = picked.id
-        RETURNING \(PostgresJobRow.columns(of: "jobs"))
+              AND (changing.ran_out OR ((SELECT count(*) FROM ready) > 1 AND taken.count > 0))),
+        claimed AS (
+            UPDATE jobs SET state = \(TransitionSQL.target(of: .claim)), attempt = attempt + 1,
+                lease_token = gen_random_uuid()::text,
+                lease_expires_at = to_timestamp($5 / 1000.0), worker_id = $6, attempted_at = to_timestamp($4 / 1000.0),
+                progress = NULL
+            FROM picked WHERE jobs.id = picked.id
+            RETURNING jobs.*),
+        \(PostgresEventRow.recording(.started, from: "claimed", atMs: "$4"))
+        SELECT \(PostgresJobRow.columns(of: "claimed")) FROM claimed
         """
 
     let queues: [String]
@@ -269,13 +275,16 @@ struct ClaimJobs: PostgresPreparedStatement {
 struct CompleteJobs: PostgresPreparedStatement {
     static let name = "conveyor_complete_jobs"
     static let sql = """
-        UPDATE jobs SET state = \(TransitionSQL.target(of: .complete)), finished_at = to_timestamp($3 / 1000.0),
-            lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, result = nullif(lease.result, '')
-        FROM unnest($1::text[], $2::text[], $4::text[]) AS lease(job_id, token, result)
-        WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
-          AND jobs.lease_token = lease.token
-          AND jobs.lease_expires_at - to_timestamp($3 / 1000.0) > interval '0'
-        RETURNING \(PostgresJobRow.columns(of: "jobs"))
+        WITH completed AS (
+            UPDATE jobs SET state = \(TransitionSQL.target(of: .complete)), finished_at = to_timestamp($3 / 1000.0),
+                lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, result = nullif(lease.result, '')
+            FROM unnest($1::text[], $2::text[], $4::text[]) AS lease(job_id, token, result)
+            WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
+              AND jobs.lease_token = lease.token
+              AND jobs.lease_expires_at - to_timestamp($3 / 1000.0) > interval '0'
+            RETURNING jobs.*),
+        \(PostgresEventRow.recording(.completed, from: "completed", atMs: "$3"))
+        SELECT \(PostgresJobRow.columns(of: "completed")) FROM completed
         """
 
     let jobIDs: [String]

@@ -38,12 +38,14 @@ extension SQLiteJobStore {
                     job.dropIdempotencyKey()
                 }
                 try JobRow.update(job, db)
+                try EventRow.record(job.events(since: dead, at: now), db)
                 return job
             }
             return DeadLetterBatch.replayed(
                 jobs, next: next, turns: turns, firstTurn: selection.firstTurn(from: now), perSecond: pace)
         }
         wakeups.ring(replayed.jobs.map(\.queue))
+        eventsRecorded.ringAll()
         return replayed
     }
 

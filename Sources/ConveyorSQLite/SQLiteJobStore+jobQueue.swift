@@ -22,9 +22,11 @@ extension SQLiteJobStore {
                 }
                 let job = Job(accepting: request, id: .generate(at: now), at: now)
                 try JobRow.insert(job, db)
+                try EventRow.record(job.events(since: nil, at: now), db)
                 return EnqueueResult(job: job, inserted: true)
             }.checkingBacklogQuotas(of: self, db)
         }
+        eventsRecorded.ringAll()
         // Rung after the commit, so a woken worker finds the jobs.
         wakeups.ring(results.filter { $0.inserted && $0.job.state == .available }.map(\.job.queue))
         return results
@@ -53,6 +55,7 @@ extension SQLiteJobStore {
                 arguments: [request.customer, idempotency.key])
             let job = Job(accepting: request, id: .generate(at: now), at: now)
             try JobRow.insert(job, db)
+            try EventRow.record(job.events(since: nil, at: now), db)
             _ = try [EnqueueResult(job: job, inserted: true)].checkingBacklogQuotas(of: self, db)
             try db.execute(
                 sql: """
@@ -64,7 +67,10 @@ extension SQLiteJobStore {
                 ])
             return .created(job)
         }
-        if case .created(let job) = result, job.state == .available { wakeups.ring([job.queue]) }
+        if case .created(let job) = result {
+            eventsRecorded.ringAll()
+            if job.state == .available { wakeups.ring([job.queue]) }
+        }
         return result
     }
 
@@ -74,7 +80,8 @@ extension SQLiteJobStore {
     /// claim) leaves the claim short: the claim goes on to the next shares, so that it comes back
     /// short only when no other share has a job it may run.
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
-        try await write { db, now in
+        defer { eventsRecorded.ringAll() }
+        return try await write { db, now in
             let caps = try Self.caps(db)
             var claimed: [Job] = []
             while claimed.count < request.limit {
@@ -138,6 +145,7 @@ extension SQLiteJobStore {
             var job = candidate
             try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
             try JobRow.updateLease(job, db)
+            try EventRow.record(job.events(since: candidate, at: now), db)
             taken[share] += 1
             return job
         }
@@ -220,10 +228,14 @@ extension SQLiteJobStore {
     }
 
     public func complete(batch completions: [Completion]) async throws -> [Result<Job, JobStoreError>] {
-        try await write { db, now in
+        defer { eventsRecorded.ringAll() }
+        return try await write { db, now in
             let stored = try completions.compactMap { try JobRow.fetch($0.lease.jobID, db) }
             let (results, changed) = Job.complete(completions, among: stored, at: now)
-            for job in changed { try JobRow.updateLease(job, db) }
+            for job in changed {
+                try JobRow.updateLease(job, db)
+                try EventRow.record([NewEvent(.completed, of: job, at: now)], db)
+            }
             return results
         }
     }

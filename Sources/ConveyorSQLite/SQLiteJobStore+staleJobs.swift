@@ -11,11 +11,13 @@ extension SQLiteJobStore {
     public func rescueStaleJobs(grace: Duration) async throws -> [Job] {
         let policy = options.store.retryPolicy
         let limits = options.store.limits
+        defer { eventsRecorded.ringAll() }
         return try await write { db, now in
             try Self.stale(db, grace: grace, now: now).map { stale in
                 var job = stale
                 try job.rescueStale(policy: policy, unitRandom: Double.random(in: 0..<1), limits: limits, at: now)
                 try JobRow.update(job, db)
+                try EventRow.record(job.events(since: stale, at: now), db)
                 return job
             }
         }

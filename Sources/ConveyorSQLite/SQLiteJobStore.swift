@@ -27,6 +27,7 @@ public final class SQLiteJobStore: JobStore {
     public let path: String
     public let wakeups = Doorbell()
     public let cancellations = CancellationBoard()
+    public let eventsRecorded = Doorbell()
     let pool: DatabasePool
     let clock: any WallClock
     let options: Options
@@ -69,10 +70,13 @@ public final class SQLiteJobStore: JobStore {
 
     /// Applies one lifecycle method to one job inside a write transaction.
     func change(_ id: JobID, _ body: @escaping @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
-        try await write { db, now in
+        defer { eventsRecorded.ringAll() }
+        return try await write { db, now in
             guard var job = try JobRow.fetch(id, db) else { throw JobStoreError.notFound(id: id) }
+            let before = job
             try body(&job, now)
             try JobRow.update(job, db)
+            try EventRow.record(job.events(since: before, at: now), db)
             return job
         }
     }

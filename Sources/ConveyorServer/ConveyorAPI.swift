@@ -28,7 +28,7 @@ public enum ConveyorAPI {
         store: any JobStore, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
-        completions: GroupCommit<Completion, Job>? = nil, progress: ProgressWriter? = nil,
+        completions: GroupCommit<Completion, Job>? = nil, progress: ProgressWriter? = nil, events: EventHub? = nil,
         dashboard: DashboardRoutes? = nil,
         claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
     ) -> Router<ConveyorRequestContext> {
@@ -69,7 +69,8 @@ public enum ConveyorAPI {
         AdminRoutes(store: store).register(on: admin.group("admin"))
         PauseRoutes(queues: queues, store: store).register(on: keyed, admin: admin)
         CapRoutes(store: store).register(on: admin)
-        JobRoutes(store: store).register(on: keyed)
+        JobRoutes(store: store, hub: events).register(on: keyed)
+        if let events { EventRoutes(store: store, hub: events, queues: queues).register(on: keyed, admin: admin) }
         // Workers spend a quota of their own on claims and none on their leases, so the API's
         // request quota never throttles how fast a customer's workers get through its jobs.
         func workerGroup(_ scope: RateLimitMiddleware.Scope) -> RouterGroup<CallerContext> {
@@ -106,17 +107,18 @@ public enum ConveyorAPI {
         let enqueues = QueueRoutes.groupCommit(store)
         let completions = WorkerRoutes.groupCommit(store)
         let progress = ProgressWriter(store: store, logger: logger)
+        let events = EventHub(store: store, logger: logger)
         return Application(
             router: router(
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
                 configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
-                completions: completions, progress: progress, dashboard: dashboard,
+                completions: completions, progress: progress, events: events, dashboard: dashboard,
                 claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
             server: try listener.server(),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "conveyor",
                 availableConnectionsDelegate: MaximumAvailableConnections(listener.maximumConnections)),
-            services: [enqueues, completions, progress],
+            services: [enqueues, completions, progress, events],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

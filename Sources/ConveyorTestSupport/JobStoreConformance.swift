@@ -66,6 +66,7 @@ public enum JobStoreConformance {
         ("PauseStore", pauseChecks),
         ("CapStore", capChecks),
         ("SessionStore", sessionChecks),
+        ("EventStore", eventChecks),
     ]
 
     /// Every check, section by section.

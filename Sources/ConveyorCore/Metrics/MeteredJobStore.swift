@@ -18,6 +18,17 @@ public struct MeteredJobStore: JobStore {
 
     public var wakeups: Doorbell { base.wakeups }
     public var cancellations: CancellationBoard { base.cancellations }
+    public var eventsRecorded: Doorbell { base.eventsRecorded }
+
+    public func events(after cursor: EventCursor?, customer: String?, limit: Int) async throws -> [Event] {
+        try await base.events(after: cursor, customer: customer, limit: limit)
+    }
+
+    public func newestEventCursor() async throws -> EventCursor? { try await base.newestEventCursor() }
+
+    public func prunedEventCursor() async throws -> EventCursor? { try await base.prunedEventCursor() }
+
+    public func pruneEvents(before cutoff: Date) async throws -> Int { try await base.pruneEvents(before: cutoff) }
 
     public func ping() async throws { try await base.ping() }
 

@@ -1,0 +1,132 @@
+public import ConveyorCore
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// EventHub reads new job events once for this process and hands each to every subscriber whose
+/// filter it matches — SSE streams, waiting requests —, so a thousand listeners cost one read,
+/// not a thousand. It reads only while someone listens: when this process records events (the
+/// store rings `eventsRecorded`) and otherwise every `pollInterval`, which is how events recorded
+/// by other processes (another node, a `conveyor work` on the SQLite file) arrive.
+public final class EventHub: Service, Sendable {
+    /// Who a subscriber listens for.
+    public struct Filter: Sendable {
+        /// One customer's events; nil: every customer's (an admin's stream).
+        public var customer: String?
+        public var queues: Set<String> = []
+        public var kinds: Set<EventKind> = []
+        public var jobs: Set<JobID> = []
+
+        public init(customer: String?, queues: Set<String> = [], kinds: Set<EventKind> = [], jobs: Set<JobID> = []) {
+            self.customer = customer
+            self.queues = queues
+            self.kinds = kinds
+            self.jobs = jobs
+        }
+
+        public func matches(_ event: Event) -> Bool {
+            (customer == nil || customer == event.customer) && (queues.isEmpty || queues.contains(event.queue))
+                && (kinds.isEmpty || kinds.contains(event.kind)) && (jobs.isEmpty || jobs.contains(event.jobID))
+        }
+    }
+
+    /// A subscription: the events after `after`, as the hub reads them.
+    public struct Subscription: Sendable {
+        public let id: UUID
+        /// Where the live events begin: the subscriber gets every matching event after it.
+        public let after: EventCursor?
+    }
+
+    private struct Subscriber {
+        let filter: Filter
+        let deliver: @Sendable (Event) -> Void
+    }
+
+    private struct State {
+        var subscribers: [UUID: Subscriber] = [:]
+        /// Where reading goes on from; meaningful while someone listens.
+        var cursor: EventCursor?
+        var listening = false
+    }
+
+    private let store: any EventStore
+    private let pollInterval: Duration
+    private let batch: Int
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let joined = Doorbell()
+
+    public init(store: any EventStore, pollInterval: Duration = .milliseconds(100), batch: Int = 1000, logger: Logger) {
+        self.store = store
+        self.pollInterval = pollInterval
+        self.batch = batch
+        self.logger = logger
+    }
+
+    /// Starts delivering the matching events recorded from now on to `deliver` (called in stream
+    /// order, and must return quickly). The subscription's `after` says where they begin.
+    public func subscribe(_ filter: Filter, deliver: @escaping @Sendable (Event) -> Void) async throws -> Subscription {
+        // Read outside the lock; kept only if the hub was not listening yet.
+        let newest = state.withLock { $0.listening } ? nil : try await store.newestEventCursor()
+        let id = UUID()
+        let after = state.withLock { state -> EventCursor? in
+            if !state.listening {
+                state.listening = true
+                state.cursor = newest
+            }
+            state.subscribers[id] = Subscriber(filter: filter, deliver: deliver)
+            return state.cursor
+        }
+        joined.ringAll()
+        return Subscription(id: id, after: after)
+    }
+
+    /// Stops a subscription.
+    public func unsubscribe(_ subscription: Subscription) {
+        state.withLock { state in
+            state.subscribers[subscription.id] = nil
+            if state.subscribers.isEmpty { state.listening = false }
+        }
+    }
+
+    /// How many subscribe now.
+    public var subscribers: Int { state.withLock { $0.subscribers.count } }
+
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let recorded = self.store.eventsRecorded.ticket()
+                let joinedTicket = self.joined.ticket()
+                guard let cursor = self.state.withLock({ $0.listening ? .some($0.cursor) : nil }) else {
+                    _ = await self.joined.wait(for: nil, after: joinedTicket, timeout: nil)
+                    continue
+                }
+                let events: [Event]
+                do {
+                    events = try await self.store.events(after: cursor, customer: nil, limit: self.batch)
+                } catch {
+                    self.logger.warning("reading job events failed", metadata: ["error": "\(error)"])
+                    events = []
+                }
+                self.deliver(events, readAfter: cursor)
+                if events.count == self.batch { continue }
+                _ = await self.store.eventsRecorded.wait(for: nil, after: recorded, timeout: self.pollInterval)
+            }
+        }
+    }
+
+    private func deliver(_ events: [Event], readAfter cursor: EventCursor?) {
+        guard let last = events.last else { return }
+        let subscribers = state.withLock { state -> [Subscriber] in
+            // A hub that stopped listening meanwhile, or was restarted at a newer cursor, drops
+            // what it read.
+            guard state.listening, state.cursor == cursor else { return [] }
+            state.cursor = last.id
+            return Array(state.subscribers.values)
+        }
+        for event in events {
+            for subscriber in subscribers where subscriber.filter.matches(event) { subscriber.deliver(event) }
+        }
+    }
+}
