@@ -1,5 +1,4 @@
 public import ConveyorCore
-public import Foundation
 import PostgresNIO
 
 /// PostgresJobStore's job events (`EventStore`). Only events whose transaction is older than every
@@ -57,10 +56,10 @@ extension PostgresJobStore {
         }
     }
 
-    public func pruneEvents(before cutoff: Date) async throws -> Int {
+    public func pruneEvents(olderThan age: Duration) async throws -> Int {
         let logger = self.logger
-        let cutoffMs = cutoff.unixMilliseconds
-        return try await read { connection, _ in
+        return try await read { connection, now in
+            let cutoffMs = now.adding(.zero - age).unixMilliseconds
             let rows = try await connection.query(
                 """
                 WITH gone AS (

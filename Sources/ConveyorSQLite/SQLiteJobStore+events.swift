@@ -1,5 +1,4 @@
 public import ConveyorCore
-public import Foundation
 import GRDB
 
 /// SQLiteJobStore's job events (`EventStore`). Writes are serialized, so ids are in commit order
@@ -32,9 +31,9 @@ extension SQLiteJobStore {
         }
     }
 
-    public func pruneEvents(before cutoff: Date) async throws -> Int {
-        try await write { db, _ in
-            let cutoff = cutoff.unixMilliseconds
+    public func pruneEvents(olderThan age: Duration) async throws -> Int {
+        try await write { db, now in
+            let cutoff = now.adding(.zero - age).unixMilliseconds
             guard
                 let newest = try Int64.fetchOne(
                     db, sql: "SELECT max(id) FROM job_events WHERE at < ?", arguments: [cutoff])

@@ -60,7 +60,7 @@ extension JobStoreConformance {
             try await poll("both events to be readable") {
                 try await h.store.events(after: start, customer: nil, limit: 100).count == 2
             }
-            #expect(try await h.store.pruneEvents(before: h.clock.now().adding(.seconds(-60))) == 1)
+            #expect(try await h.store.pruneEvents(olderThan: .seconds(60)) == 1)
             let kept = try await h.store.events(after: start, customer: nil, limit: 100)
             #expect(kept.map(\.jobID) == [recent.id])
             let pruned = try #require(try await h.store.prunedEventCursor())

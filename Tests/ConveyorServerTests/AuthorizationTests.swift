@@ -74,8 +74,22 @@ struct AuthorizationTests {
                 ("GET", "/metrics", nil, 403, 403, 200),
             ]
             #expect(
-                Set(routes.map { "\($0.0) \(OpenAPITests.template($0.1))" } + ["POST /api/jobs/{id}/cancel"])
-                    == AuthorizationTests.protectedRoutes)
+                Set(
+                    routes.map { "\($0.0) \(OpenAPITests.template($0.1))" } + [
+                        "POST /api/jobs/{id}/cancel", "GET /api/queue/{customerId}/events", "GET /api/events",
+                    ]) == AuthorizationTests.protectedRoutes)
+            // The event streams stay open: each is opened and closed.
+            for (path, own, other, admin) in [
+                ("/api/queue/acme/events", 200, 404, 200), ("/api/events", 403, 403, 200),
+            ] {
+                for (key, status) in [(server.acmeKey, own), (server.globexKey, other), (server.adminKey, admin)] {
+                    let stream = try await EventStreamClient.open(server, path, key: key)
+                    #expect(stream.status == status, "GET \(path)")
+                    stream.close()
+                }
+                let anonymous = try await server.send("GET", path, key: nil)
+                #expect(anonymous.status == 401, "GET \(path) without a key")
+            }
             for (method, path, body, own, other, admin) in routes {
                 let data = body.map { Data($0.utf8) }
                 #expect(

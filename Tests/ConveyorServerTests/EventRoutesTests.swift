@@ -95,7 +95,8 @@ struct EventRoutesTests {
             let live = try #require(try await again.next().first)
             #expect(live.event == "job.enqueued" && live.json["job_id"] as? String == next)
 
-            _ = try await server.store.pruneEvents(before: Date().addingTimeInterval(3600))
+            // Everything, as if the retention had passed.
+            _ = try await server.store.pruneEvents(olderThan: .seconds(-3600))
             let late = try await EventStreamClient.open(
                 server, "/api/queue/acme/events", key: server.acmeKey, lastEventID: seen.id)
             defer { late.close() }

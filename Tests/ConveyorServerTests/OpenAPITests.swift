@@ -60,7 +60,9 @@ struct OpenAPITests {
         let health = HealthMonitor(
             store: store, rateLimiter: nil, configuration: HealthConfiguration(version: "t", leaderRole: "r"),
             logger: Logger(label: "openapi"))
-        let router = ConveyorAPI.router(store: store, health: health, metrics: MetricsExport.prometheus())
+        let router = ConveyorAPI.router(
+            store: store, health: health, metrics: MetricsExport.prometheus(),
+            events: EventHub(store: store, logger: Logger(label: "openapi")))
         let served = Set(
             router.routes.map { route in
                 let path = "\(route.path)"

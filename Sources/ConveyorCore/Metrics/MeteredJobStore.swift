@@ -28,7 +28,7 @@ public struct MeteredJobStore: JobStore {
 
     public func prunedEventCursor() async throws -> EventCursor? { try await base.prunedEventCursor() }
 
-    public func pruneEvents(before cutoff: Date) async throws -> Int { try await base.pruneEvents(before: cutoff) }
+    public func pruneEvents(olderThan age: Duration) async throws -> Int { try await base.pruneEvents(olderThan: age) }
 
     public func ping() async throws { try await base.ping() }
 

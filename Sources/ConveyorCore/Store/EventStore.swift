@@ -1,5 +1,3 @@
-public import Foundation
-
 /// EventStore reads the job events that the other roles record with their changes, and prunes
 /// them.
 public protocol EventStore: Sendable {
@@ -18,6 +16,6 @@ public protocol EventStore: Sendable {
     /// before it may have missed events.
     func prunedEventCursor() async throws -> EventCursor?
 
-    /// Deletes the events that happened before `cutoff`; returns how many.
-    func pruneEvents(before cutoff: Date) async throws -> Int
+    /// Deletes the events older than `age` on the store's clock; returns how many.
+    func pruneEvents(olderThan age: Duration) async throws -> Int
 }

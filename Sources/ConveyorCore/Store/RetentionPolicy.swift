@@ -7,12 +7,15 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var dead: Duration
     /// The most dead jobs kept; the oldest deaths are pruned first.
     public var deadMaxCount: Int
+    /// How long job events are kept for streams to resume from (default an hour).
+    public var events: Duration
 
     /// Creates a policy; every argument defaults to the documented default.
     public init(
         completed: Duration = .seconds(24 * 3600), cancelled: Duration = .seconds(24 * 3600),
-        dead: Duration = .seconds(7 * 24 * 3600), deadMaxCount: Int = 10_000
+        dead: Duration = .seconds(7 * 24 * 3600), deadMaxCount: Int = 10_000, events: Duration = .seconds(3600)
     ) {
+        self.events = events
         self.completed = completed
         self.cancelled = cancelled
         self.dead = dead
@@ -23,7 +26,8 @@ public struct RetentionPolicy: Sendable, Hashable {
     public static let `default` = RetentionPolicy()
 
     /// The defaults, overridden by `RETENTION_COMPLETED_HOURS`, `RETENTION_CANCELLED_HOURS`,
-    /// `RETENTION_DEAD_DAYS` and `RETENTION_DEAD_MAX` (the most dead jobs kept).
+    /// `RETENTION_DEAD_DAYS`, `RETENTION_DEAD_MAX` (the most dead jobs kept) and
+    /// `EVENTS_RETENTION_SECONDS`.
     public init(settings: Settings) throws(ValidationError) {
         self.init()
         if let hours = try settings.number("RETENTION_COMPLETED_HOURS", in: 0...87_600) {
@@ -34,6 +38,7 @@ public struct RetentionPolicy: Sendable, Hashable {
         }
         if let days = try settings.number("RETENTION_DEAD_DAYS", in: 0...3650) { dead = .seconds(days * 86_400) }
         if let count = try settings.integer("RETENTION_DEAD_MAX", in: 0...100_000_000) { deadMaxCount = count }
+        if let seconds = try settings.seconds("EVENTS_RETENTION_SECONDS", in: 1...(30 * 86_400)) { events = seconds }
     }
 }
 
