@@ -26,7 +26,7 @@ struct RequestBodyTests {
                     server.acmeKey, "/api/jobs/\(id)/heartbeat", #"{"lease_token":"t","extend_seconds":5}"#,
                     "extend_seconds"
                 ),
-                (server.acmeKey, "/api/jobs/\(id)/complete", #"{"lease_token":"t","result":{}}"#, "result"),
+                (server.acmeKey, "/api/jobs/\(id)/complete", #"{"lease_token":"t","output":{}}"#, "output"),
                 (server.acmeKey, "/api/jobs/\(id)/fail", #"{"lease_token":"t","error":"x","retry":false}"#, "retry"),
                 (server.acmeKey, "/api/dlq/replay", #"{"filter":{"queu":"mail"}}"#, "filter.queu"),
                 (server.acmeKey, "/api/dlq/purge", #"{"ids":["\#(id)"],"all":true}"#, "all"),
