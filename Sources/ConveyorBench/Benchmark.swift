@@ -62,6 +62,11 @@ public struct Benchmark: Sendable {
             return try await repeated(
                 .drain, "\(options.jobs) pre-enqueued jobs, no-op handler, concurrency \(options.concurrency)"
             ) { try await drain(queue()) }
+        case .drainResult:
+            return try await repeated(
+                .drainResult,
+                "\(options.jobs) pre-enqueued jobs, each handler returning a 100-byte result, concurrency \(options.concurrency)"
+            ) { try await drain(queue(), result: Self.hundredByteResult) }
         case .latency: return try await latency(queue())
         case .idle: return try await idle(queue())
         case .drainCustomers:
@@ -144,11 +149,15 @@ public struct Benchmark: Sendable {
         }
     }
 
-    /// Jobs per second draining pre-enqueued jobs with a no-op handler.
-    func drain(_ queue: String) async throws -> Double {
+    /// A result of 100 bytes, as a small report's location would be.
+    static let hundredByteResult = try! JobPayload(
+        json: #"{"url":"https://reports.example.com/r/0123456789abcdef.pdf","pages":12,"bytes":48213,"ok":true,"v":1}"#)
+
+    /// Jobs per second draining pre-enqueued jobs with a no-op handler (returning `result`).
+    func drain(_ queue: String, result: JobPayload? = nil) async throws -> Double {
         try await fill(queue, count: options.jobs)
         var handlers = JobHandlers()
-        handlers.registerFallback { _ in }
+        handlers.registerFallback { _ in result }
         let elapsed = try await withWorker(queue, handlers: handlers, until: options.jobs) {}
         return Double(options.jobs) / elapsed.timeInterval
     }

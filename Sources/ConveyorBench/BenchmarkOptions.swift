@@ -65,6 +65,8 @@ public enum BenchmarkScenario: String, Sendable, CaseIterable {
     case batch
     /// Draining N pre-enqueued jobs with a no-op handler.
     case drain
+    /// The same drain, each handler returning a 100-byte result: what keeping results costs.
+    case drainResult = "drain-result"
     /// Enqueue→start latency at a fixed arrival rate.
     case latency
     /// Draining many customers' jobs on one queue.
