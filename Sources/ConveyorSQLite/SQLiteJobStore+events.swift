@@ -31,13 +31,32 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The events older than `age` go, but the newest event always stays: the next id is the
+    /// largest plus one, so keeping it is what keeps ids from being used twice. Ids follow time
+    /// (one writer, each stamped as it commits), so the cut is found by a binary search on the id
+    /// rather than kept in an index every event would pay for.
     public func pruneEvents(olderThan age: Duration) async throws -> Int {
         try await write { db, now in
             let cutoff = now.adding(.zero - age).unixMilliseconds
-            guard
-                let newest = try Int64.fetchOne(
-                    db, sql: "SELECT max(id) FROM job_events WHERE at < ?", arguments: [cutoff])
-            else { return 0 }
+            guard let (low, high) = try Self.eventIDRange(db) else { return 0 }
+            func at(_ id: Int64) throws -> Int64? {
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT at FROM job_events WHERE id >= ? ORDER BY id LIMIT 1"),
+                    arguments: [id])
+            }
+            // The largest id whose event is older than the cutoff, the newest excluded.
+            var (lower, upper) = (low, high - 1)
+            var newest: Int64?
+            while lower <= upper {
+                let middle = lower + (upper - lower) / 2
+                if let time = try at(middle), time < cutoff {
+                    newest = middle
+                    lower = middle + 1
+                } else {
+                    upper = middle - 1
+                }
+            }
+            guard let newest else { return 0 }
             try db.execute(sql: "DELETE FROM job_events WHERE id <= ?", arguments: [newest])
             let pruned = db.changesCount
             try db.execute(
@@ -47,5 +66,12 @@ extension SQLiteJobStore {
                     """, arguments: [newest])
             return pruned
         }
+    }
+
+    private static func eventIDRange(_ db: Database) throws -> (Int64, Int64)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM job_events"),
+            let low = row[0] as Int64?, let high = row[1] as Int64?
+        else { return nil }
+        return (low, high)
     }
 }
