@@ -1,6 +1,7 @@
 public import ConveyorCore
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// PostgresJobStore's the job queue and its leases (`JobQueue`).
 extension PostgresJobStore {
@@ -202,33 +203,15 @@ extension PostgresJobStore {
         return job
     }
 
-    /// A running job's cancel is announced (`cancel:` and the id, on the jobs channel) when it
-    /// commits, so the worker holding it stops it at once, whichever process that is.
+    /// A running job's cancel is announced when it commits (`change`), so the worker holding it
+    /// stops it at once, whichever process that is; this process's own are told here.
     public func cancel(id: JobID) async throws -> Job {
-        defer { eventsRecorded.ringAll() }
-        let logger = self.logger
-        let (job, wasRunning) = try await transaction { connection, now in
-            guard
-                var job = try await PostgresJobRow.fetch(
-                    connection,
-                    "SELECT \(unescaped: PostgresJobRow.columns) FROM jobs WHERE id = \(id.description) FOR UPDATE",
-                    logger: logger
-                ).first
-            else { throw JobStoreError.notFound(id: id) }
-            let before = job
-            let wasRunning = job.state == .running
+        let wasRunning = Mutex(false)
+        let job = try await change(id) { job, now in
+            wasRunning.withLock { $0 = job.state == .running }
             try job.cancel(at: now)
-            try await PostgresJobRow.update([job], connection, logger: logger)
-            try await PostgresEventRow.record(job.events(since: before, at: now), connection, logger: logger)
-            if wasRunning {
-                _ = try await connection.query(
-                    "SELECT pg_notify(\(Self.channel), \(Self.cancelMark + id.description))", logger: logger
-                ).collect()
-            }
-            return (job, wasRunning)
         }
-        // This process's own workers at once; the announcement, a moment later, finds them told.
-        if wasRunning { cancellations.post(id) }
+        if wasRunning.withLock({ $0 }) { cancellations.post(id) }
         return job
     }
 }

@@ -372,6 +372,12 @@ public final class PostgresJobStore: JobStore, Service {
             try body(&job, now)
             try await PostgresJobRow.update([job], connection, logger: logger)
             try await PostgresEventRow.record(job.events(since: before, at: now), connection, logger: logger)
+            if before.state == .running && job.state == .cancelled {
+                // Every process's listener posts it to its workers (`+notify`).
+                _ = try await connection.query(
+                    "SELECT pg_notify(\(Self.channel), \(Self.cancelMark + id.description))", logger: logger
+                ).collect()
+            }
             if announce && job.state == .available { try await Self.notify([job.queue], connection, logger: logger) }
             return job
         }

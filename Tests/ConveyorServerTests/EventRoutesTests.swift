@@ -9,10 +9,8 @@ import Testing
 struct EventRoutesTests {
     /// Claims one of acme's mail jobs over HTTP: its id and lease token.
     static func claim(_ server: ServerHarness) async throws -> (id: String, token: String) {
-        let answer = try await server.send(
-            "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
-        let job = try #require((answer.json["jobs"] as? [[String: Any]])?.first)
-        return (try #require(job["id"] as? String), try #require(job["lease_token"] as? String))
+        let (id, token, _) = try await WorkerRoutesTests.claimOne(server)
+        return (id, token)
     }
 
     @Test(

@@ -12,6 +12,14 @@ struct WorkerRoutesTests {
         return try #require(answer.json["id"] as? String)
     }
 
+    /// Claims one of acme's mail jobs: its id, lease token and the claim's JSON of it.
+    static func claimOne(_ server: ServerHarness) async throws -> (id: String, token: String, job: [String: Any]) {
+        let answer = try await server.send(
+            "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
+        let job = try #require((answer.json["jobs"] as? [[String: Any]])?.first)
+        return (try #require(job["id"] as? String), try #require(job["lease_token"] as? String), job)
+    }
+
     @Test(
         "a waiting claim returns as soon as a job is enqueued, long before its wait is over",
         arguments: Engine.available)
@@ -129,11 +137,7 @@ struct WorkerRoutesTests {
     func result(_ engine: Engine) async throws {
         try await withServer(engine) { server in
             _ = try await Self.enqueue(server)
-            let claimed = try await server.send(
-                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
-            let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
-            let id = try #require(job["id"] as? String)
-            let token = try #require(job["lease_token"] as? String)
+            let (id, token, job) = try await Self.claimOne(server)
             #expect(job["result"] is NSNull && job["progress"] is NSNull)
             let result = #"{"url": "/r/1", "total": 12345678901234567890.50, "x": 1, "x": 2}"#
 
@@ -161,11 +165,7 @@ struct WorkerRoutesTests {
     func progress(_ engine: Engine) async throws {
         try await withServer(engine) { server in
             _ = try await Self.enqueue(server)
-            let claimed = try await server.send(
-                "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["mail"]}"#)
-            let job = try #require((claimed.json["jobs"] as? [[String: Any]])?.first)
-            let id = try #require(job["id"] as? String)
-            let token = try #require(job["lease_token"] as? String)
+            let (id, token, _) = try await Self.claimOne(server)
             let report = #"{"percent": 40.0, "step": "render"}"#
             let beat = try await server.send(
                 "POST", "/api/jobs/\(id)/heartbeat", key: server.acmeKey,
