@@ -70,7 +70,8 @@ public enum ConveyorAPI {
         PauseRoutes(queues: queues, store: store).register(on: keyed, admin: admin)
         CapRoutes(store: store).register(on: admin)
         JobRoutes(store: store, hub: events).register(on: keyed)
-        if let events { EventRoutes(store: store, hub: events, queues: queues).register(on: keyed, admin: admin) }
+        let stream = events.map { EventStream(store: store, hub: $0) }
+        if let stream { EventRoutes(stream: stream, queues: queues).register(on: keyed, admin: admin) }
         // Workers spend a quota of their own on claims and none on their leases, so the API's
         // request quota never throttles how fast a customer's workers get through its jobs.
         func workerGroup(_ scope: RateLimitMiddleware.Scope) -> RouterGroup<CallerContext> {
@@ -86,7 +87,7 @@ public enum ConveyorAPI {
         )
         .register(
             claims: workerGroup(.claims), leases: workerGroup(.leases))
-        dashboard?.register(on: router, rateLimiter: rateLimiter)
+        dashboard?.register(on: router, rateLimiter: rateLimiter, events: stream)
 
         methods.learn(router.routes)
         return router

@@ -7,6 +7,11 @@ public enum Caller: Sendable, Hashable {
         if case .admin = self { true } else { false }
     }
 
+    /// The customer a customer key speaks for; nil for an admin.
+    public var customer: String? {
+        if case .customer(let name, _) = self { name } else { nil }
+    }
+
     /// Whether the caller may see what belongs to `customer`. Another customer's things are
     /// answered with 404, never 403, so that their existence does not leak.
     public func canSee(customer: String) -> Bool {

@@ -23,6 +23,15 @@ extension DashboardRoutes {
                     frame: self.pages.frame("Job \(job.id)", context.session, current: "/jobs"), job: .init(job),
                     canAct: context.session.canAct, csrf: context.session.csrfToken))
         }
+        // The job page's live region: redrawn when one of the job's events arrives.
+        pages.get("live/jobs/:id") { _, context in
+            let job = try await visibleJob(context.parameters.get("id"), context)
+            return self.pages.fragment(
+                "job-live",
+                JobPageView(
+                    frame: self.pages.frame("Job \(job.id)", context.session, current: "/jobs"), job: .init(job),
+                    canAct: context.session.canAct, csrf: context.session.csrfToken))
+        }
         actions.post("jobs/:id/cancel") { _, context in
             let job = try await visibleJob(context.parameters.get("id"), context)
             let cancelled = try await store.cancel(id: job.id)

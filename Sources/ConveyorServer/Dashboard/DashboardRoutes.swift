@@ -46,7 +46,7 @@ public struct DashboardRoutes: Sendable {
     /// Registers the dashboard on `router`; with a rate limiter, sign-in attempts spend the
     /// client address's request quota, so keys cannot be guessed at speed, and its trusted proxies
     /// may say a request came over HTTPS.
-    func register(on router: Router<ConveyorRequestContext>, rateLimiter: RateLimiter?) {
+    func register(on router: Router<ConveyorRequestContext>, rateLimiter: RateLimiter?, events: EventStream? = nil) {
         let proxies = rateLimiter?.configuration.trustedProxies ?? .none
         let dashboard = router.group()
             .add(middleware: DashboardResponses(pages: pages))
@@ -73,6 +73,13 @@ public struct DashboardRoutes: Sendable {
         registerOverview(pages: pages)
         registerQueues(pages: pages, actions: actions)
         registerJobs(pages: pages, actions: actions)
+        if let events {
+            // The live regions' signal: the session's own customer's events (an admin's: all).
+            pages.get("live/events") { request, context in
+                try await events.response(
+                    request, filter: try EventStream.filter(request, customer: context.caller.customer))
+            }
+        }
         registerDeadLetters(pages: pages, actions: actions)
         registerAdmin(pages: pages, actions: actions)
     }

@@ -11,24 +11,30 @@ import ServiceLifecycle
 /// gets what it missed, in order, from the store — or a `reset` event when some of it was pruned —
 /// then the live events, which `EventHub` reads once for every stream of the process.
 struct EventRoutes {
+    let stream: EventStream
+    let queues: QueueRoutes
+
+    func register(on router: RouterGroup<CallerContext>, admin: RouterGroup<AdminContext>) {
+        router.get("queue/:customerId/events") { request, context in
+            let customer = try await queues.customer(context)
+            return try await stream.response(request, filter: try EventStream.filter(request, customer: customer))
+        }
+        admin.get("events") { request, _ in
+            try await stream.response(request, filter: try EventStream.filter(request, customer: nil))
+        }
+    }
+}
+
+/// EventStream answers a request with a `text/event-stream` of the events a filter lets through:
+/// the API's streams and the dashboard's.
+struct EventStream: Sendable {
     let store: any EventStore
     let hub: EventHub
-    let queues: QueueRoutes
     /// How often an idle stream sends a comment, so that proxies and clients keep it open.
     static let keepAlive = Duration.seconds(15)
     /// Live events a stream may hold unsent; a client that falls further behind is disconnected,
     /// and resumes from the store with its `Last-Event-ID`.
     static let backlogLimit = 10_000
-
-    func register(on router: RouterGroup<CallerContext>, admin: RouterGroup<AdminContext>) {
-        router.get("queue/:customerId/events") { request, context in
-            let customer = try await queues.customer(context)
-            return try await stream(request, filter: try Self.filter(request, customer: customer))
-        }
-        admin.get("events") { request, _ in
-            try await stream(request, filter: try Self.filter(request, customer: nil))
-        }
-    }
 
     /// The filter a request's query asks for.
     static func filter(_ request: Request, customer: String?) throws -> EventHub.Filter {
@@ -56,7 +62,7 @@ struct EventRoutes {
         case keepAlive
     }
 
-    func stream(_ request: Request, filter: EventHub.Filter) async throws -> Response {
+    func response(_ request: Request, filter: EventHub.Filter) async throws -> Response {
         var resumeAfter: EventCursor?
         if let header = request.headers[.lastEventID], !header.isEmpty {
             guard let cursor = EventCursor(header) else {

@@ -85,6 +85,19 @@ struct DashboardBrowserTests {
         #expect(try await browser.text("[data-test='payload']").contains("<script>alert(1)</script>"))
         #expect(try await browser.count("script:not([src])") == 0)
 
+        // The open job page follows the job's events: claimed and completed over the API, it
+        // shows the result without a reload.
+        _ = try await browser.evaluate("window.conveyorTestMarker = 'job page'; return true;")
+        let claimed = try await server.send(
+            "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["reports"]}"#)
+        let token = try #require((claimed.json["jobs"] as? [[String: Any]])?.first?["lease_token"] as? String)
+        _ = try await server.send(
+            "POST", "/api/jobs/\(id)/complete", key: server.acmeKey,
+            json: #"{"lease_token":"\#(token)","result":{"url":"/r/<b>1</b>"}}"#)
+        try await browser.waitForText("[data-test='state']", "completed")
+        #expect(try await browser.text("[data-test='result']").contains("/r/<b>1</b>"))
+        #expect(try await browser.evaluate("return window.conveyorTestMarker;") as? String == "job page")
+
         // A dead job replayed from its page runs on the worker.
         let failing = try await server.store.enqueue(
             NewJob(customer: "acme", queue: "mail", type: "email.send", payloadJSON: "{}", maxAttempts: 1)
