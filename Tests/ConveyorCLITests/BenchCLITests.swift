@@ -30,6 +30,20 @@ struct BenchCLITests {
         #expect(jobs == 400)
     }
 
+    @Test("bench events drains with and without a stream per customer and times every drain event's delivery")
+    func events() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let bench = try await cli.run([
+            "bench", "events", "--subscribers", "4", "--jobs", "40", "--runs", "1", "--database", cli.defaultDatabase,
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(bench.stdout.contains("drain of 40 jobs over 4 customers, no stream open → median"))
+        #expect(bench.stdout.contains("the same with 4 event streams open, one per customer → median"))
+        // Every job's start and completion reached its customer's stream.
+        #expect(bench.stdout.contains("event delivery (stamped → received), 80 events → p50"), "\(bench.stdout)")
+    }
+
     @Test("bench store's rate-limit scenario spends each key's quota, never past it")
     func rateLimit() async throws {
         let cli = try ConveyorProcess()

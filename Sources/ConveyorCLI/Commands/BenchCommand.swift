@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
-        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, FloorsBenchCommand.self],
+        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, FloorsBenchCommand.self],
         defaultSubcommand: StoreBenchCommand.self)
 }
 
@@ -202,6 +202,59 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let results = try await failing { try await benchmark.run() }
         for result in results { print(result.line) }
         for line in HTTPBenchmark.comparisons(results) { print(line) }
+    }
+}
+
+/// `conveyor bench events`: job events to many SSE subscribers while a worker drains beside them.
+struct EventsBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Measure job events reaching many SSE subscribers while a worker drains beside them.",
+        discussion: """
+            In this process on loopback: --subscribers customers (c0, c1, …, made if missing), each             with an event stream of its own, their --jobs jobs spread evenly. Drains them with no             stream open and with all open, in turn, --runs times, and reports both throughputs and             each event's delivery time (stamped by the store → received). See BENCHMARKS.md.
+            """)
+
+    @Option(help: "Event streams, one per customer.")
+    var subscribers: Int = 1000
+
+    @Option(help: "Jobs per drain, spread over the customers.")
+    var jobs: Int = 20_000
+
+    @Option(help: "The worker's concurrency.")
+    var concurrency: Int = 10
+
+    @Option(help: "Drains of each kind; the median is reported.")
+    var runs: Int = 2
+
+    @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        for (name, value) in [
+            ("subscribers", subscribers), ("jobs", jobs), ("concurrency", concurrency), ("runs", runs),
+        ]
+        where value < 1 {
+            throw CommandFailure("--\(name) must be at least 1")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conveyor-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path: String
+        if let database {
+            path = database
+        } else {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            path = directory.appendingPathComponent("events.sqlite").path
+        }
+        let location = try DatabaseOptions.parse(["--database", path])
+        print(
+            "conveyor bench events on \(try location.location()) — \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
+        let store = try await location.open(mustExist: false)
+        let benchmark = EventsBenchmark(
+            store: store, options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs),
+            subscribers: subscribers)
+        for line in try await failing({ try await benchmark.run() }) { print(line) }
     }
 }
 

@@ -1,0 +1,203 @@
+public import ConveyorCore
+import ConveyorServer
+import ConveyorWorker
+import Foundation
+import Histogram
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// EventsBenchmark measures job events reaching many SSE subscribers while a worker drains beside
+/// them, in one process on loopback: `subscribers` customers, each with a stream of its own
+/// (`GET /api/queue/{customer}/events`), their jobs spread evenly; the drain's throughput without
+/// any stream open and with all of them, in turn, and each event's delivery time — from the time
+/// the store stamped it (just before its commit) to its arrival at the subscriber.
+public struct EventsBenchmark: Sendable {
+    let store: any JobStore
+    let options: BenchmarkOptions
+    let subscribers: Int
+
+    public init(store: any JobStore, options: BenchmarkOptions, subscribers: Int) {
+        self.store = store
+        self.options = options
+        self.subscribers = subscribers
+    }
+
+    /// The lines of the report.
+    public func run() async throws -> [String] {
+        var logger = Logger(label: "conveyor.bench.events")
+        logger.logLevel = .warning
+        let ports = PortBook()
+        let api = try ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
+            ports.set("api", $0)
+        }
+        let group = ServiceGroup(services: [api], logger: logger)
+        let serving = Task { try await group.run() }
+        defer { serving.cancel() }
+        let port = try await ports.wait("api")
+        var keys: [String] = []
+        for index in 0..<subscribers {
+            let customer = "c\(index)"
+            if try await store.customer(named: customer) == nil { _ = try await store.createCustomer(customer) }
+            let (key, secret) = APIKeySecret.generate(customer: customer)
+            _ = try await store.createAPIKey(key)
+            keys.append(secret)
+        }
+        let bench = Benchmark(store: store, options: options)
+        let perCustomer = max(1, options.jobs / subscribers)
+        let total = perCustomer * subscribers
+        var lines: [String] = []
+        var without: [Double] = []
+        var with: [Double] = []
+        var delivery = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var delivered = 0
+        for run in 0..<options.runs {
+            // Without streams.
+            try await bench.fill("bench-events-a\(run)", customers: subscribers, perCustomer: perCustomer)
+            without.append(try await drain(bench, "bench-events-a\(run)", total))
+            // With a stream per customer, open before the jobs arrive.
+            let received = EventLatencies()
+            let secrets = keys
+            let streams = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, key) in secrets.enumerated() {
+                        group.addTask {
+                            try await HTTPConnection(port: port).stream(
+                                "/api/queue/c\(index)/events?queue=bench-events-b\(run)",
+                                headers: [("Authorization", "Bearer \(key)")], received: received)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try await received.waitForSubscribers(subscribers)
+            try await bench.fill("bench-events-b\(run)", customers: subscribers, perCustomer: perCustomer)
+            // The enqueues' events are not counted: the latency is the drain's.
+            received.reset()
+            with.append(try await drain(bench, "bench-events-b\(run)", total))
+            try await received.waitForEvents(2 * total, within: .seconds(60))
+            streams.cancel()
+            let (histogram, count) = received.taken()
+            delivery.add(histogram)
+            delivered += count
+        }
+        let ratio = (BenchmarkResult.median(with) ?? 0) / max(BenchmarkResult.median(without) ?? 1, 1)
+        func runs(_ values: [Double]) -> String { values.map { String(Int($0.rounded())) }.joined(separator: ", ") }
+        lines.append(
+            "drain of \(total) jobs over \(subscribers) customers, no stream open → median \(Int((BenchmarkResult.median(without) ?? 0).rounded())) jobs/s (runs: \(runs(without)))"
+        )
+        lines.append(
+            "the same with \(subscribers) event streams open, one per customer → median \(Int((BenchmarkResult.median(with) ?? 0).rounded())) jobs/s (runs: \(runs(with))); \(Int((ratio * 100).rounded()))% of the drain without"
+        )
+        let ms = { (value: UInt64) in String(format: "%.2f ms", Double(value) / 1000) }
+        lines.append(
+            "event delivery (stamped → received), \(delivered) events → p50 \(ms(delivery.valueAtPercentile(50))) p99 \(ms(delivery.valueAtPercentile(99))) max \(ms(delivery.max))"
+        )
+        await group.triggerGracefulShutdown()
+        return lines
+    }
+
+    private func drain(_ bench: Benchmark, _ queue: String, _ total: Int) async throws -> Double {
+        var handlers = JobHandlers()
+        handlers.registerFallback { _ in }
+        let elapsed = try await bench.withWorker(queue, handlers: handlers, until: total) {}
+        return Double(total) / elapsed.timeInterval
+    }
+}
+
+/// EventLatencies collects what the streams received: how many are subscribed, and each job
+/// event's delivery time.
+final class EventLatencies: Sendable {
+    private struct State {
+        var subscribed = 0
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var count = 0
+    }
+    private let state = Mutex(State())
+    private let changed = Doorbell()
+
+    func subscribed() {
+        state.withLock { $0.subscribed += 1 }
+        changed.ringAll()
+    }
+
+    func received(stampedAt milliseconds: Int64) {
+        let now = Date().unixMilliseconds
+        state.withLock {
+            $0.histogram.record(UInt64(max(0, now - milliseconds)) * 1000)
+            $0.count += 1
+        }
+        changed.ringAll()
+    }
+
+    func reset() {
+        state.withLock {
+            $0.histogram.reset()
+            $0.count = 0
+        }
+    }
+
+    func taken() -> (Histogram<UInt64>, Int) { state.withLock { ($0.histogram, $0.count) } }
+
+    func waitForSubscribers(_ count: Int) async throws {
+        try await wait(within: .seconds(60)) { $0.subscribed >= count }
+    }
+
+    func waitForEvents(_ count: Int, within limit: Duration) async throws {
+        try await wait(within: limit) { $0.count >= count }
+    }
+
+    private func wait(within limit: Duration, until done: (State) -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let ticket = changed.ticket()
+            if state.withLock({ done($0) }) { return }
+            let left = deadline - .now
+            guard left > .zero else { throw JobStoreError.unavailable(reason: "the event streams fell behind") }
+            _ = await changed.wait(for: nil, after: ticket, timeout: left)
+        }
+    }
+}
+
+extension HTTPConnection {
+    /// Reads the event stream at `path` until cancelled, telling `received` of the subscription
+    /// and of each job event's stamp.
+    func stream(_ path: String, headers: [(String, String)], received: EventLatencies) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+            head.headers.add(name: "Host", value: "127.0.0.1")
+            for (name, value) in headers { head.headers.add(name: name, value: value) }
+            try await outbound.write(.head(head))
+            try await outbound.write(.end(nil))
+            var pending = ""
+            for try await part in inbound {
+                guard case .body(let chunk) = part else { continue }
+                pending += String(buffer: chunk)
+                while let end = pending.range(of: "\n\n") {
+                    let block = pending[..<end.lowerBound]
+                    pending = String(pending[end.upperBound...])
+                    if block.hasPrefix(": subscribed") { received.subscribed() }
+                    // The drain's events only (the enqueues' may still be arriving).
+                    guard block.contains("event: job.started") || block.contains("event: job.completed") else {
+                        continue
+                    }
+                    if let at = block.range(of: #""at":""#) {
+                        let text = block[at.upperBound...].prefix(24)
+                        if let date = Self.rfc3339.date(from: String(text)) {
+                            received.received(stampedAt: date.unixMilliseconds)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    nonisolated(unsafe) private static let rfc3339: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}
