@@ -34,6 +34,7 @@ public final class EventHub: Service, Sendable {
     /// A subscription: the events after `after`, as the hub reads them.
     public struct Subscription: Sendable {
         public let id: UUID
+        let customer: String?
         /// Where the live events begin: the subscriber gets every matching event after it.
         public let after: EventCursor?
     }
@@ -44,7 +45,10 @@ public final class EventHub: Service, Sendable {
     }
 
     private struct State {
-        var subscribers: [UUID: Subscriber] = [:]
+        /// The subscribers of one customer's events, by customer (nil: every customer's), so that
+        /// an event is matched against its own customer's subscribers only.
+        var subscribers: [String?: [UUID: Subscriber]] = [:]
+        var count = 0
         /// Where reading goes on from; meaningful while someone listens.
         var cursor: EventCursor?
         var listening = false
@@ -75,23 +79,28 @@ public final class EventHub: Service, Sendable {
                 state.listening = true
                 state.cursor = newest
             }
-            state.subscribers[id] = Subscriber(filter: filter, deliver: deliver)
+            state.subscribers[filter.customer, default: [:]][id] = Subscriber(filter: filter, deliver: deliver)
+            state.count += 1
             return state.cursor
         }
         joined.ringAll()
-        return Subscription(id: id, after: after)
+        return Subscription(id: id, customer: filter.customer, after: after)
     }
 
     /// Stops a subscription.
     public func unsubscribe(_ subscription: Subscription) {
         state.withLock { state in
-            state.subscribers[subscription.id] = nil
-            if state.subscribers.isEmpty { state.listening = false }
+            guard state.subscribers[subscription.customer]?.removeValue(forKey: subscription.id) != nil else { return }
+            if state.subscribers[subscription.customer]?.isEmpty == true {
+                state.subscribers[subscription.customer] = nil
+            }
+            state.count -= 1
+            if state.count == 0 { state.listening = false }
         }
     }
 
     /// How many subscribe now.
-    public var subscribers: Int { state.withLock { $0.subscribers.count } }
+    public var subscribers: Int { state.withLock { $0.count } }
 
     public func run() async {
         await cancelWhenGracefulShutdown {
@@ -118,15 +127,22 @@ public final class EventHub: Service, Sendable {
 
     private func deliver(_ events: [Event], readAfter cursor: EventCursor?) {
         guard let last = events.last else { return }
-        let subscribers = state.withLock { state -> [Subscriber] in
+        let subscribers = state.withLock { state -> [String?: [UUID: Subscriber]] in
             // A hub that stopped listening meanwhile, or was restarted at a newer cursor, drops
             // what it read.
-            guard state.listening, state.cursor == cursor else { return [] }
+            guard state.listening, state.cursor == cursor else { return [:] }
             state.cursor = last.id
-            return Array(state.subscribers.values)
+            return state.subscribers
         }
+        guard !subscribers.isEmpty else { return }
         for event in events {
-            for subscriber in subscribers where subscriber.filter.matches(event) { subscriber.deliver(event) }
+            for subscriber in (subscribers[event.customer]?.values ?? [:].values)
+            where subscriber.filter.matches(event) {
+                subscriber.deliver(event)
+            }
+            for subscriber in (subscribers[nil]?.values ?? [:].values) where subscriber.filter.matches(event) {
+                subscriber.deliver(event)
+            }
         }
     }
 }
