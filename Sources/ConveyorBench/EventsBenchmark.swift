@@ -31,9 +31,11 @@ public struct EventsBenchmark: Sendable {
         var logger = Logger(label: "conveyor.bench.events")
         logger.logLevel = .warning
         let ports = PortBook()
-        let api = try ConveyorAPI.application(store: store, host: "127.0.0.1", port: 0, logger: logger) {
-            ports.set("api", $0)
-        }
+        // Each stream holds a connection: room for all of them and the bench's own calls.
+        let api = try ConveyorAPI.application(
+            store: store, host: "127.0.0.1", port: 0,
+            listener: ListenerConfiguration(maximumConnections: subscribers + 64), logger: logger
+        ) { ports.set("api", $0) }
         let group = ServiceGroup(services: [api], logger: logger)
         let serving = Task { try await group.run() }
         defer { serving.cancel() }
