@@ -42,6 +42,9 @@ struct BenchCLITests {
         #expect(bench.stdout.contains("the same with 4 event streams open, one per customer → median"))
         // Every job's start and completion reached its customer's stream.
         #expect(bench.stdout.contains("event delivery (stamped → received), 80 events → p50"), "\(bench.stdout)")
+        // Read from the events' own times: a misread time would be off by hours or years.
+        let p99 = try #require(bench.stdout.firstMatch(of: /p99 ([0-9.]+) ms/).flatMap { Double($0.1) })
+        #expect(p99 < 60_000)
     }
 
     @Test("bench store's rate-limit scenario spends each key's quota, never past it")
