@@ -56,21 +56,14 @@ public final class EventHub: Service, Sendable {
 
     private let store: any EventStore
     private let pollInterval: Duration
-    /// The least time between two reads: a busy process rings at every commit, and reading at
-    /// that pace took the database from the work itself (a 2-core drain with 1,000 streams).
-    private let minimumInterval: Duration
     private let batch: Int
     private let logger: Logger
     private let state = Mutex(State())
     private let joined = Doorbell()
 
-    public init(
-        store: any EventStore, pollInterval: Duration = .milliseconds(100),
-        minimumInterval: Duration = .milliseconds(20), batch: Int = 1000, logger: Logger
-    ) {
+    public init(store: any EventStore, pollInterval: Duration = .milliseconds(100), batch: Int = 1000, logger: Logger) {
         self.store = store
         self.pollInterval = pollInterval
-        self.minimumInterval = minimumInterval
         self.batch = batch
         self.logger = logger
     }
@@ -118,7 +111,6 @@ public final class EventHub: Service, Sendable {
                     _ = await self.joined.wait(for: nil, after: joinedTicket, timeout: nil)
                     continue
                 }
-                let read = ContinuousClock.now
                 let events: [Event]
                 do {
                     events = try await self.store.events(after: cursor, customer: nil, limit: self.batch)
@@ -129,7 +121,6 @@ public final class EventHub: Service, Sendable {
                 self.deliver(events, readAfter: cursor)
                 if events.count == self.batch { continue }
                 _ = await self.store.eventsRecorded.wait(for: nil, after: recorded, timeout: self.pollInterval)
-                try? await Task.sleep(until: read + self.minimumInterval, clock: .continuous)
             }
         }
     }
