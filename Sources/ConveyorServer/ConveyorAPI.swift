@@ -45,7 +45,8 @@ public enum ConveyorAPI {
 
         let monitoring = router.group().add(
             middleware: APIKeyAuthenticator(
-                store: store, lookup: .bestEffort(within: .seconds(1)), configuredAdminKey: configuredAdminKey))
+                store: store, lookup: .bestEffort(within: health?.configuration.keyLookup ?? .seconds(1)),
+                configuredAdminKey: configuredAdminKey))
         if let rateLimiter {
             monitoring.add(middleware: RateLimitMiddleware(limiter: rateLimiter, scope: .refusedKeys))
         }

@@ -94,10 +94,11 @@ struct RateLimitTests {
     @Test("/api/health and /metrics limit refused keys by client address; no key and good keys are never limited")
     func monitoringGuesses() async throws {
         let policy = try RateLimitPolicy(requests: 3, windowSeconds: 3600)
-        // A store timeout a loaded machine meets: a decision that fell back to memory would count anew.
+        // A store timeout a loaded machine meets: a decision that fell back to memory would count
+        // anew, and a key lookup given up on would be no guess (the whole suite once made it 503).
         let server = try await ServerHarness.start(
             .sqlite, rateLimits: .init(policy: policy, storeTimeout: .seconds(30)),
-            health: HealthConfiguration(version: "t", leaderRole: "r"))
+            health: HealthConfiguration(version: "t", leaderRole: "r", keyLookup: .seconds(30)))
         do {
             let guess = "cvk_" + String(repeating: "x", count: 32)
             var statuses: [Int] = []

@@ -16,13 +16,17 @@ public struct HealthConfiguration: Sendable {
     /// How long a computed report is reused, so that health polling cannot load the database
     /// (default 1 s; 0 computes every time).
     public var reuseFor: Duration
+    /// How long `/api/health` and `/metrics` wait for a key's lookup before answering as for no
+    /// key (they must answer with the database gone; default 1 s).
+    public var keyLookup: Duration
 
     /// Creates a configuration.
     public init(
         thresholds: HealthThresholds = .init(), version: String, leaderRole: String,
         pendingMigrations: @escaping @Sendable () async throws -> [String] = { [] },
-        drainDelay: Duration = .seconds(3), reuseFor: Duration = .seconds(1)
+        drainDelay: Duration = .seconds(3), reuseFor: Duration = .seconds(1), keyLookup: Duration = .seconds(1)
     ) {
+        self.keyLookup = keyLookup
         self.thresholds = thresholds
         self.version = version
         self.leaderRole = leaderRole
