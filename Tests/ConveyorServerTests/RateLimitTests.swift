@@ -105,11 +105,16 @@ struct RateLimitTests {
             for path in ["/api/health", "/metrics", "/api/health", "/metrics"] {
                 statuses.append(try await server.send("GET", path, key: guess).status)
             }
-            #expect(statuses == [200, 401, 200, 429], "three refused keys, then the address's quota is spent")
+            // /api/health answers with the machine's health (503 when a loaded machine fails a
+            // threshold): the point here is that the guess was not limited until the fourth.
+            #expect(
+                statuses.map { $0 == 503 ? 200 : $0 } == [200, 401, 200, 429],
+                "three refused keys, then the address's quota is spent: \(statuses)")
             let refused = try await server.send("GET", "/api/health", key: guess)
             #expect(refused.status == 429 && refused.header("Retry-After") != nil)
             for _ in 0..<5 {
-                #expect(try await server.send("GET", "/api/health", key: nil).status == 200, "a probe has no key")
+                let probe = try await server.send("GET", "/api/health", key: nil).status
+                #expect([200, 503].contains(probe), "a probe has no key, and is never limited: \(probe)")
                 #expect(try await server.send("GET", "/metrics", key: server.adminKey).status == 200)
             }
         } catch {

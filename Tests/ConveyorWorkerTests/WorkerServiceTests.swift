@@ -234,7 +234,9 @@ struct WorkerServiceTests {
                 }
             }
         }
-        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(30))
+        // A renewal is given up on after one interval: 30 ms was less than a loaded machine's
+        // SQLite write takes, and no renewal got through.
+        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(200))
         defer { h.remove() }
         harness.withLock { $0 = h }
         let job = try await h.enqueue()
