@@ -181,20 +181,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "conveyor-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path: String
-        if let database {
-            path = database
-        } else {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            path = directory.appendingPathComponent("http.sqlite").path
-        }
-        let location = try DatabaseOptions.parse(["--database", path])
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("conveyor bench http on \(try location.location()) — \(cores) cores")
-        let store = try await location.open(mustExist: false)
+        let (store, scratch) = try await BenchDatabase.open(database, named: "http")
+        defer { scratch.remove() }
         let benchmark = HTTPBenchmark(
             store: store, bareInsert: try bareInsert(into: store),
             options: .init(
@@ -236,21 +224,8 @@ struct EventsBenchCommand: AsyncParsableCommand {
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "conveyor-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path: String
-        if let database {
-            path = database
-        } else {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            path = directory.appendingPathComponent("events.sqlite").path
-        }
-        let location = try DatabaseOptions.parse(["--database", path])
-        print(
-            "conveyor bench events on \(try location.location()) — \(ProcessInfo.processInfo.activeProcessorCount) cores"
-        )
-        let store = try await location.open(mustExist: false)
+        let (store, scratch) = try await BenchDatabase.open(database, named: "events")
+        defer { scratch.remove() }
         let benchmark = EventsBenchmark(
             store: store, options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs),
             subscribers: subscribers)
@@ -301,5 +276,33 @@ func bareInsert(into store: any JobStore) throws -> @Sendable (Job) async throws
     case let store as PostgresJobStore: { try await store.bareInsert($0) }
     case let store as SQLiteJobStore: { try await store.bareInsert($0) }
     default: throw CommandFailure("this store has no bare insert")
+    }
+}
+
+/// BenchDatabase opens the database a bench subcommand runs on: the one given, or a fresh SQLite
+/// file in a temporary folder, removed afterwards. It says which, and how many cores there are.
+enum BenchDatabase {
+    /// The folder to remove afterwards, if one was made.
+    struct Scratch {
+        let directory: URL?
+        func remove() { if let directory { try? FileManager.default.removeItem(at: directory) } }
+    }
+
+    static func open(_ database: String?, named name: String) async throws -> (any JobStore, Scratch) {
+        var scratch = Scratch(directory: nil)
+        let path: String
+        if let database {
+            path = database
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "conveyor-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            scratch = Scratch(directory: directory)
+            path = directory.appendingPathComponent("\(name).sqlite").path
+        }
+        let location = try DatabaseOptions.parse(["--database", path])
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("conveyor bench \(name) on \(try location.location()) — \(cores) cores")
+        return (try await location.open(mustExist: false), scratch)
     }
 }

@@ -15,23 +15,9 @@ extension DashboardRoutes {
             let listing = try await listing(request, context, deadOnly: false)
             return self.pages.page("jobs", listing)
         }
-        pages.get("jobs/:id") { _, context in
-            let job = try await visibleJob(context.parameters.get("id"), context)
-            return self.pages.page(
-                "job",
-                JobPageView(
-                    frame: self.pages.frame("Job \(job.id)", context.session, current: "/jobs"), job: .init(job),
-                    canAct: context.session.canAct, csrf: context.session.csrfToken))
-        }
+        pages.get("jobs/:id") { _, context in self.pages.page("job", try await jobPage(context)) }
         // The job page's live region: redrawn when one of the job's events arrives.
-        pages.get("live/jobs/:id") { _, context in
-            let job = try await visibleJob(context.parameters.get("id"), context)
-            return self.pages.fragment(
-                "job-live",
-                JobPageView(
-                    frame: self.pages.frame("Job \(job.id)", context.session, current: "/jobs"), job: .init(job),
-                    canAct: context.session.canAct, csrf: context.session.csrfToken))
-        }
+        pages.get("live/jobs/:id") { _, context in self.pages.fragment("job-live", try await jobPage(context)) }
         actions.post("jobs/:id/cancel") { _, context in
             let job = try await visibleJob(context.parameters.get("id"), context)
             let cancelled = try await store.cancel(id: job.id)
@@ -50,6 +36,14 @@ extension DashboardRoutes {
             context.logger.info("dead job purged from the dashboard", metadata: job.logMetadata)
             return Response(status: .seeOther, headers: [.location: "/dead-letters?done=purged&count=1"])
         }
+    }
+
+    /// The job page's view of the job in the path.
+    func jobPage(_ context: DashboardContext) async throws -> JobPageView {
+        let job = try await visibleJob(context.parameters.get("id"), context)
+        return JobPageView(
+            frame: pages.frame("Job \(job.id)", context.session, current: "/jobs"), job: .init(job),
+            canAct: context.session.canAct, csrf: context.session.csrfToken)
     }
 
     /// The filters of a listing's query string, held to the caller's own customer.
