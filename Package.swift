@@ -198,8 +198,9 @@ let package = Package(
         .testTarget(
             name: "ConveyorPostgresTests",
             dependencies: [
-                "ConveyorCore", "ConveyorPostgres", "ConveyorTestSupport",
+                "ConveyorCore", "ConveyorPostgres", "ConveyorTestSupport", "ConveyorWorker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,7 +1,11 @@
 import ConveyorCore
 @_spi(Testing) import ConveyorPostgres
 import ConveyorTestSupport
+import ConveyorWorker
 import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// LISTEN/NOTIFY between two stores, as between two processes on two hosts.
@@ -118,6 +122,56 @@ struct PostgresNotifyTests {
         }
         tell.finish()
         #expect(posted, "the cancel never reached the other process")
+        await TestPostgres.drop(schema)
+    }
+
+    @Test("a WorkerService's running handler is stopped at once by a cancel made in another process")
+    func workerCancelledAcrossProcesses() async throws {
+        let schema = TestPostgres.schema()
+        let listenerName = "cancel-worker-\(schema)"
+        let store = try await Self.open(schema, name: listenerName)
+        let admin = try await Self.open(schema, name: "cancel-worker-admin-\(schema)")
+        let running = Task { await store.run() }
+        defer {
+            running.cancel()
+            admin.close()
+        }
+        let firstListen = store.listening.ticket()
+        if try await Self.listeners(admin, listenerName) == 0 {
+            #expect(await store.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
+        }
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
+        let stopped = Mutex(false)
+        var handlers = JobHandlers()
+        handlers.register("t") { _ in
+            start.yield()
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                stopped.withLock { $0 = true }
+                throw error
+            }
+        }
+        let events = EventLog<WorkerEvent>()
+        // A ten-minute lease, renewed every 200 s: only the announcement can stop the handler in time.
+        let worker = try WorkerService(
+            store: store, handlers: handlers,
+            configuration: WorkerConfiguration(
+                queues: ["reports": 1], lease: .seconds(600), workerID: "cancel-test",
+                onEvent: { events.record($0) }, logger: Logger(label: "test")))
+        let group = ServiceGroup(services: [worker], logger: Logger(label: "test"))
+        let working = Task { try await group.run() }
+        let job = try await admin.enqueue(NewJob(customer: "acme", queue: "reports", type: "t", payloadJSON: "{}")).job
+        for await _ in started { break }
+        _ = try await admin.cancel(id: job.id)
+        try await events.wait("the handler to be stopped") {
+            $0.contains { if case .cancelled(job.id) = $0 { true } else { false } }
+        }
+        #expect(stopped.withLock { $0 })
+        let stored = try #require(try await admin.job(id: job.id))
+        #expect(stored.state == .cancelled && stored.errors.isEmpty)
+        await group.triggerGracefulShutdown()
+        _ = try? await working.value
         await TestPostgres.drop(schema)
     }
 
