@@ -144,7 +144,8 @@ struct AuthorizationTests {
         // Limited as a server is, with room for three requests to each route from one address.
         let server = try await ServerHarness.start(
             .sqlite, rateLimits: .init(policy: try RateLimitPolicy(requests: 1_000, windowSeconds: 60)),
-            health: HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero))
+            health: HealthConfiguration(
+                version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero, keyLookup: .seconds(30)))
         do {
             let router = ConveyorAPI.router(
                 store: server.store, rateLimiter: server.rateLimiter, health: server.health,

@@ -32,7 +32,8 @@ struct MetricsTests {
         let (admin, adminSecret) = APIKeySecret.generate(customer: nil)
         _ = try await store.createAPIKey(acme)
         _ = try await store.createAPIKey(admin)
-        let health = HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero)
+        let health = HealthConfiguration(
+            version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero, keyLookup: .seconds(30))
         let server = try await ServerHarness.serve(
             store,
             rateLimits: RateLimiter.Configuration(policy: try RateLimitPolicy(requests: 6, windowSeconds: 3600)),

@@ -387,7 +387,8 @@ struct PauseVisibilityTests {
     func visible() async throws {
         let server = try await ServerHarness.start(
             .sqlite,
-            health: HealthConfiguration(version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero))
+            health: HealthConfiguration(
+                version: "t", leaderRole: "maintenance", drainDelay: .zero, reuseFor: .zero, keyLookup: .seconds(30)))
         do {
             #expect(try await server.send("PUT", "/api/queue/acme/mail/pause", key: server.acmeKey).status == 200)
             #expect(
