@@ -234,9 +234,9 @@ struct WorkerServiceTests {
                 }
             }
         }
-        // A renewal is given up on after one interval: 30 ms was less than a loaded machine's
-        // SQLite write takes, and no renewal got through.
-        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .milliseconds(200))
+        // A renewal is given up on after one interval: 30 ms, then 200 ms, were less than a
+        // SQLite write takes on a machine loaded by the whole suite, and no renewal got through.
+        let h = try await WorkerHarness(handlers: handlers, heartbeatInterval: .seconds(1))
         defer { h.remove() }
         harness.withLock { $0 = h }
         let job = try await h.enqueue()
