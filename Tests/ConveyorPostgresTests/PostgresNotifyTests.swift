@@ -27,19 +27,8 @@ struct PostgresNotifyTests {
     func wakesAcrossProcesses() async throws {
         let schema = TestPostgres.schema()
         let listenerName = "listener-\(schema)"
-        let worker = try await Self.open(schema, name: listenerName)
-        let producer = try await Self.open(schema, name: "producer-\(schema)")
-        // The worker's store listens while it runs, as in a process's service group.
-        let running = Task { await worker.run() }
-        defer {
-            running.cancel()
-            producer.close()
-        }
-        // Listening is set up in the background; wait for it rather than sleep.
-        let firstListen = worker.listening.ticket()
-        if try await Self.listeners(producer, listenerName) == 0 {
-            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
-        }
+        let (worker, producer, stop) = try await Self.listeningPair(schema, listenerName, "producer-\(schema)")
+        defer { stop() }
 
         let beforeEnqueue = worker.wakeups.ticket()
         _ = try await producer.enqueue(NewJob(customer: "acme", queue: "mail", type: "t", payloadJSON: "{}"))
@@ -63,17 +52,8 @@ struct PostgresNotifyTests {
     func resumeWakesAcrossProcesses() async throws {
         let schema = TestPostgres.schema()
         let listenerName = "resume-listener-\(schema)"
-        let worker = try await Self.open(schema, name: listenerName)
-        let admin = try await Self.open(schema, name: "resume-admin-\(schema)")
-        let running = Task { await worker.run() }
-        defer {
-            running.cancel()
-            admin.close()
-        }
-        let firstListen = worker.listening.ticket()
-        if try await Self.listeners(admin, listenerName) == 0 {
-            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
-        }
+        let (worker, admin, stop) = try await Self.listeningPair(schema, listenerName, "resume-admin-\(schema)")
+        defer { stop() }
         _ = try await admin.pause(queue: nil, customer: "acme")
         // The enqueue's own announcement arrives first, so that the one waited for next is the resume's.
         let beforeEnqueue = worker.wakeups.ticket()
@@ -91,17 +71,8 @@ struct PostgresNotifyTests {
     func cancelAcrossProcesses() async throws {
         let schema = TestPostgres.schema()
         let listenerName = "cancel-listener-\(schema)"
-        let worker = try await Self.open(schema, name: listenerName)
-        let admin = try await Self.open(schema, name: "cancel-admin-\(schema)")
-        let running = Task { await worker.run() }
-        defer {
-            running.cancel()
-            admin.close()
-        }
-        let firstListen = worker.listening.ticket()
-        if try await Self.listeners(admin, listenerName) == 0 {
-            #expect(await worker.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
-        }
+        let (worker, admin, stop) = try await Self.listeningPair(schema, listenerName, "cancel-admin-\(schema)")
+        defer { stop() }
         _ = try await admin.enqueue(NewJob(customer: "acme", queue: "reports", type: "t", payloadJSON: "{}"))
         let job = try #require(try await worker.claim(ClaimRequest(queues: ["reports"])).first)
         let (told, tell) = AsyncStream.makeStream(of: Void.self)
@@ -129,17 +100,8 @@ struct PostgresNotifyTests {
     func workerCancelledAcrossProcesses() async throws {
         let schema = TestPostgres.schema()
         let listenerName = "cancel-worker-\(schema)"
-        let store = try await Self.open(schema, name: listenerName)
-        let admin = try await Self.open(schema, name: "cancel-worker-admin-\(schema)")
-        let running = Task { await store.run() }
-        defer {
-            running.cancel()
-            admin.close()
-        }
-        let firstListen = store.listening.ticket()
-        if try await Self.listeners(admin, listenerName) == 0 {
-            #expect(await store.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
-        }
+        let (store, admin, stop) = try await Self.listeningPair(schema, listenerName, "cancel-worker-admin-\(schema)")
+        defer { stop() }
         let (started, start) = AsyncStream.makeStream(of: Void.self)
         let stopped = Mutex(false)
         var handlers = JobHandlers()
@@ -203,6 +165,29 @@ struct PostgresNotifyTests {
         }
         #expect(answered, "a query waited for the listener's connection")
         await TestPostgres.drop(schema)
+    }
+
+    /// Two stores on `schema`, as two processes: the first running as in a process's service group
+    /// (listening, under `name`) once its LISTEN is in place, the second to make the changes;
+    /// `stop` ends both.
+    static func listeningPair(
+        _ schema: String, _ name: String, _ otherName: String
+    ) async throws -> (PostgresJobStore, PostgresJobStore, @Sendable () -> Void) {
+        let listener = try await open(schema, name: name)
+        let other = try await open(schema, name: otherName)
+        let running = Task { await listener.run() }
+        // Listening is set up in the background; wait for it rather than sleep.
+        let firstListen = listener.listening.ticket()
+        if try await listeners(other, name) == 0 {
+            #expect(await listener.listening.wait(for: nil, after: firstListen, timeout: .seconds(20)))
+        }
+        return (
+            listener, other,
+            {
+                running.cancel()
+                other.close()
+            }
+        )
     }
 
     static func listeners(_ store: PostgresJobStore, _ name: String) async throws -> Int {
