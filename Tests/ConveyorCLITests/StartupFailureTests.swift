@@ -54,7 +54,9 @@ struct StartupFailureTests {
             refused.stderr
                 == "error: cannot reach the PostgreSQL server at postgres://x@127.0.0.1:1/db: 127.0.0.1:1 refused the connection (no server listens there)\n"
         )
-        // The timeout (10 s) is for a server that does not answer; a refusal needs no waiting.
-        #expect(took < .seconds(5), "took \(took)")
+        // The timeout (10 s) is for a server that does not answer; a refusal needs no waiting. The
+        // bound only has to tell the two apart: a process started beside the whole suite once took
+        // 5.3 s to start and answer.
+        #expect(took < .seconds(9), "took \(took)")
     }
 }
