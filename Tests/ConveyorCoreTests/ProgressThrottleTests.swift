@@ -36,4 +36,22 @@ struct ProgressThrottleTests {
         #expect(throttle.end(lease.jobID) == nil)
         #expect(throttle.end(other.jobID) == nil, "written already")
     }
+
+    @Test("a job whose attempt never ends (its HTTP worker vanished) is forgotten once its interval has passed")
+    func forgetsVanishedJobs() throws {
+        var throttle = ProgressThrottle(interval: .seconds(1))
+        let other = Lease(jobID: JobID.generate(at: start.adding(.milliseconds(1))), token: "u")
+        try throttle.offer(report(1), for: lease)
+        _ = throttle.due(at: start)
+        #expect(throttle.jobs == 1, "kept while its interval runs: a report now would wait")
+        try throttle.offer(report(2), for: other)
+        _ = throttle.due(at: start.adding(.milliseconds(500)))
+        #expect(throttle.jobs == 2)
+        _ = throttle.due(at: start.adding(.seconds(2)))
+        #expect(throttle.jobs == 0)
+        try throttle.offer(report(3), for: lease)
+        #expect(
+            try throttle.due(at: start.adding(.seconds(2))).map(\.progress) == [report(3)],
+            "and its next report goes at once")
+    }
 }

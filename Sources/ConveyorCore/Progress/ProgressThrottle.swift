@@ -31,10 +31,21 @@ public struct ProgressThrottle: Sendable {
         entries[lease.jobID]?.lease = lease
     }
 
+    /// How many jobs it keeps a record of.
+    public var jobs: Int { entries.count }
+
     /// The held reports whose turn has come at `now`, counted as written now.
+    ///
+    /// A job with nothing held whose interval has passed is forgotten: its next report would go at
+    /// once either way. That is what bounds the record when a worker vanishes without ending its
+    /// attempts (an HTTP worker that stopped heartbeating).
     public mutating func due(at now: Date) -> [(lease: Lease, progress: JobPayload)] {
         var due: [(lease: Lease, progress: JobPayload)] = []
         for (id, entry) in entries {
+            if entry.held == nil, let lastWrite = entry.lastWrite, now >= lastWrite.adding(interval) {
+                entries[id] = nil
+                continue
+            }
             guard let held = entry.held, let turn = entry.turn(interval: interval), now >= turn else { continue }
             due.append((entry.lease, held))
             entries[id] = Entry(lastWrite: now, held: nil, lease: entry.lease)

@@ -174,7 +174,15 @@ extension DashboardRoutes {
                 error: filter.error ?? ""),
             bulk: deadOnly && context.session.canAct, csrf: context.session.csrfToken,
             filterFields: fields.map { .init(name: $0.name, value: $0.value) }, jobs: jobs.map(ListingView.Row.init),
-            next: nextLink, scanned: scanned, goOn: goOn)
+            next: nextLink, scanned: scanned, goOn: goOn, events: eventsLink(filter), firstPage: filter.cursor == nil)
+    }
+
+    /// The event stream a listing follows: the session's customer's, of the listing's queue.
+    private func eventsLink(_ filter: ListingFilter) -> String {
+        var components = URLComponents()
+        components.path = "/live/events"
+        if let queue = filter.queue { components.queryItems = [URLQueryItem(name: "queue", value: queue)] }
+        return components.string ?? "/live/events"
     }
 }
 
@@ -225,7 +233,11 @@ struct ListingView: TemplateView {
         let fields: [Field]
     }
     let goOn: GoOn?
-    var extras: [String: Any] { ["hasJobs": !jobs.isEmpty] }
+    /// The event stream the rows follow, and whether this is the newest page (where new jobs
+    /// would show, so their arrival is announced).
+    let events: String
+    let firstPage: Bool
+    var extras: [String: Any] { ["hasJobs": !jobs.isEmpty, "searched": !filter.error.isEmpty] }
 }
 
 struct JobPageView: TemplateView {

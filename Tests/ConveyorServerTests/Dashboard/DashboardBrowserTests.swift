@@ -76,21 +76,34 @@ struct DashboardBrowserTests {
         #expect(try await browser.evaluate("return window.conveyorTestMarker;") as? String == "same page")
         try await save(browser, "queues")
 
-        // Its page: the payload as text, no script run.
+        // The open jobs list follows the jobs' events: claimed over the API, the job's row says
+        // running, attempt 1; a new job of the list's queue is announced. Nothing is reloaded.
         try await browser.click("nav a[href='/jobs']")
         try await browser.waitForText("h1", "Jobs")
         try await save(browser, "jobs")
+        _ = try await browser.evaluate("window.conveyorTestMarker = 'jobs list'; return true;")
+        #expect(try await browser.text("[data-test='new-jobs']") == "", "hidden until a job arrives")
+        let claimed = try await server.send(
+            "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["reports"]}"#)
+        let token = try #require((claimed.json["jobs"] as? [[String: Any]])?.first?["lease_token"] as? String)
+        try await browser.waitForText("tr[data-job='\(id)'] [data-test='state']", "running")
+        #expect(try await browser.text("tr[data-job='\(id)'] [data-test='attempt']") == "1")
+        let another = try await server.send(
+            "POST", "/api/queue/acme", key: server.acmeKey,
+            json: #"{"queue":"reports","type":"report.build","payload":{}}"#)
+        #expect(another.status == 201)
+        try await browser.waitForText("[data-test='new-jobs']", "New jobs have arrived. Show them")
+        #expect(try await browser.evaluate("return window.conveyorTestMarker;") as? String == "jobs list")
+
+        // Its page: the payload as text, no script run.
         try await browser.click("tr[data-job='\(id)'] a")
         try await browser.waitForText("[data-test='job-id']", id)
         #expect(try await browser.text("[data-test='payload']").contains("<script>alert(1)</script>"))
         #expect(try await browser.count("script:not([src])") == 0)
 
-        // The open job page follows the job's events: claimed and completed over the API, it
-        // shows the result without a reload.
+        // The open job page follows the job's events: completed over the API, it shows the
+        // result without a reload.
         _ = try await browser.evaluate("window.conveyorTestMarker = 'job page'; return true;")
-        let claimed = try await server.send(
-            "POST", "/api/workers/claim", key: server.acmeKey, json: #"{"queues":["reports"]}"#)
-        let token = try #require((claimed.json["jobs"] as? [[String: Any]])?.first?["lease_token"] as? String)
         _ = try await server.send(
             "POST", "/api/jobs/\(id)/complete", key: server.acmeKey,
             json: #"{"lease_token":"\#(token)","result":{"url":"/r/<b>1</b>"}}"#)
