@@ -8,7 +8,7 @@ import Testing
 @Suite("conveyor serve: job events made by other processes")
 struct EventStreamCLITests {
     @Test(
-        "a stream on serve carries the events of a job enqueued and run by other processes, the result included",
+        "a stream on serve carries the events of a job enqueued and run by other processes, the result included; after a restart of serve, Last-Event-ID resumes with what it missed",
         arguments: ClusterTests.engines)
     func acrossProcesses(_ engine: ClusterTests.Engine) async throws {
         let cli = try ConveyorProcess()
@@ -29,7 +29,7 @@ struct EventStreamCLITests {
         ]
         curl.standardOutput = try FileHandle(forWritingTo: received)
         try curl.run()
-        defer { curl.terminate() }
+        defer { if curl.isRunning { curl.terminate() } }
         func text() -> String { (try? String(contentsOf: received, encoding: .utf8)) ?? "" }
         try await poll("the stream to open") { text().contains(": subscribed") }
 
@@ -52,6 +52,41 @@ struct EventStreamCLITests {
         #expect(text().contains(#""result":{"url": "/r/1", "pages": 3.0}"#), "\(text())")
         worker.signal(SIGTERM)
         _ = try await worker.waitForExit()
+        curl.terminate()
+
+        // The server restarts; what happened while it was down reaches a client that resumes.
+        let lastSeen = try #require(Self.ids(text()).last)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0, "\(server.output)")
+        let later = try await cli.run(
+            ["enqueue", "--customer", "acme", "--queue", "reports", "--type", "report.build", "--payload", "{}"],
+            environment: env)
+        let laterID = try #require(try later.json()["id"] as? String)
+        #expect(try await cli.run(["jobs", "cancel", laterID], environment: env).status == 0)
+        let (restarted, again) = try await ServeCommandTests.serve(cli, environment: env)
+        defer { restarted.stop() }
+        let resumed = cli.directory.appendingPathComponent("resumed.txt")
+        try Data().write(to: resumed)
+        let resuming = Process()
+        resuming.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        resuming.arguments = [
+            "-sN", "-H", "Authorization: Bearer \(key)", "-H", "Last-Event-ID: \(lastSeen)",
+            again.appendingPathComponent("api/queue/acme/events").absoluteString,
+        ]
+        resuming.standardOutput = try FileHandle(forWritingTo: resumed)
+        try resuming.run()
+        defer { resuming.terminate() }
+        func resumedText() -> String { (try? String(contentsOf: resumed, encoding: .utf8)) ?? "" }
+        try await poll("the missed events") { resumedText().contains("event: job.cancelled") }
+        let missed = resumedText().components(separatedBy: "\n").filter { $0.hasPrefix("event: ") }
+        #expect(missed == ["event: job.enqueued", "event: job.cancelled"], "\(resumedText())")
+        #expect(resumedText().contains(#""job_id":"\#(laterID)""#))
+        #expect(Self.ids(resumedText()).allSatisfy { !Self.ids(text()).contains($0) }, "nothing twice")
         await drop()
+    }
+
+    /// The event ids of a stream's text, in order.
+    static func ids(_ text: String) -> [String] {
+        text.components(separatedBy: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
     }
 }

@@ -82,44 +82,6 @@ struct PostgresCLITests {
         await Self.dropDatabase(name)
     }
 
-    @Test("conveyor jobs cancel stops a running program in another process at once: SIGTERM, and nothing recorded")
-    func cancelReachesProgram() async throws {
-        let (url, name) = try await Self.createDatabase()
-        let cli = try ConveyorProcess()
-        defer { cli.remove() }
-        let env = ["DATABASE_URL": url]
-        let enqueued = try await cli.run(
-            ["enqueue", "--customer", "acme", "--queue", "reports", "--type", "t", "--payload", "{}"], environment: env)
-        let id = try #require(try enqueued.json()["id"] as? String)
-        let program = cli.directory.appendingPathComponent("long.sh")
-        try """
-        #!/bin/sh
-        trap 'echo TERM > "$(dirname "$0")/$CONVEYOR_JOB_ID.term"; exit 143' TERM
-        echo started > "$(dirname "$0")/$CONVEYOR_JOB_ID.started"
-        while true; do sleep 0.05; done
-        """.write(to: program, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
-        // A ten-minute lease, renewed every 200 s: only the pushed cancel can stop the program in time.
-        let worker = try cli.start(
-            ["work", "--queue", "reports", "--lease", "600", "--", program.path], environment: env)
-        defer { worker.stop() }
-        let marker = { (suffix: String) in cli.directory.appendingPathComponent("\(id).\(suffix)").path }
-        try await poll("the program to start") { FileManager.default.fileExists(atPath: marker("started")) }
-        let cancelled = try await cli.run(["jobs", "cancel", id], environment: env)
-        #expect(cancelled.status == 0, "\(cancelled.stderr)")
-        #expect(try cancelled.json()["state"] as? String == "cancelled")
-        try await poll("the program to get SIGTERM") { FileManager.default.fileExists(atPath: marker("term")) }
-        let store = try await PostgresJobStore.open(
-            url: url, options: PostgresJobStore.Options(migrate: false, maximumConnections: 2).patient)
-        defer { store.close() }
-        let jobID = try #require(JobID(id))
-        let stored = try #require(try await store.job(id: jobID))
-        #expect(stored.state == .cancelled && stored.errors.isEmpty)
-        worker.signal(SIGTERM)
-        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
-        await Self.dropDatabase(name)
-    }
-
     @Test("an unreachable server or a bad URL stops a command with one sentence, password hidden")
     func unreachable() async throws {
         let cli = try ConveyorProcess()
