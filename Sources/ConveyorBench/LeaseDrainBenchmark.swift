@@ -61,7 +61,7 @@ struct LeaseDrainBenchmark {
     }
 
     /// The claimed jobs' ids and lease tokens.
-    private static func leases(_ body: ByteBuffer) throws -> [(String, String)] {
+    static func leases(_ body: ByteBuffer) throws -> [(String, String)] {
         struct Answer: Decodable {
             struct Claimed: Decodable {
                 let id: String

@@ -1,3 +1,5 @@
+import ConveyorCore
+import ConveyorSQLite
 import Foundation
 import GRDB
 import Testing
@@ -45,6 +47,23 @@ struct BenchCLITests {
         // Read from the events' own times: a misread time would be off by hours or years.
         let p99 = try #require(bench.stdout.firstMatch(of: /p99 ([0-9.]+) ms/).flatMap { Double($0.1) })
         #expect(p99 < 60_000)
+    }
+
+    @Test("bench cancel stops every kind of worker's attempts, each cancelled job left cancelled with no outcome")
+    func cancel() async throws {
+        let cli = try ConveyorProcess()
+        defer { cli.remove() }
+        let bench = try await cli.run([
+            "bench", "cancel", "--jobs", "3", "--lease", "1", "--heartbeat", "0.2", "--database", cli.defaultDatabase,
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        for kind in ["Swift handler", "program (conveyor work)", "HTTP worker"] {
+            let line = try Regex(NSRegularExpression.escapedPattern(for: kind) + ".*, 3 jobs → p50 [0-9.]+ ms p99")
+            #expect(bench.stdout.contains(line), "\(bench.stdout)")
+        }
+        let store = try await SQLiteJobStore.open(path: cli.defaultDatabase)
+        let jobs = try await store.list(JobQuery(filter: try JobFilter(customer: "bench-cancel"), limit: 100)).jobs
+        #expect(jobs.count == 9 && jobs.allSatisfy { $0.state == .cancelled && $0.errors.isEmpty }, "\(jobs)")
     }
 
     @Test("bench store's rate-limit scenario spends each key's quota, never past it")

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
-        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, FloorsBenchCommand.self],
+        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, CancelBenchCommand.self, FloorsBenchCommand.self],
         defaultSubcommand: StoreBenchCommand.self)
 }
 
@@ -233,6 +233,52 @@ struct EventsBenchCommand: AsyncParsableCommand {
     }
 }
 
+/// `conveyor bench cancel`: how soon a cancel stops the attempt, per kind of worker.
+struct CancelBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Measure cancel → attempt stopped for a Swift handler, a program and an HTTP worker.",
+        discussion: """
+            Workers run in this process; each job is cancelled through a second store on the same \
+            database (as another process or node cancels) at a random moment of its renewal \
+            interval. Reports p50 and p99 per kind of worker. See BENCHMARKS.md.
+            """)
+
+    @Option(help: "Jobs cancelled per kind of worker.")
+    var jobs: Int = 40
+
+    @Option(help: "The in-process workers' lease, in seconds (renewed every third of it).")
+    var lease: Double = 3
+
+    @Option(help: "The HTTP worker's heartbeat interval, in seconds.")
+    var heartbeat: Double = 1
+
+    @Option(help: "Kinds of worker, comma-separated: swift, program, http.")
+    var kinds: String = CancelBenchmark.Kind.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        guard jobs >= 1 else { throw CommandFailure("--jobs must be at least 1") }
+        guard lease >= 1, heartbeat > 0 else { throw CommandFailure("--lease must be at least 1 and --heartbeat above 0") }
+        let chosen = try kinds.split(separator: ",").map { name in
+            guard let kind = CancelBenchmark.Kind(rawValue: String(name)) else {
+                throw CommandFailure("--kinds: \(name) is not one of swift, program, http")
+            }
+            return kind
+        }
+        let (store, scratch) = try await BenchDatabase.open(database, named: "cancel")
+        defer { scratch.remove() }
+        // The canceller: another store on the same database, as another process has.
+        let location = try DatabaseOptions.parse(["--database", scratch.path])
+        let canceller = try await location.open(mustExist: true)
+        let benchmark = CancelBenchmark(
+            store: store, canceller: canceller, jobs: jobs, lease: .seconds(lease), heartbeat: .seconds(heartbeat))
+        for line in try await failing({ try await benchmark.run(chosen) }) { print(line) }
+    }
+}
+
 /// `conveyor bench floors`: the floors of `bench http` served on their own, for a load generator
 /// in another process (`wrk`) to compare with a real `conveyor serve` on the same database.
 struct FloorsBenchCommand: AsyncParsableCommand {
@@ -285,6 +331,8 @@ enum BenchDatabase {
     /// The folder to remove afterwards, if one was made.
     struct Scratch {
         let directory: URL?
+        /// The database: as given, or the temporary file.
+        var path = ""
         func remove() { if let directory { try? FileManager.default.removeItem(at: directory) } }
     }
 
@@ -300,6 +348,7 @@ enum BenchDatabase {
             scratch = Scratch(directory: directory)
             path = directory.appendingPathComponent("\(name).sqlite").path
         }
+        scratch.path = path
         let location = try DatabaseOptions.parse(["--database", path])
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("conveyor bench \(name) on \(try location.location()) — \(cores) cores")
