@@ -136,7 +136,8 @@ public struct CancelBenchmark: Sendable {
                     .POST, "/api/workers/claim", ByteBuffer(string: #"{"queues":["\#(queue)"],"max":1}"#))
                 guard status == .ok, let (id, token) = try LeaseDrainBenchmark.leases(body).first, let jobID = JobID(id)
                 else {
-                    throw JobStoreError.unavailable(reason: "the claim answered \(status.code): \(String(buffer: body))")
+                    throw JobStoreError.unavailable(
+                        reason: "the claim answered \(status.code): \(String(buffer: body))")
                 }
                 // Cancelled at a random moment of the heartbeat's interval, beside the worker.
                 let cancelling = Task {

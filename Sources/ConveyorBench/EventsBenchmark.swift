@@ -17,11 +17,16 @@ import Synchronization
 /// the store stamped it (just before its commit) to its arrival at the subscriber.
 public struct EventsBenchmark: Sendable {
     let store: any JobStore
+    let workerStore: any JobStore
     let options: BenchmarkOptions
     let subscribers: Int
 
-    public init(store: any JobStore, options: BenchmarkOptions, subscribers: Int) {
+    /// The API serves the streams from `store`; the worker drains through `workerStore` — the same
+    /// store (one node), or another on the same database (another node: its events reach the API
+    /// only through the database).
+    public init(store: any JobStore, workerStore: (any JobStore)? = nil, options: BenchmarkOptions, subscribers: Int) {
         self.store = store
+        self.workerStore = workerStore ?? store
         self.options = options
         self.subscribers = subscribers
     }
@@ -48,7 +53,7 @@ public struct EventsBenchmark: Sendable {
             _ = try await store.createAPIKey(key)
             keys.append(secret)
         }
-        let bench = Benchmark(store: store, options: options)
+        let bench = Benchmark(store: workerStore, options: options)
         let perCustomer = max(1, options.jobs / subscribers)
         let total = perCustomer * subscribers
         var lines: [String] = []

@@ -14,7 +14,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
-        subcommands: [StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, CancelBenchCommand.self, FloorsBenchCommand.self],
+        subcommands: [
+            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, CancelBenchCommand.self,
+            FloorsBenchCommand.self,
+        ],
         defaultSubcommand: StoreBenchCommand.self)
 }
 
@@ -199,7 +202,11 @@ struct EventsBenchCommand: AsyncParsableCommand {
         commandName: "events",
         abstract: "Measure job events reaching many SSE subscribers while a worker drains beside them.",
         discussion: """
-            In this process on loopback: --subscribers customers (c0, c1, …, made if missing), each             with an event stream of its own, their --jobs jobs spread evenly. Drains them with no             stream open and with all open, in turn, --runs times, and reports both throughputs and             each event's delivery time (stamped by the store → received). See BENCHMARKS.md.
+            In this process on loopback: --subscribers customers (c0, c1, …, made if missing), each \
+            with an event stream of its own, their --jobs jobs spread evenly. Drains them with no \
+            stream open and with all open, in turn, --runs times, and reports both throughputs and \
+            each event's delivery time (stamped by the store → received). With --nodes 2 the \
+            worker drains through a store of its own, as another node does. See BENCHMARKS.md.
             """)
 
     @Option(help: "Event streams, one per customer.")
@@ -214,6 +221,9 @@ struct EventsBenchCommand: AsyncParsableCommand {
     @Option(help: "Drains of each kind; the median is reported.")
     var runs: Int = 2
 
+    @Option(help: "1: the worker drains through the API's store; 2: through a store of its own, as another node.")
+    var nodes: Int = 1
+
     @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
     var database: String?
 
@@ -224,11 +234,14 @@ struct EventsBenchCommand: AsyncParsableCommand {
         where value < 1 {
             throw CommandFailure("--\(name) must be at least 1")
         }
+        guard [1, 2].contains(nodes) else { throw CommandFailure("--nodes must be 1 or 2") }
         let (store, scratch) = try await BenchDatabase.open(database, named: "events")
         defer { scratch.remove() }
+        let workerStore =
+            nodes == 2 ? try await DatabaseOptions.parse(["--database", scratch.path]).open(mustExist: true) : nil
         let benchmark = EventsBenchmark(
-            store: store, options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs),
-            subscribers: subscribers)
+            store: store, workerStore: workerStore,
+            options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs), subscribers: subscribers)
         for line in try await failing({ try await benchmark.run() }) { print(line) }
     }
 }
@@ -261,7 +274,9 @@ struct CancelBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard jobs >= 1 else { throw CommandFailure("--jobs must be at least 1") }
-        guard lease >= 1, heartbeat > 0 else { throw CommandFailure("--lease must be at least 1 and --heartbeat above 0") }
+        guard lease >= 1, heartbeat > 0 else {
+            throw CommandFailure("--lease must be at least 1 and --heartbeat above 0")
+        }
         let chosen = try kinds.split(separator: ",").map { name in
             guard let kind = CancelBenchmark.Kind(rawValue: String(name)) else {
                 throw CommandFailure("--kinds: \(name) is not one of swift, program, http")
