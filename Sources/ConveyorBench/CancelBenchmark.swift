@@ -9,8 +9,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// CancelBenchmark measures how soon a cancel stops the attempt it ends, for each kind of worker:
-/// from the moment `cancel` returns — made through another store on the same database, as another
-/// process or node makes it — to the Swift handler's task seeing the cancellation; to the program
+/// from the call of `cancel` — made through another store on the same database, as another
+/// process or node makes it; its commit included — to the Swift handler's task seeing the cancellation; to the program
 /// (the handler of `conveyor work`) having exited on its SIGTERM; to the HTTP worker's heartbeat
 /// being answered 409 `cancelled`. Each job is cancelled at a random moment of its renewal
 /// interval, so a cancel that waits for the next renewal (SQLite; HTTP workers) is timed fairly.
@@ -104,8 +104,8 @@ public struct CancelBenchmark: Sendable {
             ).job
             try await marks.waitForStart(job.id)
             try await Task.sleep(for: .seconds(Double.random(in: 0..<(lease / 3).timeInterval)))
-            _ = try await canceller.cancel(id: job.id)
             let cancelled = ContinuousClock.now
+            _ = try await canceller.cancel(id: job.id)
             times.append(try await marks.waitForStop(job.id) - cancelled)
         }
         return times
@@ -146,8 +146,9 @@ public struct CancelBenchmark: Sendable {
                 // Cancelled at a random moment of the heartbeat's interval, beside the worker.
                 let cancelling = Task {
                     try await Task.sleep(for: .seconds(Double.random(in: 0..<heartbeat.timeInterval)))
+                    let cancelled = ContinuousClock.now
                     _ = try await canceller.cancel(id: jobID)
-                    return ContinuousClock.now
+                    return cancelled
                 }
                 while true {
                     try await Task.sleep(for: heartbeat)
