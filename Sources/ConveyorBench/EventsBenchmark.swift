@@ -20,15 +20,22 @@ public struct EventsBenchmark: Sendable {
     let workerStore: any JobStore
     let options: BenchmarkOptions
     let subscribers: Int
+    let rate: Int?
 
     /// The API serves the streams from `store`; the worker drains through `workerStore` — the same
     /// store (one node), or another on the same database (another node: its events reach the API
-    /// only through the database).
-    public init(store: any JobStore, workerStore: (any JobStore)? = nil, options: BenchmarkOptions, subscribers: Int) {
+    /// only through the database). With a `rate`, the jobs are enqueued at that many a second
+    /// while the worker drains them (a steady load); without, they are enqueued first and drained
+    /// flat out.
+    public init(
+        store: any JobStore, workerStore: (any JobStore)? = nil, options: BenchmarkOptions, subscribers: Int,
+        rate: Int? = nil
+    ) {
         self.store = store
         self.workerStore = workerStore ?? store
         self.options = options
         self.subscribers = subscribers
+        self.rate = rate
     }
 
     /// The lines of the report.
@@ -63,8 +70,7 @@ public struct EventsBenchmark: Sendable {
         var delivered = 0
         for run in 0..<options.runs {
             // Without streams.
-            try await bench.fill("bench-events-a\(run)", customers: subscribers, perCustomer: perCustomer)
-            without.append(try await drain(bench, "bench-events-a\(run)", total))
+            without.append(try await drain(bench, "bench-events-a\(run)", perCustomer: perCustomer))
             // With a stream per customer, open before the jobs arrive.
             let received = EventLatencies()
             let secrets = keys
@@ -81,10 +87,9 @@ public struct EventsBenchmark: Sendable {
                 }
             }
             try await received.waitForSubscribers(subscribers)
-            try await bench.fill("bench-events-b\(run)", customers: subscribers, perCustomer: perCustomer)
             // The enqueues' events are not counted: the latency is the drain's.
             received.reset()
-            with.append(try await drain(bench, "bench-events-b\(run)", total))
+            with.append(try await drain(bench, "bench-events-b\(run)", perCustomer: perCustomer, reset: received))
             try await received.waitForEvents(2 * total, within: .seconds(60))
             streams.cancel()
             let (histogram, count) = received.taken()
@@ -93,8 +98,9 @@ public struct EventsBenchmark: Sendable {
         }
         let ratio = (BenchmarkResult.median(with) ?? 0) / max(BenchmarkResult.median(without) ?? 1, 1)
         func runs(_ values: [Double]) -> String { values.map { String(Int($0.rounded())) }.joined(separator: ", ") }
+        let how = rate.map { "enqueued at \($0) a second while drained" } ?? "enqueued first, drained flat out"
         lines.append(
-            "drain of \(total) jobs over \(subscribers) customers, no stream open → median \(Int((BenchmarkResult.median(without) ?? 0).rounded())) jobs/s (runs: \(runs(without)))"
+            "drain of \(total) jobs over \(subscribers) customers (\(how)), no stream open → median \(Int((BenchmarkResult.median(without) ?? 0).rounded())) jobs/s (runs: \(runs(without)))"
         )
         lines.append(
             "the same with \(subscribers) event streams open, one per customer → median \(Int((BenchmarkResult.median(with) ?? 0).rounded())) jobs/s (runs: \(runs(with))); \(Int((ratio * 100).rounded()))% of the drain without"
@@ -107,10 +113,35 @@ public struct EventsBenchmark: Sendable {
         return lines
     }
 
-    private func drain(_ bench: Benchmark, _ queue: String, _ total: Int) async throws -> Double {
+    /// Jobs per second draining `perCustomer` jobs of each customer: enqueued first (reported
+    /// latencies start after the enqueues' events, `reset`), or at `rate` a second in batches
+    /// every 10 ms while the worker drains.
+    private func drain(
+        _ bench: Benchmark, _ queue: String, perCustomer: Int, reset: EventLatencies? = nil
+    ) async throws -> Double {
         var handlers = JobHandlers()
         handlers.registerFallback { _ in }
-        let elapsed = try await bench.withWorker(queue, handlers: handlers, until: total) {}
+        let total = perCustomer * subscribers
+        guard let rate else {
+            try await bench.fill(queue, customers: subscribers, perCustomer: perCustomer)
+            reset?.reset()
+            let elapsed = try await bench.withWorker(queue, handlers: handlers, until: total) {}
+            return Double(total) / elapsed.timeInterval
+        }
+        let (store, customers) = (workerStore, subscribers)
+        let elapsed = try await bench.withWorker(queue, handlers: handlers, until: total) {
+            let perTick = max(1, rate / 100)
+            let start = ContinuousClock.now
+            for (tick, first) in stride(from: 0, to: total, by: perTick).enumerated() {
+                // Customers in turn, so that every stream gets its share all along.
+                let batch = try (first..<min(first + perTick, total)).map { n in
+                    try NewJob(
+                        customer: "c\(n % customers)", queue: queue, type: "noop", payloadJSON: "{\"n\":\(n)}")
+                }
+                _ = try await store.enqueue(batch: batch)
+                try await Task.sleep(until: start + .milliseconds(10 * (tick + 1)))
+            }
+        }
         return Double(total) / elapsed.timeInterval
     }
 }
@@ -171,7 +202,8 @@ final class EventLatencies: Sendable {
 
 extension HTTPConnection {
     /// Reads the event stream at `path` until cancelled, telling `received` of the subscription
-    /// and of each job event's stamp.
+    /// and of each job event's stamp. It reads bytes, not strings: a thousand streams' clients
+    /// share this process's cores with the server they measure.
     func stream(_ path: String, headers: [(String, String)], received: EventLatencies) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
@@ -179,32 +211,48 @@ extension HTTPConnection {
             for (name, value) in headers { head.headers.add(name: name, value: value) }
             try await outbound.write(.head(head))
             try await outbound.write(.end(nil))
-            var pending = ""
+            var pending: [UInt8] = []
             for try await part in inbound {
                 guard case .body(let chunk) = part else { continue }
-                pending += String(buffer: chunk)
-                while let end = pending.firstRange(of: "\n\n") {
-                    let block = pending[..<end.lowerBound]
-                    pending = String(pending[end.upperBound...])
-                    if block.hasPrefix(": subscribed") { received.subscribed() }
-                    // The drain's events only (the enqueues' may still be arriving).
-                    guard block.contains("event: job.started") || block.contains("event: job.completed") else {
+                pending.append(contentsOf: chunk.readableBytesView)
+                var start = 0
+                var index = 0
+                while index + 1 < pending.count {
+                    guard pending[index] == 10, pending[index + 1] == 10 else {
+                        index += 1
                         continue
                     }
-                    if let at = block.firstRange(of: #""at":""#),
-                        let stamped = Self.milliseconds(rfc3339: block[at.upperBound...].prefix(24))
-                    {
-                        received.received(stampedAt: stamped)
-                    }
+                    Self.read(block: pending[start..<index], received: received)
+                    start = index + 2
+                    index = start
                 }
+                pending.removeFirst(start)
             }
         }
     }
 
+    private static let subscribed = Array(": subscribed".utf8)
+    private static let drainEvents = [Array("event: job.started\n".utf8), Array("event: job.completed\n".utf8)]
+    private static let at = Array(#""at":""#.utf8)
+
+    /// One block of the stream: the subscription's comment, or an event whose stamp is timed if
+    /// it is one of the drain's (the enqueues' may still be arriving).
+    private static func read(block: ArraySlice<UInt8>, received: EventLatencies) {
+        if block.starts(with: subscribed) {
+            received.subscribed()
+            return
+        }
+        guard drainEvents.contains(where: { block.firstRange(of: $0) != nil }),
+            let at = block.firstRange(of: at), block.endIndex - at.upperBound >= 24,
+            let stamped = milliseconds(rfc3339: block[at.upperBound..<(at.upperBound + 24)])
+        else { return }
+        received.received(stampedAt: stamped)
+    }
+
     /// Milliseconds since the epoch of `2026-12-06T12:20:03.123Z`, the API's one form of time —
     /// read by hand: a date formatter cost the bench's own clients more than the server's work.
-    static func milliseconds(rfc3339 text: Substring) -> Int64? {
-        let digits = Array(text.utf8)
+    static func milliseconds(rfc3339 digits: ArraySlice<UInt8>) -> Int64? {
+        let digits = Array(digits)
         guard digits.count == 24, digits[23] == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64 {
             digits[range].reduce(0) { $0 * 10 + Int64($1 &- UInt8(ascii: "0")) }

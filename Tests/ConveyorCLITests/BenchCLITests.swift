@@ -36,17 +36,28 @@ struct BenchCLITests {
     func events() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let bench = try await cli.run([
-            "bench", "events", "--subscribers", "4", "--jobs", "40", "--runs", "1", "--database", cli.defaultDatabase,
-        ])
-        #expect(bench.status == 0, "\(bench.stderr)")
-        #expect(bench.stdout.contains("drain of 40 jobs over 4 customers, no stream open → median"))
-        #expect(bench.stdout.contains("the same with 4 event streams open, one per customer → median"))
-        // Every job's start and completion reached its customer's stream.
-        #expect(bench.stdout.contains("event delivery (stamped → received), 80 events → p50"), "\(bench.stdout)")
-        // Read from the events' own times: a misread time would be off by hours or years.
-        let p99 = try #require(bench.stdout.firstMatch(of: /p99 ([0-9.]+) ms/).flatMap { Double($0.1) })
-        #expect(p99 < 60_000)
+        // Flat out, then at a steady pace with the worker on a store of its own (another node).
+        for (extra, how) in [
+            ([], "enqueued first, drained flat out"),
+            (["--rate", "400", "--nodes", "2"], "enqueued at 400 a second while drained"),
+        ] {
+            let bench = try await cli.run(
+                [
+                    "bench", "events", "--subscribers", "4", "--jobs", "40", "--runs", "1", "--database",
+                    cli.defaultDatabase,
+                ]
+                    + extra)
+            #expect(bench.status == 0, "\(bench.stderr)")
+            #expect(
+                bench.stdout.contains("drain of 40 jobs over 4 customers (\(how)), no stream open → median"),
+                "\(bench.stdout)")
+            #expect(bench.stdout.contains("the same with 4 event streams open, one per customer → median"))
+            // Every job's start and completion reached its customer's stream.
+            #expect(bench.stdout.contains("event delivery (stamped → received), 80 events → p50"), "\(bench.stdout)")
+            // Read from the events' own times: a misread time would be off by hours or years.
+            let p99 = try #require(bench.stdout.firstMatch(of: /p99 ([0-9.]+) ms/).flatMap { Double($0.1) })
+            #expect(p99 < 60_000)
+        }
     }
 
     @Test("bench cancel stops every kind of worker's attempts, each cancelled job left cancelled with no outcome")

@@ -206,7 +206,8 @@ struct EventsBenchCommand: AsyncParsableCommand {
             with an event stream of its own, their --jobs jobs spread evenly. Drains them with no \
             stream open and with all open, in turn, --runs times, and reports both throughputs and \
             each event's delivery time (stamped by the store → received). With --nodes 2 the \
-            worker drains through a store of its own, as another node does. See BENCHMARKS.md.
+            worker drains through a store of its own, as another node does; with --rate the jobs are \
+            enqueued at that pace while the worker drains them. See BENCHMARKS.md.
             """)
 
     @Option(help: "Event streams, one per customer.")
@@ -224,6 +225,9 @@ struct EventsBenchCommand: AsyncParsableCommand {
     @Option(help: "1: the worker drains through the API's store; 2: through a store of its own, as another node.")
     var nodes: Int = 1
 
+    @Option(help: "Jobs enqueued a second while the worker drains them; 0: all enqueued first, drained flat out.")
+    var rate: Int = 0
+
     @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
     var database: String?
 
@@ -235,13 +239,15 @@ struct EventsBenchCommand: AsyncParsableCommand {
             throw CommandFailure("--\(name) must be at least 1")
         }
         guard [1, 2].contains(nodes) else { throw CommandFailure("--nodes must be 1 or 2") }
+        guard rate >= 0 else { throw CommandFailure("--rate must be 0 or more") }
         let (store, scratch) = try await BenchDatabase.open(database, named: "events")
         defer { scratch.remove() }
         let workerStore =
             nodes == 2 ? try await DatabaseOptions.parse(["--database", scratch.path]).open(mustExist: true) : nil
         let benchmark = EventsBenchmark(
             store: store, workerStore: workerStore,
-            options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs), subscribers: subscribers)
+            options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs), subscribers: subscribers,
+            rate: rate > 0 ? rate : nil)
         for line in try await failing({ try await benchmark.run() }) { print(line) }
     }
 }

@@ -106,7 +106,7 @@ struct EventStream: Sendable {
                             case .event(let event):
                                 if let sent, event.id <= sent { continue }
                                 try await writer.write(
-                                    ByteBuffer(string: try EventResource(event: event).serverSentEvent()))
+                                    ByteBuffer(string: EventResource(event: event).serverSentEvent()))
                                 sent = event.id
                             }
                         }
@@ -140,7 +140,7 @@ struct EventStream: Sendable {
             guard !page.isEmpty else { break }
             for event in page where event.id <= live {
                 if filter.matches(event) {
-                    try await writer.write(ByteBuffer(string: try EventResource(event: event).serverSentEvent()))
+                    try await writer.write(ByteBuffer(string: EventResource(event: event).serverSentEvent()))
                 }
                 position = event.id
             }
