@@ -54,7 +54,10 @@ let package = Package(
         // The embedded engine: SQLite through GRDB, with numbered .sql migrations as resources.
         .target(
             name: "ConveyorSQLite",
-            dependencies: ["ConveyorCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ConveyorCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             resources: [.copy("Migrations")],
             swiftSettings: strict
         ),
