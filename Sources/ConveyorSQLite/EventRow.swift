@@ -27,14 +27,17 @@ enum EventRow {
             bind(handle, 5, event.kind.rawValue)
             sqlite3_bind_int64(handle, 6, Int64(event.job.attempt))
             sqlite3_bind_int64(handle, 7, event.at.unixMilliseconds)
-            if let runAt = event.runAt { sqlite3_bind_int64(handle, 8, runAt.unixMilliseconds) } else {
+            if let runAt = event.runAt {
+                sqlite3_bind_int64(handle, 8, runAt.unixMilliseconds)
+            } else {
                 sqlite3_bind_null(handle, 8)
             }
             if let detail = event.detail { bind(handle, 9, detail) } else { sqlite3_bind_null(handle, 9) }
             let code = sqlite3_step(handle)
             guard code == SQLITE_DONE else {
                 throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
                     sql: statement.sql)
             }
         }
