@@ -138,7 +138,7 @@ extension PostgresJobStore {
     }
 
     public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
+        try await change(lease) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
     }
 
     /// One statement for the whole batch: `Job.complete`'s fencing (running, this token, lease
@@ -154,7 +154,7 @@ extension PostgresJobStore {
             let completed = try await connection.all(
                 CompleteJobs(
                     jobIDs: leases.map(\.jobID.description), tokens: leases.map(\.token), nowMs: nowMs,
-                    results: completions.map { $0.result?.text ?? "" }),
+                    results: completions.map { $0.result?.text ?? "" }, customers: leases.map { $0.customer ?? "" }),
                 logger: logger)
             let byID = Dictionary(completed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             let unmatched = completions.filter { byID[$0.lease.jobID] == nil }
@@ -187,7 +187,7 @@ extension PostgresJobStore {
     }
 
     public func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
+        try await change(lease) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
     }
 
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
@@ -196,7 +196,7 @@ extension PostgresJobStore {
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
-        let job = try await change(lease.jobID, announce: true) { job, now in
+        let job = try await change(lease, announce: true) { job, now in
             try job.release(token: lease.token, after: delay, at: now)
         }
         if job.state == .available { wakeups.ring([job.queue]) }

@@ -351,6 +351,16 @@ public final class PostgresJobStore: JobStore, Service {
         }
     }
 
+    /// Applies a lease operation to its locked job, the lease's customer scope checked first.
+    func change(
+        _ lease: Lease, announce: Bool = false, _ body: @escaping @Sendable (inout Job, Date) throws -> Void
+    ) async throws -> Job {
+        try await change(lease.jobID, announce: announce) { job, now in
+            try job.checkScope(lease)
+            try body(&job, now)
+        }
+    }
+
     /// Applies a lifecycle method to one locked job.
     /// `announce` notifies other processes when the job becomes available.
     func change(

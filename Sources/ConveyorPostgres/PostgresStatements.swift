@@ -278,9 +278,9 @@ struct CompleteJobs: PostgresPreparedStatement {
         WITH completed AS (
             UPDATE jobs SET state = \(TransitionSQL.target(of: .complete)), finished_at = to_timestamp($3 / 1000.0),
                 lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, result = nullif(lease.result, '')
-            FROM unnest($1::text[], $2::text[], $4::text[]) AS lease(job_id, token, result)
+            FROM unnest($1::text[], $2::text[], $4::text[], $5::text[]) AS lease(job_id, token, result, customer)
             WHERE jobs.id = lease.job_id AND jobs.state IN (\(TransitionSQL.sources(of: .complete)))
-              AND jobs.lease_token = lease.token
+              AND jobs.lease_token = lease.token AND (lease.customer = '' OR jobs.customer = lease.customer)
               AND jobs.lease_expires_at - to_timestamp($3 / 1000.0) > interval '0'
             RETURNING jobs.*),
         \(PostgresEventRow.recording(.completed, from: "completed", atMs: "$3"))
@@ -292,6 +292,9 @@ struct CompleteJobs: PostgresPreparedStatement {
     let nowMs: Int64
     /// Each job's result; the empty string (never a JSON value) for none.
     let results: [String]
+    /// The customer each lease is held to (`Lease.customer`); the empty string (never a
+    /// customer's name) for any.
+    let customers: [String]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
@@ -299,6 +302,7 @@ struct CompleteJobs: PostgresPreparedStatement {
         bindings.append(tokens)
         bindings.append(nowMs)
         bindings.append(results)
+        bindings.append(customers)
         return bindings
     }
 

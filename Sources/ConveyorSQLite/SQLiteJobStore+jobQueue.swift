@@ -218,11 +218,11 @@ extension SQLiteJobStore {
         + NewJob.priorities.map { "(\($0))" }.joined(separator: ", ") + "))"
 
     public func heartbeat(_ lease: Lease, extendBy duration: Duration) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
+        try await change(lease) { job, now in try job.heartbeat(token: lease.token, lease: duration, at: now) }
     }
 
     public func complete(_ completion: Completion) async throws -> Job {
-        try await change(completion.lease.jobID) { job, now in
+        try await change(completion.lease) { job, now in
             try job.complete(token: completion.lease.token, result: completion.result, at: now)
         }
     }
@@ -241,7 +241,7 @@ extension SQLiteJobStore {
     }
 
     public func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job {
-        try await change(lease.jobID) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
+        try await change(lease) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
     }
 
     public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
@@ -250,8 +250,7 @@ extension SQLiteJobStore {
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
-        let job = try await change(lease.jobID) { job, now in try job.release(token: lease.token, after: delay, at: now)
-        }
+        let job = try await change(lease) { job, now in try job.release(token: lease.token, after: delay, at: now) }
         if job.state == .available { wakeups.ring([job.queue]) }
         return job
     }

@@ -69,6 +69,14 @@ public final class SQLiteJobStore: JobStore {
     // MARK: Plumbing
 
     /// Applies one lifecycle method to one job inside a write transaction.
+    /// Applies a lease operation to its job, the lease's customer scope checked first.
+    func change(_ lease: Lease, _ body: @escaping @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
+        try await change(lease.jobID) { job, now in
+            try job.checkScope(lease)
+            try body(&job, now)
+        }
+    }
+
     func change(_ id: JobID, _ body: @escaping @Sendable (inout Job, Date) throws -> Void) async throws -> Job {
         defer { eventsRecorded.ringAll() }
         return try await write { db, now in

@@ -3,6 +3,32 @@ import Testing
 
 extension JobStoreConformance {
     static let leaseChecks: [StoreConformanceCheck] = [
+        .init(
+            "a lease held to another customer is refused as not found by every lease call, even with the right token; held to the job's own customer, it works"
+        ) { h in
+            try await h.enqueue(customer: "acme")
+            let job = try await h.claimOne()
+            let token = try #require(job.leaseToken)
+            let foreign = Lease(jobID: job.id, token: token, customer: "globex")
+            await expectStoreError(.notFound(id: job.id)) {
+                try await h.store.heartbeat(foreign, extendBy: .seconds(10))
+            }
+            await expectStoreError(.notFound(id: job.id)) {
+                try await h.store.recordProgress(foreign, try JobPayload(json: "1"))
+            }
+            await expectStoreError(.notFound(id: job.id)) { try await h.store.complete(foreign) }
+            await expectStoreError(.notFound(id: job.id)) {
+                try await h.store.complete(batch: [Completion(foreign)])[0].get()
+            }
+            await expectStoreError(.notFound(id: job.id)) {
+                try await h.store.fail(foreign, message: "x", retryable: true)
+            }
+            await expectStoreError(.notFound(id: job.id)) { try await h.store.release(foreign, after: .zero) }
+            #expect(try await h.store.job(id: job.id)?.state == .running, "nothing changed")
+            let own = Lease(jobID: job.id, token: token, customer: "acme")
+            _ = try await h.store.heartbeat(own, extendBy: .seconds(10))
+            #expect(try await h.store.complete(batch: [Completion(own)])[0].get().state == .completed)
+        },
         .init("a heartbeat extends the lease from now") { h in
             try await h.enqueue()
             let job = try await h.claimOne(lease: .seconds(30))

@@ -19,6 +19,7 @@ extension Job {
                 continue
             }
             do throws(JobStoreError) {
+                try job.checkScope(lease)
                 try job.complete(token: lease.token, result: completion.result, at: now)
                 byID[lease.jobID] = job
                 changed[job.id] = job

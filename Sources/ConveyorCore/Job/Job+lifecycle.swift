@@ -27,6 +27,12 @@ extension Job {
         progress = nil
     }
 
+    /// Tenancy before fencing: throws `notFound` when `lease` is held to another customer, so that
+    /// no answer to it says anything of this job.
+    public func checkScope(_ lease: Lease) throws(JobStoreError) {
+        if let customer = lease.customer, customer != self.customer { throw .notFound(id: id) }
+    }
+
     /// Fencing: throws `leaseLost` unless `token` is this job's current, unexpired lease
     /// (`cancelled` when the job was cancelled, so that its worker can tell).
     public func checkLease(_ token: String, at now: Date) throws(JobStoreError) {
@@ -174,6 +180,7 @@ extension Job {
     ) -> @Sendable (inout Job, Date) throws -> Void {
         let (policy, limits) = (options.retryPolicy, options.limits)
         return { job, now in
+            try job.checkScope(lease)
             try job.fail(
                 token: lease.token, message: message, retryable: retryable, policy: policy,
                 unitRandom: Double.random(in: 0..<1), limits: limits, at: now)

@@ -129,14 +129,20 @@ public struct Completion: Sendable, Hashable {
     }
 }
 
-/// Lease names a running job and the fencing token its claim handed out.
+/// Lease names a running job and the fencing token its claim handed out — and, when a customer's
+/// key presents it, that customer: a lease call on another customer's job is then refused as
+/// `notFound`, whatever the token, as the API's visibility rule has it, without a read of its own.
 public struct Lease: Sendable, Hashable, Codable {
     public let jobID: JobID
     public let token: String
+    /// The only customer whose job this lease may act on; nil for any (an admin's key, a worker
+    /// in a process of the deployment's own).
+    public let customer: String?
 
     /// Creates a lease reference.
-    public init(jobID: JobID, token: String) {
+    public init(jobID: JobID, token: String, customer: String? = nil) {
         self.jobID = jobID
         self.token = token
+        self.customer = customer
     }
 }

@@ -128,15 +128,24 @@ struct WorkerRoutes {
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    /// The lease the body presents for the job in the path, which the caller must be able to see.
+    /// The lease the body presents for the job in the path, held to the caller's customer: the
+    /// store refuses it as not found on another customer's job, as it would a job that does not
+    /// exist — the visibility rule, checked in the write itself rather than by a read before it
+    /// (a read per heartbeat and completion was a tenth of the lease protocol's drain).
     func lease<Body: Decodable & LeaseBearing>(
         _ request: Request, _ context: CallerContext, as: Body.Type
     ) async throws -> (Lease, Body) {
-        let job = try await store.visibleJob(context)
+        let text = try context.parameters.require("id")
+        guard let id = JobID(text) else { throw ValidationError(field: "id", reason: "must be a job id (a UUID)") }
         var request = request
         let body = try await JSONResponse.decode(Body.self, from: &request)
         guard !body.leaseToken.isEmpty else { throw ValidationError(field: "lease_token", reason: "must not be empty") }
-        return (Lease(jobID: job.id, token: body.leaseToken), body)
+        let customer: String? =
+            switch context.caller {
+            case .admin: nil
+            case .customer(let name, _): name
+            }
+        return (Lease(jobID: id, token: body.leaseToken, customer: customer), body)
     }
 }
 
