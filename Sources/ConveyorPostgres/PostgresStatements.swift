@@ -89,7 +89,7 @@ struct InsertJobs: PostgresPreparedStatement {
 
 /// ClaimJobs is `Job.claim` applied set-wise in one statement, the form of the benchmark's raw-SQL
 /// floor: claimable states once `run_at` has passed, in claim order, `attempt + 1`, a fresh random
-/// token (gen_random_uuid: 122 random bits, as `Job.newLeaseToken`) and the lease. SKIP LOCKED:
+/// token (gen_random_uuid: 122 random bits, as `LeaseTokens`) and the lease. SKIP LOCKED:
 /// concurrent claimers take different jobs instead of queueing behind one. The states come from the
 /// transition table and are literals, so that the planner matches the claim index's predicate
 /// (which must list the same states: the conformance suite would catch a claim that misses one).

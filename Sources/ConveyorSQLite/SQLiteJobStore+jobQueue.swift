@@ -140,10 +140,11 @@ extension SQLiteJobStore {
         let lookahead = try waiting(candidates, reads: reads.map { $0 + 1 }, nowMs: nowMs, db)
         let waiting = zip(lookahead, reads).map { Array($0.prefix($1)) }
         var taken = [Int](repeating: 0, count: candidates.count)
-        let claimed = try FairClaim.pick(candidates, waiting: waiting, limit: limit, rooms: rooms).map {
-            share, candidate in
+        let picked = FairClaim.pick(candidates, waiting: waiting, limit: limit, rooms: rooms)
+        var tokens = LeaseTokens(count: picked.count)
+        let claimed = try picked.map { share, candidate in
             var job = candidate
-            try job.claim(token: Job.newLeaseToken(), workerID: request.workerID, lease: request.lease, at: now)
+            try job.claim(token: tokens.take(), workerID: request.workerID, lease: request.lease, at: now)
             try JobRow.updateLease(job, db)
             try EventRow.record(job.events(since: candidate, at: now), db)
             taken[share] += 1

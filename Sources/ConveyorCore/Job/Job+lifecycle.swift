@@ -9,11 +9,6 @@ extension Job {
         JobState.claimable.contains(state) && runAt <= now
     }
 
-    /// A fresh lease token: 122 random bits, so a zombie worker cannot guess the current one.
-    public static func newLeaseToken() -> String {
-        UUID().lowercasedString
-    }
-
     /// Leases the job to a worker: a fresh token, `attempt + 1`, and an expiry `lease` from now.
     public mutating func claim(token: String, workerID: String?, lease: Duration, at now: Date) throws(JobStoreError) {
         let now = now.truncatedToMilliseconds
