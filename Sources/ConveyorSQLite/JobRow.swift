@@ -66,19 +66,22 @@ enum JobRow {
     /// Writes only what a claim or a completion changes (the state, the attempt, the lease and its
     /// holder, the attempt's and the finish's times, the result and progress): SQLite rewrites the
     /// entries of every index over a column a statement sets, and a drain claims and completes
-    /// every job once.
+    /// every job once; its values bound in C (`BoundValues`).
     static func updateLease(_ job: Job, _ db: Database) throws {
-        try db.cachedStatement(
+        let statement = try db.cachedStatement(
             sql: """
                 UPDATE jobs SET state = ?, attempt = ?, lease_token = ?, lease_expires_at = ?, worker_id = ?,
                     attempted_at = ?, finished_at = ?, result = ?, progress = ?
                 WHERE id = ?
-                """
-        ).execute(arguments: [
-            job.state.rawValue, job.attempt, job.leaseToken, job.leaseExpiresAt?.unixMilliseconds, job.workerID,
-            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.result?.text, job.progress?.text,
-            job.id.description,
-        ])
+                """)
+        try BoundValues.execute(
+            statement,
+            [
+                .text(job.state.rawValue), .integer(Int64(job.attempt)), .text(job.leaseToken),
+                .integer(job.leaseExpiresAt?.unixMilliseconds), .text(job.workerID),
+                .integer(job.attemptedAt?.unixMilliseconds), .integer(job.finishedAt?.unixMilliseconds),
+                .text(job.result?.text), .text(job.progress?.text), .text(job.id.description),
+            ], db)
     }
 
     static func fetch(_ id: JobID, _ db: Database) throws -> Job? {
