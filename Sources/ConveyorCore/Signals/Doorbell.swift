@@ -51,13 +51,15 @@ public final class Doorbell: Sendable {
 
     /// Wakes every waiter for any of `keys`, and waiters for any key.
     public func ring(_ keys: some Sequence<String>) {
-        let keys = Set(keys)
+        // An array, not a set: a ring names a key or a few, and hashing them into a set was most
+        // of an enqueue's ring.
+        let keys = Array(keys)
         let woken = state.withLock { state -> [Waiter] in
             state.generation += 1
             for key in keys { state.lastRing[key] = state.generation }
             state.lastRingAny = state.generation
             let matching = state.waiters.compactMap { id, waiter in
-                waiter.keys?.isDisjoint(with: keys) == true ? nil : id
+                (waiter.keys.map { wanted in keys.contains(where: wanted.contains) } ?? true) ? id : nil
             }
             return matching.compactMap { state.waiters.removeValue(forKey: $0) }
         }
