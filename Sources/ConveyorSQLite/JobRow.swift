@@ -38,29 +38,33 @@ enum JobRow {
             progress: (row[23] as String?).map(JobPayload.init(storedText:)))
     }
 
+    /// Inserts the job, its values bound in C (`BoundValues`): every enqueue writes one.
     static func insert(_ job: Job, _ db: Database) throws {
-        try db.cachedStatement(
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (\(columns))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                job.id.description, job.customer, job.queue, job.type, job.payload.text, job.priority,
-            ] + mutableValues(job) + [job.createdAt.unixMilliseconds] + timestamps(job) + outcome(job))
+                """)
+        try BoundValues.execute(
+            statement,
+            [
+                .text(job.id.description), .text(job.customer), .text(job.queue), .text(job.type),
+                .text(job.payload.text), .integer(Int64(job.priority)),
+            ] + mutableValues(job) + [.integer(job.createdAt.unixMilliseconds)] + timestamps(job) + outcome(job), db)
     }
 
     /// Writes every field a lifecycle method may change.
     static func update(_ job: Job, _ db: Database) throws {
-        try db.cachedStatement(
+        let statement = try db.cachedStatement(
             sql: """
                 UPDATE jobs SET state = ?, run_at = ?, attempt = ?, max_attempts = ?, lease_token = ?,
                     lease_expires_at = ?, worker_id = ?, errors = ?, dead_reason = ?, replay_count = ?,
                     idempotency_key = ?, attempted_at = ?, finished_at = ?, first_failed_at = ?, last_failed_at = ?,
                     result = ?, progress = ?
                 WHERE id = ?
-                """
-        ).execute(arguments: mutableValues(job) + timestamps(job) + outcome(job) + [job.id.description])
+                """)
+        try BoundValues.execute(
+            statement, mutableValues(job) + timestamps(job) + outcome(job) + [.text(job.id.description)], db)
     }
 
     /// Writes only what a claim or a completion changes (the state, the attempt, the lease and its
@@ -94,26 +98,27 @@ enum JobRow {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(decode)
     }
 
-    private static func mutableValues(_ job: Job) throws -> StatementArguments {
+    private static func mutableValues(_ job: Job) throws -> [BoundValues.Value] {
         let errors =
             job.errors.isEmpty
             ? "[]" : String(decoding: try JSONEncoder().encode(job.errors.map(StoredAttemptError.init)), as: UTF8.self)
         return [
-            job.state.rawValue, job.runAt.unixMilliseconds, job.attempt, job.maxAttempts, job.leaseToken,
-            job.leaseExpiresAt?.unixMilliseconds, job.workerID, errors, job.deadReason?.rawValue, job.replayCount,
-            job.idempotencyKey,
+            .text(job.state.rawValue), .integer(job.runAt.unixMilliseconds), .integer(Int64(job.attempt)),
+            .integer(Int64(job.maxAttempts)), .text(job.leaseToken), .integer(job.leaseExpiresAt?.unixMilliseconds),
+            .text(job.workerID), .text(errors), .text(job.deadReason?.rawValue), .integer(Int64(job.replayCount)),
+            .text(job.idempotencyKey),
         ]
     }
 
-    private static func timestamps(_ job: Job) -> StatementArguments {
+    private static func timestamps(_ job: Job) -> [BoundValues.Value] {
         [
-            job.attemptedAt?.unixMilliseconds, job.finishedAt?.unixMilliseconds, job.firstFailedAt?.unixMilliseconds,
-            job.lastFailedAt?.unixMilliseconds,
+            .integer(job.attemptedAt?.unixMilliseconds), .integer(job.finishedAt?.unixMilliseconds),
+            .integer(job.firstFailedAt?.unixMilliseconds), .integer(job.lastFailedAt?.unixMilliseconds),
         ]
     }
 
-    private static func outcome(_ job: Job) -> StatementArguments {
-        [job.result?.text, job.progress?.text]
+    private static func outcome(_ job: Job) -> [BoundValues.Value] {
+        [.text(job.result?.text), .text(job.progress?.text)]
     }
 
     private static func date(_ milliseconds: Int64?) -> Date? {
