@@ -79,11 +79,7 @@ struct WorkerRoutes {
         if let workerID = body.workerID, workerID.isEmpty || workerID.utf8.count > 255 {
             throw ValidationError(field: "worker_id", reason: "must be 1–255 characters")
         }
-        let customer: String? =
-            switch caller {
-            case .admin: nil
-            case .customer(let name, _): name
-            }
+        let customer = caller.customer
         let claim = try ClaimRequest(
             queues: body.queues, customer: customer, limit: body.max ?? 1,
             lease: try Self.lease(seconds: body.leaseSeconds), workerID: body.workerID)
@@ -140,12 +136,7 @@ struct WorkerRoutes {
         var request = request
         let body = try await JSONResponse.decode(Body.self, from: &request)
         guard !body.leaseToken.isEmpty else { throw ValidationError(field: "lease_token", reason: "must not be empty") }
-        let customer: String? =
-            switch context.caller {
-            case .admin: nil
-            case .customer(let name, _): name
-            }
-        return (Lease(jobID: id, token: body.leaseToken, customer: customer), body)
+        return (Lease(jobID: id, token: body.leaseToken, customer: context.caller.customer), body)
     }
 }
 
