@@ -8,12 +8,14 @@ import PostgresNIO
 /// same transaction (`record`). A row's `tx` is its transaction's id (the column's default).
 enum PostgresEventRow {
     /// A CTE `recorded` inserting one event of `kind` for each row of the CTE `source` (a
-    /// `RETURNING jobs.*`), at the time in the parameter `atMs`.
+    /// `RETURNING jobs.*`), at the time in the parameter `atMs` — but webhook deliveries', which
+    /// record none (`Job.events(since:at:)`).
     static func recording(_ kind: EventKind, from source: String, atMs: String) -> String {
         """
         recorded AS (
             INSERT INTO job_events (customer, job_id, queue, type, kind, attempt, at)
             SELECT customer, id, queue, type, '\(kind.rawValue)', attempt, to_timestamp(\(atMs) / 1000.0) FROM \(source)
+            WHERE queue <> '\(WebhookDelivery.queue)'
         )
         """
     }

@@ -190,9 +190,10 @@ extension PostgresJobStore {
         try await change(lease) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
     }
 
-    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+    public func fail(_ lease: Lease, message: String, retryable: Bool, retryAfter: Duration?) async throws -> Job {
         try await change(
-            lease.jobID, Job.failing(lease, message: message, retryable: retryable, options: options.store))
+            lease.jobID,
+            Job.failing(lease, message: message, retryable: retryable, retryAfter: retryAfter, options: options.store))
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {

@@ -245,9 +245,10 @@ extension SQLiteJobStore {
         try await change(lease) { job, now in try job.recordProgress(token: lease.token, progress, at: now) }
     }
 
-    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+    public func fail(_ lease: Lease, message: String, retryable: Bool, retryAfter: Duration?) async throws -> Job {
         try await change(
-            lease.jobID, Job.failing(lease, message: message, retryable: retryable, options: options.store))
+            lease.jobID,
+            Job.failing(lease, message: message, retryable: retryable, retryAfter: retryAfter, options: options.store))
     }
 
     public func release(_ lease: Lease, after delay: Duration) async throws -> Job {
@@ -277,14 +278,16 @@ extension [EnqueueResult] {
             let own = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT backlog_quota FROM customers WHERE name = ?"), arguments: [customer])
             guard let quota = own ?? store.options.store.backlogQuota else { continue }
-            // Share by share off the claim-order index, one past the quota at most.
+            // Share by share off the claim-order index, one past the quota at most; its webhook
+            // deliveries are Conveyor's, not the customer's.
             let waiting = try Int.fetchOne(
                 db.cachedStatement(
                     sql: """
                         SELECT count(*) FROM (
                             SELECT 1 FROM queue_shares AS share
                             JOIN jobs ON jobs.queue = share.queue AND jobs.customer = share.customer
-                            WHERE share.customer = ? AND jobs.state IN ('scheduled', 'available', 'retryable')
+                            WHERE share.customer = ? AND share.queue <> '\(WebhookDelivery.queue)'
+                              AND jobs.state IN ('scheduled', 'available', 'retryable')
                             LIMIT ?)
                         """), arguments: [customer, quota + 1])
             if let waiting, waiting > quota {

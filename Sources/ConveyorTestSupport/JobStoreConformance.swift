@@ -67,6 +67,7 @@ public enum JobStoreConformance {
         ("CapStore", capChecks),
         ("SessionStore", sessionChecks),
         ("EventStore", eventChecks),
+        ("WebhookStore", webhookChecks),
     ]
 
     /// Every check, section by section.

@@ -20,14 +20,15 @@ public enum APIKeySecret {
     }
 
     /// A fresh key id (`key_` and 16 base-62 characters): keys are listed and revoked by it.
-    public static func newID(using generator: inout some RandomNumberGenerator) -> String {
-        "key_" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    /// Other ids shown to users (a webhook endpoint's) take the same shape after their own marker.
+    public static func newID(marker: String = "key_", using generator: inout some RandomNumberGenerator) -> String {
+        marker + String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
-    /// A fresh key id from the system's cryptographic generator.
-    public static func newID() -> String {
+    /// A fresh id from the system's cryptographic generator.
+    public static func newID(marker: String = "key_") -> String {
         var generator = SystemRandomNumberGenerator()
-        return newID(using: &generator)
+        return newID(marker: marker, using: &generator)
     }
 
     /// A fresh key from the system's cryptographic generator.

@@ -41,6 +41,20 @@ public struct Event: Sendable, Hashable {
     }
 }
 
+extension Event {
+    /// The state the event left its job in.
+    public var jobState: JobState {
+        switch kind {
+        case .enqueued: (runAt.map { $0 > at } ?? false) ? .scheduled : .available
+        case .started, .progress: .running
+        case .completed: .completed
+        case .failed: .retryable
+        case .dead: .dead
+        case .cancelled: .cancelled
+        }
+    }
+}
+
 /// NewEvent is an event as a store records it, before it has an id.
 public struct NewEvent: Sendable, Hashable {
     public let kind: EventKind
@@ -68,6 +82,9 @@ extension Job {
     /// The events of the change from `before` (nil: the job is new) to `self`: its new state's, or
     /// a progress report while it runs on. The rule every engine records by.
     public func events(since before: Job?, at now: Date) -> [NewEvent] {
+        // A webhook delivery is told of in its endpoint's log of attempts, not as a job event:
+        // one would be delivered by another delivery, and that one by another.
+        guard queue != WebhookDelivery.queue else { return [] }
         let latestError = errors.last?.message
         guard let before else {
             return [NewEvent(.enqueued, of: self, at: now)]

@@ -171,9 +171,11 @@ extension Job {
     /// The change a store applies to record a failed attempt under `lease` — the same on every
     /// engine: the store's retry policy and limits, and jitter drawn here, outside the pure rule.
     public static func failing(
-        _ lease: Lease, message: String, retryable: Bool, options: JobStoreOptions
+        _ lease: Lease, message: String, retryable: Bool, retryAfter: Duration? = nil, options: JobStoreOptions
     ) -> @Sendable (inout Job, Date) throws -> Void {
-        let (policy, limits) = (options.retryPolicy, options.limits)
+        // A delay the worker chose is the policy for this one retry.
+        let policy = retryAfter.map { RetryPolicy(base: $0, cap: $0, jitter: 0) } ?? options.retryPolicy
+        let limits = options.limits
         return { job, now in
             try job.checkScope(lease)
             try job.fail(

@@ -68,6 +68,19 @@ public struct NewJob: Sendable, Hashable {
         }
     }
 
+    /// A job on a queue of Conveyor's own, whose name no caller may use (it starts with `_`); its
+    /// maker checks the rest.
+    init(reservedQueue queue: String, customer: String, type: String, payload: JobPayload, maxAttempts: Int) {
+        self.customer = customer
+        self.queue = queue
+        self.type = type
+        self.payload = payload
+        self.priority = 0
+        self.start = .now
+        self.maxAttempts = maxAttempts
+        self.idempotencyKey = nil
+    }
+
     /// Convenience that validates the payload text too.
     public init(
         customer: String, queue: String, type: String, payloadJSON: String, priority: Int = 0, start: Start = .now,

@@ -31,6 +31,8 @@ public struct ConveyorMetrics: Sendable {
         public static let rateLimitDecisions = "conveyor_rate_limit_decisions_total"
         public static let alertsSent = "conveyor_alerts_sent_total"
         public static let alertsFailed = "conveyor_alerts_failed_total"
+        /// Webhook delivery attempts, per customer and outcome (`WebhookOutcome`).
+        public static let webhookAttempts = "conveyor_webhook_attempts_total"
 
         /// The duration histograms, for a backend that needs buckets per metric.
         public static let durations = [jobRunDuration, jobQueueWait, httpDuration]
@@ -135,6 +137,14 @@ public struct ConveyorMetrics: Sendable {
     public func alert(rule: String, delivered: Bool) {
         Counter(label: delivered ? Name.alertsSent : Name.alertsFailed, dimensions: [("rule", rule)], factory: factory)
             .increment()
+    }
+
+    /// A webhook delivery attempt to one of `customer`'s endpoints.
+    public func webhookAttempt(customer: String, outcome: WebhookOutcome) {
+        Counter(
+            label: Name.webhookAttempts, dimensions: [("customer", customer), ("outcome", outcome.rawValue)],
+            factory: factory
+        ).increment()
     }
 
     // MARK: Plumbing

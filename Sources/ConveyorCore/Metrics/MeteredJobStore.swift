@@ -70,8 +70,8 @@ public struct MeteredJobStore: JobStore {
         try await base.recordProgress(lease, progress)
     }
 
-    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
-        let job = try await base.fail(lease, message: message, retryable: retryable)
+    public func fail(_ lease: Lease, message: String, retryable: Bool, retryAfter: Duration?) async throws -> Job {
+        let job = try await base.fail(lease, message: message, retryable: retryable, retryAfter: retryAfter)
         metrics.failed(job, at: clock.now())
         return job
     }
@@ -176,4 +176,39 @@ public struct MeteredJobStore: JobStore {
         try await base.session(tokenHash: tokenHash, policy: policy)
     }
     public func closeSession(tokenHash: String) async throws { try await base.closeSession(tokenHash: tokenHash) }
+    public func createWebhook(_ draft: WebhookEndpointDraft, secret: String) async throws -> WebhookEndpoint {
+        try await base.createWebhook(draft, secret: secret)
+    }
+    public func webhooks(customer: String?) async throws -> [WebhookEndpoint] {
+        try await base.webhooks(customer: customer)
+    }
+    public func webhook(id: String, customer: String?) async throws -> WebhookEndpoint {
+        try await base.webhook(id: id, customer: customer)
+    }
+    public func updateWebhook(
+        id: String, customer: String?, _ change: WebhookEndpointChange
+    ) async throws -> WebhookEndpoint {
+        try await base.updateWebhook(id: id, customer: customer, change)
+    }
+    public func deleteWebhook(id: String, customer: String?) async throws {
+        try await base.deleteWebhook(id: id, customer: customer)
+    }
+    public func rotateWebhookSecret(id: String, customer: String?, to secret: String) async throws -> WebhookEndpoint {
+        try await base.rotateWebhookSecret(id: id, customer: customer, to: secret)
+    }
+    public func webhookAttempts(endpointID: String, customer: String?, limit: Int) async throws -> [WebhookAttempt] {
+        try await base.webhookAttempts(endpointID: endpointID, customer: customer, limit: limit)
+    }
+    public func webhookCursor() async throws -> EventCursor? { try await base.webhookCursor() }
+    public func dispatchWebhooks(_ deliveries: [NewJob], from: EventCursor?, to: EventCursor) async throws -> Bool {
+        try await base.dispatchWebhooks(deliveries, from: from, to: to)
+    }
+
+    // MARK: Recorded, webhooks
+
+    public func recordWebhookAttempt(_ attempt: WebhookAttempt) async throws -> WebhookEndpoint? {
+        let endpoint = try await base.recordWebhookAttempt(attempt)
+        if let endpoint { metrics.webhookAttempt(customer: endpoint.customer, outcome: attempt.outcome) }
+        return endpoint
+    }
 }

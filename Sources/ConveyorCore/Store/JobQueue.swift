@@ -38,9 +38,10 @@ public protocol JobQueue: Sendable {
     /// reports first (`ProgressWriter`): this is one write.
     func recordProgress(_ lease: Lease, _ progress: JobPayload) async throws -> Job
 
-    /// Records a failed attempt: retried after backoff, or dead when attempts are exhausted or the
-    /// error is not retryable.
-    func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job
+    /// Records a failed attempt: retried after backoff — the store's policy's, or `retryAfter`
+    /// when the worker chose it —, or dead when attempts are exhausted or the error is not
+    /// retryable.
+    func fail(_ lease: Lease, message: String, retryable: Bool, retryAfter: Duration?) async throws -> Job
 
     /// Gives a running job back without spending the attempt, claimable again after `delay` (for a
     /// worker shutting down, `.zero`; for a handler that snoozes, its delay).
@@ -55,6 +56,11 @@ extension JobQueue {
     /// Accepts one job: a batch of one. A 2xx on enqueue means this returned: the job is committed.
     public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
         try await enqueue(batch: [job])[0]
+    }
+
+    /// Records a failed attempt, retried after the store's backoff.
+    public func fail(_ lease: Lease, message: String, retryable: Bool) async throws -> Job {
+        try await fail(lease, message: message, retryable: retryable, retryAfter: nil)
     }
 
     /// Marks a running job completed without a result.

@@ -4,7 +4,7 @@
 /// what assembles a process takes the whole store.
 public typealias JobStore =
     JobQueue & JobQueries & DeadLetterStore & StaleJobStore & RetentionStore & WorkerRegistry & TenancyStore
-    & RateLimitStore & HealthReadings & LeaderElector & PauseStore & CapStore & SessionStore & EventStore
+    & RateLimitStore & HealthReadings & LeaderElector & PauseStore & CapStore & SessionStore & EventStore & WebhookStore
 
 /// JobStoreOptions are the engine-independent settings of a store.
 public struct JobStoreOptions: Sendable {

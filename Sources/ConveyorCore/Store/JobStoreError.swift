@@ -21,6 +21,10 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Accepting these jobs would leave the customer more jobs waiting than its backlog quota;
     /// none of them was accepted.
     case backlogQuotaExceeded(customer: String, quota: Int)
+    /// No webhook endpoint has this id (or the caller may not see it).
+    case webhookNotFound(id: String)
+    /// The customer has as many webhook endpoints as it may.
+    case tooManyWebhooks(customer: String, limit: Int)
     /// The database could not be opened or answered with an error; the operation did not happen.
     case unavailable(reason: String)
 
@@ -37,6 +41,9 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .apiKeyNotFound(let id): "no API key with id \(id)"
         case .backlogQuotaExceeded(let customer, let quota):
             "customer \(customer) may have at most \(quota) jobs waiting (its backlog quota); none of these was accepted"
+        case .webhookNotFound(let id): "no webhook endpoint with id \(id)"
+        case .tooManyWebhooks(let customer, let limit):
+            "customer \(customer) has \(limit) webhook endpoints, the most it may have"
         case .unavailable(let reason): reason
         }
     }

@@ -82,7 +82,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func problem(for refused: JobStoreError) -> Problem {
         switch refused {
-        case .notFound, .customerNotFound, .apiKeyNotFound, .workerNotFound:
+        case .notFound, .customerNotFound, .apiKeyNotFound, .workerNotFound, .webhookNotFound:
             return .notFound(refused.description)
         case .leaseLost:
             var problem = Problem(
@@ -104,6 +104,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(
                 status: .tooManyRequests, type: "backlog-quota", title: "Backlog quota reached",
                 detail: refused.description, field: "backlog_quota")
+        case .tooManyWebhooks:
+            return Problem(
+                status: .conflict, type: "too-many-webhooks", title: "Conflict", detail: refused.description)
         case .unavailable:
             return Problem(
                 status: .serviceUnavailable, type: "unavailable", title: "Service unavailable",

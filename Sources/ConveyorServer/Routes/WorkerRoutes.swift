@@ -80,6 +80,7 @@ struct WorkerRoutes {
             throw ValidationError(field: "worker_id", reason: "must be 1–255 characters")
         }
         let customer = caller.customer
+        for queue in body.queues { _ = try NameRules.queue(queue, field: "queues") }
         let claim = try ClaimRequest(
             queues: body.queues, customer: customer, limit: body.max ?? 1,
             lease: try Self.lease(seconds: body.leaseSeconds), workerID: body.workerID)

@@ -19,7 +19,8 @@ enum AttemptEnding: Sendable {
     /// What the runtime writes to the store.
     enum Outcome: Sendable, Equatable {
         case complete(result: JobPayload?)
-        case fail(message: String, retryable: Bool)
+        /// `retryAfter`: the handler chose when (`JobRetry`); nil: the store's backoff.
+        case fail(message: String, retryable: Bool, retryAfter: Duration? = nil)
         case release(after: Duration)
         /// Nothing: the lease is gone and whatever the handler did must not be recorded.
         case discard
@@ -30,6 +31,8 @@ enum AttemptEnding: Sendable {
         case .returned(let result): .complete(result: result)
         case .threw(let error as NonRetryableError): .fail(message: error.message, retryable: false)
         case .threw(let snooze as JobSnooze): .release(after: max(snooze.delay, .zero))
+        case .threw(let retry as JobRetry):
+            .fail(message: retry.message, retryable: true, retryAfter: max(retry.delay, .zero))
         case .threw(let error): .fail(message: AttemptEnding.describe(error), retryable: true)
         case .timedOut(let limit): .fail(message: "timed out after \(AttemptEnding.seconds(limit))", retryable: true)
         case .interrupted: .release(after: .zero)

@@ -57,11 +57,11 @@ extension WorkerService {
                     }
                 }
                 return
-            case .fail(let message, let retryable):
+            case .fail(let message, let retryable, let retryAfter):
                 if case .timedOut = ending { emit(.timedOut(job.id)) }
                 let failed = try await shielded(within: retry.window + .seconds(1)) {
                     try await self.retrying(retry, since: ended) {
-                        try await store.fail(lease, message: message, retryable: retryable)
+                        try await store.fail(lease, message: message, retryable: retryable, retryAfter: retryAfter)
                     } recordedAnyway: { stored in
                         stored.attempt == job.attempt && [.retryable, .dead].contains(stored.state)
                     }

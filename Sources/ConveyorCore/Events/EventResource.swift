@@ -1,20 +1,23 @@
-import ConveyorCore
 import Foundation
 
-/// EventResource is a job event as its stream's `data` shows it: what happened, to which job, and
-/// what the customer needs of it — the result of `job.completed`, the error and the next run of
+/// EventResource is a job event as its stream's `data` and a webhook's `data` show it: what
+/// happened, to which job, the state it left the job in, and what the customer needs of it — the result of `job.completed`, the error and the next run of
 /// `job.failed`, the error of `job.dead`, the report of `job.progress`; results and reports byte
 /// for byte as the worker sent them.
-struct EventResource: Encodable, Sendable {
-    let event: Event
+public struct EventResource: Encodable, Sendable {
+    public let event: Event
+
+    public init(event: Event) {
+        self.event = event
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, event, at, customer, queue, type, attempt, result, progress, error
+        case id, event, at, customer, queue, type, attempt, result, progress, error, state
         case jobID = "job_id"
         case runAt = "run_at"
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(event.id.description, forKey: .id)
         try container.encode(event.kind.rawValue, forKey: .event)
@@ -24,6 +27,7 @@ struct EventResource: Encodable, Sendable {
         try container.encode(event.queue, forKey: .queue)
         try container.encode(event.type, forKey: .type)
         try container.encode(event.attempt, forKey: .attempt)
+        try container.encode(event.jobState, forKey: .state)
         switch event.kind {
         case .completed: try container.encode(event.result, forKey: .result)
         case .progress: try container.encodeIfPresent(event.detail.map(JobPayload.init(storedText:)), forKey: .progress)
@@ -37,14 +41,14 @@ struct EventResource: Encodable, Sendable {
     }
 
     /// The event in the `text/event-stream` format: its id, its name, its data on one line.
-    func serverSentEvent() -> String {
+    public func serverSentEvent() -> String {
         "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(data)\n\n"
     }
 
     /// The event's JSON, as `encode(to:)` makes it — written by hand: an event goes to every
     /// stream that follows it, and Foundation's encoder was most of a stream's cost. Members in
-    /// the encoder's sorted order; `EventRoutesTests` holds the two to the same bytes.
-    var data: String {
+    /// the encoder's sorted order; `EventResourceTests` holds the two to the same bytes.
+    public var data: String {
         var json = JSONText()
         json.string("at", event.at.rfc3339Milliseconds)
         json.integer("attempt", event.attempt)
@@ -62,6 +66,7 @@ struct EventResource: Encodable, Sendable {
         if [.failed, .enqueued].contains(event.kind), let runAt = event.runAt {
             json.string("run_at", runAt.rfc3339Milliseconds)
         }
+        json.string("state", event.jobState.rawValue)
         json.string("type", event.type)
         return json.closed
     }
