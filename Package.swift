@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The pure core: job model, lifecycle, backoff, validation, the store protocol. No I/O.
@@ -98,6 +99,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Webhooks: the dispatcher (events to delivery jobs), the delivery handler, and the
+        // process's one outbound HTTP client (AsyncHTTPClient) with the address rules.
+        .target(
+            name: "ConveyorWebhooks",
+            dependencies: [
+                "ConveyorCore", "ConveyorWorker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // `conveyor bench`: throughput and latency measurements on any store.
         .target(
             name: "ConveyorBench",
@@ -132,7 +148,7 @@ let package = Package(
             name: "ConveyorCLI",
             dependencies: [
                 "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorWorker", "ConveyorMaintenance",
-                "ConveyorBench", "ConveyorServer",
+                "ConveyorBench", "ConveyorServer", "ConveyorWebhooks",
                 "CMallocTuning", "CInspectionGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,7 +163,7 @@ let package = Package(
         .target(
             name: "ConveyorServer",
             dependencies: [
-                "ConveyorCore",
+                "ConveyorCore", "ConveyorWebhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

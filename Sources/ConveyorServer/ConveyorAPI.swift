@@ -30,7 +30,8 @@ public enum ConveyorAPI {
         retention: RetentionPolicy = .default, enqueues: GroupCommit<NewJob, Job>? = nil,
         completions: GroupCommit<Completion, Job>? = nil, progress: ProgressWriter? = nil, events: EventHub? = nil,
         dashboard: DashboardRoutes? = nil,
-        claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer
+        claimWaitersPerCustomer: Int = ListenerConfiguration.defaultClaimWaitersPerCustomer,
+        webhooks: WebhookURLPolicy = WebhookURLPolicy()
     ) -> Router<ConveyorRequestContext> {
         let router = Router(context: ConveyorRequestContext.self)
         if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
@@ -70,6 +71,7 @@ public enum ConveyorAPI {
         AdminRoutes(store: store).register(on: admin.group("admin"))
         PauseRoutes(queues: queues, store: store).register(on: keyed, admin: admin)
         CapRoutes(store: store).register(on: admin)
+        WebhookRoutes(queues: queues, store: store, policy: webhooks).register(on: keyed, admin: admin)
         JobRoutes(store: store, hub: events).register(on: keyed)
         let stream = events.map { EventStream(store: store, hub: $0) }
         if let stream { EventRoutes(stream: stream, queues: queues).register(on: keyed, admin: admin) }
@@ -101,8 +103,8 @@ public enum ConveyorAPI {
         store: any JobStore, host: String, port: Int, limits: JobLimits = .default, rateLimiter: RateLimiter? = nil,
         health: HealthMonitor? = nil, metrics: MetricsExport? = nil, configuredAdminKey: String? = nil,
         retention: RetentionPolicy = .default, dashboard: DashboardRoutes? = nil,
-        listener: ListenerConfiguration = ListenerConfiguration(), logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        listener: ListenerConfiguration = ListenerConfiguration(), webhooks: WebhookURLPolicy = WebhookURLPolicy(),
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(ValidationError) -> some ApplicationProtocol {
         // Run by the application after its server has stopped, so enqueues and completions in
         // flight are written.
@@ -115,7 +117,7 @@ public enum ConveyorAPI {
                 store: store, limits: limits, rateLimiter: rateLimiter, health: health, metrics: metrics,
                 configuredAdminKey: configuredAdminKey, retention: retention, enqueues: enqueues,
                 completions: completions, progress: progress, events: events, dashboard: dashboard,
-                claimWaitersPerCustomer: listener.claimWaitersPerCustomer),
+                claimWaitersPerCustomer: listener.claimWaitersPerCustomer, webhooks: webhooks),
             server: try listener.server(),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "conveyor",

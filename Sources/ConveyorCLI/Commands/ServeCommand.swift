@@ -24,7 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
             stopping, default 3; requests then in flight get 15 s more, so that it exits whatever the \
             database does). It also campaigns to lead the stale-job rescuer (STALE_INTERVAL_SECONDS, \
             STALE_GRACE_SECONDS) and the dead-letter monitor (ALERT_*, SLACK_WEBHOOK_URL; see conveyor \
-            monitor dlq --help), unless MAINTENANCE=off.
+            monitor dlq --help), unless MAINTENANCE=off. It delivers customers' webhooks \
+            (WEBHOOK_CONCURRENCY, WEBHOOK_CONCURRENCY_PER_CUSTOMER, WEBHOOK_ALLOW_PRIVATE_NETWORKS) \
+            unless WEBHOOK_DELIVERY=off.
             """)
 
     @Option(help: "The address to listen on (default: HOST, else 127.0.0.1).")
@@ -58,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Every request to a server that speaks HTTPS came over it.
         if listener.isTLS { dashboardConfiguration.secureCookie = true }
         let maintenance = try MaintenanceServices(settings: settings)
+        let webhooks = try WebhookServices(settings: settings, enabledByDefault: true)
         let configuredAdminKey = settings.text("CONVEYOR_ADMIN_KEY")
         let opened = try await database.openService(settings) { store throws(CommandFailure) in
             let shown = try await failing {
@@ -87,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store, host: host, port: port, limits: limits, rateLimiter: rateLimiter, health: monitor,
                 metrics: export,
                 configuredAdminKey: configuredAdminKey, retention: maintenance.deadLetters.retention,
-                dashboard: dashboard, listener: listener, logger: logger
+                dashboard: dashboard, listener: listener, webhooks: webhooks.policy, logger: logger
             ) { bound in
                 serverLogger.info("listening", metadata: ["address": "\(host):\(bound)", "scheme": "\(scheme)"])
                 // Written straight to the descriptor: scripts and tests wait for this line.
@@ -96,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Shut down in reverse order: readiness turns off first, the server stops last.
         let services: [any Service] =
-            opened.services + [application, rateLimiter]
+            opened.services + (try webhooks.services(store: store, logger: logger)) + [application, rateLimiter]
             + maintenance.services(store: store, metrics: export.metrics, logger: logger) + [monitor]
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)

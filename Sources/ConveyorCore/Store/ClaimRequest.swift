@@ -25,9 +25,8 @@ public struct ClaimRequest: Sendable, Hashable {
         guard !queues.isEmpty else { throw ValidationError(field: "queues", reason: "must name at least one queue") }
         var named: [String] = []
         for name in queues where !named.contains(name) {
-            // Conveyor's own queue of webhook deliveries, for the workers of the deployment;
-            // the HTTP claim route refuses it before it gets here.
-            named.append(name == WebhookDelivery.queue ? name : try NameRules.queue(name, field: "queues"))
+            // The HTTP claim route refuses Conveyor's own queue before it gets here.
+            named.append(try NameRules.workerQueue(name, field: "queues"))
             guard named.count <= ClaimRequest.maxQueues else {
                 throw ValidationError(
                     field: "queues", reason: "must name at most \(ClaimRequest.maxQueues) distinct queues")

@@ -17,6 +17,13 @@ public enum NameRules {
         try pathSegment(name, field: field)
     }
 
+    /// Checks a queue name that workers of the deployment and operators may also name Conveyor's
+    /// own queue with (`WebhookDelivery.queue`: no caller can make a job there, since a queue name
+    /// starts with a letter or digit).
+    public static func workerQueue(_ name: String, field: String = "queue") throws(ValidationError) -> String {
+        name == WebhookDelivery.queue ? name : try queue(name, field: field)
+    }
+
     /// Checks a job type name.
     public static func type(_ name: String, field: String = "type") throws(ValidationError) -> String {
         try check(

@@ -16,7 +16,8 @@ public struct WorkerRegistration: Sendable, Hashable {
         self.id = id
         self.host = host
         self.pid = pid
-        self.queues = try queues.map { name throws(ValidationError) in try NameRules.queue(name, field: "queues") }
+        self.queues = try queues.map { name throws(ValidationError) in try NameRules.workerQueue(name, field: "queues")
+        }
         guard concurrency >= 1 else { throw ValidationError(field: "concurrency", reason: "must be at least 1") }
         self.concurrency = concurrency
     }

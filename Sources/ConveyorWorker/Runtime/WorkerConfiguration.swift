@@ -84,7 +84,7 @@ public struct WorkerConfiguration: Sendable {
     func validated() throws(ValidationError) -> WorkerConfiguration {
         guard !queues.isEmpty else { throw ValidationError(field: "queue", reason: "must name at least one queue") }
         for (queue, concurrency) in queues {
-            _ = try NameRules.queue(queue)
+            _ = try NameRules.workerQueue(queue)
             guard concurrency >= 1 else {
                 throw ValidationError(field: "concurrency", reason: "must be at least 1 (got \(concurrency))")
             }
