@@ -184,7 +184,8 @@ let package = Package(
             name: "ConveyorServerTests",
             dependencies: [
                 "ConveyorServer", "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorTestSupport",
-                "ConveyorWorker",
+                "ConveyorWorker", "ConveyorWebhooks",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

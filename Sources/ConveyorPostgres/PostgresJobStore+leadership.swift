@@ -10,7 +10,7 @@ import PostgresNIO
 extension PostgresJobStore {
     public func lead(_ role: String, retry: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws
     {
-        let key = Self.lockKey(for: role)
+        let key = Self.lockKey(for: role, schema: options.schema)
         let holder = Leadership.newHolder()
         let logger = self.logger
         // Long enough for a loaded machine (a one-second bound ended terms of a 100 ms campaign
@@ -143,8 +143,11 @@ extension PostgresJobStore {
     }
 
     /// A stable 64-bit key per role.
-    static func lockKey(for role: String) -> Int64 {
-        let digest = Array(SHA256.hash(data: Data(("conveyor-leader:" + role).utf8)))
+    /// The advisory lock of `role` for the deployment whose tables are in `schema`: advisory locks
+    /// belong to the database, so deployments in two schemas of one database each elect their own.
+    static func lockKey(for role: String, schema: String?) -> Int64 {
+        let scope = schema.map { "\($0):" } ?? ""
+        let digest = Array(SHA256.hash(data: Data(("conveyor-leader:" + scope + role).utf8)))
         return digest.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
     }
 }

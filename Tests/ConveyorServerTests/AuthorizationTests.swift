@@ -24,6 +24,11 @@ struct AuthorizationTests {
                 "POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
             let id = try #require(created.json["id"] as? String)
             let body = QueueRoutesTests.email
+            let hook = try await server.store.createWebhook(
+                try WebhookEndpointDraft(
+                    customer: "acme", url: "https://93.184.215.14/hook", events: nil, queue: nil, description: nil,
+                    policy: .init()), secret: WebhookSecret.generate())
+            let hookURL = #"{"url":"https://93.184.215.14/hook","events":["job.completed"]}"#
             // Every route but cancel (last, below), with the status each caller gets: the own
             // customer, another customer, an admin. No key is always 401.
             let claim = #"{"queues":["mail"],"wait_seconds":0}"#
@@ -72,6 +77,15 @@ struct AuthorizationTests {
                 ("PUT", "/api/admin/customers/acme/queues/mail/cap", #"{"max_running":5}"#, 403, 403, 200),
                 ("DELETE", "/api/admin/customers/acme/queues/mail/cap", nil, 403, 403, 204),
                 ("GET", "/metrics", nil, 403, 403, 200),
+                ("POST", "/api/queue/acme/webhooks", hookURL, 201, 404, 201),
+                ("GET", "/api/queue/acme/webhooks", nil, 200, 404, 200),
+                ("GET", "/api/queue/acme/webhooks/\(hook.id)", nil, 200, 404, 200),
+                ("PATCH", "/api/queue/acme/webhooks/\(hook.id)", #"{"description":"billing"}"#, 200, 404, 200),
+                ("POST", "/api/queue/acme/webhooks/\(hook.id)/rotate-secret", nil, 200, 404, 200),
+                ("GET", "/api/queue/acme/webhooks/\(hook.id)/attempts", nil, 200, 404, 200),
+                ("GET", "/api/admin/webhooks", nil, 403, 403, 200),
+                // acme's own delete goes first: the admin's finds it gone.
+                ("DELETE", "/api/queue/acme/webhooks/\(hook.id)", nil, 204, 404, 404),
             ]
             #expect(
                 Set(

@@ -31,13 +31,13 @@ struct OpenAPITests {
             let previous = index > 0 ? segments[index - 1] : ""
             if previous == "queue" {
                 templated.append("{customerId}")
-            } else if index >= 2, segments[index - 2] == "queue", segment != "batch" {
+            } else if index >= 2, segments[index - 2] == "queue", !["batch", "webhooks"].contains(segment) {
                 templated.append("{queue}")
             } else if previous == "queues" {
                 templated.append("{queue}")
             } else if (previous == "jobs" || previous == "dlq") && JobID(String(segment)) != nil {
                 templated.append("{id}")
-            } else if previous == "keys" {
+            } else if previous == "keys" || previous == "webhooks" {
                 templated.append("{id}")
             } else if previous == "customers" {
                 templated.append("{name}")

@@ -39,7 +39,7 @@ final class ServerHarness: Sendable {
     static func start(
         _ engine: Engine, rateLimits: RateLimiter.Configuration? = nil, health: HealthConfiguration? = nil,
         clock: any WallClock = SystemClock(), dashboard: DashboardConfiguration? = nil,
-        listener: ListenerConfiguration = ListenerConfiguration()
+        listener: ListenerConfiguration = ListenerConfiguration(), webhooks: WebhookURLPolicy = WebhookURLPolicy()
     ) async throws -> ServerHarness {
         let (store, cleanup) = try await engine.openStore(clock: clock)
         _ = try await store.createCustomer("acme")
@@ -55,7 +55,7 @@ final class ServerHarness: Sendable {
 
         return try await serve(
             store, rateLimits: rateLimits, health: health, clock: clock, keys: (acmeKey, globexKey, adminKey),
-            export: .prometheus(), dashboard: dashboard, listener: listener, cleanup: cleanup)
+            export: .prometheus(), dashboard: dashboard, listener: listener, webhooks: webhooks, cleanup: cleanup)
     }
 
     /// Serves `store`, which has customers acme and globex with these keys, and an admin key.
@@ -64,7 +64,8 @@ final class ServerHarness: Sendable {
         clock: any WallClock = SystemClock(), keys: (acme: String, globex: String, admin: String),
         metrics: TestMetrics = TestMetrics(), export: MetricsExport? = nil, configuredAdminKey: String? = nil,
         logger: Logger = Logger(label: "test-server"), dashboard: DashboardConfiguration? = nil,
-        listener: ListenerConfiguration = ListenerConfiguration(), cleanup: @escaping @Sendable () async -> Void
+        listener: ListenerConfiguration = ListenerConfiguration(), webhooks: WebhookURLPolicy = WebhookURLPolicy(),
+        cleanup: @escaping @Sendable () async -> Void
     ) async throws -> ServerHarness {
         let rateLimiter = rateLimits.map {
             RateLimiter(
@@ -81,7 +82,8 @@ final class ServerHarness: Sendable {
         }
         let application = try ConveyorAPI.application(
             store: store, host: "127.0.0.1", port: 0, rateLimiter: rateLimiter, health: monitor, metrics: export,
-            configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, listener: listener, logger: logger
+            configuredAdminKey: configuredAdminKey, dashboard: dashboardRoutes, listener: listener, webhooks: webhooks,
+            logger: logger
         ) { port in
             portContinuation.yield(port)
             portContinuation.finish()
