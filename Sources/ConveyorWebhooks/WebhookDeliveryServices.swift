@@ -12,16 +12,11 @@ public struct WebhookDeliveryServices: Sendable {
     public let policy: WebhookURLPolicy
     public let concurrency: Int
     public let perCustomer: Int
-    /// The process's one outbound HTTP client.
-    public let http: OutboundHTTP
 
-    public init(
-        policy: WebhookURLPolicy, concurrency: Int = 64, perCustomer: Int? = nil, http: OutboundHTTP = OutboundHTTP()
-    ) {
+    public init(policy: WebhookURLPolicy, concurrency: Int = 64, perCustomer: Int? = nil) {
         self.policy = policy
         self.concurrency = concurrency
         self.perCustomer = perCustomer ?? max(1, concurrency / 4)
-        self.http = http
     }
 
     /// The settings' services: WEBHOOK_ALLOW_PRIVATE_NETWORKS, WEBHOOK_CONCURRENCY,
@@ -34,7 +29,9 @@ public struct WebhookDeliveryServices: Sendable {
     }
 
     /// The delivery handler, for a worker that takes `_webhooks` jobs among others.
-    public func handler(store: any WebhookStore, clock: any WallClock = SystemClock()) -> WebhookDeliveryHandler {
+    public func handler(
+        store: any WebhookStore, http: OutboundHTTP, clock: any WallClock = SystemClock()
+    ) -> WebhookDeliveryHandler {
         WebhookDeliveryHandler(
             store: store, sender: WebhookSender(http: http.client, policy: policy, clock: clock),
             perCustomer: perCustomer)
@@ -47,23 +44,23 @@ public struct WebhookDeliveryServices: Sendable {
             logger: logger)
     }
 
-    /// The services in start order (a group stops them in reverse): the client first, so that it
-    /// stops last; with `delivering` false, the client alone (the Slack alerts use it).
+    /// The services in start order (a group stops them in reverse): `http` — the process's one
+    /// client, made here when not given — first, so that it stops last.
     public func services(
-        store: any JobStore, delivering: Bool = true, clock: any WallClock = SystemClock(), logger: Logger
+        store: any JobStore, http given: OutboundHTTP? = nil, clock: any WallClock = SystemClock(), logger: Logger
     ) throws(ValidationError) -> [any Service] {
-        guard delivering else { return [http] }
+        let http = given ?? OutboundHTTP()
         var handlers = JobHandlers()
-        handler(store: store, clock: clock).register(on: &handlers)
+        handler(store: store, http: http, clock: clock).register(on: &handlers)
         let worker: WorkerService
         do {
             worker = try WorkerService(
                 store: store, handlers: handlers, configuration: workerConfiguration(logger: logger))
         } catch {
             // A client is shut down before it goes, or AsyncHTTPClient traps.
-            try? http.client.syncShutdown()
+            if given == nil { try? http.client.syncShutdown() }
             throw error
         }
-        return [http, WebhookDispatcher(store: store, logger: logger), worker]
+        return (given == nil ? [http] : []) + [WebhookDispatcher(store: store, logger: logger), worker]
     }
 }

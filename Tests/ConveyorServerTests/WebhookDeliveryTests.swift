@@ -203,7 +203,7 @@ struct WebhookDeliveryTests {
             try await poll("every acme delivery while globex's hang", timeout: .seconds(15)) {
                 receiver.deliveries(to: "/hooks/acme").count == 10
             }
-            #expect(receiver.deliveries(to: "/hooks/globex").count == 2, "globex holds its two slots, no more")
+            #expect(receiver.mostHeld("/hooks/globex") == 2, "globex holds its two slots, no more")
         }
     }
 

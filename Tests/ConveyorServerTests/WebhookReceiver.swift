@@ -22,6 +22,8 @@ final class WebhookReceiver: Sendable {
         let plans = Mutex<[String: [Int]]>([:])
         let slow = Mutex<Set<String>>([])
         let released = Mutex(false)
+        /// Per slow path: how many requests it holds now, and the most it held at once.
+        let held = Mutex<[String: (now: Int, most: Int)]>([:])
     }
 
     private let state: State
@@ -41,6 +43,9 @@ final class WebhookReceiver: Sendable {
 
     func release() { state.released.withLock { $0 = true } }
 
+    /// The most requests a slow path held at once.
+    func mostHeld(_ path: String) -> Int { state.held.withLock { $0[path]?.most ?? 0 } }
+
     static func start() async throws -> WebhookReceiver {
         let state = State()
         let router = Router()
@@ -53,6 +58,11 @@ final class WebhookReceiver: Sendable {
                 $0.append(Delivery(path: path, headers: headers, body: Data(body.readableBytesView)))
             }
             if state.slow.withLock({ $0.contains(path) }) {
+                state.held.withLock { held in
+                    let now = (held[path]?.now ?? 0) + 1
+                    held[path] = (now, max(now, held[path]?.most ?? 0))
+                }
+                defer { state.held.withLock { $0[path]?.now -= 1 } }
                 while !state.released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
             }
             let status = state.plans.withLock { plans in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConveyorCore
 import ConveyorMaintenance
+import ConveyorWebhooks
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -92,10 +93,13 @@ struct MonitorCommand: AsyncParsableCommand {
             let logger = Logger(label: "conveyor.dlq")
             let endpoint = try metrics.endpoint(settings, logger: logger)
             let store = endpoint.map { MeteredJobStore(opened.store, metrics: $0.export.metrics) } ?? opened.store
+            // Made last, just before the group that shuts it down runs.
+            let http = OutboundHTTP()
             let group = ServiceGroup(
-                services: opened.services
+                services: opened.services + [http]
                     + deadLetters.services(
-                        store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger)
+                        store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), http: http.client,
+                        logger: logger)
                     + (endpoint.map { [$0.service] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await failing { try await group.run() }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConveyorCore
 import ConveyorMaintenance
 import ConveyorServer
+import ConveyorWebhooks
 import Foundation
 import Hummingbird
 import Logging
@@ -98,9 +99,20 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         // Shut down in reverse order: readiness turns off first, the server stops last.
+        // The process's one outbound client (webhooks, Slack alerts), made last, just before the
+        // group that shuts it down runs: stopped after everything that sends through it.
+        let http = OutboundHTTP()
+        let deliveries: [any Service]
+        do {
+            deliveries = try webhooks.services(store: store, http: http, logger: logger)
+        } catch {
+            try? await http.client.shutdown()
+            throw error
+        }
         let services: [any Service] =
-            opened.services + (try webhooks.services(store: store, logger: logger)) + [application, rateLimiter]
-            + maintenance.services(store: store, metrics: export.metrics, logger: logger) + [monitor]
+            opened.services + [http] + deliveries + [application, rateLimiter]
+            + maintenance.services(store: store, metrics: export.metrics, http: http.client, logger: logger)
+            + [monitor]
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // Requests still in flight after the drain wait at most the store's connect timeout for a

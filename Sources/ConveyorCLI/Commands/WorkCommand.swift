@@ -1,6 +1,7 @@
 import ArgumentParser
 import CInspectionGuard
 import ConveyorCore
+import ConveyorWebhooks
 import ConveyorWorker
 import Foundation
 import Logging
@@ -78,6 +79,13 @@ struct WorkCommand: AsyncParsableCommand {
     @Flag(help: "Do not campaign for the maintenance roles (default: MAINTENANCE, else on).")
     var noMaintenance = false
 
+    @Flag(
+        help: """
+            Also deliver customers' webhooks (the _webhooks queue and the dispatcher), as serve does \
+            unless WEBHOOK_DELIVERY=off (WEBHOOK_CONCURRENCY, WEBHOOK_CONCURRENCY_PER_CUSTOMER).
+            """)
+    var webhooks = false
+
     @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var metrics: MetricsOptions
@@ -140,6 +148,7 @@ struct WorkCommand: AsyncParsableCommand {
             stopGrace: Self.seconds(killAfter) + .seconds(3),
             pollInterval: Self.seconds(pollInterval), limits: limits, logger: logger)
         let maintenance = try MaintenanceServices(settings: settings, optedOut: noMaintenance)
+        let delivery = try await failing { try WebhookDeliveryServices(settings: settings) }
         let endpoint = try metrics.endpoint(settings, logger: logger)
         let opened = try await database.openService(settings)
         let store: any JobStore =
@@ -147,10 +156,20 @@ struct WorkCommand: AsyncParsableCommand {
         let worker = try await failing {
             try WorkerService(store: store, handlers: handlers, configuration: configuration)
         }
+        // The process's one outbound client (webhooks, Slack alerts), shut down by the group.
+        let http = OutboundHTTP()
+        let deliveries: [any Service]
+        do {
+            deliveries = webhooks ? try delivery.services(store: store, http: http, logger: logger) : []
+        } catch {
+            try? await http.client.shutdown()
+            throw CommandFailure(error)
+        }
         let group = ServiceGroup(
-            services: opened.services
+            services: opened.services + [http] + deliveries
                 + maintenance.services(
-                    store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), logger: logger) + [worker]
+                    store: store, metrics: endpoint?.export.metrics ?? ConveyorMetrics(), http: http.client,
+                    logger: logger) + [worker]
                 + (endpoint.map { [$0.service] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await failing { try await group.run() }

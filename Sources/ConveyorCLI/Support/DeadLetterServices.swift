@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ConveyorCore
 import ConveyorMaintenance
 import Logging
@@ -25,8 +26,8 @@ struct DeadLetterServices {
 
     /// The services, the dispatcher first: a group stops its services in reverse order, so what
     /// the monitor queued is still sent.
-    func services(store: any JobStore, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
-        let dispatcher = AlertDispatcher(configuration: delivery, metrics: metrics, logger: logger)
+    func services(store: any JobStore, metrics: ConveyorMetrics, http: HTTPClient, logger: Logger) -> [any Service] {
+        let dispatcher = AlertDispatcher(configuration: delivery, http: http, metrics: metrics, logger: logger)
         return [
             dispatcher, DeadLetterMonitor(store: store, dispatcher: dispatcher, thresholds: thresholds, logger: logger),
             RetentionPruner(store: store, policy: retention, interval: pruneEvery, logger: logger),

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ConveyorCore
 import ConveyorMaintenance
 import Logging
@@ -31,9 +32,9 @@ struct MaintenanceServices {
     }
 
     /// The services to run, in start order (a group stops them in reverse): none when opted out.
-    func services(store: any JobStore, metrics: ConveyorMetrics, logger: Logger) -> [any Service] {
+    func services(store: any JobStore, metrics: ConveyorMetrics, http: HTTPClient, logger: Logger) -> [any Service] {
         guard enabled else { return [] }
-        return deadLetters.services(store: store, metrics: metrics, logger: logger) + [
+        return deadLetters.services(store: store, metrics: metrics, http: http, logger: logger) + [
             StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger)
         ]
     }

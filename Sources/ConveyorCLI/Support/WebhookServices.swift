@@ -28,9 +28,9 @@ struct WebhookServices {
     }
 
     /// The services to run, in start order.
-    func services(store: any JobStore, logger: Logger) throws(CommandFailure) -> [any Service] {
+    func services(store: any JobStore, http: OutboundHTTP, logger: Logger) throws(CommandFailure) -> [any Service] {
         do {
-            return try delivery.services(store: store, delivering: enabled, logger: logger)
+            return enabled ? try delivery.services(store: store, http: http, logger: logger) : []
         } catch {
             throw CommandFailure(error)
         }

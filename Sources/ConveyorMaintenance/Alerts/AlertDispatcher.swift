@@ -1,19 +1,19 @@
+public import AsyncHTTPClient
 public import ConveyorCore
 public import Foundation
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// AlertDispatcher delivers notifications without ever making a monitor wait: `send` logs the
 /// notification and queues it; the dispatcher, a service, posts each to the Slack webhook in turn.
 /// A 429 or 5xx is retried — after the `Retry-After` it names, else with doubling backoff — up to
 /// `maxAttempts`, as is a receiver that cannot be reached; any other answer that is not 2xx is
 /// given up at once. Each outcome is logged and counted (`conveyor_alerts_sent_total` /
-/// `_failed_total`). Without a webhook, the log is the only destination.
+/// `_failed_total`). Without a webhook, the log is the only destination. Posts go through the
+/// process's one HTTP client (`OutboundHTTP` in `conveyor serve`, `work` and `monitor`), never
+/// following a redirect.
 public final class AlertDispatcher: Service, Sendable {
     public struct Configuration: Sendable {
         /// The Slack incoming webhook; nil: alerts go to the log only.
@@ -50,12 +50,19 @@ public final class AlertDispatcher: Service, Sendable {
     public let configuration: Configuration
     let metrics: ConveyorMetrics
     let logger: Logger
+    let http: HTTPClient
     private let stream: AsyncStream<AlertNotification>
     private let continuation: AsyncStream<AlertNotification>.Continuation
     private let stopping = Atomic(false)
 
-    public init(configuration: Configuration, metrics: ConveyorMetrics = ConveyorMetrics(), logger: Logger) {
+    /// A dispatcher posting through `http` (by default AsyncHTTPClient's shared client, for tools
+    /// and tests; processes pass their own, which they shut down).
+    public init(
+        configuration: Configuration, http: HTTPClient = .shared, metrics: ConveyorMetrics = ConveyorMetrics(),
+        logger: Logger
+    ) {
         self.configuration = configuration
+        self.http = http
         self.metrics = metrics
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.buffer))
@@ -95,17 +102,20 @@ public final class AlertDispatcher: Service, Sendable {
     func deliver(_ notification: AlertNotification) async {
         guard let webhook = configuration.webhook else { return }
         let rule = notification.alert.rule.rawValue
-        var request = URLRequest(url: webhook, timeoutInterval: configuration.requestTimeout.timeInterval)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = SlackMessage.payload(for: notification)
+        var request = HTTPClientRequest(url: webhook.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: SlackMessage.payload(for: notification)))
+        let timeout = TimeAmount.milliseconds(Int64(configuration.requestTimeout.timeInterval * 1000))
         var wait = configuration.backoff
         for attempt in 1...configuration.maxAttempts {
             let retryAfter: Duration?
             let reason: String
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let response = try await http.execute(request, timeout: timeout)
+                // Slack's answer is a word ("ok"); read a little, never all of a stranger's.
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                let status = Int(response.status.code)
                 if (200..<300).contains(status) {
                     metrics.alert(rule: rule, delivered: true)
                     logger.debug("alert delivered", metadata: ["rule": .string(rule), "attempt": "\(attempt)"])
@@ -115,7 +125,7 @@ public final class AlertDispatcher: Service, Sendable {
                     giveUp(rule, "Slack refused the alert with HTTP \(status); not retried")
                     return
                 }
-                retryAfter = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")
+                retryAfter = response.headers.first(name: "Retry-After")
                     .flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { Duration.seconds(max(0, $0)) }
                 reason = "HTTP \(status)"
             } catch {
@@ -135,10 +145,18 @@ public final class AlertDispatcher: Service, Sendable {
         }
     }
 
-    /// Why a delivery could not be made, without the webhook's URL: Foundation's errors carry the
-    /// URL they failed on, and Slack's incoming-webhook URL is itself the secret.
+    /// Why a delivery could not be made, without the webhook's URL — Slack's incoming-webhook URL
+    /// is itself the secret —: the client's error kind (a timeout, a refused connection), never
+    /// an error's own text, which may quote the URL.
     static func describe(_ error: any Error) -> String {
-        if let failure = error as? URLError { return "could not reach the webhook (URLError \(failure.code.rawValue))" }
+        if let failure = error as? HTTPClientError {
+            for (known, name) in [
+                (HTTPClientError.connectTimeout, "connect timeout"), (.deadlineExceeded, "timeout"),
+                (.readTimeout, "read timeout"), (.remoteConnectionClosed, "connection closed"),
+            ] where failure == known {
+                return "could not reach the webhook (\(name))"
+            }
+        }
         return "could not reach the webhook (\(type(of: error)))"
     }
 

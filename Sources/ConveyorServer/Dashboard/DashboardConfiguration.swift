@@ -14,6 +14,8 @@ public struct DashboardConfiguration: Sendable {
     public var secureCookie: Bool
     /// How often open pages refresh their counts and charts.
     public var refreshInterval: Duration
+    /// Where webhook endpoints registered on the dashboard may point (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`).
+    public var webhooks = WebhookURLPolicy()
 
     /// Creates a configuration; every argument defaults to the documented default.
     public init(
@@ -33,6 +35,7 @@ public struct DashboardConfiguration: Sendable {
         self.init()
         readOnly = try settings.flag("DASHBOARD_READ_ONLY") ?? false
         secureCookie = try settings.flag("DASHBOARD_SECURE_COOKIE") ?? false
+        webhooks = try WebhookURLPolicy(settings: settings)
         if let hours = try settings.number("DASHBOARD_SESSION_HOURS", in: 0.01...720) {
             sessionLifetime = .milliseconds(Int64(hours * 3_600_000))
         }
