@@ -80,7 +80,7 @@ extension DashboardRoutes {
                             at: DashboardTime.text(attempt.at), event: attempt.event,
                             outcome: attempt.statusCode.map { "HTTP \($0)" } ?? "no answer",
                             latency: "\(attempt.latencyMilliseconds) ms", error: attempt.error)
-                    }))
+                    }, hasAttempts: !attempts.isEmpty))
         }
         return WebhooksView(
             frame: pages.frame("Webhooks", context.session, current: "/webhooks", notice: notice), endpoints: rows,
@@ -98,6 +98,8 @@ struct WebhooksView: TemplateView {
         let enabled: Bool
         let disabledReason, failingSince: String?
         let attempts: [Attempt]
+        /// Stored: the templates read a view's stored properties only.
+        let hasAttempts: Bool
     }
     let frame: Frame
     let endpoints: [Row]

@@ -470,4 +470,54 @@ struct DashboardTests {
             #expect(try await browser.get("/").html.contains("0 completed, 1 failed, 1 dead"))
         }
     }
+
+    @Test(
+        "the Webhooks page: a customer registers an endpoint, sees its secret once and only its own; a disabled one says why",
+        arguments: Engine.available)
+    func webhooks(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            let origin = server.baseURL.absoluteString
+            _ = try await server.store.createWebhook(
+                try WebhookEndpointDraft(
+                    customer: "globex", url: "https://93.184.215.14/globex", events: nil, queue: nil,
+                    description: nil, policy: .init()), secret: WebhookSecret.generate())
+            try await browser.signIn(server.acmeKey)
+            let empty = try await browser.get("/webhooks")
+            #expect(empty.html.contains(#"data-test="no-webhooks""#) && !empty.html.contains("/globex"))
+            let token = try #require(empty.csrf)
+            let refused = try await browser.post(
+                "/webhooks", [("csrf", token), ("url", "https://127.0.0.1/x")], origin: origin)
+            #expect(refused.status == 422 && refused.html.contains("loopback"))
+            let made = try await browser.post(
+                "/webhooks",
+                [("csrf", token), ("url", "https://93.184.215.14/acme"), ("events", "job.completed, job.dead")],
+                origin: origin)
+            #expect(made.status == 200)
+            let endpoint = try #require(try await server.store.webhooks(customer: "acme").first)
+            #expect(made.html.contains(endpoint.secret), "the secret, on the page that answers the registration")
+            #expect(endpoint.events == [.completed, .dead])
+            let page = try await browser.get("/webhooks")
+            #expect(page.html.contains("https://93.184.215.14/acme") && !page.html.contains(endpoint.secret))
+            #expect(!page.html.contains("/globex"), "another customer's endpoint is not shown")
+            // 410 Gone disabled it: the page says so, with the attempt.
+            _ = try await server.store.recordWebhookAttempt(
+                WebhookAttempt(
+                    endpointID: endpoint.id, jobID: JobID.generate(at: Date()), messageID: "msg_1",
+                    event: "job.completed", attempt: 1, at: Date(), statusCode: 410, latencyMilliseconds: 9,
+                    error: "answered 410 Gone"))
+            let disabled = try await browser.get("/webhooks")
+            #expect(disabled.html.contains("<strong>Disabled:</strong> the endpoint answered 410 Gone"))
+            #expect(disabled.html.contains("HTTP 410"))
+            let enabled = try await browser.post("/webhooks/\(endpoint.id)/enable", [("csrf", token)], origin: origin)
+            #expect(enabled.status == 200 && enabled.html.contains("Endpoint \(endpoint.id) enabled."))
+            #expect(try await server.store.webhook(id: endpoint.id, customer: nil).isEnabled)
+            // Acting on another customer's endpoint finds nothing.
+            let foreign = try #require(try await server.store.webhooks(customer: "globex").first)
+            #expect(try await browser.post("/webhooks/\(foreign.id)/delete", [("csrf", token)], origin: origin).status == 404)
+            browser.forget()
+            try await browser.signIn(server.adminKey)
+            let all = try await browser.get("/webhooks")
+            #expect(all.html.contains("/acme") && all.html.contains("/globex") && all.html.contains("Customer globex"))
+        }
+    }
 }
