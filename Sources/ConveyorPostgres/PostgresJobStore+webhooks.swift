@@ -36,6 +36,16 @@ extension PostgresJobStore {
                     \(endpoint.queue), \(endpoint.description), \(endpoint.secret),
                     to_timestamp(\(now.unixMilliseconds) / 1000.0))
                 """, logger: logger)
+            // The first endpoint ever starts dispatching here (after the newest readable event),
+            // whether or not a dispatcher runs yet.
+            try await connection.query(
+                """
+                INSERT INTO webhook_dispatch (singleton, cursor)
+                SELECT 1, coalesce((
+                    SELECT tx::text || '-' || id FROM job_events WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx DESC, id DESC LIMIT 1), '0')
+                ON CONFLICT (singleton) DO NOTHING
+                """, logger: logger)
             return endpoint
         }
     }

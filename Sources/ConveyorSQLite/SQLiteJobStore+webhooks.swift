@@ -29,6 +29,13 @@ extension SQLiteJobStore {
                     endpoint.id, endpoint.customer, endpoint.url, Self.eventsText(endpoint.events), endpoint.queue,
                     endpoint.description, endpoint.secret, now.unixMilliseconds,
                 ])
+            // The first endpoint ever starts dispatching here, whether or not a dispatcher runs yet.
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_dispatch (singleton, cursor)
+                    VALUES (1, CAST(coalesce((SELECT max(id) FROM job_events), 0) AS TEXT))
+                    ON CONFLICT (singleton) DO NOTHING
+                    """)
             return endpoint
         }
     }

@@ -112,6 +112,9 @@ extension JobStoreConformance {
             _ = try await h.store.setBacklogQuota(customer: "acme", quota: 1)
             #expect(try await h.store.webhookCursor() == nil)
             let endpoint = try await h.store.createWebhook(try draft("acme"), secret: WebhookSecret.generate())
+            // The first endpoint set the cursor: what happens from now on is dispatched.
+            let start = try #require(try await h.store.webhookCursor())
+            #expect(start == EventCursor(major: 0), "no event yet")
             let job = try await h.enqueue(customer: "acme")
             // On PostgreSQL an event is readable once every older transaction has ended.
             var events: [Event] = []
@@ -122,9 +125,12 @@ extension JobStoreConformance {
             let cursor = try #require(events.last?.id)
             let deliveries = WebhookDelivery.jobs(for: events, endpoints: [endpoint])
             #expect(deliveries.count == 1)
-            #expect(try await h.store.dispatchWebhooks(deliveries, from: nil, to: cursor))
+            #expect(try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor))
             #expect(try await h.store.webhookCursor() == cursor)
-            #expect(try await h.store.dispatchWebhooks(deliveries, from: nil, to: cursor) == false, "moved already")
+            #expect(try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor) == false, "moved already")
+            let second = try await h.store.createWebhook(try draft("acme"), secret: WebhookSecret.generate())
+            #expect(try await h.store.webhookCursor() == cursor, "only the first endpoint sets it")
+            try await h.store.deleteWebhook(id: second.id, customer: nil)
             // The customer is at its quota of 1 waiting job, yet its delivery was accepted.
             let delivery = try await h.claimOne(queues: [WebhookDelivery.queue])
             #expect(delivery.customer == "acme" && delivery.type == WebhookDelivery.type)

@@ -7,8 +7,8 @@ public import ServiceLifecycle
 /// cursor, makes a delivery job for each endpoint that wants one (`WebhookDelivery.jobs`), and
 /// enqueues them with the cursor's move in one transaction (`WebhookStore.dispatchWebhooks`). One
 /// process dispatches at a time (an elected leader); a second one for a moment — a failover —
-/// finds the cursor moved and makes nothing twice. The first dispatcher ever starts from the
-/// newest event: endpoints hear of what happens after Conveyor began dispatching.
+/// finds the cursor moved and makes nothing twice. Dispatching starts where the first endpoint
+/// was registered (`WebhookStore.createWebhook`), else at the newest event.
 public final class WebhookDispatcher: Service, Sendable {
     public static let role = "webhook-dispatcher"
     public typealias Store = EventStore & WebhookStore & LeaderElector

@@ -97,8 +97,15 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Option(help: "A new description.")
         var description: String?
 
-        @Flag(inversion: .prefixedEnableDisable, help: "Enable (ending its failing streak) or disable it.")
-        var enabled: Bool?
+        @Flag(help: "Enable it (a disabled endpoint), ending its failing streak.")
+        var enable = false
+
+        @Flag(help: "Disable it: nothing is sent to it until it is enabled.")
+        var disable = false
+
+        func validate() throws {
+            if enable && disable { throw ValidationError("give --enable or --disable, not both") }
+        }
 
         @OptionGroup var database: DatabaseOptions
 
@@ -108,7 +115,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let change = try WebhookEndpointChange(
                     url: url, events: events.isEmpty ? nil : events,
                     queue: queue.map { name -> String? in name == "*" ? nil : name }, description: description,
-                    enabled: enabled, policy: policy)
+                    enabled: enable ? true : disable ? false : nil, policy: policy)
                 if let url = change.url { _ = try await policy.checkResolving(url) }
                 return change
             }

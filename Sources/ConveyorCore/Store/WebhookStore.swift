@@ -4,7 +4,9 @@
 /// operator acting on any.
 public protocol WebhookStore: Sendable {
     /// Registers an endpoint signing with `secret`; `customerNotFound` when the customer is not
-    /// one, `tooManyWebhooks` past `WebhookEndpoint.perCustomer`.
+    /// one, `tooManyWebhooks` past `WebhookEndpoint.perCustomer`. The first endpoint ever sets the
+    /// dispatch cursor at the newest event, so what happens after it is delivered even if no
+    /// dispatcher runs yet.
     func createWebhook(_ draft: WebhookEndpointDraft, secret: String) async throws -> WebhookEndpoint
 
     /// The endpoints, oldest first: a customer's, or every one.

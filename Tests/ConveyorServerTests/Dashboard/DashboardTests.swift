@@ -513,7 +513,9 @@ struct DashboardTests {
             #expect(try await server.store.webhook(id: endpoint.id, customer: nil).isEnabled)
             // Acting on another customer's endpoint finds nothing.
             let foreign = try #require(try await server.store.webhooks(customer: "globex").first)
-            #expect(try await browser.post("/webhooks/\(foreign.id)/delete", [("csrf", token)], origin: origin).status == 404)
+            #expect(
+                try await browser.post("/webhooks/\(foreign.id)/delete", [("csrf", token)], origin: origin).status
+                    == 404)
             browser.forget()
             try await browser.signIn(server.adminKey)
             let all = try await browser.get("/webhooks")
