@@ -145,4 +145,29 @@ struct MetricsTests {
         #expect(Self.sample(scrape, ConveyorMetrics.Name.alertsSent, [("rule", "dlq_size")]) == 2)
         #expect(Self.sample(scrape, ConveyorMetrics.Name.alertsFailed, [("rule", "stale_rescues")]) == 1)
     }
+
+    @Test("webhook delivery attempts are counted by customer and outcome, through the store that records them")
+    func webhookAttempts() async throws {
+        let export = MetricsExport.prometheus()
+        let (base, cleanup) = try await Engine.sqlite.openStore()
+        defer { Task { await cleanup() } }
+        let store = MeteredJobStore(base, metrics: export.metrics)
+        _ = try await store.createCustomer("acme")
+        let endpoint = try await store.createWebhook(
+            try WebhookEndpointDraft(
+                customer: "acme", url: "https://93.184.215.14/hook", events: nil, queue: nil, description: nil,
+                policy: .init()), secret: WebhookSecret.generate())
+        for status in [204, 200, 503, nil, 410] as [Int?] {
+            _ = try await store.recordWebhookAttempt(
+                WebhookAttempt(
+                    endpointID: endpoint.id, jobID: JobID.generate(at: Date()), messageID: "msg_1",
+                    event: "job.completed", attempt: 1, at: Date(), statusCode: status, latencyMilliseconds: 3,
+                    error: status.map { (200..<300).contains($0) ? nil : "answered \($0)" } ?? "refused"))
+        }
+        let scrape = String(decoding: export.registry.emitToBuffer(), as: UTF8.self)
+        let name = ConveyorMetrics.Name.webhookAttempts
+        #expect(Self.sample(scrape, name, [("customer", "acme"), ("outcome", "delivered")]) == 2)
+        #expect(Self.sample(scrape, name, [("customer", "acme"), ("outcome", "failed")]) == 2)
+        #expect(Self.sample(scrape, name, [("customer", "acme"), ("outcome", "gone")]) == 1)
+    }
 }
