@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "ConveyorBench",
             dependencies: [
-                "ConveyorCore", "ConveyorWorker", "ConveyorServer",
+                "ConveyorCore", "ConveyorWorker", "ConveyorServer", "ConveyorWebhooks",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ public import ConveyorCore
 public import ConveyorWorker
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// WebhookDeliveryServices are what delivers customers' webhooks in a long-running process: the
 /// outbound HTTP client, the dispatcher (an elected leader turns job events into delivery jobs),
@@ -12,11 +13,17 @@ public struct WebhookDeliveryServices: Sendable {
     public let policy: WebhookURLPolicy
     public let concurrency: Int
     public let perCustomer: Int
+    /// How long an endpoint may take to answer once connected (15 s).
+    public let answerTimeout: Duration
 
-    public init(policy: WebhookURLPolicy, concurrency: Int = 64, perCustomer: Int? = nil) {
+    public init(
+        policy: WebhookURLPolicy, concurrency: Int = 64, perCustomer: Int? = nil,
+        answerTimeout: Duration = .seconds(15)
+    ) {
         self.policy = policy
         self.concurrency = concurrency
         self.perCustomer = perCustomer ?? max(1, concurrency / 4)
+        self.answerTimeout = answerTimeout
     }
 
     /// The settings' services: WEBHOOK_ALLOW_PRIVATE_NETWORKS, WEBHOOK_CONCURRENCY,
@@ -33,7 +40,8 @@ public struct WebhookDeliveryServices: Sendable {
         store: any WebhookStore, http: OutboundHTTP, clock: any WallClock = SystemClock()
     ) -> WebhookDeliveryHandler {
         WebhookDeliveryHandler(
-            store: store, sender: WebhookSender(http: http.client, policy: policy, clock: clock),
+            store: store,
+            sender: WebhookSender(http: http.client, policy: policy, clock: clock, answerTimeout: answerTimeout),
             perCustomer: perCustomer)
     }
 
@@ -52,15 +60,75 @@ public struct WebhookDeliveryServices: Sendable {
         let http = given ?? OutboundHTTP()
         var handlers = JobHandlers()
         handler(store: store, http: http, clock: clock).register(on: &handlers)
-        let worker: WorkerService
+        let configuration = workerConfiguration(logger: logger)
         do {
-            worker = try WorkerService(
-                store: store, handlers: handlers, configuration: workerConfiguration(logger: logger))
+            // Made once here so that a bad configuration stops the process before it starts.
+            _ = try WorkerService(store: store, handlers: handlers, configuration: configuration)
         } catch {
             // A client is shut down before it goes, or AsyncHTTPClient traps.
             if given == nil { try? http.client.syncShutdown() }
             throw error
         }
+        let worker = DeliveryWorker(
+            store: store, handlers: handlers, configuration: configuration, logger: logger)
         return (given == nil ? [http] : []) + [WebhookDispatcher(store: store, logger: logger), worker]
     }
+}
+
+/// DeliveryWorker runs the `_webhooks` worker, and a new one after it fails (it cannot register
+/// while the database is down), until shutdown: deliveries are part of a process that serves the
+/// API, which must outlive a database that is away. Told to stop while its worker is still
+/// registering (a call a database that is down answers only after the connect timeout), it
+/// cancels it rather than wait; a started worker drains as any does.
+final class DeliveryWorker: Service, Sendable {
+    let store: any WorkerService.Store
+    let handlers: JobHandlers
+    let configuration: WorkerConfiguration
+    let logger: Logger
+
+    init(store: any WorkerService.Store, handlers: JobHandlers, configuration: WorkerConfiguration, logger: Logger) {
+        self.store = store
+        self.handlers = handlers
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let started = Started()
+            var configuration = self.configuration
+            configuration.onEvent = { event in
+                if case .started = event { started.value.withLock { $0 = true } }
+            }
+            let worker = try WorkerService(store: store, handlers: handlers, configuration: configuration)
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await worker.run() }
+                    group.addTask {
+                        try await gracefulShutdown()
+                        // Still registering: nothing to drain.
+                        if !started.value.withLock({ $0 }) { throw CancellationError() }
+                        // Started: it drains by itself; this waits for it.
+                        try await Task.sleep(for: .seconds(1_000_000_000))
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+                return
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                if !failing {
+                    logger.error("webhook delivery worker failed; starting it again", metadata: ["error": "\(error)"])
+                }
+                failing = true
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Started is set once a worker has registered and begun.
+final class Started: Sendable {
+    let value = Mutex(false)
 }

@@ -11,6 +11,8 @@ public import ServiceLifecycle
 /// was registered (`WebhookStore.createWebhook`), else at the newest event.
 public final class WebhookDispatcher: Service, Sendable {
     public static let role = "webhook-dispatcher"
+    /// The longest one step of dispatching may take before it is given up and tried again.
+    static let callLimit = Duration.seconds(30)
     public typealias Store = EventStore & WebhookStore & LeaderElector
 
     let store: any Store
@@ -42,8 +44,11 @@ public final class WebhookDispatcher: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let ticket = store.eventsRecorded.ticket()
-                let from = try await start(cursor)
-                if let next = try await pass(from) {
+                // Bounded, and given up at once on shutdown: a query a dead database never
+                // answers must not hold the process (see `abandoning`).
+                let known = cursor
+                let from = try await abandoning(after: Self.callLimit) { try await self.start(known) }
+                if let next = try await abandoning(after: Self.callLimit, { try await self.pass(from) }) {
                     cursor = next
                 } else {
                     cursor = from

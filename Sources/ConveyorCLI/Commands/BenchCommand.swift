@@ -15,7 +15,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
         subcommands: [
-            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, CancelBenchCommand.self,
+            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, WebhooksBenchCommand.self,
+            CancelBenchCommand.self,
             FloorsBenchCommand.self,
         ],
         defaultSubcommand: StoreBenchCommand.self)
@@ -248,6 +249,61 @@ struct EventsBenchCommand: AsyncParsableCommand {
             store: store, workerStore: workerStore,
             options: BenchmarkOptions(jobs: jobs, concurrency: concurrency, runs: runs), subscribers: subscribers,
             rate: rate > 0 ? rate : nil)
+        for line in try await failing({ try await benchmark.run() }) { print(line) }
+    }
+}
+
+/// `conveyor bench webhooks`: webhook deliveries' sustained rate, and fairness beside a slow endpoint.
+struct WebhooksBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "Measure webhook deliveries to a receiver on loopback: the sustained rate, and fairness.",
+        discussion: """
+            In this process, as one serve delivers them: --customers customers (wc0, wc1, …) with \
+            --endpoints endpoints each, every one wanting job.enqueued. Enqueues --jobs jobs at once \
+            and times their deliveries, --runs times; then makes the first customer's endpoints \
+            answer after --slow-seconds while --rate jobs a second arrive for --seconds, and reports \
+            the other customers' deliveries' times (event → received). See BENCHMARKS.md.
+            """)
+
+    @Option(help: "Customers.")
+    var customers: Int = 10
+
+    @Option(help: "Endpoints per customer.")
+    var endpoints: Int = 10
+
+    @Option(help: "Jobs per run (each a delivery to each of its customer's endpoints).")
+    var jobs: Int = 2000
+
+    @Option(help: "Runs of the sustained rate; the median is reported.")
+    var runs: Int = 3
+
+    @Option(help: "How long the slow customer's endpoints take to answer.")
+    var slowSeconds: Double = 10
+
+    @Option(help: "Jobs a second during the fairness run.")
+    var rate: Int = 50
+
+    @Option(help: "How long the fairness run enqueues.")
+    var seconds: Double = 15
+
+    @Option(help: "Deliveries the process runs at once (WEBHOOK_CONCURRENCY).")
+    var concurrency: Int = 64
+
+    @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        for (name, value) in [("customers", customers), ("endpoints", endpoints), ("jobs", jobs), ("runs", runs)]
+        where value < 1 {
+            throw CommandFailure("--\(name) must be at least 1")
+        }
+        let (store, scratch) = try await BenchDatabase.open(database, named: "webhooks")
+        defer { scratch.remove() }
+        let benchmark = WebhooksBenchmark(
+            store: store, customers: customers, endpointsPerCustomer: endpoints, jobs: jobs, runs: runs,
+            slowDelay: .milliseconds(Int64(slowSeconds * 1000)), rate: rate,
+            duration: .milliseconds(Int64(seconds * 1000)), concurrency: concurrency)
         for line in try await failing({ try await benchmark.run() }) { print(line) }
     }
 }
