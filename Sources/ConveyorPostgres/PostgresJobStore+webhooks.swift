@@ -148,7 +148,9 @@ extension PostgresJobStore {
         }
     }
 
-    public func dispatchWebhooks(_ deliveries: [NewJob], from: EventCursor?, to: EventCursor) async throws -> Bool {
+    public func dispatchWebhooks(
+        _ deliveries: [NewJob], from: EventCursor?, to: EventCursor, perCustomer: Int
+    ) async throws -> Bool {
         let logger = self.logger
         let dispatched = try await transaction { connection, now -> Bool in
             // The cursor row, made once ('' for none) and locked: dispatchers take turns here.
@@ -174,6 +176,13 @@ extension PostgresJobStore {
                     \(jobs.map(\.type)), \(jobs.map(\.payload.text)), \(jobs.map { Int64($0.maxAttempts) }),
                     \(jobs.map(\.createdAt.unixMilliseconds)))
                     AS v(id, customer, queue, type, payload, max_attempts, at)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO concurrency_caps (queue, customer, max_running)
+                SELECT \(WebhookDelivery.queue), customer, \(perCustomer) FROM unnest(\(Array(Set(jobs.map(\.customer))))::text[]) AS customer
+                ON CONFLICT (queue, customer) DO UPDATE SET max_running = EXCLUDED.max_running
+                WHERE concurrency_caps.max_running <> EXCLUDED.max_running
                 """, logger: logger)
             try await Self.notify([WebhookDelivery.queue], connection, logger: logger)
             return true

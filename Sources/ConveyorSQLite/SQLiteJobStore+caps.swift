@@ -31,11 +31,24 @@ extension SQLiteJobStore {
         try await read { db, _ in try Self.caps(db) }
     }
 
-    static func caps(_ db: Database) throws -> [ConcurrencyCap] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT queue, customer, max_running FROM concurrency_caps ORDER BY queue, customer")
-        ).map { row in
+    /// Every cap, or (with `queues`) those that can bind a claim of those queues: theirs, and the
+    /// caps of every queue.
+    static func caps(_ db: Database, queues: [String]? = nil) throws -> [ConcurrencyCap] {
+        let rows: [Row]
+        if let queues {
+            rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT queue, customer, max_running FROM concurrency_caps
+                    WHERE queue = '' OR queue IN (\(queues.map { _ in "?" }.joined(separator: ", ")))
+                    ORDER BY queue, customer
+                    """, arguments: StatementArguments(queues))
+        } else {
+            rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT queue, customer, max_running FROM concurrency_caps ORDER BY queue, customer"))
+        }
+        return rows.map { row in
             let queue: String = row["queue"]
             let customer: String = row["customer"]
             return ConcurrencyCap(

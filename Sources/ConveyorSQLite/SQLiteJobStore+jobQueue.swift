@@ -82,7 +82,9 @@ extension SQLiteJobStore {
     public func claim(_ request: ClaimRequest) async throws -> [Job] {
         defer { eventsRecorded.ringAll() }
         return try await write { db, now in
-            let caps = try Self.caps(db)
+            // Only the caps that can bind these queues: every customer with webhooks has one on
+            // `_webhooks`, which a claim of other queues need not read.
+            let caps = try Self.caps(db, queues: request.queues)
             var claimed: [Job] = []
             while claimed.count < request.limit {
                 let round = try Self.claimRound(

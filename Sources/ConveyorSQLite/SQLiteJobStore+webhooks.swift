@@ -125,7 +125,9 @@ extension SQLiteJobStore {
         try await read { db, _ in try Self.webhookCursor(db) }
     }
 
-    public func dispatchWebhooks(_ deliveries: [NewJob], from: EventCursor?, to: EventCursor) async throws -> Bool {
+    public func dispatchWebhooks(
+        _ deliveries: [NewJob], from: EventCursor?, to: EventCursor, perCustomer: Int
+    ) async throws -> Bool {
         let dispatched = try await write { db, now -> Bool in
             guard try Self.webhookCursor(db) == from else { return false }
             try db.execute(
@@ -137,6 +139,15 @@ extension SQLiteJobStore {
             // Jobs of Conveyor's own: no backlog quota, no events (`Job.events(since:at:)`).
             for delivery in deliveries {
                 try JobRow.insert(Job(accepting: delivery, id: .generate(at: now), at: now), db)
+            }
+            for customer in Set(deliveries.map(\.customer)) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO concurrency_caps (queue, customer, max_running) VALUES (?, ?, ?)
+                        ON CONFLICT (queue, customer) DO UPDATE SET max_running = excluded.max_running
+                        WHERE max_running <> excluded.max_running
+                        """,
+                    arguments: [WebhookDelivery.queue, customer, perCustomer])
             }
             return true
         }

@@ -107,7 +107,9 @@ extension JobStoreConformance {
             try await h.store.deleteWebhook(id: made.id, customer: nil)
             #expect(try await h.store.recordWebhookAttempt(attempt(204, 999)) == nil, "its endpoint is gone")
         },
-        .init("dispatch moves the cursor once; deliveries are jobs on _webhooks with no events and no quota") { h in
+        .init(
+            "dispatch moves the cursor once; deliveries are jobs on _webhooks with no events, no quota, and a cap per customer"
+        ) { h in
             _ = try await h.store.createCustomer("acme")
             _ = try await h.store.setBacklogQuota(customer: "acme", quota: 1)
             #expect(try await h.store.webhookCursor() == nil)
@@ -123,16 +125,24 @@ extension JobStoreConformance {
                 return !events.isEmpty
             }
             let cursor = try #require(events.last?.id)
-            let deliveries = WebhookDelivery.jobs(for: events, endpoints: [endpoint])
-            #expect(deliveries.count == 1)
-            #expect(try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor))
+            // The event twice (as to two endpoints), under a cap of one running at once.
+            let deliveries = WebhookDelivery.jobs(for: events, endpoints: [endpoint, endpoint])
+            #expect(deliveries.count == 2)
+            #expect(try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor, perCustomer: 1))
             #expect(try await h.store.webhookCursor() == cursor)
-            #expect(try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor) == false, "moved already")
+            #expect(
+                try await h.store.dispatchWebhooks(deliveries, from: start, to: cursor, perCustomer: 1) == false,
+                "moved already")
+            #expect(
+                try await h.store.caps().contains(
+                    ConcurrencyCap(queue: WebhookDelivery.queue, customer: "acme", maxRunning: 1)))
             let second = try await h.store.createWebhook(try draft("acme"), secret: WebhookSecret.generate())
             #expect(try await h.store.webhookCursor() == cursor, "only the first endpoint sets it")
             try await h.store.deleteWebhook(id: second.id, customer: nil)
             // The customer is at its quota of 1 waiting job, yet its delivery was accepted.
-            let delivery = try await h.claimOne(queues: [WebhookDelivery.queue])
+            let claimed = try await h.claim(10, queues: [WebhookDelivery.queue])
+            #expect(claimed.count == 1, "the customer's cap: one of its deliveries at a time")
+            let delivery = try #require(claimed.first)
             #expect(delivery.customer == "acme" && delivery.type == WebhookDelivery.type)
             #expect(delivery.maxAttempts == WebhookDelivery.maxAttempts)
             let carried = try WebhookDelivery(payload: delivery.payload)
@@ -145,7 +155,9 @@ extension JobStoreConformance {
             #expect(retrying.runAt == h.clock.now().truncatedToMilliseconds.adding(.seconds(300)), "the chosen wait")
             // No events of deliveries: the stream holds the customer's own job's only.
             #expect(try await h.store.events(after: cursor, customer: nil, limit: 10).isEmpty)
-            #expect(try await h.store.dispatchWebhooks([], from: cursor, to: EventCursor(major: cursor.major + 1)))
+            #expect(
+                try await h.store.dispatchWebhooks(
+                    [], from: cursor, to: EventCursor(major: cursor.major + 1), perCustomer: 1))
         },
     ]
 

@@ -7,8 +7,9 @@ import Synchronization
 /// WebhookDeliveryServices are what delivers customers' webhooks in a long-running process: the
 /// outbound HTTP client, the dispatcher (an elected leader turns job events into delivery jobs),
 /// and a worker for the `_webhooks` queue. `concurrency` deliveries (`WEBHOOK_CONCURRENCY`,
-/// default 64) run at once in the process, at most `perCustomer`
-/// (`WEBHOOK_CONCURRENCY_PER_CUSTOMER`, default a quarter of them) to one customer's endpoints.
+/// default 64) run at once in the process; at most `perCustomer` of one customer's run at once in
+/// the whole deployment (`WEBHOOK_CONCURRENCY_PER_CUSTOMER`, default a quarter of the
+/// concurrency: a concurrency cap on the customer's `_webhooks` share, set by the dispatcher).
 public struct WebhookDeliveryServices: Sendable {
     public let policy: WebhookURLPolicy
     public let concurrency: Int
@@ -41,8 +42,7 @@ public struct WebhookDeliveryServices: Sendable {
     ) -> WebhookDeliveryHandler {
         WebhookDeliveryHandler(
             store: store,
-            sender: WebhookSender(http: http.client, policy: policy, clock: clock, answerTimeout: answerTimeout),
-            perCustomer: perCustomer)
+            sender: WebhookSender(http: http.client, policy: policy, clock: clock, answerTimeout: answerTimeout))
     }
 
     /// The worker's settings for the `_webhooks` queue: a delivery takes 20 s at most.
@@ -71,7 +71,9 @@ public struct WebhookDeliveryServices: Sendable {
         }
         let worker = DeliveryWorker(
             store: store, handlers: handlers, configuration: configuration, logger: logger)
-        return (given == nil ? [http] : []) + [WebhookDispatcher(store: store, logger: logger), worker]
+        return (given == nil ? [http] : []) + [
+            WebhookDispatcher(store: store, perCustomer: perCustomer, logger: logger), worker,
+        ]
     }
 }
 

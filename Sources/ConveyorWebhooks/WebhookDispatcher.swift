@@ -16,13 +16,19 @@ public final class WebhookDispatcher: Service, Sendable {
     public typealias Store = EventStore & WebhookStore & LeaderElector
 
     let store: any Store
+    /// The cap of each customer's deliveries running at once (`WEBHOOK_CONCURRENCY_PER_CUSTOMER`).
+    let perCustomer: Int
     let batch: Int
     /// How often an idle dispatcher looks for events other processes recorded.
     let pollInterval: Duration
     let logger: Logger
 
-    public init(store: any Store, batch: Int = 500, pollInterval: Duration = .milliseconds(200), logger: Logger) {
+    public init(
+        store: any Store, perCustomer: Int, batch: Int = 500, pollInterval: Duration = .milliseconds(200),
+        logger: Logger
+    ) {
         self.store = store
+        self.perCustomer = perCustomer
         self.batch = batch
         self.pollInterval = pollInterval
         self.logger = logger
@@ -71,7 +77,7 @@ public final class WebhookDispatcher: Service, Sendable {
         if let known { return known }
         if let stored = try await store.webhookCursor() { return stored }
         let newest = try await store.newestEventCursor() ?? EventCursor(major: 0)
-        _ = try await store.dispatchWebhooks([], from: nil, to: newest)
+        _ = try await store.dispatchWebhooks([], from: nil, to: newest, perCustomer: perCustomer)
         return try await store.webhookCursor() ?? newest
     }
 
@@ -83,7 +89,7 @@ public final class WebhookDispatcher: Service, Sendable {
         guard let last = events.last?.id else { return nil }
         let endpoints = try await store.webhooks(customer: nil).filter(\.isEnabled)
         let deliveries = WebhookDelivery.jobs(for: events, endpoints: endpoints)
-        guard try await store.dispatchWebhooks(deliveries, from: cursor, to: last) else {
+        guard try await store.dispatchWebhooks(deliveries, from: cursor, to: last, perCustomer: perCustomer) else {
             return try await store.webhookCursor()
         }
         if !deliveries.isEmpty {

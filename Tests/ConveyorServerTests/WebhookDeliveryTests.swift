@@ -251,4 +251,49 @@ struct WebhookDeliveryTests {
             #expect(receiver.deliveries.isEmpty)
         }
     }
+
+    @Test("a redirect is not followed: it is a failed attempt", arguments: Engine.available)
+    func redirects(_ engine: Engine) async throws {
+        try await Self.withDeliveries(engine) { server, receiver in
+            let (id, _) = try await Self.register(server, receiver.base + "/hooks/moved", events: #"["job.enqueued"]"#)
+            receiver.plan("/hooks/moved", [307])
+            _ = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
+            var attempts: [WebhookAttempt] = []
+            try await poll("the attempt") {
+                attempts = try await server.store.webhookAttempts(endpointID: id, customer: nil, limit: 5)
+                return !attempts.isEmpty
+            }
+            #expect(attempts[0].statusCode == 307 && attempts[0].outcome == .failed)
+            #expect(receiver.deliveries(to: "/hooks/redirected").isEmpty)
+        }
+    }
+
+    @Test("the README's Python verification accepts a real delivery and refuses a tampered one")
+    func readmePython() async throws {
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```python\nimport base64, hashlib, hmac, time\n"))
+        let end = try #require(readme[start.upperBound...].range(of: "```"))
+        let verify = "import base64, hashlib, hmac, time\n" + readme[start.upperBound..<end.lowerBound]
+        try await Self.withDeliveries(.sqlite) { server, receiver in
+            let (_, secret) = try await Self.register(server, receiver.base + "/hooks/py", events: #"["job.enqueued"]"#)
+            _ = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
+            try await poll("the delivery") { !receiver.deliveries(to: "/hooks/py").isEmpty }
+            let delivery = try #require(receiver.deliveries(to: "/hooks/py").first)
+            let headers = try JSONSerialization.data(withJSONObject: delivery.headers)
+            let script =
+                verify + """
+
+                    import json, sys
+                    headers = json.loads(sys.argv[1])
+                    body = base64.b64decode(sys.argv[2])
+                    print(verify(headers, body, sys.argv[3]), verify(headers, body + b" ", sys.argv[3]))
+                    """
+            let (status, output) = try await Program.run(
+                "python3",
+                ["-c", script, String(decoding: headers, as: UTF8.self), delivery.body.base64EncodedString(), secret])
+            #expect(status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == "True False", "\(output)")
+        }
+    }
 }

@@ -68,7 +68,9 @@ final class WebhookReceiver: Sendable {
             let status = state.plans.withLock { plans in
                 (plans[path]?.isEmpty ?? true) ? 204 : plans[path]!.removeFirst()
             }
-            return Response(status: .init(code: status))
+            // A redirect points elsewhere on this receiver: a sender that followed it would show there.
+            let answer: HTTPFields = (300..<400).contains(status) ? [.location: "/hooks/redirected"] : [:]
+            return Response(status: .init(code: status), headers: answer)
         }
         let (ports, port) = AsyncStream.makeStream(of: Int.self)
         let application = Application(

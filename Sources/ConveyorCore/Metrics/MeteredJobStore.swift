@@ -200,8 +200,10 @@ public struct MeteredJobStore: JobStore {
         try await base.webhookAttempts(endpointID: endpointID, customer: customer, limit: limit)
     }
     public func webhookCursor() async throws -> EventCursor? { try await base.webhookCursor() }
-    public func dispatchWebhooks(_ deliveries: [NewJob], from: EventCursor?, to: EventCursor) async throws -> Bool {
-        try await base.dispatchWebhooks(deliveries, from: from, to: to)
+    public func dispatchWebhooks(
+        _ deliveries: [NewJob], from: EventCursor?, to: EventCursor, perCustomer: Int
+    ) async throws -> Bool {
+        try await base.dispatchWebhooks(deliveries, from: from, to: to, perCustomer: perCustomer)
     }
 
     // MARK: Recorded, webhooks

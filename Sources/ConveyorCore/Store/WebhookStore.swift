@@ -38,8 +38,13 @@ public protocol WebhookStore: Sendable {
     /// Enqueues `deliveries` (on the reserved queue, outside backlog quotas) and moves the cursor
     /// from `from` to `to`, in one transaction — or does nothing and returns false when the cursor
     /// is no longer at `from` (another dispatcher got there first): so each event is dispatched
-    /// once, however many processes dispatch.
-    func dispatchWebhooks(_ deliveries: [NewJob], from: EventCursor?, to: EventCursor) async throws -> Bool
+    /// once, however many processes dispatch. Each customer of the deliveries gets (or keeps) a
+    /// concurrency cap of `perCustomer` on `_webhooks`, so that the claim never hands out more of
+    /// one customer's deliveries at once, on any host: one customer's slow endpoints hold that many
+    /// delivery slots at most.
+    func dispatchWebhooks(
+        _ deliveries: [NewJob], from: EventCursor?, to: EventCursor, perCustomer: Int
+    ) async throws -> Bool
 }
 
 extension WebhookStore {

@@ -9,7 +9,7 @@ import Foundation
 public struct WebhookDelivery: Sendable, Hashable, Codable {
     public static let queue = "_webhooks"
     public static let type = "webhook.delivery"
-    /// The waits between attempts, about a day and a half in all (after Svix's schedule).
+    /// The waits between attempts, 27.6 hours in all (Svix's schedule): about a day.
     public static let retryDelays: [Duration] = [
         .seconds(5), .seconds(5 * 60), .seconds(30 * 60), .seconds(2 * 3600), .seconds(5 * 3600),
         .seconds(10 * 3600), .seconds(10 * 3600),
