@@ -89,11 +89,14 @@ final class WorkerHarness: Sendable {
     /// Waits for an event about `id` matching `kind`, and returns the job it carries, if any.
     @discardableResult
     func waitFor(
-        _ kind: EventKind, of id: JobID, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation
+        _ kind: EventKind, of id: JobID, count: Int = 1, timeout: Duration = .seconds(20),
+        sourceLocation: SourceLocation = #_sourceLocation
     )
         async throws -> Job?
     {
-        let events = try await events.wait("\(count) × \(kind.rawValue) of \(id)", sourceLocation: sourceLocation) {
+        let events = try await events.wait(
+            "\(count) × \(kind.rawValue) of \(id)", timeout: timeout, sourceLocation: sourceLocation
+        ) {
             $0.filter { kind.matches($0, id) }.count >= count
         }
         return events.last { kind.matches($0, id) }.flatMap(\.job)
