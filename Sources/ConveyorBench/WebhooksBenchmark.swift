@@ -101,7 +101,8 @@ public struct WebhooksBenchmark: Sendable {
             let expected = inbox.count.withLock { $0 } + jobs * endpointsPerCustomer
             let started = ContinuousClock.now
             try await enqueue(jobs, names, queue: "bench-webhooks")
-            try await wait(inbox, until: expected, within: .seconds(600))
+            try await wait(
+                inbox, for: { inbox.count.withLock { $0 } }, until: expected, within: .seconds(600), "deliveries")
             let seconds = (ContinuousClock.now - started).timeInterval
             rates.append(Double(jobs * endpointsPerCustomer) / seconds)
             lines.append(
@@ -132,7 +133,9 @@ public struct WebhooksBenchmark: Sendable {
             if next > .now { try await Task.sleep(until: next) }
         }
         let expectedOthers = othersBefore + othersJobs * endpointsPerCustomer
-        try await waitOthers(inbox, until: expectedOthers, within: .seconds(120))
+        try await wait(
+            inbox, for: { inbox.othersCount.withLock { $0 } }, until: expectedOthers, within: .seconds(120),
+            "the other customers' deliveries")
         let latency = inbox.others.withLock { $0 }
         lines.append(
             "webhooks: one customer's endpoints answering after \(Int(slowDelay.timeInterval)) s, \(rate) jobs/s for \(Int(duration.timeInterval)) s: the other customers' deliveries (\(othersJobs * endpointsPerCustomer)), event → received, p50 \(Self.ms(latency.valueAtPercentile(50))) ms p99 \(Self.ms(latency.valueAtPercentile(99))) ms max \(Self.ms(latency.max)) ms; the slow customer's endpoints got \(inbox.slowCount.withLock { $0 }) meanwhile"
@@ -154,23 +157,15 @@ public struct WebhooksBenchmark: Sendable {
         }
     }
 
-    private func wait(_ inbox: Inbox, until expected: Int, within limit: Duration) async throws {
+    /// Returns once `count` reaches `expected`; throws when it stops growing for `limit`.
+    private func wait(
+        _ inbox: Inbox, for count: () -> Int, until expected: Int, within limit: Duration, _ what: String
+    ) async throws {
         let deadline = ContinuousClock.now + limit
-        while inbox.count.withLock({ $0 }) < expected {
+        while count() < expected {
             let ticket = inbox.bell.ticket()
             guard ContinuousClock.now < deadline else {
-                throw JobStoreError.unavailable(reason: "deliveries stopped arriving")
-            }
-            _ = await inbox.bell.wait(for: nil, after: ticket, timeout: .seconds(1))
-        }
-    }
-
-    private func waitOthers(_ inbox: Inbox, until expected: Int, within limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
-        while inbox.othersCount.withLock({ $0 }) < expected {
-            let ticket = inbox.bell.ticket()
-            guard ContinuousClock.now < deadline else {
-                throw JobStoreError.unavailable(reason: "the other customers' deliveries stopped arriving")
+                throw JobStoreError.unavailable(reason: "\(what) stopped arriving")
             }
             _ = await inbox.bell.wait(for: nil, after: ticket, timeout: .seconds(1))
         }

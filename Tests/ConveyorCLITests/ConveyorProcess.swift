@@ -1,5 +1,7 @@
 import ConveyorTestSupport
 import Foundation
+import Subprocess
+import SystemPackage
 import Testing
 
 /// ConveyorProcess runs the real `conveyor` binary that `swift build` put next to the test bundle,
@@ -32,44 +34,29 @@ struct ConveyorProcess {
             "conveyor")
     }
 
-    /// Runs `conveyor ARGUMENTS` and waits for it to exit.
+    /// Runs `conveyor ARGUMENTS` and waits for it to exit. Through swift-subprocess, not
+    /// Foundation's `Process`, whose `run()` on this toolchain now and then reads past its buffer
+    /// listing /proc/self/fd and crashes the test process (swift-corelibs-foundation #5472): the
+    /// suite runs this hundreds of times.
     func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, input: Data? = nil
     ) async throws -> Result {
-        let process = makeProcess(arguments, environment)
-        // Files, not pipes: a pipe the test reads only after exit could fill up and block the child.
-        let out = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
-        let err = directory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        try Data().write(to: out)
-        try Data().write(to: err)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        if let bytes = input ?? stdin.map({ Data($0.utf8) }) {
-            let input = directory.appendingPathComponent("stdin-\(UUID().uuidString)")
-            try bytes.write(to: input)
-            process.standardInput = try FileHandle(forReadingFrom: input)
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        // Waited for without blocking a thread: the test runs on Swift's small cooperative pool,
-        // and a blocked pool can starve (or deadlock) the other tests running alongside.
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
+        let bytes = input ?? stdin.map { Data($0.utf8) } ?? Data()
+        let result = try await Subprocess.run(
+            .path(FilePath(Self.binary.path)), arguments: Arguments(arguments),
+            environment: .custom(
+                Dictionary(
+                    uniqueKeysWithValues: Self.environment(environment).map {
+                        (Environment.Key(stringLiteral: $0.key), $0.value)
+                    })),
+            workingDirectory: FilePath(directory.path), input: .data(bytes),
+            output: .string(limit: 64 << 20), error: .string(limit: 64 << 20))
+        let status: Int32 =
+            switch result.terminationStatus {
+            case .exited(let code): code
+            case .signaled(let signal): signal
             }
-        }
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        return Result(
-            status: process.terminationStatus,
-            stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
+        return Result(status: status, stdout: result.standardOutput, stderr: result.standardError)
     }
 
     /// Starts `conveyor ARGUMENTS` in the background.
@@ -92,12 +79,17 @@ struct ConveyorProcess {
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        process.environment = Self.environment(environment)
+        return process
+    }
+
+    /// The test's environment less DATABASE_URL, `serve` without a drain period, plus `extra`.
+    static func environment(_ extra: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
         env["SHUTDOWN_DRAIN_SECONDS"] = "0"
-        env.merge(environment) { $1 }
-        process.environment = env
-        return process
+        env.merge(extra) { $1 }
+        return env
     }
 
     func remove() {
