@@ -36,13 +36,14 @@ extension SQLiteJobStore {
     static func caps(_ db: Database, queues: [String]? = nil) throws -> [ConcurrencyCap] {
         let rows: [Row]
         if let queues {
+            // Cached per number of queues: a claim names the same few queues again and again.
             rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT queue, customer, max_running FROM concurrency_caps
-                    WHERE queue = '' OR queue IN (\(queues.map { _ in "?" }.joined(separator: ", ")))
-                    ORDER BY queue, customer
-                    """, arguments: StatementArguments(queues))
+                db.cachedStatement(
+                    sql: """
+                        SELECT queue, customer, max_running FROM concurrency_caps
+                        WHERE queue = '' OR queue IN (\(queues.map { _ in "?" }.joined(separator: ", ")))
+                        ORDER BY queue, customer
+                        """), arguments: StatementArguments(queues))
         } else {
             rows = try Row.fetchAll(
                 db.cachedStatement(
