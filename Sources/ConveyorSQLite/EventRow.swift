@@ -7,9 +7,7 @@ import GRDB
 enum EventRow {
     /// Records `events` in the write under way, the values bound in C (`BoundValues`): a claim
     /// and a completion each record one per job, in the one writer's transaction.
-    /// Webhook deliveries record none, however the caller came by its events (`Job.events`).
     static func record(_ events: [NewEvent], _ db: Database) throws {
-        let events = events.filter { $0.job.queue != WebhookDelivery.queue }
         guard !events.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """

@@ -235,9 +235,11 @@ extension SQLiteJobStore {
         return try await write { db, now in
             let stored = try completions.compactMap { try JobRow.fetch($0.lease.jobID, db) }
             let (results, changed) = Job.complete(completions, among: stored, at: now)
+            let before = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             for job in changed {
                 try JobRow.updateLease(job, db)
-                try EventRow.record([NewEvent(.completed, of: job, at: now)], db)
+                // Through the one rule (`Job.events`), which a webhook delivery's job records none by.
+                try EventRow.record(job.events(since: before[job.id], at: now), db)
             }
             return results
         }
