@@ -114,6 +114,8 @@ public struct WebhooksBenchmark: Sendable {
 
         // Fairness: the first customer's endpoints hang for slowDelay.
         inbox.slowCustomer.withLock { $0 = names[0] }
+        // Only this run's deliveries count: the sustained runs' bursts must not be in its figures.
+        inbox.others.withLock { $0.reset() }
         let othersBefore = inbox.othersCount.withLock { $0 }
         let total = Int(Double(rate) * duration.timeInterval)
         let perTick = max(1, rate / 10)
