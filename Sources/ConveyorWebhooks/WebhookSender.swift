@@ -61,15 +61,22 @@ public struct WebhookSender: Sendable {
                 id: delivery.messageID, timestamp: timestamp, body: body, secrets: endpoint.signingSecrets(at: now)))
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await http.execute(
-                request, timeout: .nanoseconds(answerTimeout.nanoseconds) + .seconds(5))
-            var read = 0
-            for try await chunk in response.body {
-                read += chunk.readableBytes
-                if read >= Self.answerLimit { break }
+            // The deadline covers the answer's body too: AsyncHTTPClient's bounds only its head, and
+            // an endpoint that trickles its body must not hold a delivery slot.
+            let (http, request) = (self.http, request)
+            let status = try await withDeadline(answerTimeout + .seconds(5)) { () -> HTTPResponseStatus in
+                let response = try await http.execute(request, deadline: .distantFuture)
+                var read = 0
+                for try await chunk in response.body {
+                    read += chunk.readableBytes
+                    if read >= Self.answerLimit { break }
+                }
+                return response.status
             }
-            let status = Int(response.status.code)
-            return attempt(status: status, error: (200..<300).contains(status) ? nil : "answered \(response.status)")
+            let code = Int(status.code)
+            return attempt(status: code, error: (200..<300).contains(code) ? nil : "answered \(status)")
+        } catch is DeadlineExceeded {
+            return attempt(status: nil, error: "no answer within \(Int(answerTimeout / .seconds(1))) s")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return attempt(status: nil, error: "no answer within \(Int(answerTimeout / .seconds(1))) s")
         } catch let error as HTTPClientError where error == .connectTimeout {

@@ -268,6 +268,33 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test(
+        "an answer is read up to 64 KiB and no further, within the answer timeout: an endless 200 is a success, a trickling one a timeout",
+        arguments: Engine.available)
+    func longAnswers(_ engine: Engine) async throws {
+        // Were the whole answer read, the endless one would end at the timeout too, as a failure.
+        try await Self.withDeliveries(engine, answerTimeout: .seconds(1)) { server, receiver in
+            let (endless, _) = try await Self.register(
+                server, receiver.base + "/hooks/endless", events: #"["job.enqueued"]"#)
+            let (trickling, _) = try await Self.register(
+                server, receiver.base + "/hooks/trickling", events: #"["job.enqueued"]"#)
+            receiver.endless("/hooks/endless")
+            receiver.endless("/hooks/trickling", trickling: true)
+            _ = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
+            var attempts: [String: [WebhookAttempt]] = [:]
+            try await poll("both attempts") {
+                for id in [endless, trickling] {
+                    attempts[id] = try await server.store.webhookAttempts(endpointID: id, customer: nil, limit: 5)
+                }
+                return attempts.values.allSatisfy { !$0.isEmpty }
+            }
+            let whole = try #require(attempts[endless]?.first)
+            #expect(whole.statusCode == 200 && whole.outcome == .delivered && whole.error == nil)
+            let late = try #require(attempts[trickling]?.first)
+            #expect(late.statusCode == nil && late.outcome == .failed && late.error == "no answer within 1 s")
+        }
+    }
+
     @Test("the README's Python verification accepts a real delivery and refuses a tampered one")
     func readmePython() async throws {
         let readme = try String(

@@ -6,7 +6,9 @@ import Synchronization
 
 /// WebhookReceiver stands in for customers' endpoints: a real HTTP server on loopback that keeps
 /// every delivery it gets (per path) and answers each with the path's next planned status (204
-/// once the plan runs out). A path marked slow holds its answers until `release()`.
+/// once the plan runs out). A path marked slow holds its answers until `release()`; one marked
+/// endless answers 200 with a body that never ends (until the sender hangs up), in 16 KiB chunks
+/// or, trickling, a byte every 100 ms.
 final class WebhookReceiver: Sendable {
     struct Delivery: Sendable {
         let path: String
@@ -21,6 +23,8 @@ final class WebhookReceiver: Sendable {
         let received = Mutex<[Delivery]>([])
         let plans = Mutex<[String: [Int]]>([:])
         let slow = Mutex<Set<String>>([])
+        /// Endless paths, and whether each trickles.
+        let endless = Mutex<[String: Bool]>([:])
         let released = Mutex(false)
         /// Per slow path: how many requests it holds now, and the most it held at once.
         let held = Mutex<[String: (now: Int, most: Int)]>([:])
@@ -40,6 +44,9 @@ final class WebhookReceiver: Sendable {
 
     /// Holds `path`'s answers until `release()`.
     func slow(_ path: String) { state.slow.withLock { _ = $0.insert(path) } }
+
+    /// Answers `path` with 200 and a body that never ends.
+    func endless(_ path: String, trickling: Bool = false) { state.endless.withLock { $0[path] = trickling } }
 
     func release() { state.released.withLock { $0 = true } }
 
@@ -64,6 +71,17 @@ final class WebhookReceiver: Sendable {
                 }
                 defer { state.held.withLock { $0[path]?.now -= 1 } }
                 while !state.released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            if let trickling = state.endless.withLock({ $0[path] }) {
+                return Response(
+                    status: .ok,
+                    body: ResponseBody { writer in
+                        let chunk = ByteBuffer(repeating: UInt8(ascii: "a"), count: trickling ? 1 : 16 * 1024)
+                        while true {
+                            try await writer.write(chunk)
+                            if trickling { try await Task.sleep(for: .milliseconds(100)) }
+                        }
+                    })
             }
             let status = state.plans.withLock { plans in
                 (plans[path]?.isEmpty ?? true) ? 204 : plans[path]!.removeFirst()
