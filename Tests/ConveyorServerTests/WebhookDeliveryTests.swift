@@ -295,32 +295,50 @@ struct WebhookDeliveryTests {
         }
     }
 
-    @Test("the README's Python verification accepts a real delivery and refuses a tampered one")
-    func readmePython() async throws {
+    @Test("the README's verifications, Python's and JavaScript's, accept a real delivery and refuse a tampered one")
+    func readmeVerifications() async throws {
         let readme = try String(
             contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
                 "../../README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```python\nimport base64, hashlib, hmac, time\n"))
-        let end = try #require(readme[start.upperBound...].range(of: "```"))
-        let verify = "import base64, hashlib, hmac, time\n" + readme[start.upperBound..<end.lowerBound]
-        try await Self.withDeliveries(.sqlite) { server, receiver in
-            let (_, secret) = try await Self.register(server, receiver.base + "/hooks/py", events: #"["job.enqueued"]"#)
-            _ = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
-            try await poll("the delivery") { !receiver.deliveries(to: "/hooks/py").isEmpty }
-            let delivery = try #require(receiver.deliveries(to: "/hooks/py").first)
-            let headers = try JSONSerialization.data(withJSONObject: delivery.headers)
-            let script =
-                verify + """
+        func example(_ opening: String) throws -> String {
+            let start = try #require(readme.range(of: opening))
+            let end = try #require(readme[start.upperBound...].range(of: "```"))
+            return String(readme[start.upperBound..<end.lowerBound])
+        }
+        let python =
+            try example("```python\nimport base64, hashlib, hmac, time\n") + """
 
-                    import json, sys
-                    headers = json.loads(sys.argv[1])
-                    body = base64.b64decode(sys.argv[2])
-                    print(verify(headers, body, sys.argv[3]), verify(headers, body + b" ", sys.argv[3]))
-                    """
-            let (status, output) = try await Program.run(
-                "python3",
-                ["-c", script, String(decoding: headers, as: UTF8.self), delivery.body.base64EncodedString(), secret])
-            #expect(status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == "True False", "\(output)")
+                import base64, hashlib, hmac, json, sys, time
+                headers = json.loads(sys.argv[1])
+                body = base64.b64decode(sys.argv[2])
+                print(verify(headers, body, sys.argv[3]), verify(headers, body + b" ", sys.argv[3]))
+                """
+        let javascript =
+            try example("```js\n") + """
+
+                const [headers, body, secret] = [JSON.parse(process.argv[1]), Buffer.from(process.argv[2], "base64"), process.argv[3]];
+                const python = (value) => (value ? "True" : "False");
+                console.log(python(verify(headers, body, secret)), python(verify(headers, Buffer.concat([body, Buffer.from(" ")]), secret)));
+                """
+        try await Self.withDeliveries(.sqlite) { server, receiver in
+            let (_, secret) = try await Self.register(
+                server, receiver.base + "/hooks/readme", events: #"["job.enqueued"]"#)
+            _ = try await server.send("POST", "/api/queue/acme", key: server.acmeKey, json: QueueRoutesTests.email)
+            try await poll("the delivery") { !receiver.deliveries(to: "/hooks/readme").isEmpty }
+            let delivery = try #require(receiver.deliveries(to: "/hooks/readme").first)
+            let arguments = [
+                String(decoding: try JSONSerialization.data(withJSONObject: delivery.headers), as: UTF8.self),
+                delivery.body.base64EncodedString(), secret,
+            ]
+            for (program, script) in [
+                ("python3", ["-c", "import base64, hashlib, hmac, time\n" + python]),
+                ("node", ["--input-type=module", "-e", javascript]),
+            ] {
+                let (status, output) = try await Program.run(program, script + arguments)
+                #expect(
+                    status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == "True False",
+                    "\(program): \(output)")
+            }
         }
     }
 }
