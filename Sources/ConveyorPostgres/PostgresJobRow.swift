@@ -12,7 +12,7 @@ enum PostgresJobRow {
         "id", "customer", "queue", "type", "payload", "priority::int8", "state", ms("run_at"), "attempt::int8",
         "max_attempts::int8", "lease_token", ms("lease_expires_at"), "worker_id", "errors::text", "dead_reason",
         "replay_count::int8", "idempotency_key", ms("created_at"), ms("attempted_at"), ms("finished_at"),
-        ms("first_failed_at"), ms("last_failed_at"), "result", "progress",
+        ms("first_failed_at"), ms("last_failed_at"), "result", "progress", "schedule", ms("scheduled_for"),
     ].joined(separator: ", ")
 
     /// The same list qualified by a table alias, for joins.
@@ -57,7 +57,8 @@ enum PostgresJobRow {
             idempotencyKey: try optionalText(16), createdAt: try date(17)!, attemptedAt: try date(18),
             finishedAt: try date(19), firstFailedAt: try date(20), lastFailedAt: try date(21),
             result: try optionalText(22).map(JobPayload.init(storedText:)),
-            progress: try optionalText(23).map(JobPayload.init(storedText:)))
+            progress: try optionalText(23).map(JobPayload.init(storedText:)), schedule: try optionalText(24),
+            scheduledFor: try date(25))
     }
 
     static func fetch(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> [Job] {

@@ -9,7 +9,7 @@ enum JobRow {
     static let columns = """
         id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts, lease_token,
         lease_expires_at, worker_id, errors, dead_reason, replay_count, idempotency_key, created_at,
-        attempted_at, finished_at, first_failed_at, last_failed_at, result, progress
+        attempted_at, finished_at, first_failed_at, last_failed_at, result, progress, schedule, scheduled_for
         """
 
     /// Reads a row selected with `columns`, by position: looking columns up by name costs more
@@ -35,7 +35,8 @@ enum JobRow {
             idempotencyKey: row[16], createdAt: date(row[17])!, attemptedAt: date(row[18]), finishedAt: date(row[19]),
             firstFailedAt: date(row[20]), lastFailedAt: date(row[21]),
             result: (row[22] as String?).map(JobPayload.init(storedText:)),
-            progress: (row[23] as String?).map(JobPayload.init(storedText:)))
+            progress: (row[23] as String?).map(JobPayload.init(storedText:)), schedule: row[24],
+            scheduledFor: date(row[25]))
     }
 
     /// Inserts the job, its values bound in C (`BoundValues`): every enqueue writes one.
@@ -43,14 +44,15 @@ enum JobRow {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (\(columns))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         try BoundValues.execute(
             statement,
             [
                 .text(job.id.description), .text(job.customer), .text(job.queue), .text(job.type),
                 .text(job.payload.text), .integer(Int64(job.priority)),
-            ] + mutableValues(job) + [.integer(job.createdAt.unixMilliseconds)] + timestamps(job) + outcome(job), db)
+            ] + mutableValues(job) + [.integer(job.createdAt.unixMilliseconds)] + timestamps(job) + outcome(job)
+                + [.text(job.schedule), .integer(job.scheduledFor?.unixMilliseconds)], db)
     }
 
     /// Writes every field a lifecycle method may change.

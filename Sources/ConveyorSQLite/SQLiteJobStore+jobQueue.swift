@@ -277,7 +277,7 @@ extension [EnqueueResult] {
     /// These results, once no customer that gained jobs here has more waiting than its backlog
     /// quota (its own, else the store's); else `backlogQuotaExceeded`, which rolls the write back.
     /// Counted after the inserts, inside the write: writes are serialized, so the count is exact.
-    fileprivate func checkingBacklogQuotas(of store: SQLiteJobStore, _ db: Database) throws -> Self {
+    func checkingBacklogQuotas(of store: SQLiteJobStore, _ db: Database) throws -> Self {
         for customer in Set(filter(\.inserted).map(\.job.customer)).sorted() {
             let own = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT backlog_quota FROM customers WHERE name = ?"), arguments: [customer])

@@ -72,6 +72,7 @@ public enum ConveyorAPI {
         PauseRoutes(queues: queues, store: store).register(on: keyed, admin: admin)
         CapRoutes(store: store).register(on: admin)
         WebhookRoutes(queues: queues, store: store, policy: webhooks).register(on: keyed, admin: admin)
+        ScheduleRoutes(queues: queues, store: store, limits: limits).register(on: keyed, admin: admin)
         JobRoutes(store: store, hub: events).register(on: keyed)
         let stream = events.map { EventStream(store: store, hub: $0) }
         if let stream { EventRoutes(stream: stream, queues: queues).register(on: keyed, admin: admin) }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// MaintenanceServices are the cluster-wide maintenance roles that every long-running `conveyor`
 /// process (`serve`, `work`) campaigns for by default, as River's clients do: the stale-job
-/// rescuer, and the dead-letter side (`DeadLetterServices`: monitor, alerts, retention). Each role
+/// rescuer, the scheduler (customers' recurring jobs), and the dead-letter side (`DeadLetterServices`: monitor, alerts, retention). Each role
 /// has one elected leader; the other processes wait their turn. So a deployment of workers alone
 /// still rescues the jobs of a worker that died (without it, with only `conveyor work` processes,
 /// jobs whose completion a dropped connection lost stayed `running` for good). `MAINTENANCE=off`
@@ -35,7 +35,8 @@ struct MaintenanceServices {
     func services(store: any JobStore, metrics: ConveyorMetrics, http: HTTPClient, logger: Logger) -> [any Service] {
         guard enabled else { return [] }
         return deadLetters.services(store: store, metrics: metrics, http: http, logger: logger) + [
-            StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger)
+            StaleJobRescuer(store: store, interval: stale.interval, grace: stale.grace, logger: logger),
+            Scheduler(store: store, logger: logger),
         ]
     }
 }

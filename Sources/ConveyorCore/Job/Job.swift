@@ -41,6 +41,10 @@ public struct Job: Sendable, Hashable, Codable {
     /// The latest progress its current (or last) attempt reported, byte for byte; nil when none
     /// did. A new attempt starts without.
     public internal(set) var progress: JobPayload?
+    /// The schedule that made the job, by name, and the tick it was made for; nil for a job a
+    /// caller enqueued.
+    public let schedule: String?
+    public let scheduledFor: Date?
 
     /// Restores a job exactly as a store saved it; no rule is checked. Engines use this to read rows.
     public init(
@@ -48,7 +52,7 @@ public struct Job: Sendable, Hashable, Codable {
         state: JobState, runAt: Date, attempt: Int, maxAttempts: Int, leaseToken: String?, leaseExpiresAt: Date?,
         workerID: String?, errors: [AttemptError], deadReason: DeadReason?, replayCount: Int, idempotencyKey: String?,
         createdAt: Date, attemptedAt: Date?, finishedAt: Date?, firstFailedAt: Date?, lastFailedAt: Date?,
-        result: JobPayload? = nil, progress: JobPayload? = nil
+        result: JobPayload? = nil, progress: JobPayload? = nil, schedule: String? = nil, scheduledFor: Date? = nil
     ) {
         self.id = id
         self.customer = customer
@@ -74,6 +78,8 @@ public struct Job: Sendable, Hashable, Codable {
         self.lastFailedAt = lastFailedAt
         self.result = result
         self.progress = progress
+        self.schedule = schedule
+        self.scheduledFor = scheduledFor
     }
 
     /// The job a store creates when it accepts `request` at `now`.
@@ -85,7 +91,8 @@ public struct Job: Sendable, Hashable, Codable {
             priority: request.priority, state: runAt > now ? .scheduled : .available, runAt: runAt, attempt: 0,
             maxAttempts: request.maxAttempts, leaseToken: nil, leaseExpiresAt: nil, workerID: nil, errors: [],
             deadReason: nil, replayCount: 0, idempotencyKey: request.idempotencyKey, createdAt: now, attemptedAt: nil,
-            finishedAt: nil, firstFailedAt: nil, lastFailedAt: nil)
+            finishedAt: nil, firstFailedAt: nil, lastFailedAt: nil, schedule: request.schedule,
+            scheduledFor: request.scheduledFor)
     }
 
     /// Whether `self` comes before `other` in claim order — priority, then run_at, then id — the
@@ -100,7 +107,8 @@ public struct Job: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress
+        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress, schedule
+        case scheduledFor = "scheduled_for"
         case runAt = "run_at"
         case maxAttempts = "max_attempts"
         case leaseToken = "lease_token"

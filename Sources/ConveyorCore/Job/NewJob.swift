@@ -26,6 +26,10 @@ public struct NewJob: Sendable, Hashable {
     public let start: Start
     public let maxAttempts: Int
     public let idempotencyKey: String?
+    /// The schedule that makes this job, and the tick it is for (`made(bySchedule:for:)`); nil for
+    /// a job enqueued by a caller.
+    public private(set) var schedule: String?
+    public private(set) var scheduledFor: Date?
 
     /// Validates every field; throws the first `ValidationError` found.
     public init(
@@ -81,6 +85,20 @@ public struct NewJob: Sendable, Hashable {
         self.idempotencyKey = nil
     }
 
+    /// A schedule's job, whose fields were checked when the schedule was made (`ScheduleDraft`).
+    init(
+        scheduledFor customer: String, queue: String, type: String, payload: JobPayload, priority: Int, maxAttempts: Int
+    ) {
+        self.customer = customer
+        self.queue = queue
+        self.type = type
+        self.payload = payload
+        self.priority = priority
+        self.start = .now
+        self.maxAttempts = maxAttempts
+        self.idempotencyKey = nil
+    }
+
     /// Convenience that validates the payload text too.
     public init(
         customer: String, queue: String, type: String, payloadJSON: String, priority: Int = 0, start: Start = .now,
@@ -90,6 +108,14 @@ public struct NewJob: Sendable, Hashable {
             customer: customer, queue: queue, type: type,
             payload: try JobPayload(json: payloadJSON, limitBytes: limits.payloadBytes),
             priority: priority, start: start, maxAttempts: maxAttempts, idempotencyKey: idempotencyKey, limits: limits)
+    }
+
+    /// This job as schedule `name` makes it for its tick at `tick`.
+    public func made(bySchedule name: String, for tick: Date) -> NewJob {
+        var job = self
+        job.schedule = name
+        job.scheduledFor = tick.truncatedToMilliseconds
+        return job
     }
 
     /// The moment the job becomes claimable, given the time the store accepts it.

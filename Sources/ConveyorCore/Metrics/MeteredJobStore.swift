@@ -206,6 +206,38 @@ public struct MeteredJobStore: JobStore {
         try await base.dispatchWebhooks(deliveries, from: from, to: to, perCustomer: perCustomer)
     }
 
+    public func createSchedule(_ draft: ScheduleDraft) async throws -> Schedule {
+        try await base.createSchedule(draft)
+    }
+    public func schedules(customer: String?) async throws -> [Schedule] { try await base.schedules(customer: customer) }
+    public func schedule(customer: String, name: String) async throws -> Schedule {
+        try await base.schedule(customer: customer, name: name)
+    }
+    public func updateSchedule(_ draft: ScheduleDraft) async throws -> Schedule { try await base.updateSchedule(draft) }
+    public func deleteSchedule(customer: String, name: String) async throws {
+        try await base.deleteSchedule(customer: customer, name: name)
+    }
+    public func pauseSchedule(customer: String, name: String, paused: Bool) async throws -> Schedule {
+        try await base.pauseSchedule(customer: customer, name: name, paused: paused)
+    }
+    public func dueSchedules(limit: Int) async throws -> (schedules: [Schedule], now: Date) {
+        try await base.dueSchedules(limit: limit)
+    }
+    public func nextScheduleTick() async throws -> Date? { try await base.nextScheduleTick() }
+
+    // MARK: Recorded, schedules
+
+    public func runSchedule(customer: String, name: String) async throws -> Job {
+        let job = try await base.runSchedule(customer: customer, name: name)
+        metrics.enqueued(job)
+        return job
+    }
+    public func fireSchedules(_ firings: [ScheduleFiring]) async throws -> [Job] {
+        let made = try await base.fireSchedules(firings)
+        for job in made { metrics.enqueued(job) }
+        return made
+    }
+
     // MARK: Recorded, webhooks
 
     public func recordWebhookAttempt(_ attempt: WebhookAttempt) async throws -> WebhookEndpoint? {

@@ -25,6 +25,12 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case webhookNotFound(id: String)
     /// The customer has as many webhook endpoints as it may.
     case tooManyWebhooks(customer: String, limit: Int)
+    /// The customer has no schedule of this name.
+    case scheduleNotFound(name: String)
+    /// The customer has a schedule of this name already.
+    case scheduleExists(name: String)
+    /// The customer has as many schedules as it may (`SCHEDULES_PER_CUSTOMER`).
+    case tooManySchedules(customer: String, limit: Int)
     /// The database could not be opened or answered with an error; the operation did not happen.
     case unavailable(reason: String)
 
@@ -44,6 +50,10 @@ public enum JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .webhookNotFound(let id): "no webhook endpoint with id \(id)"
         case .tooManyWebhooks(let customer, let limit):
             "customer \(customer) has \(limit) webhook endpoints, the most it may have"
+        case .scheduleNotFound(let name): "no schedule named \(name)"
+        case .scheduleExists(let name): "a schedule named \(name) exists already"
+        case .tooManySchedules(let customer, let limit):
+            "customer \(customer) has \(limit) schedules, the most it may have (SCHEDULES_PER_CUSTOMER)"
         case .unavailable(let reason): reason
         }
     }

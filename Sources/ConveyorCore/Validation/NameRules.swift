@@ -24,6 +24,11 @@ public enum NameRules {
         name == WebhookDelivery.queue ? name : try queue(name, field: field)
     }
 
+    /// Checks a schedule's name (a path segment too: `…/schedules/{name}`).
+    public static func schedule(_ name: String, field: String = "name") throws(ValidationError) -> String {
+        try pathSegment(name, field: field)
+    }
+
     /// Checks a job type name.
     public static func type(_ name: String, field: String = "type") throws(ValidationError) -> String {
         try check(

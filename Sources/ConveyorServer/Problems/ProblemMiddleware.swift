@@ -82,7 +82,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func problem(for refused: JobStoreError) -> Problem {
         switch refused {
-        case .notFound, .customerNotFound, .apiKeyNotFound, .workerNotFound, .webhookNotFound:
+        case .notFound, .customerNotFound, .apiKeyNotFound, .workerNotFound, .webhookNotFound, .scheduleNotFound:
             return .notFound(refused.description)
         case .leaseLost:
             var problem = Problem(
@@ -107,6 +107,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .tooManyWebhooks:
             return Problem(
                 status: .conflict, type: "too-many-webhooks", title: "Conflict", detail: refused.description)
+        case .scheduleExists:
+            return Problem(
+                status: .conflict, type: "exists", title: "Conflict", detail: refused.description, field: "name")
+        case .tooManySchedules:
+            return Problem(
+                status: .conflict, type: "too-many-schedules", title: "Conflict", detail: refused.description)
         case .unavailable:
             return Problem(
                 status: .serviceUnavailable, type: "unavailable", title: "Service unavailable",

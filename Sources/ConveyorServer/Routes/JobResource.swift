@@ -7,7 +7,8 @@ struct JobResource: Encodable, Sendable {
     let job: Job
 
     enum CodingKeys: String, CodingKey {
-        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress
+        case id, customer, queue, type, payload, priority, state, attempt, errors, result, progress, schedule
+        case scheduledFor = "scheduled_for"
         case runAt = "run_at"
         case maxAttempts = "max_attempts"
         case leaseExpiresAt = "lease_expires_at"
@@ -47,5 +48,7 @@ struct JobResource: Encodable, Sendable {
         try container.encode(job.lastFailedAt, forKey: .lastFailedAt)
         try container.encode(job.result, forKey: .result)
         try container.encode(job.progress, forKey: .progress)
+        try container.encode(job.schedule, forKey: .schedule)
+        try container.encode(job.scheduledFor, forKey: .scheduledFor)
     }
 }
