@@ -108,7 +108,7 @@ extension SQLiteJobStore {
             let due = try Row.fetchAll(
                 db,
                 sql: """
-                    \(Self.scheduleSelect) INDEXED BY schedules_due
+                    \(Self.scheduleSelect)
                     WHERE s.paused = 0 AND s.next_tick_at <= ? ORDER BY s.next_tick_at LIMIT ?
                     """,
                 arguments: [now.unixMilliseconds, limit]

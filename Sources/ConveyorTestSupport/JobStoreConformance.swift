@@ -45,7 +45,7 @@ public enum JobStoreConformance {
     /// show in a few steps.
     public static let options = JobStoreOptions(
         retryPolicy: RetryPolicy(base: .seconds(10), cap: .seconds(300), jitter: 0.1),
-        limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5), backlogQuota: 5_000)
+        limits: JobLimits(errorMessageBytes: 256, errorHistoryCount: 5), backlogQuota: 5_000, schedulesPerCustomer: 3)
 
     /// The checks of each store role.
     public static let sections: [(role: String, checks: [StoreConformanceCheck])] = [
@@ -68,6 +68,7 @@ public enum JobStoreConformance {
         ("SessionStore", sessionChecks),
         ("EventStore", eventChecks),
         ("WebhookStore", webhookChecks),
+        ("ScheduleStore", scheduleChecks),
     ]
 
     /// Every check, section by section.
