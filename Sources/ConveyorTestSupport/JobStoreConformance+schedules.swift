@@ -29,7 +29,8 @@ extension JobStoreConformance {
             h.clock.advance(by: .seconds(60))
             let repaid = try await h.store.updateSchedule(
                 try ScheduleChange(payload: JobPayload(json: "[1]"), priority: 3).draft(applyingTo: made))
-            #expect(repaid.nextTickAt == made.nextTickAt && repaid.job.priority == 3 && repaid.job.payload.text == "[1]")
+            #expect(
+                repaid.nextTickAt == made.nextTickAt && repaid.job.priority == 3 && repaid.job.payload.text == "[1]")
             let retimed = try await h.store.updateSchedule(
                 try ScheduleChange(cron: "@hourly", timezone: "UTC").draft(applyingTo: repaid))
             #expect(retimed.nextTickAt == date("2027-01-15T09:00:00Z") && retimed.cron.text == "@hourly")
@@ -77,7 +78,9 @@ extension JobStoreConformance {
             #expect(job.payload.text == #"{ "report" : "daily" }"#)
             let after = try await h.store.schedule(customer: "acme", name: "minutely")
             #expect(after.nextTickAt == date("2027-01-15T08:02:00Z"))
-            #expect(after.lastTick == ScheduleTick(at: job.scheduledFor!, jobID: job.id, jobState: .available, skipped: nil))
+            #expect(
+                after.lastTick == ScheduleTick(at: job.scheduledFor!, jobID: job.id, jobState: .available, skipped: nil)
+            )
             // The same firing again, later: the tick is made already.
             #expect(try await h.store.fireSchedules([firing]).isEmpty)
             #expect(try await h.totalJobs() == 1)
@@ -118,7 +121,8 @@ extension JobStoreConformance {
         },
         .init("a paused schedule makes nothing and misses nothing; resumed, it goes on from now") { h in
             _ = try await h.store.createCustomer("acme")
-            _ = try await h.store.createSchedule(try scheduleDraft("acme", "minutely", cron: "* * * * *", missed: "all"))
+            _ = try await h.store.createSchedule(
+                try scheduleDraft("acme", "minutely", cron: "* * * * *", missed: "all"))
             let paused = try await h.store.pauseSchedule(customer: "acme", name: "minutely", paused: true)
             #expect(paused.paused && paused.upcomingTicks(after: h.clock.now(), count: 5).isEmpty)
             #expect(try await h.store.nextScheduleTick() == nil)

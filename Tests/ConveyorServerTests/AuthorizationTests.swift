@@ -29,6 +29,12 @@ struct AuthorizationTests {
                     customer: "acme", url: "https://93.184.215.14/hook", events: nil, queue: nil, description: nil,
                     policy: .init()), secret: WebhookSecret.generate())
             let hookURL = #"{"url":"https://93.184.215.14/hook","events":["job.completed"]}"#
+            _ = try await server.store.createSchedule(
+                try ScheduleDraft(
+                    customer: "acme", name: "hourly", cron: "@hourly", timezone: nil, missed: nil, queue: "mail",
+                    type: "email.send", payload: JobPayload(json: #"{"to":"ada@example.com"}"#), priority: nil,
+                    maxAttempts: nil))
+            let schedule = #"{"name":"nightly","cron":"0 3 * * *","queue":"mail","type":"email.send","payload":{}}"#
             // Every route but cancel (last, below), with the status each caller gets: the own
             // customer, another customer, an admin. No key is always 401.
             let claim = #"{"queues":["mail"],"wait_seconds":0}"#
@@ -86,6 +92,16 @@ struct AuthorizationTests {
                 ("GET", "/api/admin/webhooks", nil, 403, 403, 200),
                 // acme's own delete goes first: the admin's finds it gone.
                 ("DELETE", "/api/queue/acme/webhooks/\(hook.id)", nil, 204, 404, 404),
+                // acme's makes it: the admin's finds it made.
+                ("POST", "/api/queue/acme/schedules", schedule, 201, 404, 409),
+                ("GET", "/api/queue/acme/schedules", nil, 200, 404, 200),
+                ("GET", "/api/queue/acme/schedules/hourly", nil, 200, 404, 200),
+                ("PATCH", "/api/queue/acme/schedules/hourly", #"{"priority":2}"#, 200, 404, 200),
+                ("PUT", "/api/queue/acme/schedules/hourly/pause", nil, 200, 404, 200),
+                ("DELETE", "/api/queue/acme/schedules/hourly/pause", nil, 200, 404, 200),
+                ("POST", "/api/queue/acme/schedules/hourly/run", nil, 201, 404, 201),
+                ("GET", "/api/admin/schedules", nil, 403, 403, 200),
+                ("DELETE", "/api/queue/acme/schedules/nightly", nil, 204, 404, 404),
             ]
             #expect(
                 Set(

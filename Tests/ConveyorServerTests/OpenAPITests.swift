@@ -31,7 +31,8 @@ struct OpenAPITests {
             let previous = index > 0 ? segments[index - 1] : ""
             if previous == "queue" {
                 templated.append("{customerId}")
-            } else if index >= 2, segments[index - 2] == "queue", !["batch", "webhooks"].contains(segment) {
+            } else if index >= 2, segments[index - 2] == "queue", !["batch", "webhooks", "schedules"].contains(segment)
+            {
                 templated.append("{queue}")
             } else if previous == "queues" {
                 templated.append("{queue}")
@@ -39,6 +40,8 @@ struct OpenAPITests {
                 templated.append("{id}")
             } else if previous == "keys" || previous == "webhooks" {
                 templated.append("{id}")
+            } else if previous == "schedules" {
+                templated.append("{name}")
             } else if previous == "customers" {
                 templated.append("{name}")
             } else {

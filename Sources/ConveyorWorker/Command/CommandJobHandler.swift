@@ -8,7 +8,8 @@ import SystemPackage
 /// The contract with the program:
 /// - standard input: the job's payload JSON, exactly as enqueued;
 /// - environment: `CONVEYOR_JOB_ID`, `CONVEYOR_JOB_TYPE`, `CONVEYOR_CUSTOMER`, `CONVEYOR_QUEUE`,
-///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, `CONVEYOR_PROGRESS_FILE`, on top of the worker's own less `withheld`
+///   `CONVEYOR_ATTEMPT`, `CONVEYOR_MAX_ATTEMPTS`, `CONVEYOR_PROGRESS_FILE` (and `CONVEYOR_SCHEDULE`,
+///   `CONVEYOR_SCHEDULED_FOR` for a schedule's job), on top of the worker's own less `withheld`
 ///   (Conveyor's secrets: the program runs what customers send, and the database URL alone would
 ///   bypass every tenant rule);
 /// - progress: each line the program appends to the file `CONVEYOR_PROGRESS_FILE` names is a
@@ -112,6 +113,11 @@ public struct CommandJobHandler: Sendable {
             "CONVEYOR_MAX_ATTEMPTS": String(job.maxAttempts),
             "CONVEYOR_PROGRESS_FILE": progressPath.path,
         ]
+        // A schedule's job says which schedule and tick made it.
+        if let schedule = job.schedule, let tick = job.scheduledFor {
+            environment["CONVEYOR_SCHEDULE"] = schedule
+            environment["CONVEYOR_SCHEDULED_FOR"] = tick.formatted(.iso8601)
+        }
         for name in withheld { environment[Environment.Key(stringLiteral: name)] = .some(nil) }
         var progress = ProgressFile(path: progressPath)
         let status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
