@@ -20,6 +20,7 @@ struct Conveyor: AsyncParsableCommand {
             MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DeadLetterCommand.self, WorkCommand.self,
             WorkersCommand.self, MonitorCommand.self, BenchCommand.self, ServeCommand.self, CustomersCommand.self,
             KeysCommand.self, PauseCommand.self, ResumeCommand.self, CapCommand.self, WebhooksCommand.self,
+            SchedulesCommand.self,
         ]
     )
 

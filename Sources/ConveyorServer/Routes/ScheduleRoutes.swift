@@ -15,7 +15,7 @@ struct ScheduleRoutes {
         router.post("queue/:customerId/schedules") { request, context in
             let customer = try await queues.customer(context)
             var request = request
-            let body = try await JSONResponse.decode(ScheduleBody.self, from: &request)
+            let body = try await JSONResponse.decode(ScheduleDefinition.self, from: &request)
             let schedule = try await store.createSchedule(try body.draft(customer: customer, limits: limits))
             context.logger.info(
                 "schedule made", metadata: ["customer": .string(customer), "schedule": .string(schedule.name)])
@@ -72,49 +72,6 @@ struct ScheduleRoutes {
             throw JobStoreError.scheduleNotFound(name: String(name.prefix(64)))
         }
         return (customer, name)
-    }
-}
-
-/// ScheduleBody makes a schedule: its name, expression, zone, missed-tick policy and job.
-struct ScheduleBody: Decodable, Sendable {
-    let name: String
-    let cron: String
-    let timezone: String?
-    let missed: String?
-    let queue: String
-    let type: String
-    let payload: JobPayload
-    let priority: Int?
-    let maxAttempts: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case name, cron, timezone, missed, queue, type, payload, priority
-        case maxAttempts = "max_attempts"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decode(String.self, forKey: .name)
-        cron = try container.decode(String.self, forKey: .cron)
-        timezone = try container.decodeIfPresent(String.self, forKey: .timezone)
-        missed = try container.decodeIfPresent(String.self, forKey: .missed)
-        queue = try container.decode(String.self, forKey: .queue)
-        type = try container.decode(String.self, forKey: .type)
-        // Required, as for an enqueue (`null` is a payload like any other JSON document): a
-        // misspelt member must not become a silent empty payload.
-        guard container.contains(.payload) else {
-            throw DecodingError.keyNotFound(
-                CodingKeys.payload, .init(codingPath: container.codingPath, debugDescription: "payload is required"))
-        }
-        payload = try container.decode(JobPayload.self, forKey: .payload)
-        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
-        maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
-    }
-
-    func draft(customer: String, limits: JobLimits) throws -> ScheduleDraft {
-        try ScheduleDraft(
-            customer: customer, name: name, cron: cron, timezone: timezone, missed: missed, queue: queue, type: type,
-            payload: payload, priority: priority, maxAttempts: maxAttempts, limits: limits)
     }
 }
 
