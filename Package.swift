@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "ConveyorBench",
             dependencies: [
-                "ConveyorCore", "ConveyorWorker", "ConveyorServer", "ConveyorWebhooks",
+                "ConveyorCore", "ConveyorWorker", "ConveyorServer", "ConveyorWebhooks", "ConveyorMaintenance",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -187,7 +187,7 @@ let package = Package(
             name: "ConveyorServerTests",
             dependencies: [
                 "ConveyorServer", "ConveyorCore", "ConveyorSQLite", "ConveyorPostgres", "ConveyorTestSupport",
-                "ConveyorWorker", "ConveyorWebhooks",
+                "ConveyorWorker", "ConveyorWebhooks", "ConveyorMaintenance",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

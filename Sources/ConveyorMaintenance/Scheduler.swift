@@ -21,19 +21,24 @@ public final class Scheduler: Service, Sendable {
     let batch: Int
     let longestSleep: Duration
     let onFire: (@Sendable ([Job]) -> Void)?
+    /// Told how long each pass took (its database time: the pass is its store calls) and how
+    /// many jobs it made; for benchmarks.
+    let onPass: (@Sendable (Duration, Int) -> Void)?
     let logger: Logger
 
     /// Creates a scheduler firing up to `batch` schedules per transaction, looking at least every
     /// `longestSleep` for schedules other processes made.
     public init(
         store: any Store, clock: any WallClock = SystemClock(), batch: Int = 500, longestSleep: Duration = .seconds(1),
-        onFire: (@Sendable ([Job]) -> Void)? = nil, logger: Logger = Logger(label: "conveyor.scheduler")
+        onFire: (@Sendable ([Job]) -> Void)? = nil, onPass: (@Sendable (Duration, Int) -> Void)? = nil,
+        logger: Logger = Logger(label: "conveyor.scheduler")
     ) {
         self.store = store
         self.clock = clock
         self.batch = batch
         self.longestSleep = longestSleep
         self.onFire = onFire
+        self.onPass = onPass
         self.logger = logger
     }
 
@@ -74,8 +79,10 @@ public final class Scheduler: Service, Sendable {
     /// more schedules may be due.
     @discardableResult
     public func pass() async throws -> (made: [Job], more: Bool) {
+        let started = ContinuousClock.now
         let (due, now) = try await store.dueSchedules(limit: batch)
         let made = try await store.fireSchedules(due.compactMap { $0.firing(at: now) })
+        onPass?(ContinuousClock.now - started, made.count)
         if !made.isEmpty {
             logger.debug("scheduled jobs made", metadata: ["count": "\(made.count)"])
             onFire?(made)

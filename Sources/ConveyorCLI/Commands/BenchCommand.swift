@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
         subcommands: [
-            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, WebhooksBenchCommand.self,
+            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, WebhooksBenchCommand.self, SchedulesBenchCommand.self,
             CancelBenchCommand.self,
             FloorsBenchCommand.self,
         ],
@@ -304,6 +304,42 @@ struct WebhooksBenchCommand: AsyncParsableCommand {
             store: store, customers: customers, endpointsPerCustomer: endpoints, jobs: jobs, runs: runs,
             slowDelay: .milliseconds(Int64(slowSeconds * 1000)), rate: rate,
             duration: .milliseconds(Int64(seconds * 1000)), concurrency: concurrency)
+        for line in try await failing({ try await benchmark.run() }) { print(line) }
+    }
+}
+
+/// `conveyor bench schedules`: the scheduler's lateness and database time at sizes of schedules.
+struct SchedulesBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedules",
+        abstract: "Measure the scheduler: schedules firing every minute, each tick's job's lateness and the cost.",
+        discussion: """
+            In this process, as one serve's scheduler runs: for each of --sizes, that many schedules \
+            (over --customers customers) firing every minute, for --minutes ticks; reports each tick's \
+            job's time from its tick to its enqueue (p50, p99, max), the scheduler's database time per \
+            minute and per job, and an idle pass's time. See BENCHMARKS.md.
+            """)
+
+    @Option(help: "Numbers of schedules, comma-separated; each is measured in turn.")
+    var sizes: String = "1000,10000"
+
+    @Option(help: "Customers the schedules are spread over.")
+    var customers: Int = 100
+
+    @Option(help: "Ticks (minutes) measured per size.")
+    var minutes: Int = 2
+
+    @Option(help: "The database (default: a temporary SQLite file, removed afterwards).")
+    var database: String?
+
+    func run() async throws {
+        let sizes = sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }), customers >= 1, minutes >= 1 else {
+            throw CommandFailure("--sizes, --customers and --minutes must be positive")
+        }
+        let (store, scratch) = try await BenchDatabase.open(database, named: "schedules")
+        defer { scratch.remove() }
+        let benchmark = SchedulesBenchmark(store: store, sizes: sizes, customers: customers, minutes: minutes)
         for line in try await failing({ try await benchmark.run() }) { print(line) }
     }
 }
