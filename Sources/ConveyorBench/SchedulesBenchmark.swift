@@ -37,7 +37,9 @@ public struct SchedulesBenchmark: Sendable {
         var logger = Logger(label: "conveyor.bench.schedules")
         logger.logLevel = .warning
         let names = (0..<customers).map { "sc\($0)" }
-        for name in names where try await store.customer(named: name) == nil { _ = try await store.createCustomer(name) }
+        for name in names where try await store.customer(named: name) == nil {
+            _ = try await store.createCustomer(name)
+        }
         var lines: [String] = []
         for size in sizes {
             for index in 0..<size {

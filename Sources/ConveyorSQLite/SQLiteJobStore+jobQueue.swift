@@ -279,26 +279,36 @@ extension [EnqueueResult] {
     /// Counted after the inserts, inside the write: writes are serialized, so the count is exact.
     func checkingBacklogQuotas(of store: SQLiteJobStore, _ db: Database) throws -> Self {
         for customer in Set(filter(\.inserted).map(\.job.customer)).sorted() {
-            let own = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT backlog_quota FROM customers WHERE name = ?"), arguments: [customer])
-            guard let quota = own ?? store.options.store.backlogQuota else { continue }
-            // Share by share off the claim-order index, one past the quota at most; its webhook
-            // deliveries are Conveyor's, not the customer's.
-            let waiting = try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT count(*) FROM (
-                            SELECT 1 FROM queue_shares AS share
-                            JOIN jobs ON jobs.queue = share.queue AND jobs.customer = share.customer
-                            WHERE share.customer = ? AND share.queue <> '\(WebhookDelivery.queue)'
-                              AND jobs.state IN ('scheduled', 'available', 'retryable')
-                            LIMIT ?)
-                        """), arguments: [customer, quota + 1])
-            if let waiting, waiting > quota {
+            guard let quota = try store.backlogQuota(of: customer, db) else { continue }
+            if try SQLiteJobStore.waitingJobs(of: customer, atMost: quota + 1, db) > quota {
                 throw JobStoreError.backlogQuotaExceeded(customer: customer, quota: quota)
             }
         }
         return self
+    }
+}
+
+extension SQLiteJobStore {
+    /// The customer's backlog quota: its own, else the store's; nil for none.
+    func backlogQuota(of customer: String, _ db: Database) throws -> Int? {
+        let own = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT backlog_quota FROM customers WHERE name = ?"), arguments: [customer])
+        return own ?? options.store.backlogQuota
+    }
+
+    /// How many of the customer's jobs wait (counted up to `limit`), share by share off the
+    /// claim-order index; its webhook deliveries are Conveyor's, not the customer's.
+    static func waitingJobs(of customer: String, atMost limit: Int, _ db: Database) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT count(*) FROM (
+                        SELECT 1 FROM queue_shares AS share
+                        JOIN jobs ON jobs.queue = share.queue AND jobs.customer = share.customer
+                        WHERE share.customer = ? AND share.queue <> '\(WebhookDelivery.queue)'
+                          AND jobs.state IN ('scheduled', 'available', 'retryable')
+                        LIMIT ?)
+                    """), arguments: [customer, limit]) ?? 0
     }
 }
 

@@ -95,7 +95,8 @@ extension SQLiteJobStore {
         let job = try await write { db, now -> Job in
             let schedule = try Self.schedule(db, customer: customer, name: name)
             let request = schedule.job.job(customer: customer, schedule: name, tick: now)
-            let made = try Self.make([request], db, now, store: self)
+            let made = try Self.insert([request], db, now)
+            _ = try made.map { EnqueueResult(job: $0, inserted: true) }.checkingBacklogQuotas(of: self, db)
             try Self.recordTick(db, customer: customer, name: name, at: now, jobID: made.last?.id, skipped: nil)
             return made[0]
         }
@@ -106,11 +107,11 @@ extension SQLiteJobStore {
     public func dueSchedules(limit: Int) async throws -> (schedules: [Schedule], now: Date) {
         try await read { db, now in
             let due = try Row.fetchAll(
-                db,
-                sql: """
-                    \(Self.scheduleSelect)
-                    WHERE s.paused = 0 AND s.next_tick_at <= ? ORDER BY s.next_tick_at LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        \(Self.scheduleSelect)
+                        WHERE s.paused = 0 AND s.next_tick_at <= ? ORDER BY s.next_tick_at LIMIT ?
+                        """),
                 arguments: [now.unixMilliseconds, limit]
             ).map(Self.decodeSchedule)
             return (due, now)
@@ -119,7 +120,7 @@ extension SQLiteJobStore {
 
     public func nextScheduleTick() async throws -> Date? {
         try await read { db, _ in
-            try Int64.fetchOne(db, sql: "SELECT min(next_tick_at) FROM schedules WHERE paused = 0")
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_tick_at) FROM schedules WHERE paused = 0"))
                 .map(Date.init(unixMilliseconds:))
         }
     }
@@ -131,15 +132,14 @@ extension SQLiteJobStore {
             for firing in firings {
                 // The compare-and-set: a tick another scheduler made, or a schedule changed since
                 // it was read, is passed over.
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE schedules SET next_tick_at = ?
                         WHERE customer = ? AND name = ? AND next_tick_at = ? AND paused = 0
-                        """,
-                    arguments: [
-                        firing.next.unixMilliseconds, firing.customer, firing.name,
-                        firing.expected.unixMilliseconds,
-                    ])
+                        """
+                ).execute(arguments: [
+                    firing.next.unixMilliseconds, firing.customer, firing.name, firing.expected.unixMilliseconds,
+                ])
                 guard db.changesCount == 1 else { continue }
                 if let skipped = firing.skipped {
                     try Self.recordTick(
@@ -147,21 +147,21 @@ extension SQLiteJobStore {
                         skipped: skipped.skipped)
                 }
                 guard let last = firing.jobs.last else { continue }
-                do {
-                    var jobs: [Job] = []
-                    try db.inSavepoint {
-                        jobs = try Self.make(firing.jobs, db, now, store: self)
-                        return .commit
-                    }
-                    made += jobs
-                    try Self.recordTick(
-                        db, customer: firing.customer, name: firing.name, at: last.scheduledFor ?? now,
-                        jobID: jobs.last?.id, skipped: nil)
-                } catch JobStoreError.backlogQuotaExceeded(_, let quota) {
+                // Checked before the insert (writes are serialized: the count is exact), so that a
+                // refused tick needs no savepoint to undo.
+                if let quota = try self.backlogQuota(of: firing.customer, db),
+                    try Self.waitingJobs(of: firing.customer, atMost: quota + 1, db) + firing.jobs.count > quota
+                {
                     try Self.recordTick(
                         db, customer: firing.customer, name: firing.name, at: last.scheduledFor ?? now, jobID: nil,
                         skipped: "the customer's backlog quota (\(quota) jobs waiting) was full")
+                    continue
                 }
+                let jobs = try Self.insert(firing.jobs, db, now)
+                made += jobs
+                try Self.recordTick(
+                    db, customer: firing.customer, name: firing.name, at: last.scheduledFor ?? now,
+                    jobID: jobs.last?.id, skipped: nil)
             }
             return made
         }
@@ -176,25 +176,24 @@ extension SQLiteJobStore {
         wakeups.ring(Set(jobs.filter { $0.state == .available }.map(\.queue)))
     }
 
-    /// Inserts the jobs with their events; `backlogQuotaExceeded` when the customer's quota is full.
-    private static func make(_ requests: [NewJob], _ db: Database, _ now: Date, store: SQLiteJobStore) throws -> [Job] {
-        let jobs = try requests.map { request in
+    /// Inserts the jobs with their events.
+    private static func insert(_ requests: [NewJob], _ db: Database, _ now: Date) throws -> [Job] {
+        try requests.map { request in
             let job = Job(accepting: request, id: .generate(at: now), at: now)
             try JobRow.insert(job, db)
             try EventRow.record(job.events(since: nil, at: now), db)
-            return EnqueueResult(job: job, inserted: true)
-        }.checkingBacklogQuotas(of: store, db)
-        return jobs.map(\.job)
+            return job
+        }
     }
 
     private static func recordTick(
         _ db: Database, customer: String, name: String, at: Date, jobID: JobID?, skipped: String?
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE schedules SET last_tick_at = ?, last_job_id = ?, last_skipped = ? WHERE customer = ? AND name = ?
-                """,
-            arguments: [at.unixMilliseconds, jobID?.description, skipped, customer, name])
+                """
+        ).execute(arguments: [at.unixMilliseconds, jobID?.description, skipped, customer, name])
     }
 
     /// A schedule with its last tick's job's state.

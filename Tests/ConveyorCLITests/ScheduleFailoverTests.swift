@@ -24,7 +24,9 @@ struct ScheduleFailoverTests {
                 return process
             }
             let first = try startServe()
-            try await poll("the first server to listen", timeout: .seconds(60)) { first.output.contains("listening on") }
+            try await poll("the first server to listen", timeout: .seconds(60)) {
+                first.output.contains("listening on")
+            }
             for _ in 0..<2 { _ = try startServe() }
             let store = try await cluster.openStore(options: PostgresJobStore.Options(maximumConnections: 2).patient)
             defer { store.close() }

@@ -15,7 +15,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure the store, the worker runtime and the HTTP API on this machine.",
         subcommands: [
-            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, WebhooksBenchCommand.self, SchedulesBenchCommand.self,
+            StoreBenchCommand.self, HTTPBenchCommand.self, EventsBenchCommand.self, WebhooksBenchCommand.self,
+            SchedulesBenchCommand.self,
             CancelBenchCommand.self,
             FloorsBenchCommand.self,
         ],

@@ -54,7 +54,7 @@ public struct Schedule: Sendable, Hashable {
         type: String, payload: String, priority: Int, maxAttempts: Int, paused: Bool, nextTickAt: Date,
         lastTick: ScheduleTick?, createdAt: Date, updatedAt: Date
     ) throws(JobStoreError) {
-        guard let expression = try? CronExpression(cron), let policy = MissedTickPolicy(rawValue: missed) else {
+        guard let expression = CronExpression.cached(cron), let policy = MissedTickPolicy(rawValue: missed) else {
             throw JobStoreError.unavailable(reason: "corrupt schedule \(name) of \(customer) in database")
         }
         self.init(

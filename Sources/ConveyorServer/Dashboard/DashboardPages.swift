@@ -83,7 +83,7 @@ struct Frame {
     static func nav(for caller: Caller, current: String?) -> [Link] {
         var links = [
             ("/", "Overview"), ("/queues", "Queues"), ("/jobs", "Jobs"), ("/dead-letters", "Dead letters"),
-            ("/workers", "Workers"), ("/webhooks", "Webhooks"),
+            ("/workers", "Workers"), ("/webhooks", "Webhooks"), ("/schedules", "Schedules"),
         ]
         if caller.isAdmin { links.append(("/customers", "Customers and keys")) }
         return links.map { Link(href: $0.0, label: $0.1, current: $0.0 == current) }

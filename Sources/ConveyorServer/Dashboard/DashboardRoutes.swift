@@ -83,6 +83,7 @@ public struct DashboardRoutes: Sendable {
         registerDeadLetters(pages: pages, actions: actions)
         registerAdmin(pages: pages, actions: actions)
         registerWebhooks(pages: pages, actions: actions)
+        registerSchedules(pages: pages, actions: actions)
     }
 
     func signInPage(notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {

@@ -522,4 +522,44 @@ struct DashboardTests {
             #expect(all.html.contains("/acme") && all.html.contains("/globex") && all.html.contains("Customer globex"))
         }
     }
+
+    @Test(
+        "the Schedules page: a customer's own schedules in words with their next and last run; pause, resume, run now",
+        arguments: Engine.available)
+    func schedules(_ engine: Engine) async throws {
+        try await withDashboard(engine) { server, browser in
+            let origin = server.baseURL.absoluteString
+            func make(_ customer: String, _ name: String, _ cron: String, zone: String? = nil) async throws {
+                _ = try await server.store.createSchedule(
+                    try ScheduleDraft(
+                        customer: customer, name: name, cron: cron, timezone: zone, missed: nil, queue: "reports",
+                        type: "report.build", payload: JobPayload(json: "{}"), priority: nil, maxAttempts: nil))
+            }
+            try await make("acme", "nightly", "0 3 * * *", zone: "Europe/Berlin")
+            try await make("globex", "theirs", "@hourly")
+            try await browser.signIn(server.acmeKey)
+            let page = try await browser.get("/schedules")
+            #expect(page.html.contains("every day at 03:00, Europe/Berlin") && page.html.contains("never yet"))
+            #expect(!page.html.contains("theirs"), "another customer's schedule is not shown")
+            let token = try #require(page.csrf)
+            let paused = try await browser.post("/schedules/acme/nightly/pause", [("csrf", token)], origin: origin)
+            #expect(paused.status == 200 && paused.html.contains("<strong>paused</strong>"))
+            #expect(try await server.store.schedule(customer: "acme", name: "nightly").paused)
+            let resumed = try await browser.post("/schedules/acme/nightly/resume", [("csrf", token)], origin: origin)
+            #expect(resumed.status == 200 && !resumed.html.contains("<strong>paused</strong>"))
+            let ran = try await browser.post("/schedules/acme/nightly/run", [("csrf", token)], origin: origin)
+            let job = try #require(try await server.store.schedule(customer: "acme", name: "nightly").lastTick?.jobID)
+            #expect(ran.html.contains("Schedule nightly made job \(job)."))
+            #expect(ran.html.contains(#"<a href="/jobs/\#(job)">available</a>"#), "the last run links its job")
+            // Acting on another customer's schedule finds nothing.
+            #expect(
+                try await browser.post("/schedules/globex/theirs/pause", [("csrf", token)], origin: origin).status
+                    == 404)
+            #expect(try await server.store.schedule(customer: "globex", name: "theirs").paused == false)
+            browser.forget()
+            try await browser.signIn(server.adminKey)
+            let all = try await browser.get("/schedules")
+            #expect(all.html.contains("nightly") && all.html.contains("theirs") && all.html.contains("every hour"))
+        }
+    }
 }
