@@ -124,7 +124,6 @@ extension PostgresJobStore {
                 accepting: schedule.job.job(customer: customer, schedule: name, tick: now), id: .generate(at: now),
                 at: now)
             _ = try await PostgresJobRow.insert([job], defaultQuota: quota, connection, logger: logger)
-            try await Self.markScheduled([job], connection, logger: logger)
             try await Self.recordTicks(
                 [(customer, name, job.scheduledFor ?? now, job.id.description, nil)], connection, logger: logger)
             return job
@@ -163,74 +162,64 @@ extension PostgresJobStore {
         let logger = self.logger
         let quota = options.store.backlogQuota
         let made = try await transaction { connection, now -> [Job] in
+            // The jobs are made here, their ids known before the insert, so that the
+            // compare-and-set records each schedule's last tick too (a refused one is put right).
+            let planned = firings.map { firing in
+                firing.jobs.map { Job(accepting: $0, id: .generate(at: now), at: now) }
+            }
+            let last = zip(firings, planned).map { firing, jobs in
+                (
+                    at: jobs.last?.scheduledFor ?? firing.skipped?.at ?? now, jobID: jobs.last?.id.description ?? "",
+                    skipped: jobs.isEmpty ? firing.skipped?.skipped ?? "" : ""
+                )
+            }
             // The compare-and-set, set-wise: the firings whose schedule still has the next tick
             // they were planned on.
             let moved = try await connection.query(
                 """
-                UPDATE schedules AS s SET next_tick_at = to_timestamp(f.next / 1000.0)
+                UPDATE schedules AS s SET next_tick_at = to_timestamp(f.next / 1000.0),
+                    last_tick_at = to_timestamp(f.at / 1000.0), last_job_id = NULLIF(f.job_id, ''),
+                    last_skipped = NULLIF(f.skipped, '')
                 FROM unnest(\(firings.map(\.customer)), \(firings.map(\.name)),
-                    \(firings.map(\.expected.unixMilliseconds)), \(firings.map(\.next.unixMilliseconds)))
-                    AS f(customer, name, expected, next)
+                    \(firings.map(\.expected.unixMilliseconds)), \(firings.map(\.next.unixMilliseconds)),
+                    \(last.map(\.at.unixMilliseconds)), \(last.map(\.jobID)), \(last.map(\.skipped)))
+                    AS f(customer, name, expected, next, at, job_id, skipped)
                 WHERE s.customer = f.customer AND s.name = f.name AND NOT s.paused
                   AND s.next_tick_at = to_timestamp(f.expected / 1000.0)
                 RETURNING s.customer, s.name
                 """, logger: logger
             ).collect().map { try $0.decode((String, String).self) }
             let firing = Set(moved.map { "\($0.0)\u{0}\($0.1)" })
-            let fired = firings.filter { firing.contains("\($0.customer)\u{0}\($0.name)") }
-            var ticks: [(String, String, Date, String?, String?)] = fired.compactMap { firing in
-                firing.skipped.map { (firing.customer, firing.name, $0.at, nil, $0.skipped) }
+            var pending = zip(firings, planned).filter {
+                firing.contains("\($0.0.customer)\u{0}\($0.0.name)") && !$0.1.isEmpty
             }
-            var pending = fired.filter { !$0.jobs.isEmpty }
-            var made: [Job] = []
+            var refusals: [(customer: String, name: String, at: Date, jobID: String?, skipped: String?)] = []
             // A customer whose backlog quota is full has its ticks skipped; the others' go in.
             while !pending.isEmpty {
-                let jobs = pending.flatMap { firing in
-                    firing.jobs.map { Job(accepting: $0, id: .generate(at: now), at: now) }
-                }
+                let jobs = pending.flatMap(\.1)
                 do {
                     _ = try await PostgresJobRow.insert(jobs, defaultQuota: quota, connection, logger: logger)
+                    try await Self.recordTicks(refusals, connection, logger: logger)
+                    return jobs
                 } catch JobStoreError.backlogQuotaExceeded(let customer, let limit) {
-                    for refused in pending where refused.customer == customer {
-                        ticks.append(
+                    for (refused, jobs) in pending where refused.customer == customer {
+                        refusals.append(
                             (
-                                customer, refused.name, refused.jobs.last?.scheduledFor ?? now, nil,
+                                customer, refused.name, jobs.last?.scheduledFor ?? now, nil,
                                 "the customer's backlog quota (\(limit) jobs waiting) was full"
                             ))
                     }
-                    pending.removeAll { $0.customer == customer }
-                    continue
+                    pending.removeAll { $0.0.customer == customer }
                 }
-                try await Self.markScheduled(jobs, connection, logger: logger)
-                for job in jobs {
-                    // The last job of each firing is its schedule's last tick.
-                    if let name = job.schedule, let tick = job.scheduledFor {
-                        ticks.append((job.customer, name, tick, job.id.description, nil))
-                    }
-                }
-                made = jobs
-                pending = []
             }
-            try await Self.recordTicks(ticks, connection, logger: logger)
-            return made
+            try await Self.recordTicks(refusals, connection, logger: logger)
+            return []
         }
         if !made.isEmpty {
             eventsRecorded.ringAll()
             wakeups.ring(Set(made.filter { $0.state == .available }.map(\.queue)))
         }
         return made
-    }
-
-    /// Sets the schedule and tick of jobs just inserted (the insert statement, every enqueue's,
-    /// leaves them out); the unique index on them holds a tick to one job.
-    private static func markScheduled(_ jobs: [Job], _ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            UPDATE jobs SET schedule = v.schedule, scheduled_for = to_timestamp(v.tick / 1000.0)
-            FROM unnest(\(jobs.map(\.id.description)), \(jobs.map { $0.schedule ?? "" }),
-                \(jobs.map { $0.scheduledFor?.unixMilliseconds ?? 0 })) AS v(id, schedule, tick)
-            WHERE jobs.id = v.id
-            """, logger: logger)
     }
 
     /// Records each schedule's last tick; of several for one schedule, the last given stands.

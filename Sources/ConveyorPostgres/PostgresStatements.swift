@@ -24,7 +24,8 @@ enum TransitionSQL {
 /// InsertJobs inserts new jobs — one array per column, sent in binary, so encoding 500 jobs costs
 /// no JSON — and announces the queues that gained available jobs; rows: the ids inserted. A new
 /// job has no lease, attempt, error or finish yet, so only the columns it has travel; an empty
-/// idempotency key stands for none (a real key is never empty). Under a backlog quota
+/// idempotency key stands for none (a real key is never empty), as does an empty schedule (a
+/// schedule's job carries its schedule and tick; the pair is unique). Under a backlog quota
 /// (`conveyor_backlog_room`) the statement inserts nothing when a customer's jobs would pass it,
 /// and its rows are then the refused customers' names, each after a `!` (an id never has one).
 struct InsertJobs: PostgresPreparedStatement {
@@ -33,9 +34,9 @@ struct InsertJobs: PostgresPreparedStatement {
     static let sql = """
         WITH batch AS MATERIALIZED (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[],
-                $8::int8[], $9::int8[], $10::text[], $11::int8[])
+                $8::int8[], $9::int8[], $10::text[], $11::int8[], $13::text[], $14::int8[])
                 AS v(id, customer, queue, type, payload, priority, state, run_at, max_attempts, idempotency_key,
-                    created_at)
+                    created_at, schedule, scheduled_for)
         ), refused AS MATERIALIZED (
             SELECT customer FROM (
                 SELECT customer, count(*) AS count, conveyor_backlog_room(customer, $12::int8) AS room
@@ -43,9 +44,10 @@ struct InsertJobs: PostgresPreparedStatement {
             WHERE room < count
         ), inserted AS (
             INSERT INTO jobs (id, customer, queue, type, payload, priority, state, run_at, attempt, max_attempts,
-                errors, replay_count, idempotency_key, created_at)
+                errors, replay_count, idempotency_key, created_at, schedule, scheduled_for)
             SELECT v.id, v.customer, v.queue, v.type, v.payload, v.priority, v.state, to_timestamp(v.run_at / 1000.0),
-                0, v.max_attempts, '[]', 0, NULLIF(v.idempotency_key, ''), to_timestamp(v.created_at / 1000.0)
+                0, v.max_attempts, '[]', 0, NULLIF(v.idempotency_key, ''), to_timestamp(v.created_at / 1000.0),
+                NULLIF(v.schedule, ''), to_timestamp(NULLIF(v.scheduled_for, 0) / 1000.0)
             FROM batch AS v WHERE NOT EXISTS (SELECT 1 FROM refused)
             ON CONFLICT (customer, queue, idempotency_key)
                 WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
@@ -68,7 +70,7 @@ struct InsertJobs: PostgresPreparedStatement {
     let defaultQuota: Int?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 12)
+        var bindings = PostgresBindings(capacity: 14)
         bindings.append(jobs.map(\.id.description))
         bindings.append(jobs.map(\.customer))
         bindings.append(jobs.map(\.queue))
@@ -81,6 +83,8 @@ struct InsertJobs: PostgresPreparedStatement {
         bindings.append(jobs.map { $0.idempotencyKey ?? "" })
         bindings.append(jobs.map(\.createdAt.unixMilliseconds))
         bindings.append(defaultQuota.map(Int64.init))
+        bindings.append(jobs.map { $0.schedule ?? "" })
+        bindings.append(jobs.map { $0.scheduledFor?.unixMilliseconds ?? 0 })
         return bindings
     }
 
