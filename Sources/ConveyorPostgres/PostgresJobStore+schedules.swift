@@ -18,15 +18,7 @@ extension PostgresJobStore {
         let logger = self.logger
         let limit = options.store.schedulesPerCustomer
         return try await transaction { connection, now in
-            // A customer's schedules are made one at a time, so that the count below holds at commit.
-            let customers = try await connection.query(
-                "SELECT name FROM customers WHERE name = \(draft.customer) FOR UPDATE", logger: logger
-            ).collect()
-            guard !customers.isEmpty else { throw JobStoreError.customerNotFound(name: draft.customer) }
-            let count =
-                try await connection.query(
-                    "SELECT count(*)::int8 FROM schedules WHERE customer = \(draft.customer)", logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
+            let count = try await Self.lockCustomer(draft.customer, counting: "schedules", connection, logger: logger)
             guard count < limit else { throw JobStoreError.tooManySchedules(customer: draft.customer, limit: limit) }
             let inserted = try await connection.query(
                 """

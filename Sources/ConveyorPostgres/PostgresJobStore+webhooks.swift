@@ -13,15 +13,8 @@ extension PostgresJobStore {
     public func createWebhook(_ draft: WebhookEndpointDraft, secret: String) async throws -> WebhookEndpoint {
         let logger = self.logger
         return try await transaction { connection, now in
-            // Registrations of one customer take turns, so that the count below holds at commit.
-            let customers = try await connection.query(
-                "SELECT name FROM customers WHERE name = \(draft.customer) FOR UPDATE", logger: logger
-            ).collect()
-            guard !customers.isEmpty else { throw JobStoreError.customerNotFound(name: draft.customer) }
-            let count =
-                try await connection.query(
-                    "SELECT count(*)::int8 FROM webhook_endpoints WHERE customer = \(draft.customer)", logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
+            let count = try await Self.lockCustomer(
+                draft.customer, counting: "webhook_endpoints", connection, logger: logger)
             guard count < WebhookEndpoint.perCustomer else {
                 throw JobStoreError.tooManyWebhooks(customer: draft.customer, limit: WebhookEndpoint.perCustomer)
             }
@@ -189,6 +182,20 @@ extension PostgresJobStore {
         }
         if dispatched, !deliveries.isEmpty { wakeups.ring([WebhookDelivery.queue]) }
         return dispatched
+    }
+
+    /// Locks the customer's row, so that its registrations take turns and a count taken now holds
+    /// at commit, and counts its rows in `table`; `customerNotFound` when there is no such customer.
+    static func lockCustomer(
+        _ customer: String, counting table: String, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> Int64 {
+        let customers = try await connection.query(
+            "SELECT name FROM customers WHERE name = \(customer) FOR UPDATE", logger: logger
+        ).collect()
+        guard !customers.isEmpty else { throw JobStoreError.customerNotFound(name: customer) }
+        return try await connection.query(
+            "SELECT count(*)::int8 FROM \(unescaped: table) WHERE customer = \(customer)", logger: logger
+        ).collect().first?.decode(Int64.self) ?? 0
     }
 
     /// Reads, changes and writes one endpoint in a transaction, the row locked.

@@ -17,7 +17,7 @@ struct JobResourceTests {
             errors: [AttemptError(attempt: 3, at: now, message: "boom")], deadReason: .exhausted, replayCount: 1,
             idempotencyKey: "k", createdAt: now, attemptedAt: now, finishedAt: now, firstFailedAt: now,
             lastFailedAt: now, result: try JobPayload(json: #"{"url":"/r"}"#),
-            progress: try JobPayload(json: #"{"percent":100}"#))
+            progress: try JobPayload(json: #"{"percent":100}"#), schedule: "nightly", scheduledFor: now)
         func keys(_ value: some Encodable) throws -> Set<String> {
             let object = try JSONSerialization.jsonObject(with: try JSONEncoder.conveyor().encode(value))
             return Set((object as? [String: Any] ?? [:]).keys)

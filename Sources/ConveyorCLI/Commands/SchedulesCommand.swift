@@ -39,6 +39,15 @@ struct SchedulesCommand: AsyncParsableCommand {
         return lines
     }
 
+    /// Pauses or resumes the target and prints it.
+    static func set(_ target: Target, paused: Bool, on database: DatabaseOptions) async throws {
+        let store = try await database.open(mustExist: true)
+        let schedule = try await failing {
+            try await store.pauseSchedule(customer: target.customer, name: target.name, paused: paused)
+        }
+        print(line(schedule))
+    }
+
     /// The schedule's customer and name.
     struct Target: ParsableArguments {
         @Option(help: "The schedule's customer.")
@@ -172,13 +181,7 @@ struct SchedulesCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            let store = try await database.open(mustExist: true)
-            let schedule = try await failing {
-                try await store.pauseSchedule(customer: target.customer, name: target.name, paused: true)
-            }
-            print(SchedulesCommand.line(schedule))
-        }
+        func run() async throws { try await SchedulesCommand.set(target, paused: true, on: database) }
     }
 
     struct Resume: AsyncParsableCommand {
@@ -187,13 +190,7 @@ struct SchedulesCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            let store = try await database.open(mustExist: true)
-            let schedule = try await failing {
-                try await store.pauseSchedule(customer: target.customer, name: target.name, paused: false)
-            }
-            print(SchedulesCommand.line(schedule))
-        }
+        func run() async throws { try await SchedulesCommand.set(target, paused: false, on: database) }
     }
 
     struct Run: AsyncParsableCommand {

@@ -85,3 +85,15 @@ public struct JobPayload: Sendable, Hashable, Codable, CustomStringConvertible {
         try container.encode(splice.placeholder(for: text))
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A required payload member: `null` is a payload like any other JSON document, and only a
+    /// missing member is refused — a misspelt one must not become a silent empty payload.
+    public func decodePayload(forKey key: Key) throws -> JobPayload {
+        guard contains(key) else {
+            throw DecodingError.keyNotFound(
+                key, .init(codingPath: codingPath, debugDescription: "\(key.stringValue) is required"))
+        }
+        return try decode(JobPayload.self, forKey: key)
+    }
+}

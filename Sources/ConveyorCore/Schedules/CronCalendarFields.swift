@@ -96,19 +96,19 @@ struct CronCalendarFields: Sendable, Hashable {
     /// The search moves a month, then a day, then a time of day at a time, so a pattern that matches once every
     /// few years costs a few hundred steps at most. It returns nil only when nothing matches within `searchYears`.
     func nextMatch(atOrAfter start: Int) -> Int? {
-        var dayNumber = CronCivil.floorDivide(start, CronCivil.secondsPerDay)
-        var secondOfDay = start - dayNumber * CronCivil.secondsPerDay
-        var date = CronCivil.day(fromDayNumber: dayNumber)
+        var dayNumber = CivilCalendar.floorDivide(start, CivilCalendar.secondsPerDay)
+        var secondOfDay = start - dayNumber * CivilCalendar.secondsPerDay
+        var date = CivilCalendar.day(fromDayNumber: dayNumber)
         let lastYear = date.year + Self.searchYears
 
         // Moves to midnight on the first day of the following month.
         func advanceMonth() {
             if date.month == 12 {
-                date = CronCivil.Day(year: date.year + 1, month: 1, day: 1)
+                date = CivilCalendar.Day(year: date.year + 1, month: 1, day: 1)
             } else {
-                date = CronCivil.Day(year: date.year, month: date.month + 1, day: 1)
+                date = CivilCalendar.Day(year: date.year, month: date.month + 1, day: 1)
             }
-            dayNumber = CronCivil.dayNumber(year: date.year, month: date.month, day: 1)
+            dayNumber = CivilCalendar.dayNumber(year: date.year, month: date.month, day: 1)
             secondOfDay = 0
         }
 
@@ -117,8 +117,8 @@ struct CronCalendarFields: Sendable, Hashable {
                 advanceMonth()
                 continue
             }
-            let monthLength = CronCivil.daysInMonth(date.month, year: date.year)
-            var weekday = CronCivil.weekday(ofDayNumber: dayNumber)
+            let monthLength = CivilCalendar.daysInMonth(date.month, year: date.year)
+            var weekday = CivilCalendar.weekday(ofDayNumber: dayNumber)
             while date.day <= monthLength && !dayMatches(day: date.day, weekday: weekday) {
                 date.day += 1
                 dayNumber += 1
@@ -130,7 +130,7 @@ struct CronCalendarFields: Sendable, Hashable {
                 continue
             }
             if let time = firstTimeOfDay(atOrAfter: secondOfDay) {
-                return dayNumber * CronCivil.secondsPerDay + time
+                return dayNumber * CivilCalendar.secondsPerDay + time
             }
             // Nothing is left on this day; the next day may lie in the next month, which the loop notices.
             date.day += 1

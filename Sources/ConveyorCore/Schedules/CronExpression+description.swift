@@ -84,9 +84,10 @@ private struct CronDescriber {
         switch days {
         case .everyDay: return "every day at \(time)"
         case .weekdays: return "every weekday (Monday–Friday) at \(time)"
-        case .weekday(let weekday): return "every \(CronCivil.weekdayNames[weekday]) at \(time)"
+        case .weekday(let weekday): return "every \(CivilCalendar.weekdayNames[weekday]) at \(time)"
         case .dayOfMonth(let day): return "at \(time) on day \(day) of every month"
-        case .dayOfYear(let day, let month): return "at \(time) on \(day) \(CronCivil.monthNames[month - 1]) every year"
+        case .dayOfYear(let day, let month):
+            return "at \(time) on \(day) \(CivilCalendar.monthNames[month - 1]) every year"
         }
     }
 
@@ -124,7 +125,7 @@ private struct CronDescriber {
             return nil
         }
         guard bothMustMatch, allWeekdays, let month = Self.single(fields.months),
-            let day = Self.single(fields.daysOfMonth), day <= CronCivil.daysInMonth(month, year: 2001)
+            let day = Self.single(fields.daysOfMonth), day <= CivilCalendar.daysInMonth(month, year: 2001)
         else { return nil }
         // 29 February is left out above: "every year" would be wrong for it.
         return .dayOfYear(day: day, month: month)

@@ -22,7 +22,7 @@ extension CronExpression {
         switch schedule {
         case .interval(let seconds):
             // The smallest multiple at or after `earliest` is the smallest one strictly after `instant`.
-            let tick = CronCivil.floorDivide(earliest + seconds - 1, seconds) * seconds
+            let tick = CivilCalendar.floorDivide(earliest + seconds - 1, seconds) * seconds
             return CronInstantRange.date(tick)
         case .calendar(let fields):
             let tick = CronZoneWalk(fields: fields, zone: zone).firstTick(atOrAfter: earliest)

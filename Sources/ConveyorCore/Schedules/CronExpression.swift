@@ -175,13 +175,13 @@ public struct CronExpression: Sendable, Hashable {
         guard fields.dayOfMonthStarred || fields.dayOfWeekStarred else { return }
         let days = (1...31).filter { CronCalendarFields.contains(fields.daysOfMonth, $0) }
         let months = (1...12).filter { CronCalendarFields.contains(fields.months, $0) }
-        let longestMonth = months.map(CronCivil.mostDaysInMonth).max() ?? 0
+        let longestMonth = months.map(CivilCalendar.mostDaysInMonth).max() ?? 0
         guard let firstDay = days.first, firstDay > longestMonth else { return }
         let dayText =
             days.count == 1
             ? "day \(firstDay) does"
             : "days \(CronWords.list(days.map(String.init), "and")) do"
-        let monthText = CronWords.list(months.map { CronCivil.monthNames[$0 - 1] }, "or")
+        let monthText = CronWords.list(months.map { CivilCalendar.monthNames[$0 - 1] }, "or")
         throw ValidationError(field: "cron", reason: "never fires: \(dayText) not occur in \(monthText)")
     }
 }

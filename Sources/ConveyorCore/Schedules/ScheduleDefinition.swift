@@ -27,13 +27,7 @@ public struct ScheduleDefinition: Decodable, Sendable, Hashable {
         missed = try container.decodeIfPresent(String.self, forKey: .missed)
         queue = try container.decode(String.self, forKey: .queue)
         type = try container.decode(String.self, forKey: .type)
-        // Required, as for an enqueue (`null` is a payload like any other JSON document): a
-        // misspelt member must not become a silent empty payload.
-        guard container.contains(.payload) else {
-            throw DecodingError.keyNotFound(
-                CodingKeys.payload, .init(codingPath: container.codingPath, debugDescription: "payload is required"))
-        }
-        payload = try container.decode(JobPayload.self, forKey: .payload)
+        payload = try container.decodePayload(forKey: .payload)
         priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
     }

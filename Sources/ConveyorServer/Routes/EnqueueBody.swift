@@ -22,12 +22,7 @@ struct EnqueueBody: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         queue = try container.decode(String.self, forKey: .queue)
         type = try container.decode(String.self, forKey: .type)
-        // `null` is a payload like any other JSON document; only a missing one is refused.
-        guard container.contains(.payload) else {
-            throw DecodingError.keyNotFound(
-                CodingKeys.payload, .init(codingPath: container.codingPath, debugDescription: "payload is required"))
-        }
-        payload = try container.decode(JobPayload.self, forKey: .payload)
+        payload = try container.decodePayload(forKey: .payload)
         runAt = try container.decodeIfPresent(Date.self, forKey: .runAt)
         delaySeconds = try container.decodeIfPresent(Double.self, forKey: .delaySeconds)
         priority = try container.decodeIfPresent(Int.self, forKey: .priority)

@@ -1,12 +1,13 @@
 import Foundation
 
-/// Proleptic Gregorian calendar arithmetic on whole numbers.
+/// Proleptic Gregorian calendar arithmetic on whole numbers: the schedules' calendar and the
+/// API's timestamps (`Date.rfc3339Milliseconds`) both count days with it.
 ///
 /// The schedule search works on "wall-clock seconds": the local date and time written as if it were a UTC
 /// instant, counted from 1970-01-01 00:00:00. Doing that arithmetic here, instead of through `Calendar`, keeps the
 /// search fast and means no Foundation call ever has to guess what a nonexistent or repeated local time means.
 /// The day conversions follow Howard Hinnant's public-domain `days_from_civil` and `civil_from_days` algorithms.
-enum CronCivil {
+enum CivilCalendar {
     /// Seconds in a day of wall-clock time; wall-clock days always have exactly this many.
     static let secondsPerDay = 86_400
 
