@@ -73,6 +73,7 @@ public enum ConveyorAPI {
         CapRoutes(store: store).register(on: admin)
         WebhookRoutes(queues: queues, store: store, policy: webhooks).register(on: keyed, admin: admin)
         ScheduleRoutes(queues: queues, store: store, limits: limits).register(on: keyed, admin: admin)
+        CallerRoutes().register(on: keyed)
         JobRoutes(store: store, hub: events).register(on: keyed)
         let stream = events.map { EventStream(store: store, hub: $0) }
         if let stream { EventRoutes(stream: stream, queues: queues).register(on: keyed, admin: admin) }

@@ -42,21 +42,19 @@ struct StartupFailureTests {
         }
     }
 
-    @Test("a PostgreSQL that refuses the connection is reported at once, not after the connect timeout")
+    @Test("a PostgreSQL that refuses the connection is reported as refused, not as a connect timeout")
     func postgresRefuses() async throws {
         let cli = try ConveyorProcess()
         defer { cli.remove() }
-        let started = ContinuousClock.now
         let refused = try await cli.run(["jobs", "list"], environment: ["DATABASE_URL": "postgres://x@127.0.0.1:1/db"])
-        let took = ContinuousClock.now - started
         #expect(refused.status == 1)
+        // The refusal's own sentence: a server that does not answer is reported after the connect
+        // timeout (10 s) as "no answer within 10 s" instead, so this one cannot have waited for it.
+        // (A bound on the time taken said the same, less surely: a process started beside the
+        // whole suite has taken over 9 s to start and answer.)
         #expect(
             refused.stderr
                 == "error: cannot reach the PostgreSQL server at postgres://x@127.0.0.1:1/db: 127.0.0.1:1 refused the connection (no server listens there)\n"
         )
-        // The timeout (10 s) is for a server that does not answer; a refusal needs no waiting. The
-        // bound only has to tell the two apart: a process started beside the whole suite once took
-        // 5.3 s to start and answer.
-        #expect(took < .seconds(9), "took \(took)")
     }
 }

@@ -17,6 +17,20 @@ struct AuthorizationTests {
             })
     }
 
+    @Test("GET /api/me says whom the key speaks for, and no more", arguments: Engine.available)
+    func me(_ engine: Engine) async throws {
+        try await withServer(engine) { server in
+            let acme = try await server.send("GET", "/api/me", key: server.acmeKey)
+            #expect(acme.status == 200 && acme.json["customer"] as? String == "acme")
+            #expect(acme.json["admin"] as? Bool == false && (acme.json["key_id"] as? String)?.hasPrefix("key_") == true)
+            #expect(
+                try await server.send("GET", "/api/me", key: server.globexKey).json["customer"] as? String == "globex")
+            let admin = try await server.send("GET", "/api/me", key: server.adminKey)
+            #expect(admin.json["customer"] is NSNull && admin.json["admin"] as? Bool == true)
+            #expect(Set(acme.json.keys) == ["customer", "admin", "key_id"])
+        }
+    }
+
     @Test("each route × own customer, other customer, admin and no key", arguments: Engine.available)
     func matrix(_ engine: Engine) async throws {
         try await withServer(engine) { server in
@@ -42,6 +56,7 @@ struct AuthorizationTests {
             let fail = #"{"lease_token":"not-a-real-token","error":"x"}"#
             let routes: [(String, String, String?, own: Int, other: Int, admin: Int)] = [
                 ("GET", "/api/queue/acme", nil, 200, 404, 200),
+                ("GET", "/api/me", nil, 200, 200, 200),
                 ("POST", "/api/queue/acme", body, 201, 404, 201),
                 ("POST", "/api/queue/acme/batch", #"{"jobs":[\#(body)]}"#, 201, 404, 201),
                 ("GET", "/api/jobs/\(id)", nil, 200, 404, 200),

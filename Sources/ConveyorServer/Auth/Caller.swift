@@ -12,6 +12,13 @@ public enum Caller: Sendable, Hashable {
         if case .customer(let name, _) = self { name } else { nil }
     }
 
+    /// The id of the key the caller presented.
+    public var keyID: String {
+        switch self {
+        case .admin(let keyID), .customer(_, let keyID): keyID
+        }
+    }
+
     /// Whether the caller may see what belongs to `customer`. Another customer's things are
     /// answered with 404, never 403, so that their existence does not leak.
     public func canSee(customer: String) -> Bool {
