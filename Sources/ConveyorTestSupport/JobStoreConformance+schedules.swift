@@ -162,6 +162,35 @@ extension JobStoreConformance {
             _ = try await h.store.resume(queue: "reports", customer: "acme")
             #expect(try await h.claim(10, queues: ["reports"]).map(\.schedule) == ["minutely"])
         },
+        .init(
+            "a schedule in Berlin makes one job on the night the clocks spring forward and one on the night they fall back"
+        ) { h in
+            _ = try await h.store.createCustomer("acme")
+            func due() async throws -> [Job] {
+                let (schedules, now) = try await h.store.dueSchedules(limit: 10)
+                return try await h.store.fireSchedules(schedules.compactMap { $0.firing(at: now) })
+            }
+            // 2027-03-28: 02:00 CET becomes 03:00 CEST, so 02:30 does not happen; it fires at the change.
+            h.clock.advance(to: date("2027-03-27T12:00:00Z"))
+            let made = try await h.store.createSchedule(
+                try scheduleDraft("acme", "nightly", cron: "30 2 * * *", timezone: "Europe/Berlin"))
+            #expect(made.nextTickAt == date("2027-03-28T01:00:00Z"))
+            h.clock.advance(to: date("2027-03-28T01:00:30Z"))
+            #expect(try await due().compactMap(\.scheduledFor) == [date("2027-03-28T01:00:00Z")])
+            #expect(
+                try await h.store.schedule(customer: "acme", name: "nightly").nextTickAt == date("2027-03-29T00:30:00Z")
+            )
+            // 2027-10-31: 03:00 CEST becomes 02:00 CET, so 02:30 happens twice; it fires the first time.
+            h.clock.advance(to: date("2027-10-30T12:00:00Z"))
+            _ = try await due()  // the months between were missed: skipped
+            h.clock.advance(to: date("2027-10-31T00:30:30Z"))
+            #expect(try await due().compactMap(\.scheduledFor) == [date("2027-10-31T00:30:00Z")])
+            h.clock.advance(to: date("2027-10-31T01:30:30Z"))
+            #expect(try await due().isEmpty, "the second 02:30 makes nothing")
+            #expect(
+                try await h.store.schedule(customer: "acme", name: "nightly").nextTickAt == date("2027-11-01T01:30:00Z")
+            )
+        },
         .init("a run on demand makes a job now and leaves the ticks as they were") { h in
             _ = try await h.store.createCustomer("acme")
             let made = try await h.store.createSchedule(try scheduleDraft("acme", "nightly"))

@@ -24,8 +24,9 @@ struct HealthRoutesTests {
         "an admin key sees every check; anonymous callers and customer keys only the status and version",
         arguments: Engine.available)
     func whoSeesWhat(_ engine: Engine) async throws {
-        let limits = RateLimiter.Configuration()
-        // A loaded test machine may take over 100 ms for a round trip; this test is not about that.
+        // A loaded test machine may take over 100 ms for a round trip (and the limiter's store
+        // over its default second); this test is not about that.
+        let limits = RateLimiter.Configuration(storeTimeout: .seconds(30))
         var thresholds = HealthThresholds()
         thresholds.databaseLatencyMs = .above(warn: 60_000, fail: nil)
         let server = try await ServerHarness.start(engine, rateLimits: limits, health: Self.configuration(thresholds))
